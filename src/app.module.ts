@@ -1,0 +1,52 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { LoggerModule } from 'nestjs-pino';
+import { AuthGuard } from './common/auth/auth.guard';
+import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
+import { ProblemDetailsFilter } from './common/http/problem-details.filter';
+import { AppConfig, validateConfig } from './config/configuration';
+import { ConsultantsModule } from './consultants/consultants.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './database/health.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  /** Built at bootstrap, not at import, so the environment is read when the app starts. */
+  static register(): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateConfig }),
+        LoggerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => ({
+            pinoHttp: {
+              level: config.get('LOG_LEVEL', { infer: true }),
+              redact: ['req.headers.authorization', 'req.headers.cookie'],
+              customProps: () => ({ context: 'HTTP' }),
+              // /health is polled; logging every probe drowns the useful lines.
+              autoLogging: { ignore: (req) => req.url === '/health' },
+            },
+          }),
+        }),
+        ThrottlerModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService<AppConfig, true>) => ({ throttlers: [{ ttl: 60_000, limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) }] }),
+        }),
+        DatabaseModule,
+        HealthModule,
+        ConsultantsModule,
+        UsersModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Rate limiting first: a flood is refused before it costs a token lookup.
+        { provide: APP_GUARD, useClass: ClientThrottlerGuard },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Reflector } from '@nestjs/core';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/configuration';
+import { forbidden, ProblemException } from '../http/problem';
+import { ACCESS_KEY, Policy } from './access.decorator';
+import type { Principal } from './principal';
+import { generateToken, hashToken, roleOfToken, sameHash } from './token';
+
+const unauthorized = (detail: string) => new ProblemException(401, 'unauthorized', detail);
+
+/** Authenticates every request that carries a token and enforces each route's @Access. */
+@Injectable()
+export class AuthGuard implements CanActivate, OnModuleInit {
+  private readonly logger = new Logger('Auth');
+  private adminTokenHash: string;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly config: ConfigService<AppConfig, true>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  onModuleInit(): void {
+    let token = this.config.get('ADMIN_TOKEN', { infer: true });
+    if (!token) {
+      token = generateToken('admin');
+      // Printed once, on purpose: without ADMIN_TOKEN this is the only way to learn it.
+      this.logger.warn(`ADMIN_TOKEN is not set; generated admin token for this run: ${token}`);
+    }
+    this.adminTokenHash = hashToken(token);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const policies = this.reflector.getAllAndOverride<Policy[] | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    const header = request.headers.authorization;
+    if (header !== undefined) request.principal = await this.authenticate(header);
+    if (!policies) return true;
+    const principal = request.principal;
+    if (!principal) throw unauthorized('This route needs an Authorization: Bearer <token> header.');
+    if (policies.some((policy) => allows(policy, principal, request.params as Record<string, string>))) return true;
+    throw forbidden('Your token does not allow this action.');
+  }
+
+  private async authenticate(header: string): Promise<Principal> {
+    const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
+    if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".');
+    const token = match[1];
+    const hash = hashToken(token);
+    const role = roleOfToken(token);
+    if (role === 'admin' || role === null) {
+      if (sameHash(hash, this.adminTokenHash)) return { role: 'admin' };
+    } else {
+      const table = role === 'consultant' ? 'consultants' : 'users';
+      // Lookup by the digest's unique index; the digest, not the token, is what is compared.
+      const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [hash]);
+      if (row) return { role, id: row.id };
+    }
+    throw unauthorized('The token is not valid.');
+  }
+}
+
+function allows(policy: Policy, principal: Principal, params: Record<string, string>): boolean {
+  if (policy === principal.role) return true;
+  const [role, self] = policy.split(':');
+  if (self !== 'self' || role !== principal.role || principal.role === 'admin') return false;
+  // A malformed id is let through so that the id pipe answers 400 rather than 403.
+  return !/^\d{1,10}$/.test(params.id ?? '') || Number(params.id) === principal.id;
+}

@@ -1,0 +1,14 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+
+/** Who is calling: resolved once per request by the AuthGuard. */
+export type Principal = { role: 'admin' } | { role: 'consultant'; id: number } | { role: 'user'; id: number };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The caller, or undefined on a public route called without a token. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>().principal);

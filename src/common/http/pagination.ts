@@ -1,0 +1,40 @@
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { QueryInt } from '../validation/decorators';
+import { badRequest } from './problem';
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 200;
+
+export class PageQuery {
+  /** Page size, 1 to 200. @example 50 */
+  @IsOptional() @QueryInt(1, MAX_LIMIT)
+  limit?: number;
+
+  /** Opaque cursor from a previous page's `next_cursor`. */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be a next_cursor value from a previous page' })
+  cursor?: string;
+}
+
+/**
+ * Keyset cursors: the sort key of the last row, so pages stay stable while rows are added,
+ * and each page is one index range scan however deep.
+ */
+export function encodeCursor(key: (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor<T extends (string | number)[]>(cursor: string, shape: ('string' | 'number')[]): T {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
+    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i])) return key as T;
+  } catch {
+    // fall through to the 400
+  }
+  throw badRequest('The cursor is not valid; use next_cursor from a previous page', [{ field: 'cursor', message: 'is not a valid cursor' }]);
+}
+
+/** Takes one row more than the page to learn whether another page exists. */
+export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]): { data: T[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  return { data: page.map(map), next_cursor: rows.length > limit ? encodeCursor(key(page[page.length - 1])) : null };
+}

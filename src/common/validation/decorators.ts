@@ -1,0 +1,64 @@
+import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
+import { badRequest } from '../http/problem';
+
+const MAX_ID = 2_147_483_647;
+
+/** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
+export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: String, example: '09:00:00', pattern: '^\\d{2}:\\d{2}(:\\d{2})?$', description: 'Wall-clock time in the consultant\'s time zone', ...options } as ApiPropertyOptions),
+    Transform(({ value }) => (typeof value === 'string' ? (parseLocalTime(value) ?? value) : value)),
+    ValidateBy({ name: 'isLocalTime', validator: { validate: (v) => typeof v === 'string' && parseLocalTime(v) === v, defaultMessage: () => 'must be a time as HH:MM or HH:MM:SS' } }),
+  );
+
+/** Calendar date `YYYY-MM-DD` that exists. */
+export const IsLocalDate = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: String, format: 'date', example: '2030-12-25', ...options } as ApiPropertyOptions),
+    ValidateBy({ name: 'isLocalDate', validator: { validate: (v) => typeof v === 'string' && isValidLocalDate(v), defaultMessage: () => 'must be a date as YYYY-MM-DD' } }),
+  );
+
+/** An IANA time zone name such as `Europe/Berlin`. */
+export const IsTimeZone = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: String, example: 'Europe/Berlin', description: 'IANA time zone', ...options } as ApiPropertyOptions),
+    IsString(),
+    ValidateBy({ name: 'isTimeZone', validator: { validate: (v) => typeof v === 'string' && isValidTimeZone(v), defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin' } }),
+  );
+
+/** A person's name part: trimmed, 1 to 50 characters, no control characters. */
+export const IsName = (example: string) =>
+  applyDecorators(
+    ApiProperty({ type: String, example, minLength: 1, maxLength: 50 }),
+    Transform(({ value }) => (typeof value === 'string' ? value.trim() : value)),
+    IsString(),
+    Matches(/^[^\p{Cc}]{1,50}$/u, { message: 'must be 1 to 50 characters with no control characters' }),
+  );
+
+/** Integer query parameter: query strings arrive as text, so convert before validating. */
+export const QueryInt = (min: number, max: number) =>
+  applyDecorators(
+    Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
+    IsInt(),
+    Min(min),
+    Max(max),
+  );
+
+/**
+ * A positive integer id from the path; anything else is a 400 naming the parameter. Read from
+ * the raw path, not through the global ValidationPipe, which would turn "1e3" into 1000.
+ */
+export const IdParam = createParamDecorator((name: string, ctx: ExecutionContext): number => {
+  const value = ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, string>;
+  const id = /^\d{1,10}$/.test(value[name] ?? '') ? Number(value[name]) : NaN;
+  if (!(id >= 1 && id <= MAX_ID)) throw badRequest(`Path parameter ${name} must be a positive integer`, [{ field: name, message: 'must be a positive integer' }]);
+  return id;
+});
+
+/** Documents an id path parameter. */
+export const ApiIdParam = (name: string, description: string) => ApiParam({ name, type: Number, description, example: 1 });

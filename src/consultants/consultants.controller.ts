@@ -1,0 +1,71 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../common/auth/access.decorator';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiIdParam, IdParam } from '../common/validation/decorators';
+import { ConsultantsService } from './consultants.service';
+import { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
+
+@ApiTags('consultants')
+@Controller()
+export class ConsultantsController {
+  constructor(private readonly consultants: ConsultantsService) {}
+
+  @Post('consultants')
+  @Access('admin')
+  @ApiOperation({ summary: 'Create a consultant; the response holds its api_token, once' })
+  @ApiProblems(400)
+  create(@Body() dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
+    return this.consultants.create(dto);
+  }
+
+  @Post('consultant')
+  @Access('admin')
+  @ApiOperation({ summary: 'Seed alias of POST /consultants', tags: ['seed aliases'] })
+  @ApiProblems(400)
+  createSeed(@Body() dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
+    return this.consultants.create(dto);
+  }
+
+  @Get('consultants')
+  @ApiOperation({ summary: 'List consultants, optionally by specialization' })
+  @ApiProblems(400)
+  list(@Query() query: ListConsultantsQuery): Promise<ConsultantPageDto> {
+    return this.consultants.list(query);
+  }
+
+  @Get('consultants/:id')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'One consultant' })
+  @ApiProblems(400, 404)
+  get(@IdParam('id') id: number): Promise<ConsultantDto> {
+    return this.consultants.get(id);
+  }
+
+  @Get('consultant/:id')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Seed alias of GET /consultants/{id}', tags: ['seed aliases'] })
+  @ApiProblems(400, 404)
+  getSeed(@IdParam('id') id: number): Promise<ConsultantDto> {
+    return this.consultants.get(id);
+  }
+
+  @Patch('consultants/:id')
+  @Access('admin', 'consultant:self')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Change names, time zone or specialization' })
+  @ApiProblems(400, 404)
+  update(@IdParam('id') id: number, @Body() dto: UpdateConsultantDto): Promise<ConsultantDto> {
+    return this.consultants.update(id, dto);
+  }
+
+  @Delete('consultants/:id')
+  @HttpCode(204)
+  @Access('admin')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Delete a consultant; 409 while it has future confirmed bookings' })
+  @ApiProblems(400, 404, 409)
+  remove(@IdParam('id') id: number): Promise<void> {
+    return this.consultants.remove(id);
+  }
+}

@@ -1,0 +1,55 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
+import { notFound } from '../common/http/problem';
+import { generateToken, hashToken } from '../common/auth/token';
+import { toConsultantDto } from './consultant.mapper';
+import type { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
+import { Consultant } from './entities/consultant.entity';
+
+@Injectable()
+export class ConsultantsService {
+  constructor(@InjectRepository(Consultant) private readonly consultants: Repository<Consultant>) {}
+
+  async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
+    const token = generateToken('consultant');
+    const saved = await this.consultants.save(
+      this.consultants.create({ firstName: dto.first_name, lastName: dto.last_name, timezone: dto.timezone ?? 'UTC', specialization: dto.specialization ?? null, apiTokenHash: hashToken(token) }),
+    );
+    return { ...toConsultantDto(saved), api_token: token };
+  }
+
+  async get(id: number): Promise<ConsultantDto> {
+    return toConsultantDto(await this.find(id));
+  }
+
+  /** The consultant, or a 404: every consultant-scoped route starts here. */
+  async find(id: number): Promise<Consultant> {
+    const consultant = await this.consultants.findOneBy({ id });
+    if (!consultant) throw notFound(`Consultant ${id}`);
+    return consultant;
+  }
+
+  async list(query: ListConsultantsQuery): Promise<ConsultantPageDto> {
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const qb = this.consultants.createQueryBuilder('c').orderBy('c.id').limit(limit + 1);
+    if (query.specialization !== undefined) qb.andWhere('c.specialization = :s', { s: query.specialization });
+    if (query.cursor) qb.andWhere('c.id > :after', { after: decodeCursor<[number]>(query.cursor, ['number'])[0] });
+    return toPage(await qb.getMany(), limit, toConsultantDto, (c) => [c.id]);
+  }
+
+  async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {
+    const consultant = await this.find(id);
+    if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
+    if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
+    if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
+    if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
+    return toConsultantDto(await this.consultants.save(consultant));
+  }
+
+  async remove(id: number): Promise<void> {
+    const { affected } = await this.consultants.delete({ id });
+    if (!affected) throw notFound(`Consultant ${id}`);
+  }
+}

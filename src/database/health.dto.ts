@@ -1,0 +1,6 @@
+export class HealthDto {
+  /** @example "ok" */
+  status: 'ok';
+  /** @example "up" */
+  database: 'up';
+}

@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from './app.module';
+import { appValidationPipe } from './common/validation/validation.pipe';
+import { AppConfig, ConfigError } from './config/configuration';
+
+export const BODY_LIMIT_BYTES = 100 * 1024;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the fully configured app; `main` and the e2e tests share it so tests run the real pipeline. */
+export async function bootstrap(): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    // pino-http reads the id from the raw request.
+    (request.raw as { id?: string }).id = request.id;
+    void reply.header('x-request-id', request.id);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(appValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Consultant Calendar')
+      .setDescription('Consultants publish free time, clients book it; no two people ever get the same hour. Errors are RFC 9457 application/problem+json.')
+      .setVersion('1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin, consultant or user api_token' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  return app;
+}
+
+async function main(): Promise<void> {
+  const app = await bootstrap();
+  // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit 0.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  await app.listen({ port: config.get('PORT', { infer: true }), host: config.get('HOST', { infer: true }) });
+  app.get(Logger).log(`Listening on ${await app.getUrl()} (docs at /docs)`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // One clear line for a bad setting; the full error for anything else.
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,18 @@
+export { type Interval, contains, cut, intersect, normalize, overlaps, subtract } from './interval';
+export {
+  type GapMode,
+  InvalidLocalWindowError,
+  NonexistentLocalTimeError,
+  addDays,
+  canonicalTimeZone,
+  dayOfWeek,
+  instantToLocal,
+  isValidLocalDate,
+  isValidTimeZone,
+  localDatesToInterval,
+  localToInstant,
+  localWindowToInterval,
+  parseLocalTime,
+} from './local-time';
+export { DAY_NAMES, type DayName, type Occurrence, type WeeklyRule, dayFromName, expandRules, rulesOverlap } from './weekly-rule';
+export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, computeFreeTime } from './free-time';

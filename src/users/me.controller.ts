@@ -1,0 +1,19 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../common/auth/access.decorator';
+import { CurrentPrincipal, Principal } from '../common/auth/principal';
+import { MeService } from './me.service';
+import { MeDto } from './dto/me.dto';
+
+@ApiTags('users')
+@Controller('me')
+export class MeController {
+  constructor(private readonly me: MeService) {}
+
+  @Get()
+  @Access('admin', 'consultant', 'user')
+  @ApiOperation({ summary: 'Who the token belongs to' })
+  get(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
+    return this.me.describe(principal);
+  }
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertProblem, createConsultant, createUser } from '../support/factories';
+import { Http } from '../support/http';
+import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+
+describe('foundation: pipeline, docs, health, auth', () => {
+  let t: TestApp;
+  let http: Http;
+  before(async () => {
+    t = await startTestApp();
+    http = new Http(t.app);
+  });
+  after(() => t.close());
+
+  it('reports health with the database up', async () => {
+    const res = await http.get('/health');
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { status: 'ok', database: 'up' });
+  });
+
+  it('echoes a sane X-Request-Id and generates one otherwise', async () => {
+    const given = await http.get('/health', { 'x-request-id': 'trace-abc.123' });
+    assert.equal(given.headers['x-request-id'], 'trace-abc.123');
+    const generated = await http.get('/health', { 'x-request-id': 'bad id with spaces' });
+    assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('serves an OpenAPI 3 document with problem+json errors and every route', async () => {
+    const res = await http.get('/docs-json');
+    assert.equal(res.status, 200);
+    assert.match(res.body.openapi, /^3\./);
+    for (const path of ['/consultants', '/consultant', '/consultants/{id}', '/consultant/{id}', '/users', '/user', '/users/{id}', '/me', '/health']) {
+      assert.ok(res.body.paths[path], `${path} is documented`);
+    }
+    const create = res.body.paths['/consultants'].post;
+    assert.ok(create.responses['400'].content['application/problem+json']);
+    assert.ok(create.responses['401'] && create.responses['403']);
+    assert.deepEqual(create.security, [{ bearer: [] }]);
+    const schema = res.body.components.schemas.CreateConsultantDto;
+    assert.deepEqual(schema.required.sort(), ['first_name', 'last_name']);
+    assert.equal(schema.properties.timezone.example, 'Europe/Berlin');
+    const ui = await http.get('/docs');
+    assert.equal(ui.status, 200);
+    assert.match(ui.text, /swagger/i);
+  });
+
+  it('answers an unknown route with a problem+json 404', async () => {
+    assertProblem(await http.get('/nowhere'), 404);
+  });
+
+  it('refuses a body over 100 KB with 413, and bad JSON with 400', async () => {
+    const big = { first_name: 'x'.repeat(110 * 1024), last_name: 'y' };
+    assertProblem(await http.as(ADMIN_TOKEN).post('/consultants', big), 413);
+    const bad = await http.as(ADMIN_TOKEN).request('POST', '/consultants', '{"first_name":', { 'content-type': 'application/json' });
+    assertProblem(bad, 400);
+  });
+
+  describe('auth', () => {
+    it('says 401 without a token, with a malformed header and with an unknown token', async () => {
+      assertProblem(await http.post('/consultants', { first_name: 'A', last_name: 'B' }), 401);
+      assertProblem(await http.post('/consultants', { first_name: 'A', last_name: 'B' }, { authorization: 'Basic abc' }), 401);
+      assertProblem(await http.as('cc_c_not-a-real-token').post('/consultants', { first_name: 'A', last_name: 'B' }), 401);
+      assertProblem(await http.as('cc_a_wrong').get('/me'), 401);
+    });
+
+    it('says 403 to a consultant or user creating a consultant', async () => {
+      const consultant = await createConsultant(http);
+      const user = await createUser(http);
+      assertProblem(await http.as(consultant.token).post('/consultants', { first_name: 'A', last_name: 'B' }), 403);
+      assertProblem(await http.as(user.token).post('/consultants', { first_name: 'A', last_name: 'B' }), 403);
+    });
+
+    it('tells each principal who it is on /me', async () => {
+      const consultant = await createConsultant(http, { first_name: 'Ann' });
+      const user = await createUser(http, { first_name: 'Bob' });
+      assert.deepEqual((await http.as(ADMIN_TOKEN).get('/me')).body, { role: 'admin' });
+      const me = await http.as(consultant.token).get('/me/');
+      assert.equal(me.status, 200);
+      assert.deepEqual({ role: me.body.role, id: me.body.id, first_name: me.body.first_name }, { role: 'consultant', id: consultant.id, first_name: 'Ann' });
+      assert.equal((await http.as(user.token).get('/me')).body.role, 'user');
+      assertProblem(await http.get('/me'), 401);
+    });
+  });
+});

@@ -1,0 +1,49 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | number | undefined>;
+  body: T;
+  text: string;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** A small HTTP client over Fastify's in-process inject: the full pipeline, no sockets. */
+export class Http {
+  constructor(
+    private readonly app: NestFastifyApplication,
+    private readonly token?: string,
+  ) {}
+
+  as(token: string | undefined): Http {
+    return new Http(this.app, token);
+  }
+
+  async request<T = any>(method: Method, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+    const res = await this.app.inject({
+      method,
+      url,
+      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const type = String(res.headers['content-type'] ?? '');
+    return { status: res.statusCode, headers: res.headers, body: type.includes('json') && res.body ? JSON.parse(res.body) : res.body, text: res.body } as Reply<T>;
+  }
+
+  get<T = any>(url: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', url, undefined, headers);
+  }
+  post<T = any>(url: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', url, body, headers);
+  }
+  put<T = any>(url: string, body?: unknown) {
+    return this.request<T>('PUT', url, body);
+  }
+  patch<T = any>(url: string, body?: unknown) {
+    return this.request<T>('PATCH', url, body);
+  }
+  delete<T = any>(url: string, body?: unknown) {
+    return this.request<T>('DELETE', url, body);
+  }
+}
