@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
+import { AvailabilityModule } from './availability/availability.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
@@ -10,6 +11,7 @@ import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './database/health.module';
+import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
@@ -40,6 +42,8 @@ export class AppModule {
         HealthModule,
         ConsultantsModule,
         UsersModule,
+        AvailabilityModule,
+        RecurringModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -38,6 +38,9 @@ export class ProblemException extends HttpException {
 }
 
 export const badRequest = (detail: string, errors?: FieldError[]) => new ProblemException(400, 'validation-error', detail, errors ? { errors } : {});
+/** A 400 that lists every bad field. */
+export const invalidFields = (errors: FieldError[]) =>
+  badRequest(`${errors.length} field${errors.length === 1 ? ' is' : 's are'} invalid: ${errors.map((e) => e.field).join(', ')}`, errors);
 export const notFound = (what: string) => new ProblemException(404, 'not-found', `${what} was not found`);
 export const forbidden = (detail: string) => new ProblemException(403, 'forbidden', detail);
 export const conflict = (slug: string, detail: string) => new ProblemException(409, slug, detail);

@@ -4,6 +4,7 @@ import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
+import { isDateOrInstant } from '../../scheduling/query-range';
 import { badRequest } from '../http/problem';
 
 const MAX_ID = 2_147_483_647;
@@ -21,6 +22,13 @@ export const IsLocalDate = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, format: 'date', example: '2030-12-25', ...options } as ApiPropertyOptions),
     ValidateBy({ name: 'isLocalDate', validator: { validate: (v) => typeof v === 'string' && isValidLocalDate(v), defaultMessage: () => 'must be a date as YYYY-MM-DD' } }),
+  );
+
+/** A local date (`YYYY-MM-DD`, the consultant's day) or an ISO 8601 instant with offset. */
+export const IsDateOrInstant = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: String, example: '2030-12-25', description: 'A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
+    ValidateBy({ name: 'isDateOrInstant', validator: { validate: (v) => typeof v === 'string' && isDateOrInstant(v), defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset' } }),
   );
 
 /** An IANA time zone name such as `Europe/Berlin`. */

@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { badRequest, FieldError } from '../http/problem';
+import { FieldError, invalidFields } from '../http/problem';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
@@ -22,8 +22,5 @@ export const appValidationPipe = () =>
     // Strings stay strings: "12abc" must not quietly become a number.
     transformOptions: { enableImplicitConversion: false },
     stopAtFirstError: true,
-    exceptionFactory: (errors) => {
-      const fields = flatten(errors);
-      return badRequest(`${fields.length} field${fields.length === 1 ? ' is' : 's are'} invalid: ${fields.map((f) => f.field).join(', ')}`, fields);
-    },
+    exceptionFactory: (errors) => invalidFields(flatten(errors)),
   });

@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../common/auth/access.decorator';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { badRequest } from '../common/http/problem';
+import { ApiIdParam, IdParam } from '../common/validation/decorators';
+import { AvailabilityService } from './availability.service';
+import { AvailabilityDto, AvailabilityPageDto, CreateAvailabilityDto, ListAvailabilityQuery, SlotIdDto } from './dto/availability.dto';
+
+@ApiTags('availability')
+@Controller()
+export class AvailabilityController {
+  constructor(private readonly slots: AvailabilityService) {}
+
+  @Post('consultants/:id/availabilities')
+  @Access('admin', 'consultant:self')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Publish a one-time slot (consultant-local date and times; the seed uses this path too)' })
+  @ApiProblems(400, 404, 409)
+  create(@IdParam('id') id: number, @Body() dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
+    return this.slots.create(id, dto);
+  }
+
+  @Get('consultants/:id/availabilities')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: "A consultant's one-time slots, ordered by start" })
+  @ApiProblems(400, 404)
+  list(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
+    return this.slots.list(id, query);
+  }
+
+  @Get('consultant/:id/availability')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Seed alias of GET /consultants/{id}/availabilities', tags: ['seed aliases'] })
+  @ApiProblems(400, 404)
+  listSeed(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
+    return this.slots.list(id, query);
+  }
+
+  @Delete('consultants/:id/availabilities/:slot_id')
+  @HttpCode(204)
+  @Access('admin', 'consultant:self')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiIdParam('slot_id', 'Slot id')
+  @ApiOperation({ summary: 'Delete a slot; 409 while it is booked' })
+  @ApiProblems(400, 404, 409)
+  remove(@IdParam('id') id: number, @IdParam('slot_id') slotId: number): Promise<void> {
+    return this.slots.remove(id, slotId);
+  }
+
+  @Delete('consultant/:id/availability')
+  @HttpCode(204)
+  @Access('admin', 'consultant:self')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: 'Seed alias of DELETE /consultants/{id}/availabilities/{slot_id}: the slot id in the body {"id": …} or as ?id=', tags: ['seed aliases'] })
+  @ApiProblems(400, 404, 409)
+  removeSeed(@IdParam('id') id: number, @Body() body: SlotIdDto, @Query() query: SlotIdDto): Promise<void> {
+    const slotId = body?.id ?? query.id;
+    if (slotId === undefined) throw badRequest('Name the slot: {"id": <slot id>} in the body or ?id=', [{ field: 'id', message: 'is required' }]);
+    return this.slots.remove(id, slotId);
+  }
+}

@@ -1,0 +1,66 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageQuery } from '../../common/http/pagination';
+import { IsDateOrInstant, IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
+
+export class CreateAvailabilityDto {
+  /** The consultant's local date the slot starts on. */
+  @IsLocalDate()
+  date: string;
+
+  @IsLocalTime({ example: '09:00:00' })
+  start_time: string;
+
+  /** Earlier than start_time: the slot ends on the next day (23:00 → 01:00). */
+  @IsLocalTime({ example: '10:00:00' })
+  end_time: string;
+}
+
+export class ListAvailabilityQuery extends PageQuery {
+  /** Slots ending after this (a local date means that day's start). */
+  @IsOptional() @IsDateOrInstant()
+  from?: string;
+
+  /** Slots starting before this (a local date is inclusive). */
+  @IsOptional() @IsDateOrInstant({ example: '2030-12-31' })
+  to?: string;
+
+  @ApiProperty({ required: false, enum: ['true', 'false'] })
+  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
+  is_booked?: 'true' | 'false';
+}
+
+/** The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query. */
+export class SlotIdDto {
+  /** @example 1 */
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
+  @IsInt() @Min(1) @Max(2_147_483_647)
+  id?: number;
+}
+
+export class AvailabilityDto {
+  /** @example 1 */
+  id: number;
+  /** @example 1 */
+  consultant_id: number;
+  /** Local date of the start. @example "2030-12-25" */
+  date: string;
+  /** @example "09:00:00" */
+  start_time: string;
+  /** @example "10:00:00" */
+  end_time: string;
+  /** @example "2030-12-25T08:00:00.000Z" */
+  start: string;
+  /** @example "2030-12-25T09:00:00.000Z" */
+  end: string;
+  /** @example false */
+  is_booked: boolean;
+}
+
+export class AvailabilityPageDto {
+  data: AvailabilityDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}

@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as fc from 'fast-check';
+import { Temporal } from 'temporal-polyfill';
+import {
+  DAY_NAMES,
+  type Interval,
+  type Occurrence,
+  type WeeklyRule,
+  dayFromName,
+  dayOfWeek,
+  expandRules,
+  instantToLocal,
+  overlaps,
+  parseLocalTime,
+  rulesOverlap,
+} from '../../src/scheduling';
+import { check } from './support/properties';
+import { gapBefore, isSkipped, localMs, plusDays, temporalInstant, temporalLocal, temporalOffset } from './support/temporal-oracle';
+import { ZONES, localMsNear, splitLocalMs, zoneArb } from './support/zones';
+
+const DAY_SECONDS = 86_400;
+const utc = (iso: string) => Date.parse(iso);
+const epochDay = (date: string) => Temporal.PlainDate.from(date).since('1970-01-01').days;
+const seconds = (time: string) => Temporal.PlainTime.from(time).since('00:00').total('seconds');
+const clock = (secondsOfDay: number, withSeconds: boolean) => {
+  const text = Temporal.PlainTime.from('00:00').add({ seconds: secondsOfDay }).toString({ smallestUnit: 'second' });
+  return withSeconds ? text : text.slice(0, 5);
+};
+
+/** Wall-clock times around which clocks change somewhere, and anything else. */
+const INTERESTING_MINUTES = [0, 15, 30, 45, 60, 90, 105, 120, 135, 150, 165, 180, 210, 240, 1320, 1380, 1410, 1439];
+const minuteOfDayArb = fc.oneof(fc.constantFrom(...INTERESTING_MINUTES), fc.integer({ min: 0, max: 1439 }));
+const timeArb = fc.oneof(
+  minuteOfDayArb.map((m) => m * 60),
+  fc.integer({ min: 0, max: DAY_SECONDS - 1 }),
+);
+
+/** A date some days from `anchor`, or null (open-ended). */
+const boundArb = (anchor: string) => fc.option(fc.integer({ min: -10, max: 20 }).map((d) => plusDays(anchor, d)), { freq: 2 });
+
+/**
+ * A wall-clock moment to build a case around: its local date, weekday and seconds of day, and
+ * the instant it names. Half the time it lies within two hours of a clock change (possibly in
+ * the gap), so rules placed around it meet gaps and repeats.
+ */
+type Anchor = { zone: string; date: string; weekday: number; secondOfDay: number; instant: number };
+const anchorArb: fc.Arbitrary<Anchor> = zoneArb.chain((zone) =>
+  localMsNear(zone).map((ms) => {
+    const { date, time } = splitLocalMs(ms);
+    return {
+      zone,
+      date,
+      weekday: Temporal.PlainDate.from(date).dayOfWeek - 1,
+      secondOfDay: seconds(time),
+      instant: temporalInstant(date, time, zone, 'compatible'),
+    };
+  }),
+);
+
+/** Seconds of day: near the anchor's time, at a time clocks often change, or anything. */
+const timeNear = (anchor: Anchor) =>
+  fc.oneof(
+    fc.integer({ min: -8, max: 8 }).map((quarter) => (((anchor.secondOfDay + quarter * 900) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS),
+    minuteOfDayArb.map((m) => m * 60),
+    fc.integer({ min: 0, max: DAY_SECONDS - 1 }),
+  );
+
+function ruleArb(id: number, anchor: Anchor): fc.Arbitrary<WeeklyRule> {
+  return fc
+    .record({
+      dayOfWeek: fc.oneof(fc.constantFrom(anchor.weekday, (anchor.weekday + 6) % 7), fc.integer({ min: 0, max: 6 })),
+      start: timeNear(anchor),
+      length: fc.oneof(fc.integer({ min: 1, max: DAY_SECONDS - 1 }), fc.integer({ min: 1, max: 240 }).map((m) => m * 60)),
+      withSeconds: fc.boolean(),
+      isActive: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
+      validFrom: boundArb(anchor.date),
+      validUntil: boundArb(anchor.date),
+    })
+    .map(({ start, length, withSeconds, ...rest }) => {
+      const end = (start + length) % DAY_SECONDS;
+      const exact = withSeconds || start % 60 !== 0 || end % 60 !== 0;
+      return { id, startTime: clock(start, exact), endTime: clock(end, exact), ...rest };
+    });
+}
+
+/** A range around the anchor, from a few minutes to ten days, reaching either side of it. */
+const rangeNear = (anchor: Anchor): fc.Arbitrary<Interval> =>
+  fc
+    .tuple(
+      fc.oneof(fc.integer({ min: 0, max: 3 * 3_600_000 }), fc.integer({ min: 0, max: 5 * 86_400_000 })),
+      fc.oneof(fc.integer({ min: 1, max: 3 * 3_600_000 }), fc.integer({ min: 1, max: 5 * 86_400_000 })),
+    )
+    .map(([before, after]) => ({ start: anchor.instant - before, end: anchor.instant + after }));
+
+type Scenario = { zone: string; range: Interval; rules: WeeklyRule[] };
+
+const scenarioArb: fc.Arbitrary<Scenario> = anchorArb.chain((anchor) =>
+  fc.record({
+    zone: fc.constant(anchor.zone),
+    range: rangeNear(anchor),
+    rules: fc
+      .integer({ min: 1, max: 8 })
+      .chain((count) => fc.tuple(...Array.from({ length: count }, (_, k) => ruleArb(k + 1, anchor)))),
+  }),
+);
+
+/** Expansion by brute force on Temporal: every day from three before to three after the range. */
+function expandWithTemporal({ zone, range, rules }: Scenario): Occurrence[] {
+  const found: Occurrence[] = [];
+  const last = plusDays(temporalLocal(range.end, zone).date, 3);
+  for (let date = plusDays(temporalLocal(range.start, zone).date, -3); date <= last; date = plusDays(date, 1)) {
+    for (const rule of rules) {
+      if (!rule.isActive || Temporal.PlainDate.from(date).dayOfWeek - 1 !== rule.dayOfWeek) continue;
+      if ((rule.validFrom !== null && date < rule.validFrom) || (rule.validUntil !== null && date > rule.validUntil)) continue;
+      const startTime = parseLocalTime(rule.startTime)!;
+      const endTime = parseLocalTime(rule.endTime)!;
+      const start = temporalInstant(date, startTime, zone, 'compatible');
+      const end = temporalInstant(endTime > startTime ? date : plusDays(date, 1), endTime, zone, 'compatible');
+      if (end > start && overlaps({ start, end }, range)) found.push({ start, end, ruleId: rule.id, date, startTime, endTime });
+    }
+  }
+  return found.sort((a, b) => a.start - b.start || a.end - b.end || a.ruleId - b.ruleId);
+}
+
+const endDateOf = (o: Occurrence) => (o.endTime > o.startTime ? o.date : plusDays(o.date, 1));
+
+/**
+ * Rules whose weekly windows are disjoint by construction: consecutive pairs of distinct sorted
+ * minutes of the week, each pair shorter than a day. The minutes cluster round the anchor and
+ * are sometimes turned round the week so that windows wrap from Sunday into Monday.
+ */
+const WEEK_MINUTES = 7 * 1440;
+const disjointRulesArb = (anchor: Anchor): fc.Arbitrary<WeeklyRule[]> => {
+  const anchorMinute = anchor.weekday * 1440 + Math.floor(anchor.secondOfDay / 60);
+  const minuteArb = fc.oneof(
+    fc.integer({ min: -240, max: 240 }).map((delta) => anchorMinute + delta),
+    fc.tuple(fc.integer({ min: 0, max: 6 }), minuteOfDayArb).map(([day, minute]) => day * 1440 + minute),
+  );
+  return fc
+    .record({
+      points: fc.uniqueArray(minuteArb.map((m) => ((m % WEEK_MINUTES) + WEEK_MINUTES) % WEEK_MINUTES), { minLength: 2, maxLength: 14 }),
+      turn: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: WEEK_MINUTES - 1 })),
+      validFrom: boundArb(anchor.date),
+      validUntil: boundArb(anchor.date),
+    })
+    .map(({ points, turn, validFrom, validUntil }) => {
+      const sorted = [...points].sort((a, b) => a - b);
+      const rules: WeeklyRule[] = [];
+      for (let k = 0; k + 1 < sorted.length; k += 2) {
+        const start = (sorted[k]! + turn) % WEEK_MINUTES;
+        const length = Math.min(sorted[k + 1]! - sorted[k]!, 1439);
+        rules.push({
+          id: rules.length + 1,
+          dayOfWeek: Math.floor(start / 1440),
+          startTime: clock((start % 1440) * 60, false),
+          endTime: clock(((start + length) % 1440) * 60, false),
+          isActive: true,
+          validFrom,
+          validUntil,
+        });
+      }
+      return rules;
+    });
+};
+
+describe('weekly rules', () => {
+  it('expandRules finds exactly the occurrences a day-by-day expansion on Temporal finds', () => {
+    check(
+      fc.property(scenarioArb, (scenario) => {
+        assert.deepEqual(expandRules(scenario.rules, scenario.zone, scenario.range), expandWithTemporal(scenario));
+      }),
+    );
+  });
+
+  it('each occurrence is of an active, valid rule on its weekday, overlaps the range and maps back to its wall-clock', () => {
+    check(
+      fc.property(scenarioArb, ({ zone, range, rules }) => {
+        const occurrences = expandRules(rules, zone, range);
+        for (let k = 1; k < occurrences.length; k++) assert.ok(occurrences[k - 1]!.start <= occurrences[k]!.start, 'not sorted');
+        for (const occurrence of occurrences) {
+          const rule = rules.find((r) => r.id === occurrence.ruleId)!;
+          assert.ok(rule.isActive);
+          assert.equal(dayOfWeek(occurrence.date), rule.dayOfWeek);
+          assert.ok(rule.validFrom === null || occurrence.date >= rule.validFrom);
+          assert.ok(rule.validUntil === null || occurrence.date <= rule.validUntil);
+          assert.ok(overlaps(occurrence, range));
+          assert.equal(occurrence.startTime, parseLocalTime(rule.startTime));
+          assert.equal(occurrence.endTime, parseLocalTime(rule.endTime));
+
+          const startSkipped = isSkipped(occurrence.date, occurrence.startTime, zone);
+          const local = instantToLocal(occurrence.start, zone);
+          if (startSkipped) {
+            const shift = localMs(local.date, local.time) - localMs(occurrence.date, occurrence.startTime);
+            assert.equal(shift, gapBefore(occurrence.start, zone), 'moved by other than the gap');
+          } else {
+            assert.deepEqual(local, { date: occurrence.date, time: occurrence.startTime });
+          }
+
+          // Elapsed time differs from wall-clock length only by a change of offset inside the window.
+          const endSkipped = isSkipped(endDateOf(occurrence), occurrence.endTime, zone);
+          if (!startSkipped && !endSkipped) {
+            const wallLength = (((seconds(occurrence.endTime) - seconds(occurrence.startTime)) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS * 1000;
+            const offsetChange = temporalOffset(occurrence.end, zone) - temporalOffset(occurrence.start, zone);
+            assert.equal(occurrence.end - occurrence.start, wallLength - offsetChange);
+            if (offsetChange === 0) assert.equal(occurrence.end - occurrence.start, wallLength);
+          }
+        }
+      }),
+    );
+  });
+
+  it('occurrences of non-overlapping rules never overlap, except by an end moved forward by a gap', () => {
+    // RFC 5545 reads a skipped end time with the offset before the gap too, so 01:30→02:30 on
+    // the night New York skips 02:00–03:00 ends at 03:30 and overlaps a 03:00→04:00 window by
+    // at most the gap. Every other overlap is a defect.
+    const arb = anchorArb.chain((anchor) =>
+      fc.record({ zone: fc.constant(anchor.zone), range: rangeNear(anchor), rules: disjointRulesArb(anchor) }),
+    );
+    check(
+      fc.property(arb, ({ zone, range, rules }) => {
+        for (const a of rules) for (const b of rules) if (a !== b) assert.equal(rulesOverlap(a, b), false);
+        const occurrences = expandRules(rules, zone, range);
+        for (const x of occurrences) {
+          for (const y of occurrences) {
+            if (x === y || !overlaps(x, y)) continue;
+            const [first, second] = localMs(x.date, x.startTime) < localMs(y.date, y.startTime) ? [x, y] : [y, x];
+            assert.ok(isSkipped(endDateOf(first), first.endTime, zone), `${JSON.stringify(first)} overlaps ${JSON.stringify(second)}`);
+            assert.ok(first.end - second.start <= gapBefore(first.end, zone));
+          }
+        }
+      }),
+    );
+  });
+
+  it('rulesOverlap agrees with comparing every pair of occurrences day by day', () => {
+    const anchor = '2026-01-01';
+    const shapeArb = fc.record({
+      // Monday, Tuesday and Sunday: enough to meet the next day and the week's wrap often.
+      dayOfWeek: fc.constantFrom(0, 1, 6),
+      start: minuteOfDayArb,
+      length: fc.oneof(fc.integer({ min: 1, max: 1439 }), fc.integer({ min: 1, max: 120 })),
+      validFrom: fc.option(fc.integer({ min: 0, max: 40 }).map((d) => plusDays(anchor, d)), { freq: 2 }),
+      validUntil: fc.option(fc.integer({ min: 0, max: 40 }).map((d) => plusDays(anchor, d)), { freq: 2 }),
+    }).map(({ start, length, ...rest }) => ({
+      ...rest,
+      startTime: clock(start * 60, false),
+      endTime: clock(((start + length) % 1440) * 60, false),
+    }));
+    /** Wall-clock windows (seconds since the epoch read as UTC) of a shape's occurrences between two days. */
+    const windows = (shape: typeof shapeArb extends fc.Arbitrary<infer T> ? T : never, from: number, to: number): Interval[] => {
+      const list: Interval[] = [];
+      const startSeconds = seconds(shape.startTime);
+      let endSeconds = seconds(shape.endTime);
+      if (endSeconds <= startSeconds) endSeconds += DAY_SECONDS;
+      for (let day = from; day <= to; day++) {
+        const weekday = (((day + 3) % 7) + 7) % 7;
+        if (weekday !== shape.dayOfWeek) continue;
+        if (shape.validFrom !== null && day < epochDay(shape.validFrom)) continue;
+        if (shape.validUntil !== null && day > epochDay(shape.validUntil)) continue;
+        list.push({ start: day * DAY_SECONDS + startSeconds, end: day * DAY_SECONDS + endSeconds });
+      }
+      return list;
+    };
+    check(
+      fc.property(shapeArb, shapeArb, (a, b) => {
+        // Outside the span of the bounds the pattern only repeats weekly, so 14 days either side suffice.
+        const from = epochDay(anchor) - 14;
+        const to = epochDay(anchor) + 40 + 14;
+        const left = windows(a, from, to);
+        const right = windows(b, from, to);
+        const expected = left.some((x) => right.some((y) => overlaps(x, y)));
+        assert.equal(rulesOverlap(a, b), expected);
+        assert.equal(rulesOverlap(b, a), expected);
+      }),
+    );
+  });
+
+  it('rulesOverlap: midnight spill, week wrap, adjacency and validity', () => {
+    const rule = (dayOfWeek: number, startTime: string, endTime: string, validFrom: string | null = null, validUntil: string | null = null) => ({
+      dayOfWeek,
+      startTime,
+      endTime,
+      validFrom,
+      validUntil,
+    });
+    assert.equal(rulesOverlap(rule(0, '23:00', '01:00'), rule(1, '00:30', '02:00')), true);
+    assert.equal(rulesOverlap(rule(6, '23:00', '01:00'), rule(0, '00:00', '00:30')), true);
+    assert.equal(rulesOverlap(rule(0, '00:00', '00:30'), rule(6, '23:00', '01:00')), true);
+    assert.equal(rulesOverlap(rule(0, '23:00', '01:00'), rule(1, '01:00', '02:00')), false);
+    assert.equal(rulesOverlap(rule(0, '09:00', '12:00'), rule(0, '12:00', '17:00')), false);
+    assert.equal(rulesOverlap(rule(0, '09:00', '12:00'), rule(1, '09:00', '12:00')), false);
+    assert.equal(rulesOverlap(rule(2, '09:00', '12:00'), rule(2, '11:59', '13:00')), true);
+    // Validity: separate date ranges do not compete; a Sunday's spill past its last day still does.
+    assert.equal(rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-01'), rule(0, '10:00', '11:00', '2026-03-02', null)), false);
+    assert.equal(rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-02'), rule(0, '10:00', '11:00', '2026-03-02', null)), true);
+    assert.equal(rulesOverlap(rule(6, '23:00', '01:00', null, '2026-03-01'), rule(0, '00:00', '00:30', '2026-03-02', null)), true);
+    assert.equal(rulesOverlap(rule(6, '23:00', '01:00', null, '2026-02-28'), rule(0, '00:00', '00:30', '2026-03-02', null)), false);
+    // A Monday rule valid only Tuesday to Thursday never occurs.
+    assert.equal(rulesOverlap(rule(0, '09:00', '12:00', '2026-03-03', '2026-03-05'), rule(0, '09:00', '12:00')), false);
+  });
+
+  it('New York: a Monday 09:00 rule is 14:00Z before the March change and 13:00Z after', () => {
+    const rules: WeeklyRule[] = [{ id: 7, dayOfWeek: 0, startTime: '09:00', endTime: '10:00', isActive: true, validFrom: null, validUntil: null }];
+    const occurrences = expandRules(rules, 'America/New_York', { start: utc('2026-03-01T00:00:00Z'), end: utc('2026-03-15T00:00:00Z') });
+    assert.deepEqual(occurrences, [
+      { start: utc('2026-03-02T14:00:00Z'), end: utc('2026-03-02T15:00:00Z'), ruleId: 7, date: '2026-03-02', startTime: '09:00:00', endTime: '10:00:00' },
+      { start: utc('2026-03-09T13:00:00Z'), end: utc('2026-03-09T14:00:00Z'), ruleId: 7, date: '2026-03-09', startTime: '09:00:00', endTime: '10:00:00' },
+    ]);
+  });
+
+  it('New York: a 02:30 rule on the spring-forward Sunday starts 03:30 local; 01:30 on fall-back Sunday is the first', () => {
+    const sunday = (id: number, startTime: string, endTime: string): WeeklyRule => ({ id, dayOfWeek: 6, startTime, endTime, isActive: true, validFrom: null, validUntil: null });
+    const spring = expandRules([sunday(1, '02:30', '04:00')], 'America/New_York', { start: utc('2026-03-08T00:00:00Z'), end: utc('2026-03-09T00:00:00Z') });
+    assert.deepEqual(spring.map((o) => [o.start, o.end, o.startTime]), [[utc('2026-03-08T07:30:00Z'), utc('2026-03-08T08:00:00Z'), '02:30:00']]);
+    const autumn = expandRules([sunday(2, '01:30', '02:30')], 'America/New_York', { start: utc('2026-11-01T00:00:00Z'), end: utc('2026-11-02T00:00:00Z') });
+    // 01:30 EDT is 05:30Z; 02:30 exists once, in EST, at 07:30Z: two hours elapse.
+    assert.deepEqual(autumn.map((o) => [o.start, o.end]), [[utc('2026-11-01T05:30:00Z'), utc('2026-11-01T07:30:00Z')]]);
+    // Both ends in the gap move together; a window the gap swallows yields nothing.
+    const swallowed = expandRules([sunday(3, '02:30', '03:15')], 'America/New_York', { start: utc('2026-03-08T00:00:00Z'), end: utc('2026-03-09T00:00:00Z') });
+    assert.deepEqual(swallowed, []);
+  });
+
+  it('Lord Howe: the 30-minute October shift moves a 02:15 rule to 02:45 local', () => {
+    const rules: WeeklyRule[] = [{ id: 1, dayOfWeek: 6, startTime: '02:15', endTime: '03:15', isActive: true, validFrom: null, validUntil: null }];
+    const occurrences = expandRules(rules, 'Australia/Lord_Howe', { start: utc('2026-09-26T00:00:00Z'), end: utc('2026-10-05T00:00:00Z') });
+    assert.deepEqual(occurrences.map((o) => [o.date, o.start, o.end]), [
+      ['2026-09-27', utc('2026-09-26T15:45:00Z'), utc('2026-09-26T16:45:00Z')],
+      ['2026-10-04', utc('2026-10-03T15:45:00Z'), utc('2026-10-03T16:15:00Z')],
+    ]);
+  });
+
+  it('a 23:00→01:00 window ends the next day and shows up in a range that starts at midnight', () => {
+    const rules: WeeklyRule[] = [
+      { id: 1, dayOfWeek: 0, startTime: '23:00', endTime: '01:00', isActive: true, validFrom: null, validUntil: null },
+      { id: 2, dayOfWeek: 1, startTime: '09:00', endTime: '10:00', isActive: false, validFrom: null, validUntil: null },
+      { id: 3, dayOfWeek: 1, startTime: '10:00', endTime: '11:00', isActive: true, validFrom: '2026-06-10', validUntil: null },
+    ];
+    const tuesday = { start: utc('2026-06-02T00:00:00Z'), end: utc('2026-06-03T00:00:00Z') };
+    assert.deepEqual(expandRules(rules, 'UTC', tuesday), [
+      { start: utc('2026-06-01T23:00:00Z'), end: utc('2026-06-02T01:00:00Z'), ruleId: 1, date: '2026-06-01', startTime: '23:00:00', endTime: '01:00:00' },
+    ]);
+    assert.throws(() => expandRules([{ ...rules[0]!, endTime: '23:00' }], 'UTC', tuesday), RangeError);
+    assert.throws(() => expandRules(rules, '+02:00', tuesday), RangeError);
+  });
+
+  it('day names map to 0 = Monday … 6 = Sunday', () => {
+    assert.deepEqual(DAY_NAMES.map(dayFromName), [0, 1, 2, 3, 4, 5, 6]);
+    assert.equal(dayFromName('sun'), 6);
+    assert.equal(dayFromName('Monday'), null);
+    assert.equal(dayFromName(''), null);
+  });
+
+  it('expands 92 days of a working week for 300 consultants quickly', () => {
+    const week: WeeklyRule[] = [];
+    for (let day = 0; day < 5; day++) {
+      week.push({ id: week.length + 1, dayOfWeek: day, startTime: '09:00', endTime: '12:00', isActive: true, validFrom: null, validUntil: null });
+      week.push({ id: week.length + 1, dayOfWeek: day, startTime: '13:00', endTime: '17:30', isActive: true, validFrom: null, validUntil: null });
+    }
+    week.push({ id: 99, dayOfWeek: 5, startTime: '22:00', endTime: '02:00', isActive: true, validFrom: null, validUntil: '2026-12-31' });
+    const range = { start: utc('2026-02-01T00:00:00Z'), end: utc('2026-05-04T00:00:00Z') };
+    for (const zone of ZONES) expandRules(week, zone, range); // load each zone's offsets once
+    const began = performance.now();
+    let count = 0;
+    for (let consultant = 0; consultant < 300; consultant++) count += expandRules(week, ZONES[consultant % ZONES.length]!, range).length;
+    const elapsed = performance.now() - began;
+    assert.ok(count > 300 * 90 * 10 / 7 * 0.9, `only ${count} occurrences`);
+    assert.ok(elapsed < 1500, `300 × 92-day expansions took ${elapsed.toFixed(0)} ms`);
+  });
+});
