@@ -4,6 +4,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AvailabilityModule } from './availability/availability.module';
+import { BookingsModule } from './bookings/bookings.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
@@ -44,6 +45,7 @@ export class AppModule {
         UsersModule,
         AvailabilityModule,
         RecurringModule,
+        BookingsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { notFound } from '../common/http/problem';
+import { conflict, notFound } from '../common/http/problem';
+import { lockConsultant } from './consultant-lock';
 import { generateToken, hashToken } from '../common/auth/token';
 import { toConsultantDto } from './consultant.mapper';
 import type { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
@@ -48,8 +49,13 @@ export class ConsultantsService {
     return toConsultantDto(await this.consultants.save(consultant));
   }
 
+  /** Refused while the consultant has upcoming confirmed bookings: clients rely on those. */
   async remove(id: number): Promise<void> {
-    const { affected } = await this.consultants.delete({ id });
-    if (!affected) throw notFound(`Consultant ${id}`);
+    await this.consultants.manager.transaction(async (manager) => {
+      await lockConsultant(manager, id);
+      const [upcoming] = await manager.query(`SELECT 1 FROM bookings WHERE consultant_id = $1 AND status = 'confirmed' AND end_at > now() LIMIT 1`, [id]);
+      if (upcoming) throw conflict('consultant-has-bookings', `Consultant ${id} has upcoming confirmed bookings; cancel them first.`);
+      await manager.delete(Consultant, { id });
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { addDays, isValidLocalDate, localDatesToInterval } from './local-time';
+import { isValidLocalDate, localDatesToInterval } from './local-time';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
@@ -18,15 +18,14 @@ export const isDateOrInstant = (text: string): boolean => isValidLocalDate(text)
 
 /**
  * Query bounds to instants. Dates are the consultant's local days, both inclusive: `from` is the
- * start of its day, `to` the start of the day after. Instants are taken as they are. A missing
- * bound is open.
+ * start of its day, `to` the end of its day. Instants are taken as they are. A missing bound is open.
  */
 export function resolveBounds(from: string | undefined, to: string | undefined, zone: string): { start: number | null; end: number | null } {
-  return { start: from === undefined ? null : bound(from, zone, 0), end: to === undefined ? null : bound(to, zone, 1) };
+  return { start: from === undefined ? null : bound(from, zone, 'start'), end: to === undefined ? null : bound(to, zone, 'end') };
 }
 
-function bound(text: string, zone: string, daysAfter: number): number {
-  if (isValidLocalDate(text)) return localDatesToInterval(addDays(text, daysAfter), addDays(text, daysAfter), zone).start;
+function bound(text: string, zone: string, edge: 'start' | 'end'): number {
+  if (isValidLocalDate(text)) return localDatesToInterval(text, text, zone)[edge];
   const instant = parseInstant(text);
   if (instant === null) throw new RangeError(`not a date or instant: ${text}`);
   return instant;

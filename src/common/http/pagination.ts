@@ -23,10 +23,17 @@ export function encodeCursor(key: (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor<T extends (string | number)[]>(cursor: string, shape: ('string' | 'number')[]): T {
+const CURSOR_PARTS = {
+  number: (v: unknown) => Number.isSafeInteger(v),
+  string: (v: unknown) => typeof v === 'string' && v.length <= 100,
+  // An instant: a forged one must not reach the database as an invalid date.
+  instant: (v: unknown) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+};
+
+export function decodeCursor<T extends (string | number)[]>(cursor: string, shape: (keyof typeof CURSOR_PARTS)[]): T {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown;
-    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => typeof v === shape[i])) return key as T;
+    if (Array.isArray(key) && key.length === shape.length && key.every((v, i) => CURSOR_PARTS[shape[i]](v))) return key as T;
   } catch {
     // fall through to the 400
   }

@@ -18,6 +18,7 @@ const SQLSTATE_PROBLEMS: Record<string, [number, string, string]> = {
   '40P01': [409, 'conflict', 'A concurrent change got in the way; retry the request.'],
   '40001': [409, 'conflict', 'A concurrent change got in the way; retry the request.'],
   '23502': [400, 'validation-error', 'A required value is missing.'],
+  '22021': [400, 'validation-error', 'A text value is not valid UTF-8.'],
   '22P02': [400, 'validation-error', 'A value is not in the expected format.'],
   '22003': [400, 'validation-error', 'A number is out of range.'],
   '22007': [400, 'validation-error', 'A date or time is not valid.'],
@@ -30,7 +31,7 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
 
 const unavailable = (): Problem => ({ type: '/problems/database-unavailable', title: STATUS_CODES[503]!, status: 503, detail: 'The database is unavailable; retry shortly.' });
 
-function toProblem(exception: unknown): Problem {
+export function toProblem(exception: unknown): Problem {
   if (exception instanceof ProblemException) return exception.toProblem();
   if (exception instanceof HttpException) {
     const status = exception.getStatus();

@@ -32,6 +32,11 @@ export class ProblemException extends HttpException {
 
   readonly problemType: string;
 
+  /** Recreates a problem answered before, word for word (an idempotent replay). */
+  static replay({ type, title: _title, status, detail, instance: _instance, ...extensions }: Problem): ProblemException {
+    return new ProblemException(status, type.replace(/^\/problems\//, ''), detail, extensions);
+  }
+
   toProblem(): Problem {
     return { type: this.problemType, title: STATUS_CODES[this.getStatus()] ?? 'Error', status: this.getStatus(), detail: this.message, ...this.extensions };
   }

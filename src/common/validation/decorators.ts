@@ -4,7 +4,7 @@ import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
-import { isDateOrInstant } from '../../scheduling/query-range';
+import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
 import { badRequest } from '../http/problem';
 
 const MAX_ID = 2_147_483_647;
@@ -29,6 +29,13 @@ export const IsDateOrInstant = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, example: '2030-12-25', description: 'A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
     ValidateBy({ name: 'isDateOrInstant', validator: { validate: (v) => typeof v === 'string' && isDateOrInstant(v), defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset' } }),
+  );
+
+/** An ISO 8601 instant with an explicit offset or Z. */
+export const IsInstant = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: String, format: 'date-time', example: '2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
+    ValidateBy({ name: 'isInstant', validator: { validate: (v) => typeof v === 'string' && parseInstant(v) !== null, defaultMessage: () => 'must be an ISO 8601 instant with offset, e.g. 2030-12-25T09:00:00Z' } }),
   );
 
 /** An IANA time zone name such as `Europe/Berlin`. */

@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../common/auth/access.decorator';
+import { CurrentPrincipal, type Principal } from '../common/auth/principal';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiIdParam, IdParam } from '../common/validation/decorators';
+import { BookingsService } from './bookings.service';
+import { BookingDto, BookingPageDto, CreateBookingDto, ListBookingsQuery, RescheduleDto, ReserveDto } from './dto/booking.dto';
+import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+
+@ApiTags('bookings')
+@Controller()
+export class BookingsController {
+  constructor(private readonly bookings: BookingsService) {}
+
+  @Post('bookings')
+  @Access('admin', 'user')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
+  @ApiProblems(400, 404, 409, 422)
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateBookingDto, @IdempotencyKey() key?: string): Promise<BookingDto> {
+    return this.bookings.create(principal, dto, undefined, key);
+  }
+
+  @Post('consultant/:id/reserve')
+  @Access('admin', 'user')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiIdempotencyKey()
+  @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })
+  @ApiProblems(400, 404, 409, 422)
+  reserve(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number, @Body() dto: ReserveDto, @IdempotencyKey() key?: string): Promise<BookingDto> {
+    return this.bookings.create(principal, dto, id, key);
+  }
+
+  @Get('bookings')
+  @Access('admin', 'consultant', 'user')
+  @ApiOperation({ summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)' })
+  @ApiProblems(400)
+  list(@CurrentPrincipal() principal: Principal, @Query() query: ListBookingsQuery): Promise<BookingPageDto> {
+    return this.bookings.list(principal, query);
+  }
+
+  @Get('bookings/:id')
+  @Access('admin', 'consultant', 'user')
+  @ApiIdParam('id', 'Booking id')
+  @ApiOperation({ summary: 'One booking, to its user, its consultant or the admin' })
+  @ApiProblems(400, 404)
+  get(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
+    return this.bookings.get(principal, id);
+  }
+
+  @Post('bookings/:id/cancel')
+  @HttpCode(200)
+  @Access('admin', 'consultant', 'user')
+  @ApiIdParam('id', 'Booking id')
+  @ApiOperation({ summary: 'Cancel; the time is free again at once' })
+  @ApiProblems(400, 404, 422)
+  cancel(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
+    return this.bookings.cancel(principal, id);
+  }
+
+  @Post('bookings/:id/reschedule')
+  @HttpCode(200)
+  @Access('admin', 'user')
+  @ApiIdParam('id', 'Booking id')
+  @ApiOperation({ summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged' })
+  @ApiProblems(400, 404, 409, 422)
+  reschedule(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number, @Body() dto: RescheduleDto): Promise<BookingDto> {
+    return this.bookings.reschedule(principal, id, dto);
+  }
+}

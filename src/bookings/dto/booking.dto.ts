@@ -1,0 +1,105 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PageQuery } from '../../common/http/pagination';
+import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
+
+const MAX_ID = 2_147_483_647;
+
+/**
+ * Where to book, in exactly one of three forms: a one-time slot by id; UTC instants `start`
+ * and `end`; or the consultant's local `date`, `start_time` and `end_time`.
+ */
+export class BookingTargetDto {
+  /** Book this one-time slot, whole. @example 1 */
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  availability_id?: number;
+
+  @IsOptional() @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
+  start?: string;
+
+  @IsOptional() @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
+  end?: string;
+
+  @IsOptional() @IsLocalDate({ required: false })
+  date?: string;
+
+  @IsOptional() @IsLocalTime({ required: false, example: '10:00' })
+  start_time?: string;
+
+  @IsOptional() @IsLocalTime({ required: false, example: '10:30' })
+  end_time?: string;
+}
+
+export class ReserveDto extends BookingTargetDto {
+  /** Admin only: the user to book for. A user books for themselves. @example 1 */
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  user_id?: number;
+}
+
+export class CreateBookingDto extends ReserveDto {
+  /** The consultant to book; may be left out with availability_id. @example 1 */
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  consultant_id?: number;
+}
+
+export class RescheduleDto extends BookingTargetDto {}
+
+export class ListBookingsQuery extends PageQuery {
+  /** @example 1 */
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
+  @IsInt() @Min(1) @Max(MAX_ID)
+  consultant_id?: number;
+
+  /** @example 1 */
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
+  @IsInt() @Min(1) @Max(MAX_ID)
+  user_id?: number;
+
+  /** Bookings ending after this (a local date means that day's start, in UTC). */
+  @IsOptional() @IsDateOrInstant()
+  from?: string;
+
+  /** Bookings starting before this (a local date is inclusive, in UTC). */
+  @IsOptional() @IsDateOrInstant({ example: '2030-12-31' })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: ['confirmed', 'cancelled'] })
+  @IsOptional() @IsIn(['confirmed', 'cancelled'])
+  status?: 'confirmed' | 'cancelled';
+}
+
+export class BookingDto {
+  /** @example 1 */
+  id: number;
+  /** @example 1 */
+  consultant_id: number;
+  /** @example 1 */
+  user_id: number;
+  /** The one-time slot booked, if any. @example null */
+  availability_id: number | null;
+  /** The weekly window booked from, if any. @example 1 */
+  recurring_id: number | null;
+  /** @example "2030-12-25T09:00:00.000Z" */
+  start: string;
+  /** @example "2030-12-25T09:30:00.000Z" */
+  end: string;
+  /** Consultant-local date of the start. @example "2030-12-25" */
+  date: string;
+  /** @example "10:00:00" */
+  start_time: string;
+  /** @example "10:30:00" */
+  end_time: string;
+  /** @example "confirmed" */
+  status: 'confirmed' | 'cancelled';
+  /** @example "2030-12-01T12:00:00.000Z" */
+  created_at: string;
+}
+
+export class BookingPageDto {
+  data: BookingDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}

@@ -1,0 +1,25 @@
+import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { badRequest } from '../common/http/problem';
+import { IDEMPOTENCY_TTL_HOURS } from './idempotency';
+
+/** The optional Idempotency-Key header: 1 to 255 visible ASCII characters. */
+export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext): string | undefined => {
+  const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value)) {
+    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
+  }
+  return value;
+});
+
+export const ApiIdempotencyKey = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description: `Makes a retry safe: the same key and body replay the first answer for ${IDEMPOTENCY_TTL_HOURS} hours; the same key with another body is a 422; while the first request runs, a 409.`,
+      example: 'b7d6c0e2-4a8f-4a55-9e4e-2f1b1c9d0a11',
+    }),
+  );

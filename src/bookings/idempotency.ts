@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Principal } from '../common/auth/principal';
+import { toProblem } from '../common/http/problem-details.filter';
+import { conflict, Problem, ProblemException, unprocessable } from '../common/http/problem';
+
+/** How long a key's first answer is replayed. */
+export const IDEMPOTENCY_TTL_HOURS = 24;
+
+/**
+ * Runs a booking write at most once per caller and Idempotency-Key. The key's answer is stored in
+ * the same transaction as the booking, so a crash can never leave a booking without its answer
+ * (or the reverse); a transaction-scoped advisory lock marks the key as in flight, and dies with
+ * the transaction if the process does.
+ */
+@Injectable()
+export class Idempotency {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async run<T extends object>(principal: Principal, key: string | undefined, request: unknown, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    if (key === undefined) return this.db.transaction(work);
+    const owner = principal.role === 'admin' ? 'admin' : `${principal.role}:${principal.id}`;
+    const fingerprint = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const runner = this.db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      const [{ locked }]: { locked: boolean }[] = await runner.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [`${owner} ${key}`]);
+      if (!locked) throw conflict('idempotency-in-flight', 'A request with this Idempotency-Key is still running; retry when it has finished.');
+      const [prior]: { fingerprint: string; status_code: number; response: T | Problem }[] = await runner.query(
+        `SELECT fingerprint, status_code, response FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at > now() - make_interval(hours => $3)`,
+        [owner, key, IDEMPOTENCY_TTL_HOURS],
+      );
+      if (prior) {
+        await runner.rollbackTransaction();
+        if (prior.fingerprint !== fingerprint) throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
+        if (prior.status_code >= 400) throw ProblemException.replay(prior.response as Problem);
+        return prior.response as T;
+      }
+      await runner.query('SAVEPOINT work');
+      let answer: { status: number; body: T | Problem; error?: unknown };
+      try {
+        answer = { status: 201, body: await work(runner.manager) };
+      } catch (error) {
+        const problem = toProblem(error);
+        // A refusal is an answer and is replayed; an outage is not, so a retry may succeed.
+        if (problem.status >= 500) throw error;
+        await runner.query('ROLLBACK TO SAVEPOINT work');
+        answer = { status: problem.status, body: problem, error };
+      }
+      await runner.query(
+        `INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (principal, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, response = EXCLUDED.response, created_at = now()`,
+        [owner, key, fingerprint, answer.status, JSON.stringify(answer.body)],
+      );
+      await runner.commitTransaction();
+      if (answer.error !== undefined) throw answer.error;
+      return answer.body as T;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same request. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+  );
+}
