@@ -5,6 +5,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { AvailabilityModule } from './availability/availability.module';
 import { BookingsModule } from './bookings/bookings.module';
+import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
@@ -46,6 +47,7 @@ export class AppModule {
         AvailabilityModule,
         RecurringModule,
         BookingsModule,
+        CalendarModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -1,4 +1,4 @@
-import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -74,6 +74,14 @@ export const IdParam = createParamDecorator((name: string, ctx: ExecutionContext
   if (!(id >= 1 && id <= MAX_ID)) throw badRequest(`Path parameter ${name} must be a positive integer`, [{ field: name, message: 'must be a positive integer' }]);
   return id;
 });
+
+/** A `YYYY-MM-DD` path parameter that names a real date. */
+export class LocalDatePipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!isValidLocalDate(value)) throw badRequest('The date must be YYYY-MM-DD and exist', [{ field: 'date', message: 'must be a date as YYYY-MM-DD' }]);
+    return value;
+  }
+}
 
 /** Documents an id path parameter. */
 export const ApiIdParam = (name: string, description: string) => ApiParam({ name, type: Number, description, example: 1 });

@@ -1,0 +1,61 @@
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Access } from '../common/auth/access.decorator';
+import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiIdParam, IdParam, LocalDatePipe } from '../common/validation/decorators';
+import { CalendarFeedService } from './calendar-feed.service';
+import { CalendarService } from './calendar.service';
+import { DailyViewDto, DailyViewQuery, MonthlyViewDto, MonthlyViewQuery, TimeRangeQuery, TimeRangeViewDto } from './dto/calendar.dto';
+
+@ApiTags('calendar views')
+@Controller()
+export class CalendarController {
+  constructor(
+    private readonly calendar: CalendarService,
+    private readonly feeds: CalendarFeedService,
+  ) {}
+
+  @Get('consultants/availabilities/:date')
+  @ApiParam({ name: 'date', example: '2030-12-02', description: "Each consultant's local date (YYYY-MM-DD)" })
+  @ApiOperation({ summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)" })
+  @ApiProblems(400)
+  daily(@Param('date', LocalDatePipe) date: string, @Query() query: DailyViewQuery): Promise<DailyViewDto> {
+    return this.calendar.daily(date, query);
+  }
+
+  @Get('availabilities/monthly')
+  @ApiOperation({ summary: "Seed monthly view: one consultant's slots per local day of the month, booked ones marked" })
+  @ApiProblems(400, 404)
+  monthly(@Query() query: MonthlyViewQuery): Promise<MonthlyViewDto> {
+    return this.calendar.monthly(query);
+  }
+
+  @Get('availabilities/timerange')
+  @ApiOperation({ summary: "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes" })
+  @ApiProblems(400, 404)
+  timeRange(@Query() query: TimeRangeQuery): Promise<TimeRangeViewDto> {
+    return this.calendar.timeRange(query);
+  }
+
+  @Get('consultants/:id/calendar.ics')
+  @Access('admin', 'consultant:self')
+  @Header('content-type', 'text/calendar; charset=utf-8')
+  @ApiProduces('text/calendar')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)" })
+  @ApiProblems(400, 404)
+  consultantFeed(@IdParam('id') id: number): Promise<string> {
+    return this.feeds.consultantFeed(id);
+  }
+
+  @Get('users/:id/calendar.ics')
+  @Access('admin', 'user:self')
+  @Header('content-type', 'text/calendar; charset=utf-8')
+  @ApiProduces('text/calendar')
+  @ApiIdParam('id', 'User id')
+  @ApiOperation({ summary: "RFC 5545 feed of the user's bookings" })
+  @ApiProblems(400, 404)
+  userFeed(@IdParam('id') id: number): Promise<string> {
+    return this.feeds.userFeed(id);
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { badRequest, invalidFields } from '../common/http/problem';
+import { timeFields } from '../common/http/time-fields';
+import { ConsultantsService } from '../consultants/consultants.service';
+import { computeFreeTime, expandRules, type FreeSlot, type Interval, localDatesToInterval } from '../scheduling';
+import { resolveBounds } from '../scheduling/query-range';
+import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
+import { type DailyViewDto, type DailyViewQuery, MAX_RANGE_DAYS, type MonthlyViewDto, type MonthlyViewQuery, type TimeRangeQuery, type TimeRangeViewDto, type ViewSlotDto } from './dto/calendar.dto';
+
+const DAY_MS = 86_400_000;
+
+@Injectable()
+export class CalendarService {
+  constructor(
+    private readonly consultants: ConsultantsService,
+    private readonly repository: CalendarRepository,
+  ) {}
+
+  /** Each consultant's free time on its own local `date`: one page of consultants, four queries. */
+  async daily(date: string, query: DailyViewQuery): Promise<DailyViewDto> {
+    const page = await this.consultants.list(query);
+    const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(date, date, c.timezone) }));
+    const schedules = await this.repository.schedules(windows);
+    return {
+      date,
+      data: page.data.map((consultant, i) => ({ consultant, slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}) })),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  /** Every local day of the month with its slots, booked ones marked. */
+  async monthly(query: MonthlyViewQuery): Promise<MonthlyViewDto> {
+    const { timezone } = await this.consultants.find(query.consultant_id);
+    const first = `${String(query.year).padStart(4, '0')}-${String(query.month).padStart(2, '0')}-01`;
+    const daysInMonth = new Date(Date.UTC(query.year, query.month, 0)).getUTCDate();
+    const dates = Array.from({ length: daysInMonth }, (_, i) => `${first.slice(0, 8)}${String(i + 1).padStart(2, '0')}`);
+    const range = localDatesToInterval(dates[0], dates[dates.length - 1], timezone);
+    const schedules = await this.repository.schedules([{ consultantId: query.consultant_id, ...range }]);
+    const slots = viewSlots(schedules.get(query.consultant_id)!, timezone, range, { includeBooked: true });
+    const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
+    // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
+    for (const slot of slots) byDate.get(slot.date)?.push(slot);
+    return { consultant_id: query.consultant_id, timezone, year: query.year, month: query.month, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
+  }
+
+  /** Slots of one consultant in a range of at most 92 days, optionally cut into bookable lengths. */
+  async timeRange(query: TimeRangeQuery): Promise<TimeRangeViewDto> {
+    const { timezone } = await this.consultants.find(query.consultant_id);
+    const { start, end } = resolveBounds(query.start, query.end, timezone) as Interval;
+    if (end <= start) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
+    if (spanDays(query.start, query.end, start, end) > MAX_RANGE_DAYS) throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [{ field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` }]);
+    const range = { start, end };
+    const schedules = await this.repository.schedules([{ consultantId: query.consultant_id, ...range }]);
+    const slots = viewSlots(schedules.get(query.consultant_id)!, timezone, range, { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' });
+    return { consultant_id: query.consultant_id, timezone, start: new Date(start).toISOString(), end: new Date(end).toISOString(), slots };
+  }
+}
+
+/** Local dates count whole days, both inclusive; otherwise elapsed time, in days. */
+function spanDays(from: string, to: string, start: number, end: number): number {
+  const isDate = (text: string) => text.length === 10;
+  return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
+}
+
+function viewSlots(schedule: ConsultantSchedule, zone: string, range: Interval, options: { slotMinutes?: number; includeBooked?: boolean }): ViewSlotDto[] {
+  const occurrences = expandRules(schedule.rules, zone, range);
+  return computeFreeTime({ oneTimeSlots: schedule.slots, occurrences, bookings: schedule.bookings, range, ...options }).map((s) => toViewSlot(s, zone));
+}
+
+const toViewSlot = (s: FreeSlot, zone: string): ViewSlotDto => ({
+  source: s.source,
+  ...(s.source === 'one_time' ? { availability_id: s.availabilityId } : { recurring_id: s.recurringId }),
+  ...timeFields(s.start, s.end, zone),
+  is_booked: s.isBooked,
+});

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import ICAL from 'ical.js';
+import { DataSource } from 'typeorm';
+import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
+import { Http } from '../support/http';
+import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+
+describe('calendar views and feeds', () => {
+  let t: TestApp;
+  let http: Http;
+  let ny: Created;
+  let berlin: Created;
+  let alice: Created;
+
+  before(async () => {
+    t = await startTestApp();
+    http = new Http(t.app);
+    ny = await createConsultant(http, { timezone: 'America/New_York', specialization: 'cal-views' });
+    berlin = await createConsultant(http, { timezone: 'Europe/Berlin', specialization: 'cal-views' });
+    alice = await createUser(http);
+    for (const [c, body] of [
+      [ny, { day: 'Mon', start_time: '09:00', end_time: '12:00' }],
+      [ny, { day: 'Fri', start_time: '22:00', end_time: '02:00' }],
+      [berlin, { day: 'Mon', start_time: '08:00', end_time: '10:00' }],
+    ] as const) {
+      const res = await http.as(c.token).post(`/consultants/${c.id}/recurring`, body);
+      assert.equal(res.status, 201, res.text);
+    }
+    const slot = await http.as(ny.token).post(`/consultants/${ny.id}/availabilities`, { date: '2030-12-02', start_time: '14:00', end_time: '15:00' });
+    assert.equal(slot.status, 201, slot.text);
+  });
+  after(() => t.close());
+
+  it('shows one-time and recurring slots together in the daily view, per consultant-local day', async () => {
+    const res = await http.get('/consultants/availabilities/2030-12-02/?specialization=cal-views');
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.date, '2030-12-02');
+    const nyDay = res.body.data.find((d: any) => d.consultant.id === ny.id);
+    assert.deepEqual(
+      nyDay.slots.map((s: any) => [s.source, s.start_time, s.end_time, s.start, s.is_booked]),
+      [
+        ['recurring', '09:00:00', '12:00:00', '2030-12-02T14:00:00.000Z', false],
+        ['one_time', '14:00:00', '15:00:00', '2030-12-02T19:00:00.000Z', false],
+      ],
+    );
+    assert.ok(nyDay.slots[0].recurring_id && nyDay.slots[1].availability_id);
+    const berlinDay = res.body.data.find((d: any) => d.consultant.id === berlin.id);
+    assert.equal(berlinDay.slots[0].start, '2030-12-02T07:00:00.000Z');
+  });
+
+  it('removes booked time from the free view and gives it back after a cancel', async () => {
+    const booking = await http.as(alice.token).post('/bookings', { consultant_id: ny.id, date: '2030-12-02', start_time: '10:00', end_time: '10:30' });
+    assert.equal(booking.status, 201, booking.text);
+    const free = async () => (await http.get('/consultants/availabilities/2030-12-02?specialization=cal-views')).body.data.find((d: any) => d.consultant.id === ny.id).slots.filter((s: any) => s.source === 'recurring').map((s: any) => `${s.start_time}-${s.end_time}`);
+    assert.deepEqual(await free(), ['09:00:00-10:00:00', '10:30:00-12:00:00']);
+    const cut = await http.get(`/availabilities/timerange/?consultant_id=${ny.id}&start=2030-12-02&end=2030-12-02&slot_minutes=30&include_booked=true`);
+    assert.deepEqual(
+      cut.body.slots.filter((s: any) => s.source === 'recurring').map((s: any) => [s.start_time, s.is_booked]),
+      [['09:00:00', false], ['09:30:00', false], ['10:00:00', true], ['10:30:00', false], ['11:00:00', false], ['11:30:00', false]],
+    );
+    await http.as(alice.token).post(`/bookings/${booking.body.id}/cancel`);
+    assert.deepEqual(await free(), ['09:00:00-12:00:00']);
+  });
+
+  it('follows the consultant across the March DST change', async () => {
+    const res = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2031-03-03&end=2031-03-10`);
+    assert.equal(res.status, 200, res.text);
+    const mondays = res.body.slots.filter((s: any) => s.start_time === '09:00:00').map((s: any) => s.start);
+    assert.deepEqual(mondays, ['2031-03-03T14:00:00.000Z', '2031-03-10T13:00:00.000Z']);
+  });
+
+  it('carries a midnight-crossing window into the next day', async () => {
+    const res = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06T00:00:00Z&end=2030-12-08T00:00:00Z&slot_minutes=60`);
+    const late = res.body.slots.filter((s: any) => s.start >= '2030-12-07T03:00:00.000Z' && s.start < '2030-12-07T07:00:00.000Z');
+    assert.deepEqual(late.map((s: any) => `${s.date} ${s.start_time}`), ['2030-12-06 22:00:00', '2030-12-06 23:00:00', '2030-12-07 00:00:00', '2030-12-07 01:00:00']);
+    assert.equal(late[3].end, '2030-12-07T07:00:00.000Z');
+    const whole = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06&end=2030-12-06`);
+    const window = whole.body.slots.find((s: any) => s.start_time === '22:00:00');
+    assert.deepEqual([window.date, window.end_time, window.end], ['2030-12-06', '02:00:00', '2030-12-07T07:00:00.000Z']);
+  });
+
+  it('lists every day of the month with booked slots marked', async () => {
+    const booking = await http.as(alice.token).post('/bookings', { consultant_id: berlin.id, date: '2030-12-09', start_time: '08:00', end_time: '09:00' });
+    assert.equal(booking.status, 201, booking.text);
+    const res = await http.get(`/availabilities/monthly/?year=2030&month=12&consultant_id=${berlin.id}`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.days.length, 31);
+    const ninth = res.body.days.find((d: any) => d.date === '2030-12-09');
+    assert.deepEqual(ninth.slots.map((s: any) => [s.start_time, s.end_time, s.is_booked]), [['08:00:00', '09:00:00', true], ['09:00:00', '10:00:00', false]]);
+    assert.equal(res.body.days.filter((d: any) => d.slots.length).length, 5, 'five Mondays in December 2030');
+  });
+
+  it('refuses bad dates, months and ranges over 92 days', async () => {
+    assertProblem(await http.get('/consultants/availabilities/2030-02-30/'), 400);
+    assertProblem(await http.get('/consultants/availabilities/tomorrow'), 400);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=13&consultant_id=${ny.id}`), 400);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=0&consultant_id=${ny.id}`), 400);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12`), 400);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=999999`), 404);
+    assert.equal((await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-02`)).status, 200, '92 days inclusive is allowed');
+    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-03`), 400);
+    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-01-01&end=2130-01-01`), 400);
+    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-05&end=2030-12-01`), 400);
+    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2030-12-02&slot_minutes=0`), 400);
+  });
+
+  it('issues the same number of SQL statements for a page of 10 and of 200 consultants', async () => {
+    for (let i = 0; i < 200; i++) await createConsultant(http, { specialization: 'query-count', timezone: i % 2 ? 'Asia/Kolkata' : 'Pacific/Chatham' });
+    const runner = Object.getPrototypeOf(t.app.get(DataSource).createQueryRunner());
+    const original = runner.query;
+    let count = 0;
+    runner.query = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return original.apply(this, args);
+    };
+    try {
+      const page = async (limit: number) => {
+        count = 0;
+        const res = await http.get(`/consultants/availabilities/2030-12-02?specialization=query-count&limit=${limit}`);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.data.length, limit);
+        return count;
+      };
+      const small = await page(10);
+      const large = await page(200);
+      assert.ok(small > 0);
+      assert.equal(large, small);
+    } finally {
+      runner.query = original;
+    }
+  });
+
+  it('feeds bookings as RFC 5545 with stable UIDs, SEQUENCE on reschedule and STATUS:CANCELLED', async () => {
+    const booking = await http.as(alice.token).post('/bookings', { consultant_id: ny.id, date: '2030-12-16', start_time: '09:00', end_time: '09:30' });
+    assert.equal(booking.status, 201, booking.text);
+    const event = async (url: string, token: string) => {
+      const res = await http.as(token).get(url);
+      assert.equal(res.status, 200, res.text);
+      assert.match(String(res.headers['content-type']), /^text\/calendar/);
+      const vevent = new ICAL.Component(ICAL.parse(res.text)).getAllSubcomponents('vevent').map((c) => new ICAL.Event(c)).find((e) => e.uid === `booking-${booking.body.id}@consultant-calendar`);
+      assert.ok(vevent, 'the booking is in the feed');
+      return vevent;
+    };
+    let e = await event(`/users/${alice.id}/calendar.ics`, alice.token);
+    assert.equal(e.startDate.toJSDate().toISOString(), '2030-12-16T14:00:00.000Z');
+    assert.equal(e.sequence, 0);
+    await http.as(alice.token).post(`/bookings/${booking.body.id}/reschedule`, { date: '2030-12-16', start_time: '10:00', end_time: '10:30' });
+    e = await event(`/consultants/${ny.id}/calendar.ics`, ny.token);
+    assert.equal(e.sequence, 1);
+    assert.equal(e.endDate.toJSDate().toISOString(), '2030-12-16T15:30:00.000Z');
+    await http.as(ny.token).post(`/bookings/${booking.body.id}/cancel`);
+    e = await event(`/users/${alice.id}/calendar.ics`, ADMIN_TOKEN);
+    assert.equal(e.sequence, 2);
+    assert.equal(e.component.getFirstPropertyValue('status'), 'CANCELLED');
+    const bob = await createUser(http);
+    assertProblem(await http.as(bob.token).get(`/users/${alice.id}/calendar.ics`), 403);
+    assertProblem(await http.as(berlin.token).get(`/consultants/${ny.id}/calendar.ics`), 403);
+    assertProblem(await http.get(`/consultants/${ny.id}/calendar.ics`), 401);
+    assertProblem(await http.as(ADMIN_TOKEN).get('/users/999999/calendar.ics'), 404);
+  });
+});
