@@ -31,7 +31,8 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     void reply.header('x-request-id', request.id);
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false });
+  // Start-up errors are reported once, by main(); Nest's own logger would print them twice.
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false, logger: false });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
 
@@ -51,7 +52,18 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
 async function main(): Promise<void> {
   const app = await bootstrap();
   // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit 0.
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // (Nest's enableShutdownHooks re-raises the signal, which would end the process with it.)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      app.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+    });
+  }
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
   await app.listen({ port: config.get('PORT', { infer: true }), host: config.get('HOST', { infer: true }) });
   app.get(Logger).log(`Listening on ${await app.getUrl()} (docs at /docs)`);

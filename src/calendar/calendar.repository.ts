@@ -47,7 +47,7 @@ export class CalendarRepository {
       ),
     ]);
     for (const s of slots) {
-      result.get(s.consultant_id)!.slots.push({ id: s.id, start: s.start_at.getTime(), end: s.end_at.getTime(), isBooked: s.is_booked, date: '', startTime: '', endTime: '' });
+      result.get(s.consultant_id)!.slots.push({ id: s.id, start: s.start_at.getTime(), end: s.end_at.getTime(), isBooked: s.is_booked });
     }
     for (const { consultant_id, ...rule } of rules) result.get(consultant_id)!.rules.push(rule);
     for (const b of bookings) result.get(b.consultant_id)!.bookings.push({ start: b.start_at.getTime(), end: b.end_at.getTime() });

@@ -2,7 +2,7 @@ import { type Interval, normalize, overlaps } from './interval';
 import type { Occurrence } from './weekly-rule';
 
 /** A consultant's one-time availability slot; it is booked whole or not at all. */
-export type OneTimeSlot = Interval & { id: number; date: string; startTime: string; endTime: string; isBooked: boolean };
+export type OneTimeSlot = Interval & { id: number; isBooked: boolean };
 
 export type FreeTimeInput = {
   oneTimeSlots: readonly OneTimeSlot[];

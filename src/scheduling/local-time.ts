@@ -73,7 +73,7 @@ export function dayOfWeek(date: string): number {
  */
 export function localToInstant(date: string, time: string, zone: string, mode: GapMode = 'compatible'): number {
   const zoneOffsets = ZoneOffsets.of(zone);
-  return resolve(zoneOffsets, requireDate(date), requireTime(time), mode, date, time);
+  return resolve(zoneOffsets, requireDate(date), requireTime(time), mode);
 }
 
 /**
@@ -99,8 +99,8 @@ export function localWindowToInterval(
     throw new InvalidLocalWindowError(`a window cannot start and end at the same time (${startTime})`);
   }
   const endDay = endSeconds > startSeconds ? day : day + 1;
-  const start = resolve(zoneOffsets, day, startSeconds, mode, date, startTime);
-  const end = resolve(zoneOffsets, endDay, endSeconds, mode, dateFromEpochDay(endDay), endTime);
+  const start = resolve(zoneOffsets, day, startSeconds, mode);
+  const end = resolve(zoneOffsets, endDay, endSeconds, mode);
   if (end <= start) {
     throw new InvalidLocalWindowError(
       `${date} ${startTime}–${endTime} lies in a gap skipped by the clocks in ${zone}`,
@@ -134,18 +134,13 @@ export function instantToLocal(instant: number, zone: string): { date: string; t
   return { date: dateFromEpochDay(day), time: timeFromSeconds(seconds) };
 }
 
-function resolve(
-  zoneOffsets: ZoneOffsets,
-  epochDay: number,
-  secondsOfDay: number,
-  mode: GapMode,
-  date: string,
-  time: string,
-): number {
+function resolve(zoneOffsets: ZoneOffsets, epochDay: number, secondsOfDay: number, mode: GapMode): number {
   const localMs = epochDay * MS_PER_DAY + secondsOfDay * 1000;
   if (mode === 'compatible') return zoneOffsets.compatibleInstant(localMs);
   const instant = zoneOffsets.earliestInstant(localMs);
-  if (instant === null) throw new NonexistentLocalTimeError(date, timeFromSeconds(secondsOfDay), zoneOffsets.zone);
+  if (instant === null) {
+    throw new NonexistentLocalTimeError(dateFromEpochDay(epochDay), timeFromSeconds(secondsOfDay), zoneOffsets.zone);
+  }
   return instant;
 }
 

@@ -103,6 +103,7 @@ export class ZoneOffsets {
     visit(previous, from, previous);
     for (let key = Math.floor(from / BUCKET_MS); key * BUCKET_MS <= to; key++) {
       const { starts, offsets } = this.bucket(key);
+      // A bucket's first entry is visited too: a transition may fall exactly on its start.
       for (let i = 0; i < starts.length; i++) {
         const at = starts[i]!;
         if (at <= from || at > to) continue;
