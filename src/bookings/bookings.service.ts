@@ -229,7 +229,7 @@ export class BookingsService {
 
   /** The booking if the caller is a party to it; otherwise a 404 that does not reveal it exists. */
   private async visible(principal: Principal, id: number): Promise<BookingRow> {
-    const booking = await this.row(this.db.manager, id).catch(() => null);
+    const [booking] = await this.db.query<BookingRow[]>(`SELECT ${BOOKING_COLUMNS} FROM bookings b JOIN consultants c ON c.id = b.consultant_id WHERE b.id = $1`, [id]);
     if (!booking || !isPartyTo(principal, { userId: booking.user_id, consultantId: booking.consultant_id })) throw notFound(`Booking ${id}`);
     return booking;
   }
