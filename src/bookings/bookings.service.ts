@@ -9,7 +9,8 @@ import { badRequest, conflict, forbidden, notFound, unprocessable } from '../com
 import { timeFields } from '../common/http/time-fields';
 import type { AppConfig } from '../config/configuration';
 import { lockConsultant } from '../consultants/consultant-lock';
-import { contains, expandRules, type Interval, InvalidLocalWindowError, localWindowToInterval, NonexistentLocalTimeError, type WeeklyRule } from '../scheduling';
+import { localWindowOrBadRequest } from '../common/validation/local-window';
+import { contains, expandRules, type Interval, type WeeklyRule } from '../scheduling';
 import { parseInstant, resolveBounds } from '../scheduling/query-range';
 import type { BookingDto, BookingPageDto, BookingTargetDto, CreateBookingDto, ListBookingsQuery } from './dto/booking.dto';
 import { Idempotency } from './idempotency';
@@ -168,7 +169,7 @@ export class BookingsService {
 
   private async intervalOf(manager: EntityManager, consultantId: number, zone: string, target: Target): Promise<Interval> {
     if ('interval' in target) return target.interval;
-    if ('local' in target) return localInterval(target.local, zone);
+    if ('local' in target) return localWindowOrBadRequest(target.local, zone);
     const [slot] = await manager.query<{ start_at: Date; end_at: Date }[]>(`SELECT start_at, end_at FROM availabilities WHERE id = $1 AND consultant_id = $2`, [target.slotId, consultantId]);
     if (!slot) throw notFound(`Slot ${target.slotId} of consultant ${consultantId}`);
     return { start: slot.start_at.getTime(), end: slot.end_at.getTime() };
@@ -261,14 +262,4 @@ function parseTarget(dto: BookingTargetDto): Target {
   const missing = (['date', 'start_time', 'end_time'] as const).filter((f) => dto[f] === undefined);
   if (missing.length) throw badRequest(`Give date, start_time and end_time (missing ${missing.join(', ')})`, missing.map((field) => ({ field, message: 'is required' })));
   return { local: { date: dto.date!, start_time: dto.start_time!, end_time: dto.end_time! } };
-}
-
-function localInterval(local: { date: string; start_time: string; end_time: string }, zone: string): Interval {
-  try {
-    return localWindowToInterval(local.date, local.start_time, local.end_time, zone, 'reject');
-  } catch (error) {
-    if (error instanceof NonexistentLocalTimeError) throw badRequest(error.message, [{ field: error.time === local.start_time ? 'start_time' : 'end_time', message: `does not exist on ${error.date} in ${zone} (daylight-saving gap)` }]);
-    if (error instanceof InvalidLocalWindowError) throw badRequest(error.message, [{ field: 'end_time', message: 'must differ from start_time' }]);
-    throw error;
-  }
 }

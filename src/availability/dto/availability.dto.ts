@@ -36,7 +36,7 @@ export class SlotIdDto {
   /** @example 1 */
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
-  @IsInt() @Min(1) @Max(2_147_483_647)
+  @Max(2_147_483_647) @Min(1) @IsInt()
   id?: number;
 }
 

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/configuration';
 import { forbidden, ProblemException } from '../http/problem';
+import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
 import type { Principal } from './principal';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
@@ -69,5 +70,6 @@ function allows(policy: Policy, principal: Principal, params: Record<string, str
   const [role, self] = policy.split(':');
   if (self !== 'self' || role !== principal.role || principal.role === 'admin') return false;
   // A malformed id is let through so that the id pipe answers 400 rather than 403.
-  return !/^\d{1,10}$/.test(params.id ?? '') || Number(params.id) === principal.id;
+  const id = parseId(params.id);
+  return id === null || id === principal.id;
 }

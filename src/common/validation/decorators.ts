@@ -8,6 +8,15 @@ import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
 import { badRequest } from '../http/problem';
 
 const MAX_ID = 2_147_483_647;
+/** Dates outside these years have no use here and would not print as plain ISO 8601 in UTC. */
+const SUPPORTED = { start: Date.UTC(1970, 0, 1), end: Date.UTC(9998, 11, 31) };
+const inSupportedYears = (ms: number | null): boolean => ms !== null && ms >= SUPPORTED.start && ms <= SUPPORTED.end;
+
+/** A path id: a positive 32-bit integer written as plain digits, else null. */
+export const parseId = (text: string | undefined): number | null => {
+  const id = /^\d{1,10}$/.test(text ?? '') ? Number(text) : NaN;
+  return id >= 1 && id <= MAX_ID ? id : null;
+};
 
 /** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
 export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
@@ -21,21 +30,21 @@ export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
 export const IsLocalDate = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, format: 'date', example: '2030-12-25', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isLocalDate', validator: { validate: (v) => typeof v === 'string' && isValidLocalDate(v), defaultMessage: () => 'must be a date as YYYY-MM-DD' } }),
+    ValidateBy({ name: 'isLocalDate', validator: { validate: (v) => typeof v === 'string' && isValidLocalDate(v) && inSupportedYears(Date.parse(v)), defaultMessage: () => 'must be a date as YYYY-MM-DD between 1970 and 9998' } }),
   );
 
 /** A local date (`YYYY-MM-DD`, the consultant's day) or an ISO 8601 instant with offset. */
 export const IsDateOrInstant = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, example: '2030-12-25', description: 'A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isDateOrInstant', validator: { validate: (v) => typeof v === 'string' && isDateOrInstant(v), defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset' } }),
+    ValidateBy({ name: 'isDateOrInstant', validator: { validate: (v) => typeof v === 'string' && isDateOrInstant(v) && inSupportedYears(parseInstant(v) ?? Date.parse(v)), defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset, between 1970 and 9998' } }),
   );
 
 /** An ISO 8601 instant with an explicit offset or Z. */
 export const IsInstant = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, format: 'date-time', example: '2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isInstant', validator: { validate: (v) => typeof v === 'string' && parseInstant(v) !== null, defaultMessage: () => 'must be an ISO 8601 instant with offset, e.g. 2030-12-25T09:00:00Z' } }),
+    ValidateBy({ name: 'isInstant', validator: { validate: (v) => typeof v === 'string' && inSupportedYears(parseInstant(v)), defaultMessage: () => 'must be an ISO 8601 instant with offset, e.g. 2030-12-25T09:00:00Z, between 1970 and 9998' } }),
   );
 
 /** An IANA time zone name such as `Europe/Berlin`. */
@@ -59,9 +68,10 @@ export const IsName = (example: string) =>
 export const QueryInt = (min: number, max: number) =>
   applyDecorators(
     Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
-    IsInt(),
-    Min(min),
+    // Listed last-first: with stopAtFirstError, "must be an integer" is the message for "abc".
     Max(max),
+    Min(min),
+    IsInt(),
   );
 
 /**
@@ -69,9 +79,8 @@ export const QueryInt = (min: number, max: number) =>
  * the raw path, not through the global ValidationPipe, which would turn "1e3" into 1000.
  */
 export const IdParam = createParamDecorator((name: string, ctx: ExecutionContext): number => {
-  const value = ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, string>;
-  const id = /^\d{1,10}$/.test(value[name] ?? '') ? Number(value[name]) : NaN;
-  if (!(id >= 1 && id <= MAX_ID)) throw badRequest(`Path parameter ${name} must be a positive integer`, [{ field: name, message: 'must be a positive integer' }]);
+  const id = parseId((ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, string>)[name]);
+  if (id === null) throw badRequest(`Path parameter ${name} must be a positive integer`, [{ field: name, message: 'must be a positive integer' }]);
   return id;
 });
 

@@ -7,7 +7,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
     const own = Object.values(e.constraints ?? {}).map((message) => ({
       field,
       // class-validator phrases "property x should not exist"; say it plainly.
-      message: message.startsWith('property ') ? 'is not a known field' : message.replace(`${e.property} `, ''),
+      message: message.startsWith('property ') ? 'is not a known field' : message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message,
     }));
     return own.concat(flatten(e.children ?? [], field));
   });

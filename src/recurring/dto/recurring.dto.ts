@@ -5,6 +5,9 @@ import { PageQuery } from '../../common/http/pagination';
 import { IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
 import { DAY_NAMES, type DayName } from '../../scheduling';
 
+/** Validates the field only when the client sent it: unlike IsOptional, a null is checked (and refused). */
+const Present = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
+
 /** More windows than anyone's week holds; a bigger body is refused before any work. */
 export const MAX_WEEKLY_ENTRIES = 100;
 
@@ -12,7 +15,7 @@ export const MAX_WEEKLY_ENTRIES = 100;
 export class WeeklyWindowDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 0, description: '0 = Monday … 6 = Sunday; or give `day`' })
   @ValidateIf((o: WeeklyWindowDto) => o.day === undefined || o.day_of_week !== undefined)
-  @IsInt() @Min(0) @Max(6)
+  @Max(6) @Min(0) @IsInt()
   day_of_week?: number;
 
   @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Mon', description: 'Mon … Sun; or give `day_of_week`' })
@@ -44,22 +47,23 @@ export class CreateRecurringDto extends WeeklyWindowDto {
 
 /** Any subset of a rule's fields; `null` clears valid_from or valid_until. */
 export class UpdateRecurringDto {
+  // Only valid_from and valid_until may be null; a null elsewhere is a 400, not a cleared column.
   @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 2 })
-  @IsOptional() @IsInt() @Min(0) @Max(6)
+  @Present() @Max(6) @Min(0) @IsInt()
   day_of_week?: number;
 
   @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Wed' })
-  @IsOptional() @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
+  @Present() @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
   day?: DayName;
 
-  @IsOptional() @IsLocalTime({ required: false, example: '10:00' })
+  @Present() @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
-  @IsOptional() @IsLocalTime({ required: false, example: '12:00' })
+  @Present() @IsLocalTime({ required: false, example: '12:00' })
   end_time?: string;
 
   /** @example false */
-  @IsOptional() @IsBoolean()
+  @Present() @IsBoolean()
   is_active?: boolean;
 
   @IsOptional() @IsLocalDate({ required: false, nullable: true })
@@ -72,7 +76,7 @@ export class UpdateRecurringDto {
 /** The seed 004 payload: `{"availability": [{"day": "Mon", "start_time": "09:00", "end_time": "17:00"}, …]}`. */
 export class WeeklyScheduleDto {
   @ApiProperty({ type: [WeeklyWindowDto], maxItems: MAX_WEEKLY_ENTRIES })
-  @IsArray() @ArrayMaxSize(MAX_WEEKLY_ENTRIES)
+  @ArrayMaxSize(MAX_WEEKLY_ENTRIES) @IsArray()
   @ValidateNested({ each: true }) @Type(() => WeeklyWindowDto)
   availability: WeeklyWindowDto[];
 }
