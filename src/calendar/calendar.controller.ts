@@ -1,11 +1,14 @@
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam, LocalDatePipe } from '../common/validation/decorators';
 import { CalendarFeedService } from './calendar-feed.service';
 import { CalendarService } from './calendar.service';
 import { DailyViewDto, DailyViewQuery, MonthlyViewDto, MonthlyViewQuery, TimeRangeQuery, TimeRangeViewDto } from './dto/calendar.dto';
+
+/** An iCalendar body, documented as such. */
+const ApiFeed = () => ApiOkResponse({ description: 'RFC 5545 calendar', content: { 'text/calendar': { schema: { type: 'string', example: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\n…\r\nEND:VCALENDAR' } } } });
 
 @ApiTags('calendar views')
 @Controller()
@@ -40,7 +43,7 @@ export class CalendarController {
   @Get('consultants/:id/calendar.ics')
   @Access('admin', 'consultant:self')
   @Header('content-type', 'text/calendar; charset=utf-8')
-  @ApiProduces('text/calendar')
+  @ApiFeed()
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)" })
   @ApiProblems(400, 404)
@@ -51,7 +54,7 @@ export class CalendarController {
   @Get('users/:id/calendar.ics')
   @Access('admin', 'user:self')
   @Header('content-type', 'text/calendar; charset=utf-8')
-  @ApiProduces('text/calendar')
+  @ApiFeed()
   @ApiIdParam('id', 'User id')
   @ApiOperation({ summary: "RFC 5545 feed of the user's bookings" })
   @ApiProblems(400, 404)

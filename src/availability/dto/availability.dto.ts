@@ -1,3 +1,4 @@
+import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -40,21 +41,11 @@ export class SlotIdDto {
   id?: number;
 }
 
-export class AvailabilityDto {
+export class AvailabilityDto extends TimeFieldsDto {
   /** @example 1 */
   id: number;
   /** @example 1 */
   consultant_id: number;
-  /** Local date of the start. @example "2030-12-25" */
-  date: string;
-  /** @example "09:00:00" */
-  start_time: string;
-  /** @example "10:00:00" */
-  end_time: string;
-  /** @example "2030-12-25T08:00:00.000Z" */
-  start: string;
-  /** @example "2030-12-25T09:00:00.000Z" */
-  end: string;
   /** @example false */
   is_booked: boolean;
 }

@@ -1,3 +1,4 @@
+import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -71,7 +72,7 @@ export class ListBookingsQuery extends PageQuery {
   status?: 'confirmed' | 'cancelled';
 }
 
-export class BookingDto {
+export class BookingDto extends TimeFieldsDto {
   /** @example 1 */
   id: number;
   /** @example 1 */
@@ -82,16 +83,6 @@ export class BookingDto {
   availability_id: number | null;
   /** The weekly window booked from, if any. @example 1 */
   recurring_id: number | null;
-  /** @example "2030-12-25T09:00:00.000Z" */
-  start: string;
-  /** @example "2030-12-25T09:30:00.000Z" */
-  end: string;
-  /** Consultant-local date of the start. @example "2030-12-25" */
-  date: string;
-  /** @example "10:00:00" */
-  start_time: string;
-  /** @example "10:30:00" */
-  end_time: string;
   /** @example "confirmed" */
   status: 'confirmed' | 'cancelled';
   /** @example "2030-12-01T12:00:00.000Z" */

@@ -1,3 +1,4 @@
+import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
@@ -52,23 +53,13 @@ export class TimeRangeQuery {
   include_booked?: 'true' | 'false';
 }
 
-export class ViewSlotDto {
+export class ViewSlotDto extends TimeFieldsDto {
   @ApiProperty({ enum: ['one_time', 'recurring'], example: 'recurring' })
   source: 'one_time' | 'recurring';
   /** With source one_time. @example 1 */
   availability_id?: number;
   /** With source recurring. @example 1 */
   recurring_id?: number;
-  /** Consultant-local date of the start. @example "2030-12-02" */
-  date: string;
-  /** @example "09:00:00" */
-  start_time: string;
-  /** @example "09:30:00" */
-  end_time: string;
-  /** @example "2030-12-02T08:00:00.000Z" */
-  start: string;
-  /** @example "2030-12-02T08:30:00.000Z" */
-  end: string;
   /** @example false */
   is_booked: boolean;
 }
