@@ -6,8 +6,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { AppModule } from './app.module';
-import { badRequest } from './common/http/problem';
-import { sendProblem, toProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
 
@@ -20,16 +18,6 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
-    // The router refuses a URL with broken percent-encoding, or a path parameter over 100
-    // characters, before any hook or filter runs; answer those as problems too (no id is that long).
-    frameworkErrors: (error, request, reply) => {
-      void reply.header('x-request-id', request.id);
-      const refusal =
-        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? badRequest('A path parameter is longer than 100 characters', [{ field: 'path', message: 'has a parameter over 100 characters' }])
-        : error.code === 'FST_ERR_BAD_URL' ? badRequest('The URL is not valid', [{ field: 'path', message: 'has a broken percent-encoding' }])
-        : error;
-      sendProblem(reply, request, toProblem(refusal));
-    },
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];

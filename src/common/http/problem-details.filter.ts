@@ -33,9 +33,6 @@ const unavailable = (): Problem => ({ type: '/problems/database-unavailable', ti
 
 export function toProblem(exception: unknown): Problem {
   if (exception instanceof ProblemException) return exception.toProblem();
-  // Nest's adapter wraps Fastify's own refusals in an HttpException; unwrap them so they get the
-  // problem types the README documents (malformed-body, payload-too-large), not "bad-request".
-  if (exception instanceof HttpException && isFastifyRefusal(exception.cause)) return toProblem(exception.cause);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const slug = status === 429 ? 'rate-limited' : status === 404 ? 'not-found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
@@ -68,12 +65,7 @@ function isUnavailable(exception: unknown): boolean {
   return (code !== undefined && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error?.message ?? '');
 }
 
-function isFastifyRefusal(error: unknown): boolean {
-  const e = error as { name?: unknown; statusCode?: unknown } | undefined;
-  return e instanceof Error && e.name === 'FastifyError' && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500;
-}
-
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
+function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
   if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send({ ...problem, instance: request.url.split('?')[0] });
 }
