@@ -50,9 +50,10 @@ export class Idempotency {
         await runner.query('ROLLBACK TO SAVEPOINT work');
         answer = { status: problem.status, body: problem, error };
       }
+      // Expired keys of this caller go as it adds one, so the table holds about a day of keys.
+      await runner.query(`DELETE FROM idempotency_keys WHERE principal = $1 AND created_at <= now() - make_interval(hours => $2)`, [owner, IDEMPOTENCY_TTL_HOURS]);
       await runner.query(
-        `INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (principal, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status_code = EXCLUDED.status_code, response = EXCLUDED.response, created_at = now()`,
+        `INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response) VALUES ($1, $2, $3, $4, $5)`,
         [owner, key, fingerprint, answer.status, JSON.stringify(answer.body)],
       );
       await runner.commitTransaction();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
 import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
 import { Http } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
@@ -174,6 +175,16 @@ describe('bookings', () => {
     assertProblem(await book(alice, body, { 'idempotency-key': 'x'.repeat(256) }), 400);
     const list = await http.as(alice.token).get('/bookings?from=2030-12-16&to=2030-12-16');
     assert.equal(list.body.data.filter((b: any) => b.status === 'confirmed').length, 1, 'booked once');
+  });
+
+  it('forgets an Idempotency-Key after 24 hours', async () => {
+    const key = { 'idempotency-key': 'key-expiring' };
+    const first = await book(alice, { consultant_id: consultant.id, date: '2030-12-16', start_time: '11:00', end_time: '11:30' }, key);
+    assert.equal(first.status, 201, first.text);
+    await t.app.get(DataSource).query(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE key = 'key-expiring'`);
+    const later = await book(alice, { consultant_id: consultant.id, date: '2030-12-16', start_time: '12:00', end_time: '12:30' }, key);
+    assert.equal(later.status, 201, `an expired key is a new request, not a mismatch: ${later.text}`);
+    assert.notEqual(later.body.id, first.body.id);
   });
 
   it('caps the upcoming bookings one user may hold, and says why', async () => {
