@@ -19,7 +19,7 @@ export const ApiIdempotencyKey = () =>
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
-      description: `Makes a retry safe: the same key and body replay the first answer for ${IDEMPOTENCY_TTL_HOURS} hours; the same key with another body is a 422; while the first request runs, a 409.`,
-      example: 'b7d6c0e2-4a8f-4a55-9e4e-2f1b1c9d0a11',
+      // No example: Swagger UI would pre-fill it, and every booking made from the page would share one key.
+      description: `Makes a retry safe (send a fresh UUID per booking): the same key and body replay the first answer for ${IDEMPOTENCY_TTL_HOURS} hours; the same key with another body is a 422; while the first request runs, a 409.`,
     }),
   );

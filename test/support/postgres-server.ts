@@ -97,12 +97,26 @@ export interface PostgresServer {
   destroy(): Promise<void>;
 }
 
+/**
+ * Turns SIGTERM/SIGINT/SIGHUP (the test runner cancelling a file that overran its timeout, or a
+ * Ctrl-C) into a normal exit, so that 'exit' handlers, which kill what a test started and remove
+ * its temporary folders, run then too. Idempotent.
+ */
+export function exitOnSignals(): void {
+  const flag = Symbol.for('cc.test.exitOnSignals');
+  const registry = globalThis as unknown as Record<symbol, boolean>;
+  if (registry[flag]) return;
+  registry[flag] = true;
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+}
+
 /** Leftovers to remove if the test process dies without calling destroy(). */
 const live = new Set<{ pid?: number; dir: string }>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
+  exitOnSignals();
   process.on('exit', () => {
     for (const entry of live) {
       if (entry.pid) {
