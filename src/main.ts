@@ -3,14 +3,35 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AppModule } from './app.module';
+import { documentCommonProblems } from './common/http/api-problems.decorator';
+import { badRequest } from './common/http/problem';
+import { sendProblem, toProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Node's HTTP parser refuses what it cannot read (headers over 16 KB, a request that is not HTTP)
+ * before Fastify has a request to answer; those answers are problems too. Then the socket closes.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers-too-large', 'The request line and headers are larger than 16 KB.']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'The request did not arrive in time.']
+    : [400, 'malformed-request', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ type: `/problems/${slug}`, title: STATUS_CODES[status], status, detail });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(error);
+}
 
 /** Builds the fully configured app; `main` and the e2e tests share it so tests run the real pipeline. */
 export async function bootstrap(): Promise<NestFastifyApplication> {
@@ -18,6 +39,17 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
+    // The router refuses a URL with broken percent-encoding, or a path parameter over 100
+    // characters, before any hook or filter runs; answer those as problems too (no id is that long).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('x-request-id', request.id);
+      const refusal =
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? badRequest('A path parameter is longer than 100 characters', [{ field: 'path', message: 'has a parameter over 100 characters' }])
+        : error.code === 'FST_ERR_BAD_URL' ? badRequest('The URL is not valid', [{ field: 'path', message: 'has a broken percent-encoding' }])
+        : error;
+      sendProblem(reply, request, toProblem(refusal));
+    },
+    clientErrorHandler: answerClientError,
     // A caller's X-Request-Id is kept when it is sane, so logs can be joined across services.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
@@ -45,6 +77,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin, consultant or user api_token' })
       .build(),
   );
+  documentCommonProblems(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
   return app;
 }

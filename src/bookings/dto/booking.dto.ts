@@ -3,7 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
+import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime, Omittable } from '../../common/validation/decorators';
 
 const MAX_ID = 2_147_483_647;
 
@@ -13,34 +13,34 @@ const MAX_ID = 2_147_483_647;
  */
 export class BookingTargetDto {
   /** Book this one-time slot, whole. @example 1 */
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
   availability_id?: number;
 
-  @IsOptional() @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
+  @Omittable() @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
   start?: string;
 
-  @IsOptional() @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
+  @Omittable() @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
   end?: string;
 
-  @IsOptional() @IsLocalDate({ required: false })
+  @Omittable() @IsLocalDate({ required: false })
   date?: string;
 
-  @IsOptional() @IsLocalTime({ required: false, example: '10:00' })
+  @Omittable() @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
-  @IsOptional() @IsLocalTime({ required: false, example: '10:30' })
+  @Omittable() @IsLocalTime({ required: false, example: '10:30' })
   end_time?: string;
 }
 
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
   user_id?: number;
 }
 
 export class CreateBookingDto extends ReserveDto {
   /** The consultant to book; may be left out with availability_id. @example 1 */
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
   consultant_id?: number;
 }
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 
@@ -9,5 +9,10 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     const { principal, ip } = req as unknown as FastifyRequest;
     if (!principal) return `ip:${ip}`;
     return principal.role === 'admin' ? 'admin' : `${principal.role}:${principal.id}`;
+  }
+
+  /** One budget per client for the whole API; the library's default key adds the route handler, a budget per route. */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
   }
 }

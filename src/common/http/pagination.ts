@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { QueryInt } from '../validation/decorators';
 import { badRequest } from './problem';
@@ -5,12 +6,13 @@ import { badRequest } from './problem';
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
 
+// Documented by hand: the Swagger plugin reads only *.dto.ts files, and every list's query extends this.
 export class PageQuery {
-  /** Page size, 1 to 200. @example 50 */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, example: 50, description: 'Page size' })
   @IsOptional() @QueryInt(1, MAX_LIMIT)
   limit?: number;
 
-  /** Opaque cursor from a previous page's `next_cursor`. */
+  @ApiPropertyOptional({ type: String, description: "Opaque cursor: a previous page's `next_cursor`", example: 'WzUwXQ' })
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'must be a next_cursor value from a previous page' })
   cursor?: string;
 }

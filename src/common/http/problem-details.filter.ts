@@ -33,6 +33,9 @@ const unavailable = (): Problem => ({ type: '/problems/database-unavailable', ti
 
 export function toProblem(exception: unknown): Problem {
   if (exception instanceof ProblemException) return exception.toProblem();
+  // Nest's adapter wraps Fastify's own refusals in an HttpException; unwrap them so they get the
+  // problem types the README documents (malformed-body, payload-too-large), not "bad-request".
+  if (exception instanceof HttpException && isFastifyRefusal(exception.cause)) return toProblem(exception.cause);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const slug = status === 429 ? 'rate-limited' : status === 404 ? 'not-found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
@@ -65,7 +68,12 @@ function isUnavailable(exception: unknown): boolean {
   return (code !== undefined && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error?.message ?? '');
 }
 
-function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
+function isFastifyRefusal(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  return error instanceof Error && error.name === 'FastifyError' && typeof status === 'number' && status >= 400 && status < 500;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
   if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send({ ...problem, instance: request.url.split('?')[0] });
 }

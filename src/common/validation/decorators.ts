@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, ExecutionContext, PipeTransform 
 import type { FastifyRequest } from 'fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
 import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
 import { badRequest } from '../http/problem';
@@ -17,6 +17,13 @@ export const parseId = (text: string | undefined): number | null => {
   const id = /^\d{1,10}$/.test(text ?? '') ? Number(text) : NaN;
   return id >= 1 && id <= MAX_ID ? id : null;
 };
+
+/**
+ * A body field that may be left out but not sent as null. IsOptional takes null for "absent",
+ * so a null would pass validation and reach the service (a 500 from the time arithmetic, or the
+ * wrong refusal); here a null is validated like any other value, and so refused.
+ */
+export const Omittable = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
 /** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
 export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
@@ -84,10 +91,10 @@ export const IdParam = createParamDecorator((name: string, ctx: ExecutionContext
   return id;
 });
 
-/** A `YYYY-MM-DD` path parameter that names a real date. */
+/** A `YYYY-MM-DD` path parameter that names a real date in the supported years, like IsLocalDate. */
 export class LocalDatePipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!isValidLocalDate(value)) throw badRequest('The date must be YYYY-MM-DD and exist', [{ field: 'date', message: 'must be a date as YYYY-MM-DD' }]);
+    if (!isValidLocalDate(value) || !inSupportedYears(Date.parse(value))) throw badRequest('The date must be YYYY-MM-DD, exist, and lie between 1970 and 9998', [{ field: 'date', message: 'must be a date as YYYY-MM-DD between 1970 and 9998' }]);
     return value;
   }
 }

@@ -2,11 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
+import { IsLocalDate, IsLocalTime, Omittable } from '../../common/validation/decorators';
 import { DAY_NAMES, type DayName } from '../../scheduling';
-
-/** Validates the field only when the client sent it: unlike IsOptional, a null is checked (and refused). */
-const Present = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
 /** More windows than anyone's week holds; a bigger body is refused before any work. */
 export const MAX_WEEKLY_ENTRIES = 100;
@@ -49,21 +46,21 @@ export class CreateRecurringDto extends WeeklyWindowDto {
 export class UpdateRecurringDto {
   // Only valid_from and valid_until may be null; a null elsewhere is a 400, not a cleared column.
   @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 2 })
-  @Present() @Max(6) @Min(0) @IsInt()
+  @Omittable() @Max(6) @Min(0) @IsInt()
   day_of_week?: number;
 
   @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Wed' })
-  @Present() @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
+  @Omittable() @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
   day?: DayName;
 
-  @Present() @IsLocalTime({ required: false, example: '10:00' })
+  @Omittable() @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
-  @Present() @IsLocalTime({ required: false, example: '12:00' })
+  @Omittable() @IsLocalTime({ required: false, example: '12:00' })
   end_time?: string;
 
   /** @example false */
-  @Present() @IsBoolean()
+  @Omittable() @IsBoolean()
   is_active?: boolean;
 
   @IsOptional() @IsLocalDate({ required: false, nullable: true })
