@@ -39,6 +39,7 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
+    return503OnClosing: false,
     // The router refuses a URL with broken percent-encoding, or a path parameter over 100
     // characters, before any hook or filter runs; answer those as problems too (no id is that long).
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -57,10 +58,21 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     },
   });
   const fastify = adapter.getInstance();
+  // While draining after SIGTERM, requests still arriving on open keep-alive connections are
+  // told to retry elsewhere, as a problem like any other (Fastify's own 503 is plain JSON).
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
   fastify.addHook('onRequest', async (request, reply) => {
     // pino-http reads the id from the raw request.
     (request.raw as { id?: string }).id = request.id;
     void reply.header('x-request-id', request.id);
+    if (closing) {
+      void reply.header('connection', 'close');
+      sendProblem(reply, request, { type: '/problems/shutting-down', title: 'Service Unavailable', status: 503, detail: 'The server is shutting down; retry the request.' });
+      return reply;
+    }
   });
 
   // Start-up errors are reported once, by main(); Nest's own logger would print them twice.

@@ -103,11 +103,10 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     assert.deepEqual(await footprint(slot.id), { bookings: 2, is_booked: true, keys: 1 });
   });
 
-  // Known defect (docs/RELIABILITY.md, "Faults"): when the connection dies while the transaction
-  // is between two statements (idle in transaction), pg emits 'error', TypeORM releases the query
-  // runner, and the next statement throws Query Runner(Provider)AlreadyReleasedError: a 500.
-  // Remove `todo` once src/common/http/problem-details.filter.ts maps it to 503.
-  it('a connection dropped between two statements of a booking is a 503 too, never a 500', { todo: 'known defect: 500 on QueryRunnerAlreadyReleasedError' }, async () => {
+  // Regression: when the connection dies while the transaction is between two statements, TypeORM
+  // releases the query runner and the next statement throws Query Runner(Provider)AlreadyReleasedError,
+  // which used to be a 500.
+  it('a connection dropped between two statements of a booking is a 503 too, never a 500', async () => {
     const consultant2 = await createConsultant(api);
     const rule = await api.as(consultant2.token).post(`/consultants/${consultant2.id}/recurring`, { day: 'Mon', start_time: '00:00', end_time: '23:30' });
     assert.equal(rule.status, 201, rule.text);

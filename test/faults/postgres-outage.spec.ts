@@ -120,7 +120,7 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
 
     const all = summary(outcomes);
     assert.deepEqual(outcomes.filter((o) => o.error), [], `every request got an HTTP answer: ${all}`);
-    // Requests in flight at the moment of the break are judged apart (see the todo test below).
+    // Requests in flight at the moment of the break are judged apart (see the last test).
     const inFlight = (o: Outcome) => o.phase === 'stopping' || (o.phase === 'up' && o.endPhase !== 'up');
     atBreak.push(...outcomes.filter(inFlight).map((o) => ({ ...o, label })));
     assert.deepEqual(outcomes.filter((o) => o.status === 500 && !inFlight(o)), [], `never a 500: ${all}`);
@@ -162,11 +162,9 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
     assert.equal(res.status, 201, res.text);
   });
 
-  // Known defect (docs/RELIABILITY.md, "Faults"): a transaction whose connection dies between two
-  // of its statements fails with TypeORM's QueryRunner(Provider)AlreadyReleasedError, which the
-  // problem filter does not recognise as an outage, so the client gets a 500 instead of a 503.
-  // Remove `todo` once src/common/http/problem-details.filter.ts maps it to 503.
-  it('requests in flight when the database went away get a 503 too, never a 500', { todo: 'known defect: 500 on QueryRunnerAlreadyReleasedError' }, () => {
+  // Regression: a transaction whose connection dies between two of its statements fails with
+  // TypeORM's QueryRunner(Provider)AlreadyReleasedError, which used to be a 500 instead of a 503.
+  it('requests in flight when the database went away get a 503 too, never a 500', () => {
     assert.ok(atBreak.length > 0, 'some requests were in flight at a break');
     const bad = atBreak.filter((o) => o.error !== undefined || (o.status !== 503 && o.status !== 200 && o.status !== 201));
     assert.deepEqual(bad.map((o) => `${o.label}: ${o.op} ${o.status ?? o.error} ${o.body?.type ?? ''}`), []);

@@ -151,11 +151,9 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
     }
   });
 
-  // Known defect (docs/RELIABILITY.md, "Faults"): while draining, Fastify itself answers requests
-  // that arrive on already-open connections (return503OnClosing) with its own
-  // `application/json {"error","message","statusCode"}` body, bypassing the problem+json filter.
-  // Remove `todo` once src/main.ts answers those with a problem+json 503 (and Retry-After).
-  it('503s sent while draining are problem+json like every other error', { todo: 'known defect: Fastify 503 on closing is not problem+json' }, () => {
+  // Regression: while draining, Fastify itself used to answer requests arriving on open
+  // connections with its own plain-JSON 503, bypassing the problem+json filter.
+  it('503s sent while draining are problem+json like every other error', () => {
     const drainAnswers = drained.filter((o) => !o.before && o.status === 503);
     assert.ok(drainAnswers.length > 0, 'some requests were answered while draining');
     assert.deepEqual(drainAnswers.filter((o) => !/application\/problem\+json/.test(o.kind ?? '')).map((o) => o.kind), []);

@@ -62,10 +62,13 @@ function foreignKeyProblem(error: Error): [number, string, string] {
   return /still referenced/.test(error.message) ? [409, 'conflict', 'Other records still refer to this one.'] : [404, 'not-found', 'A referenced record does not exist.'];
 }
 
+/** TypeORM releases a transaction's runner when its connection dies; the next statement then throws these. */
+const RELEASED_RUNNER_ERRORS = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
+
 function isUnavailable(exception: unknown): boolean {
-  const error = exception as { code?: string; message?: string; driverError?: { code?: string } } | undefined;
+  const error = exception as { name?: string; code?: string; message?: string; driverError?: { code?: string } } | undefined;
   const code = error?.driverError?.code ?? error?.code;
-  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || UNAVAILABLE_MESSAGES.test(error?.message ?? '');
+  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || RELEASED_RUNNER_ERRORS.has(error?.name ?? '') || UNAVAILABLE_MESSAGES.test(error?.message ?? '');
 }
 
 function isFastifyRefusal(error: unknown): boolean {
