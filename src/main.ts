@@ -58,6 +58,9 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     },
   });
   const fastify = adapter.getInstance();
+  // JSON in, nothing else: with Nest's form parser off (bodyParser: false) and Fastify's text
+  // parser removed, any other body is a 415.
+  fastify.removeContentTypeParser('text/plain');
   // While draining after SIGTERM, requests still arriving on open keep-alive connections are
   // told to retry elsewhere, as a problem like any other (Fastify's own 503 is plain JSON).
   let closing = false;
@@ -76,7 +79,8 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
   });
 
   // Start-up errors are reported once, by main(); Nest's own logger would print them twice.
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false, logger: false });
+  // bodyParser: false leaves only Fastify's JSON parser (with the body limit above).
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
 

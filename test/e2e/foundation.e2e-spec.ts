@@ -56,6 +56,13 @@ describe('foundation: pipeline, docs, health, auth', () => {
     assertProblem(bad, 400);
   });
 
+  it('takes JSON bodies only: a form or plain-text body is a 415 that stores nothing', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
+      assertProblem(await http.request('POST', '/users', 'first_name=A&last_name=B', { 'content-type': type }), 415);
+    }
+    assert.equal((await http.post('/users', { first_name: 'A', last_name: 'B' })).status, 201);
+  });
+
   describe('auth', () => {
     it('says 401 without a token, with a malformed header and with an unknown token', async () => {
       assertProblem(await http.post('/consultants', { first_name: 'A', last_name: 'B' }), 401);
