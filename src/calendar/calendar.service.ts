@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { badRequest, invalidFields } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import { ConsultantsService } from '../consultants/consultants.service';
+import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import { computeFreeTime, expandRules, type FreeSlot, type Interval, localDatesToInterval } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
 import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
@@ -28,31 +29,47 @@ export class CalendarService {
     };
   }
 
-  /** Every local day of the month with its slots, booked ones marked. */
+  /** Every local day of the month with its slots, booked ones marked, per consultant. */
   async monthly(query: MonthlyViewQuery): Promise<MonthlyViewDto> {
-    const { timezone } = await this.consultants.find(query.consultant_id);
+    const page = await this.consultantsOf(query);
     const first = `${String(query.year).padStart(4, '0')}-${String(query.month).padStart(2, '0')}-01`;
     const daysInMonth = new Date(Date.UTC(query.year, query.month, 0)).getUTCDate();
     const dates = Array.from({ length: daysInMonth }, (_, i) => `${first.slice(0, 8)}${String(i + 1).padStart(2, '0')}`);
-    const range = localDatesToInterval(dates[0], dates[dates.length - 1], timezone);
-    const schedules = await this.repository.schedules([{ consultantId: query.consultant_id, ...range }]);
-    const slots = viewSlots(schedules.get(query.consultant_id)!, timezone, range, { includeBooked: true });
-    const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
-    // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
-    for (const slot of slots) byDate.get(slot.date)?.push(slot);
-    return { consultant_id: query.consultant_id, timezone, year: query.year, month: query.month, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
+    const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(dates[0], dates[dates.length - 1], c.timezone) }));
+    const schedules = await this.repository.schedules(windows);
+    const data = page.data.map((consultant, i) => {
+      const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
+      // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
+      for (const slot of viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], { includeBooked: true })) byDate.get(slot.date)?.push(slot);
+      return { consultant, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
+    });
+    return { year: query.year, month: query.month, data, next_cursor: page.next_cursor };
   }
 
-  /** Slots of one consultant in a range of at most 92 days, optionally cut into bookable lengths. */
+  /** Slots in a range of at most 92 days, optionally cut into bookable lengths, per consultant. */
   async timeRange(query: TimeRangeQuery): Promise<TimeRangeViewDto> {
-    const { timezone } = await this.consultants.find(query.consultant_id);
-    const { start, end } = resolveBounds(query.start, query.end, timezone) as Interval;
-    if (end <= start) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
-    if (spanDays(query.start, query.end, start, end) > MAX_RANGE_DAYS) throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [{ field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` }]);
-    const range = { start, end };
-    const schedules = await this.repository.schedules([{ consultantId: query.consultant_id, ...range }]);
-    const slots = viewSlots(schedules.get(query.consultant_id)!, timezone, range, { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' });
-    return { consultant_id: query.consultant_id, timezone, start: new Date(start).toISOString(), end: new Date(end).toISOString(), slots };
+    const page = await this.consultantsOf(query);
+    const windows = page.data.map((c) => ({ consultantId: c.id, ...(resolveBounds(query.start, query.end, c.timezone) as Interval) }));
+    const span = windows[0] ?? resolveBounds(query.start, query.end, 'UTC');
+    if (span.end! <= span.start!) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
+    if (spanDays(query.start, query.end, span.start!, span.end!) > MAX_RANGE_DAYS) throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [{ field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` }]);
+    const schedules = await this.repository.schedules(windows);
+    const options = { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' };
+    return {
+      data: page.data.map((consultant, i) => ({
+        consultant,
+        start: new Date(windows[i].start).toISOString(),
+        end: new Date(windows[i].end).toISOString(),
+        slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
+      })),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  /** The one consultant asked for (404 if unknown), or a page of consultants. */
+  private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<{ data: ConsultantDto[]; next_cursor: string | null }> {
+    if (query.consultant_id === undefined) return this.consultants.list(query);
+    return { data: [await this.consultants.get(query.consultant_id)], next_cursor: null };
   }
 }
 

@@ -56,7 +56,7 @@ describe('calendar views and feeds', () => {
     assert.deepEqual(await free(), ['09:00:00-10:00:00', '10:30:00-12:00:00']);
     const cut = await http.get(`/availabilities/timerange/?consultant_id=${ny.id}&start=2030-12-02&end=2030-12-02&slot_minutes=30&include_booked=true`);
     assert.deepEqual(
-      cut.body.slots.filter((s: any) => s.source === 'recurring').map((s: any) => [s.start_time, s.is_booked]),
+      cut.body.data[0].slots.filter((s: any) => s.source === 'recurring').map((s: any) => [s.start_time, s.is_booked]),
       [['09:00:00', false], ['09:30:00', false], ['10:00:00', true], ['10:30:00', false], ['11:00:00', false], ['11:30:00', false]],
     );
     await http.as(alice.token).post(`/bookings/${booking.body.id}/cancel`);
@@ -66,17 +66,19 @@ describe('calendar views and feeds', () => {
   it('follows the consultant across the March DST change', async () => {
     const res = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2031-03-03&end=2031-03-10`);
     assert.equal(res.status, 200, res.text);
-    const mondays = res.body.slots.filter((s: any) => s.start_time === '09:00:00').map((s: any) => s.start);
+    assert.equal(res.body.data.length, 1);
+    assert.equal(res.body.next_cursor, null);
+    const mondays = res.body.data[0].slots.filter((s: any) => s.start_time === '09:00:00').map((s: any) => s.start);
     assert.deepEqual(mondays, ['2031-03-03T14:00:00.000Z', '2031-03-10T13:00:00.000Z']);
   });
 
   it('carries a midnight-crossing window into the next day', async () => {
     const res = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06T00:00:00Z&end=2030-12-08T00:00:00Z&slot_minutes=60`);
-    const late = res.body.slots.filter((s: any) => s.start >= '2030-12-07T03:00:00.000Z' && s.start < '2030-12-07T07:00:00.000Z');
+    const late = res.body.data[0].slots.filter((s: any) => s.start >= '2030-12-07T03:00:00.000Z' && s.start < '2030-12-07T07:00:00.000Z');
     assert.deepEqual(late.map((s: any) => `${s.date} ${s.start_time}`), ['2030-12-06 22:00:00', '2030-12-06 23:00:00', '2030-12-07 00:00:00', '2030-12-07 01:00:00']);
     assert.equal(late[3].end, '2030-12-07T07:00:00.000Z');
     const whole = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06&end=2030-12-06`);
-    const window = whole.body.slots.find((s: any) => s.start_time === '22:00:00');
+    const window = whole.body.data[0].slots.find((s: any) => s.start_time === '22:00:00');
     assert.deepEqual([window.date, window.end_time, window.end], ['2030-12-06', '02:00:00', '2030-12-07T07:00:00.000Z']);
   });
 
@@ -85,10 +87,27 @@ describe('calendar views and feeds', () => {
     assert.equal(booking.status, 201, booking.text);
     const res = await http.get(`/availabilities/monthly/?year=2030&month=12&consultant_id=${berlin.id}`);
     assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.days.length, 31);
-    const ninth = res.body.days.find((d: any) => d.date === '2030-12-09');
+    const month = res.body.data[0];
+    assert.equal(month.consultant.id, berlin.id);
+    assert.equal(month.days.length, 31);
+    const ninth = month.days.find((d: any) => d.date === '2030-12-09');
     assert.deepEqual(ninth.slots.map((s: any) => [s.start_time, s.end_time, s.is_booked]), [['08:00:00', '09:00:00', true], ['09:00:00', '10:00:00', false]]);
-    assert.equal(res.body.days.filter((d: any) => d.slots.length).length, 5, 'five Mondays in December 2030');
+    assert.equal(month.days.filter((d: any) => d.slots.length).length, 5, 'five Mondays in December 2030');
+  });
+
+  it('serves the monthly and time-range views for a page of consultants when no consultant_id is given', async () => {
+    const monthly = await http.get('/availabilities/monthly/?year=2030&month=12&specialization=cal-views&limit=1');
+    assert.equal(monthly.status, 200, monthly.text);
+    assert.deepEqual(monthly.body.data.map((d: any) => d.consultant.id), [ny.id]);
+    const next = await http.get(`/availabilities/monthly/?year=2030&month=12&specialization=cal-views&limit=1&cursor=${monthly.body.next_cursor}`);
+    assert.deepEqual(next.body.data.map((d: any) => d.consultant.id), [berlin.id]);
+    const range = await http.get('/availabilities/timerange/?start=2030-12-02&end=2030-12-02&specialization=cal-views');
+    assert.equal(range.status, 200, range.text);
+    const byId = new Map(range.body.data.map((d: any) => [d.consultant.id, d]));
+    // Local dates resolve in each consultant's own zone.
+    assert.equal((byId.get(ny.id) as any).start, '2030-12-02T05:00:00.000Z');
+    assert.equal((byId.get(berlin.id) as any).start, '2030-12-01T23:00:00.000Z');
+    assert.equal((byId.get(berlin.id) as any).slots[0].start, '2030-12-02T07:00:00.000Z');
   });
 
   it('refuses bad dates, months and ranges over 92 days', async () => {
@@ -96,7 +115,7 @@ describe('calendar views and feeds', () => {
     assertProblem(await http.get('/consultants/availabilities/tomorrow'), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=13&consultant_id=${ny.id}`), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=0&consultant_id=${ny.id}`), 400);
-    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12`), 400);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&consultant_id=${ny.id}`), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=999999`), 404);
     assert.equal((await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-02`)).status, 200, '92 days inclusive is allowed');
     assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-03`), 400);

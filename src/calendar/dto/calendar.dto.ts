@@ -17,7 +17,14 @@ export class DailyViewQuery extends PageQuery {
   specialization?: string;
 }
 
-export class MonthlyViewQuery {
+/** Monthly and time-range views: one consultant with `consultant_id`, else a page of consultants. */
+class ConsultantsViewQuery extends DailyViewQuery {
+  /** Just this consultant; without it, a page of consultants (`limit`, `cursor`, `specialization`). @example 1 */
+  @IsOptional() @Transform(toInt) @Max(2_147_483_647) @Min(1) @IsInt()
+  consultant_id?: number;
+}
+
+export class MonthlyViewQuery extends ConsultantsViewQuery {
   /** @example 2030 */
   @QueryInt(1971, 9998)
   year: number;
@@ -25,24 +32,16 @@ export class MonthlyViewQuery {
   /** 1 to 12. @example 12 */
   @QueryInt(1, 12)
   month: number;
-
-  /** @example 1 */
-  @Transform(toInt) @IsInt() @Min(1) @Max(2_147_483_647)
-  consultant_id: number;
 }
 
-export class TimeRangeQuery {
-  /** A local date (inclusive, in the consultant's zone) or an ISO instant. */
+export class TimeRangeQuery extends ConsultantsViewQuery {
+  /** A local date (inclusive, in each consultant's zone) or an ISO instant. */
   @IsDateOrInstant({ example: '2030-12-01' })
   start: string;
 
   /** A local date (inclusive) or an ISO instant; at most 92 days after start. */
   @IsDateOrInstant({ example: '2030-12-31' })
   end: string;
-
-  /** @example 1 */
-  @Transform(toInt) @IsInt() @Min(1) @Max(2_147_483_647)
-  consultant_id: number;
 
   /** Cut free weekly-window time into bookable slots of this many minutes (5 to 1440). @example 30 */
   @IsOptional() @QueryInt(5, 1440)
@@ -83,26 +82,33 @@ export class MonthDayDto {
   slots: ViewSlotDto[];
 }
 
+export class ConsultantMonthDto {
+  consultant: ConsultantDto;
+  /** Every local day of the month in the consultant's zone. */
+  days: MonthDayDto[];
+}
+
 export class MonthlyViewDto {
-  /** @example 1 */
-  consultant_id: number;
-  /** @example "Europe/Berlin" */
-  timezone: string;
   /** @example 2030 */
   year: number;
   /** @example 12 */
   month: number;
-  days: MonthDayDto[];
+  data: ConsultantMonthDto[];
+  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+  next_cursor: string | null;
 }
 
-export class TimeRangeViewDto {
-  /** @example 1 */
-  consultant_id: number;
-  /** @example "Europe/Berlin" */
-  timezone: string;
-  /** @example "2030-11-30T23:00:00.000Z" */
+export class ConsultantRangeDto {
+  consultant: ConsultantDto;
+  /** The range in UTC: local dates resolve in this consultant's zone. @example "2030-11-30T23:00:00.000Z" */
   start: string;
   /** @example "2030-12-31T23:00:00.000Z" */
   end: string;
   slots: ViewSlotDto[];
+}
+
+export class TimeRangeViewDto {
+  data: ConsultantRangeDto[];
+  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+  next_cursor: string | null;
 }
