@@ -90,7 +90,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
-    if (problem.status >= 500) this.logger.error({ err: exception, reqId: request.id }, `${request.method} ${request.url} failed`);
+    // A bug is an error with its stack; an outage is a warning: the database, not the code, is at fault.
+    if (problem.status === 503) this.logger.warn({ reqId: request.id, cause: (exception as Error)?.message }, `${request.method} ${request.url}: database unavailable`);
+    else if (problem.status >= 500) this.logger.error({ err: exception, reqId: request.id }, `${request.method} ${request.url} failed`);
     sendProblem(http.getResponse<FastifyReply>(), request, problem);
   }
 }
