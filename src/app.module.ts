@@ -8,6 +8,7 @@ import { BookingsModule } from './bookings/bookings.module';
 import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
+import { FixedWindowStorage } from './common/http/fixed-window-storage';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
 import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
@@ -40,7 +41,10 @@ export class AppModule {
         }),
         ThrottlerModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) => ({ throttlers: [{ ttl: 60_000, limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) }] }),
+          useFactory: (config: ConfigService<AppConfig, true>) => ({
+            throttlers: [{ ttl: 60_000, limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) }],
+            storage: new FixedWindowStorage(),
+          }),
         }),
         DatabaseModule,
         HealthModule,
