@@ -586,11 +586,11 @@ async function main(): Promise<void> {
 
   const whatIf: LoadResult[] = [];
   if (!args.has('skip-what-if') && !args.has('profile-only')) {
-    console.log('What if: the same routes with the proposed fixes applied by a preload (bench/what-if.ts: limiter, sql)');
+    console.log('What if: the same routes with the proposed fixes applied by a preload (bench/what-if.ts: sql)');
     for (const route of fullRoutes.filter((r) => r.primary)) {
       const result = await quietly(async () => {
         if (route.method === 'POST') await removeBenchBookings(full);
-        const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(full.database), BENCH_WHATIF: 'limiter,sql' }, { nodeArgs: ['-r', benchBuildFile('what-if.js')] });
+        const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(full.database), BENCH_WHATIF: 'sql' }, { nodeArgs: ['-r', benchBuildFile('what-if.js')] });
         try {
           const r = await measure(server, route, 'fixed', full.database);
           r.peakRssMb = Math.max(r.peakRssMb, (memoryOf(server.pid)?.hwmKb ?? 0) / 1024);
@@ -777,7 +777,7 @@ function report(r: Results): string {
   if (r.whatIf.length) {
     out.push('### What if: the proposed fixes, applied by a bench-only preload');
     out.push('');
-    out.push('`bench/what-if.ts` swaps in an O(1) fixed-window rate-limiter storage and rewrites the bookings overlap lookups (calendar views, booking check) to a range on the `(consultant_id, start_at)` B-tree; nothing in src/ changes. Same data, load and machine as the headline table.');
+    out.push('`bench/what-if.ts` rewrites the bookings overlap lookups (calendar views, booking check) to a range on the `(consultant_id, start_at)` B-tree; nothing in src/ changes. Same data, load and machine as the headline table.');
     out.push('');
     out.push('| route | req/s as is | with fixes | p50 / p99 ms as is | with fixes | cores: server / postgres (fixes) | other |');
     out.push('|---|---:|---:|---|---|---|---:|');
