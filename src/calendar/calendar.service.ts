@@ -69,6 +69,8 @@ export class CalendarService {
   /** The one consultant asked for (404 if unknown), or a page of consultants. */
   private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<{ data: ConsultantDto[]; next_cursor: string | null }> {
     if (query.consultant_id === undefined) return this.consultants.list(query);
+    // A cursor pages over consultants; with one consultant named it could only be a mistake.
+    if (query.cursor !== undefined) throw invalidFields([{ field: 'cursor', message: 'pages over consultants and does not go with consultant_id' }]);
     return { data: [await this.consultants.get(query.consultant_id)], next_cursor: null };
   }
 }

@@ -117,6 +117,7 @@ describe('calendar views and feeds', () => {
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=0&consultant_id=${ny.id}`), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&consultant_id=${ny.id}`), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=999999`), 404);
+    assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=${ny.id}&cursor=WzFd`), 400);
     assert.equal((await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-02`)).status, 200, '92 days inclusive is allowed');
     assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-03`), 400);
     assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-01-01&end=2130-01-01`), 400);

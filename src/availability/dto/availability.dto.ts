@@ -1,9 +1,8 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, IsLocalDate, IsLocalTime } from '../../common/validation/decorators';
+import { IsDateOrInstant, IsLocalDate, IsLocalTime, QueryId } from '../../common/validation/decorators';
 
 export class CreateAvailabilityDto {
   /** The consultant's local date the slot starts on. */
@@ -35,9 +34,7 @@ export class ListAvailabilityQuery extends PageQuery {
 /** The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query. */
 export class SlotIdDto {
   /** @example 1 */
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
-  @Max(2_147_483_647) @Min(1) @IsInt()
+  @IsOptional() @QueryId()
   id?: number;
 }
 

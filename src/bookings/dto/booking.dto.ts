@@ -1,9 +1,8 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime, Omittable } from '../../common/validation/decorators';
+import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime, Omittable, QueryId } from '../../common/validation/decorators';
 
 const MAX_ID = 2_147_483_647;
 
@@ -48,15 +47,11 @@ export class RescheduleDto extends BookingTargetDto {}
 
 export class ListBookingsQuery extends PageQuery {
   /** @example 1 */
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
-  @IsInt() @Min(1) @Max(MAX_ID)
+  @IsOptional() @QueryId()
   consultant_id?: number;
 
   /** @example 1 */
-  @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value))
-  @IsInt() @Min(1) @Max(MAX_ID)
+  @IsOptional() @QueryId()
   user_id?: number;
 
   /** Bookings ending after this (a local date means that day's start, in UTC). */

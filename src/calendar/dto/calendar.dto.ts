@@ -1,12 +1,9 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, QueryInt } from '../../common/validation/decorators';
+import { IsDateOrInstant, QueryId, QueryInt } from '../../common/validation/decorators';
 import { ConsultantDto } from '../../consultants/dto/consultant.dto';
-
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,10}$/.test(value) ? Number(value) : value);
 
 /** The longest range one request may ask for. */
 export const MAX_RANGE_DAYS = 92;
@@ -20,7 +17,7 @@ export class DailyViewQuery extends PageQuery {
 /** Monthly and time-range views: one consultant with `consultant_id`, else a page of consultants. */
 class ConsultantsViewQuery extends DailyViewQuery {
   /** Just this consultant; without it, a page of consultants (`limit`, `cursor`, `specialization`). @example 1 */
-  @IsOptional() @Transform(toInt) @Max(2_147_483_647) @Min(1) @IsInt()
+  @IsOptional() @QueryId()
   consultant_id?: number;
 }
 

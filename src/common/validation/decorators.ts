@@ -81,6 +81,9 @@ export const QueryInt = (min: number, max: number) =>
     IsInt(),
   );
 
+/** An id in a query string or body: a positive 32-bit integer. */
+export const QueryId = () => QueryInt(1, MAX_ID);
+
 /**
  * A positive integer id from the path; anything else is a 400 naming the parameter. Read from
  * the raw path, not through the global ValidationPipe, which would turn "1e3" into 1000.
