@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem } from '../support/factories';
 import { Http } from '../support/http';
+import { freePort } from '../support/postgres-server';
 import { runToFailure, startServer } from '../support/server-process';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
@@ -45,12 +46,12 @@ describe('operations', () => {
 
     it('keeps embedded data across a SIGTERM and a restart, and exits 0', async () => {
       const env = { DATA_DIR: dataDir, ADMIN_TOKEN, DATABASE_URL: '' };
-      const first = await startServer(env, 38_000 + (process.pid % 1000));
+      const first = await startServer(env, await freePort(40_000, 50_000));
       const created = await fetch(`${first.url}/consultant/`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'John', last_name: 'Doe' }) });
       assert.equal(created.status, 201);
       const { id } = (await created.json()) as { id: number };
       assert.equal(await first.stop('SIGTERM'), 0, first.output());
-      const second = await startServer(env, 38_000 + (process.pid % 1000));
+      const second = await startServer(env, await freePort(40_000, 50_000));
       try {
         const fetched = await fetch(`${second.url}/consultant/${id}/`);
         assert.equal(fetched.status, 200);
@@ -61,7 +62,7 @@ describe('operations', () => {
     });
 
     it('generates and prints an admin token once when ADMIN_TOKEN is unset', async () => {
-      const server = await startServer({ DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' }, 39_000 + (process.pid % 1000));
+      const server = await startServer({ DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' }, await freePort(40_000, 50_000));
       try {
         const printed = /generated admin token for this run: (cc_a_[\w-]+)/.exec(server.output());
         assert.ok(printed, server.output());
