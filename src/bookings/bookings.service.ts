@@ -30,6 +30,7 @@ interface BookingRow {
   timezone: string;
 }
 
+const RETURNED_COLUMNS = `id, consultant_id, user_id, availability_id, recurring_id, start_at, end_at, status, created_at`;
 const BOOKING_COLUMNS = `b.id, b.consultant_id, b.user_id, b.availability_id, b.recurring_id, b.start_at, b.end_at, b.status, b.created_at, c.timezone`;
 
 const toDto = (b: BookingRow): BookingDto => ({
@@ -52,6 +53,26 @@ interface Source {
   recurringId: number | null;
 }
 
+interface SlotRow {
+  id: number;
+  start_at: Date;
+  end_at: Date;
+  is_booked: boolean;
+}
+/** A slot row as json_agg gives it: timestamps as ISO-8601 text. */
+type SlotJson = Omit<SlotRow, 'start_at' | 'end_at'> & { start_at: string; end_at: string };
+
+function assertBookable(interval: Interval): void {
+  if (interval.end - interval.start > DAY_MS) throw badRequest('A booking is at most 24 hours long', [{ field: 'end', message: 'is more than 24 hours after start' }]);
+  if (interval.start <= Date.now()) throw unprocessable('in-the-past', 'Bookings must start in the future.');
+}
+
+/** A one-time slot is booked whole and once; the booking being moved may keep its own. */
+function wholeSlot(slot: SlotRow, moving: BookingRow | null): Source {
+  if (slot.is_booked && slot.id !== moving?.availability_id) throw conflict('time-taken', 'That slot is already booked; pick another.');
+  return { availabilityId: slot.id, recurringId: null };
+}
+
 @Injectable()
 export class BookingsService {
   constructor(
@@ -69,13 +90,20 @@ export class BookingsService {
     const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
       const { timezone } = await lockConsultant(manager, consultantId);
-      const { interval, source } = await this.accept(manager, consultantId, timezone, target, userId, null);
-      const [{ id }] = await manager.query<{ id: number }[]>(
-        `INSERT INTO bookings (consultant_id, user_id, availability_id, recurring_id, start_at, end_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [consultantId, userId, source.availabilityId, source.recurringId, new Date(interval.start), new Date(interval.end)],
+      const { interval, source } = await this.accept(manager, consultantId, timezone, target, null);
+      const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
+      // One round trip: the cap is the insert's condition, and an overlap is refused by the
+      // exclusion constraint (bookings_no_overlap, a 409 time-taken) under the consultant's lock.
+      const [row] = await manager.query<Omit<BookingRow, 'timezone'>[]>(
+        `INSERT INTO bookings (consultant_id, user_id, availability_id, recurring_id, start_at, end_at)
+         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz
+          WHERE (SELECT count(*) FROM (SELECT 1 FROM bookings WHERE user_id = $2 AND status = 'confirmed' AND end_at > now() LIMIT $7) held) < $7
+         RETURNING ${RETURNED_COLUMNS}`,
+        [consultantId, userId, source.availabilityId, source.recurringId, new Date(interval.start), new Date(interval.end), max],
       );
+      if (!row) throw unprocessable('booking-limit', `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`);
       if (source.availabilityId !== null) await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
-      return toDto(await this.row(manager, id));
+      return toDto({ ...row, timezone });
     });
   }
 
@@ -121,9 +149,12 @@ export class BookingsService {
       const booking = await this.row(manager, id, 'FOR UPDATE OF b');
       if (booking.status === 'cancelled') return toDto(booking);
       if (booking.end_at.getTime() <= Date.now()) throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
-      await manager.query(`UPDATE bookings SET status = 'cancelled', sequence = sequence + 1, updated_at = now() WHERE id = $1`, [id]);
+      const [[cancelled]] = await manager.query<[Omit<BookingRow, 'timezone'>[], number]>(
+        `UPDATE bookings SET status = 'cancelled', sequence = sequence + 1, updated_at = now() WHERE id = $1 RETURNING ${RETURNED_COLUMNS}`,
+        [id],
+      );
       if (booking.availability_id !== null) await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
-      return toDto(await this.row(manager, id));
+      return toDto({ ...cancelled, timezone: booking.timezone });
     });
   }
 
@@ -137,78 +168,59 @@ export class BookingsService {
       const booking = await this.row(manager, id, 'FOR UPDATE OF b');
       if (booking.status !== 'confirmed') throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
       if (booking.start_at.getTime() <= Date.now()) throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
-      const { interval, source } = await this.accept(manager, booking.consultant_id, timezone, target, booking.user_id, booking);
+      const { interval, source } = await this.accept(manager, booking.consultant_id, timezone, target, booking);
       if (booking.availability_id !== null) await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
-      await manager.query(
-        `UPDATE bookings SET start_at = $2, end_at = $3, availability_id = $4, recurring_id = $5, sequence = sequence + 1, updated_at = now() WHERE id = $1`,
+      // An overlap with another booking is refused by the exclusion constraint (409 time-taken).
+      const [[moved]] = await manager.query<[Omit<BookingRow, 'timezone'>[], number]>(
+        `UPDATE bookings SET start_at = $2, end_at = $3, availability_id = $4, recurring_id = $5, sequence = sequence + 1, updated_at = now() WHERE id = $1 RETURNING ${RETURNED_COLUMNS}`,
         [id, new Date(interval.start), new Date(interval.end), source.availabilityId, source.recurringId],
       );
       if (source.availabilityId !== null) await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
-      return toDto(await this.row(manager, id));
+      return toDto({ ...moved, timezone });
     });
   }
 
   /**
    * Checks a target under the consultant's lock: the interval must be a whole free one-time slot
-   * or lie inside one occurrence of an active weekly window, start in the future and overlap no
-   * confirmed booking. `moving` is the booking being rescheduled, whose own time counts as free.
+   * or lie inside one occurrence of an active weekly window, and start in the future. `moving` is
+   * the booking being rescheduled, whose own slot counts as free. Overlaps with other bookings
+   * are left to the exclusion constraint, which the write that follows meets.
    */
-  private async accept(manager: EntityManager, consultantId: number, zone: string, target: Target, userId: number, moving: BookingRow | null): Promise<{ interval: Interval; source: Source }> {
-    const interval = await this.intervalOf(manager, consultantId, zone, target);
-    if (interval.end - interval.start > DAY_MS) throw badRequest('A booking is at most 24 hours long', [{ field: 'end', message: 'is more than 24 hours after start' }]);
-    if (interval.start <= Date.now()) throw unprocessable('in-the-past', 'Bookings must start in the future.');
-    const source = await this.sourceOf(manager, consultantId, zone, interval, moving);
-    const [taken] = await manager.query(
-      `SELECT 1 FROM bookings WHERE consultant_id = $1 AND status = 'confirmed' AND during && tstzrange($2, $3) AND id <> $4 LIMIT 1`,
-      [consultantId, new Date(interval.start), new Date(interval.end), moving?.id ?? 0],
-    );
-    if (taken) throw conflict('time-taken', 'That time is already booked; pick another.');
-    if (moving === null) await this.assertUnderCap(manager, userId);
-    return { interval, source };
-  }
-
-  private async intervalOf(manager: EntityManager, consultantId: number, zone: string, target: Target): Promise<Interval> {
-    if ('interval' in target) return target.interval;
-    if ('local' in target) return localWindowOrBadRequest(target.local, zone);
-    const [slot] = await manager.query<{ start_at: Date; end_at: Date }[]>(`SELECT start_at, end_at FROM availabilities WHERE id = $1 AND consultant_id = $2`, [target.slotId, consultantId]);
-    if (!slot) throw notFound(`Slot ${target.slotId} of consultant ${consultantId}`);
-    return { start: slot.start_at.getTime(), end: slot.end_at.getTime() };
-  }
-
-  private async sourceOf(manager: EntityManager, consultantId: number, zone: string, interval: Interval, moving: BookingRow | null): Promise<Source> {
-    const range = [consultantId, new Date(interval.start), new Date(interval.end)];
-    // Row locks on the slots so a concurrent delete of the slot waits for this booking.
-    const slots = await manager.query<{ id: number; start_at: Date; end_at: Date; is_booked: boolean }[]>(
-      `SELECT id, start_at, end_at, is_booked FROM availabilities WHERE consultant_id = $1 AND during && tstzrange($2, $3) FOR UPDATE`,
-      range,
-    );
-    const whole = slots.find((s) => s.start_at.getTime() === interval.start && s.end_at.getTime() === interval.end);
-    if (whole) {
-      if (whole.is_booked && whole.id !== moving?.availability_id) throw conflict('time-taken', 'That slot is already booked; pick another.');
-      return { availabilityId: whole.id, recurringId: null };
+  private async accept(manager: EntityManager, consultantId: number, zone: string, target: Target, moving: BookingRow | null): Promise<{ interval: Interval; source: Source }> {
+    if ('slotId' in target) {
+      // Row lock: a concurrent delete of the slot waits for this booking.
+      const [slot] = await manager.query<SlotRow[]>(`SELECT id, start_at, end_at, is_booked FROM availabilities WHERE id = $1 AND consultant_id = $2 FOR UPDATE`, [target.slotId, consultantId]);
+      if (!slot) throw notFound(`Slot ${target.slotId} of consultant ${consultantId}`);
+      const interval = { start: slot.start_at.getTime(), end: slot.end_at.getTime() };
+      assertBookable(interval);
+      return { interval, source: wholeSlot(slot, moving) };
     }
-    const rules = await manager.query<(WeeklyRule & { id: number })[]>(
-      `SELECT id, day_of_week AS "dayOfWeek", start_time::text AS "startTime", end_time::text AS "endTime", is_active AS "isActive",
-              valid_from::text AS "validFrom", valid_until::text AS "validUntil"
-         FROM recurring_rules WHERE consultant_id = $1 AND is_active`,
-      [consultantId],
+    const interval = 'interval' in target ? target.interval : localWindowOrBadRequest(target.local, zone);
+    assertBookable(interval);
+    return { interval, source: await this.sourceOf(manager, consultantId, zone, interval, moving) };
+  }
+
+  /** A one-time slot exactly matching the interval, else an occurrence of a weekly window containing it. */
+  private async sourceOf(manager: EntityManager, consultantId: number, zone: string, interval: Interval, moving: BookingRow | null): Promise<Source> {
+    // One round trip for both: the overlapping slots, row-locked as above, and the active rules.
+    const [{ slots, rules }] = await manager.query<{ slots: SlotJson[] | null; rules: (WeeklyRule & { id: number })[] | null }[]>(
+      `WITH slots AS (SELECT id, start_at, end_at, is_booked FROM availabilities WHERE consultant_id = $1 AND during && tstzrange($2, $3) FOR UPDATE)
+       SELECT (SELECT json_agg(slots) FROM slots) AS slots,
+              (SELECT json_agg(r) FROM (SELECT id, day_of_week AS "dayOfWeek", start_time::text AS "startTime", end_time::text AS "endTime",
+                                               is_active AS "isActive", valid_from::text AS "validFrom", valid_until::text AS "validUntil"
+                                          FROM recurring_rules WHERE consultant_id = $1 AND is_active) r) AS rules`,
+      [consultantId, new Date(interval.start), new Date(interval.end)],
     );
-    const occurrence = expandRules(rules, zone, interval).find((o) => contains(o, interval));
+    const overlapping = (slots ?? []).map((s) => ({ ...s, start_at: new Date(s.start_at), end_at: new Date(s.end_at) }));
+    const whole = overlapping.find((s) => s.start_at.getTime() === interval.start && s.end_at.getTime() === interval.end);
+    if (whole) return wholeSlot(whole, moving);
+    const occurrence = expandRules(rules ?? [], zone, interval).find((o) => contains(o, interval));
     if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId };
-    const partial = slots[0];
+    const partial = overlapping[0];
     throw unprocessable(
       'outside-availability',
       partial ? `One-time slots are booked whole: slot ${partial.id} runs ${partial.start_at.toISOString()}–${partial.end_at.toISOString()}.` : 'The consultant is not available for that whole time.',
     );
-  }
-
-  private async assertUnderCap(manager: EntityManager, userId: number): Promise<void> {
-    const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-    const [{ count }] = await manager.query<{ count: number }[]>(
-      `SELECT count(*)::int AS count FROM (SELECT 1 FROM bookings WHERE user_id = $1 AND status = 'confirmed' AND end_at > now() LIMIT $2) held`,
-      [userId, max],
-    );
-    if (count >= max) throw unprocessable('booking-limit', `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`);
   }
 
   private bookerOf(principal: Principal, userId: number | undefined): number {
