@@ -7,6 +7,7 @@ import { AvailabilityModule } from './availability/availability.module';
 import { BookingsModule } from './bookings/bookings.module';
 import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
+import { PrincipalCacheModule } from './common/auth/principal-cache';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
 import { FixedWindowStorage } from './common/http/fixed-window-storage';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
@@ -47,6 +48,7 @@ export class AppModule {
           }),
         }),
         DatabaseModule,
+        PrincipalCacheModule,
         HealthModule,
         ConsultantsModule,
         UsersModule,

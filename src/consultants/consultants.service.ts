@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { conflict, notFound } from '../common/http/problem';
 import { lockConsultant } from './consultant-lock';
+import { PrincipalCache } from '../common/auth/principal-cache';
 import { generateToken, hashToken } from '../common/auth/token';
 import { toConsultantDto } from './consultant.mapper';
 import type { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
@@ -11,7 +12,10 @@ import { Consultant } from './entities/consultant.entity';
 
 @Injectable()
 export class ConsultantsService {
-  constructor(@InjectRepository(Consultant) private readonly consultants: Repository<Consultant>) {}
+  constructor(
+    @InjectRepository(Consultant) private readonly consultants: Repository<Consultant>,
+    private readonly principals: PrincipalCache,
+  ) {}
 
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
     const token = generateToken('consultant');
@@ -57,5 +61,6 @@ export class ConsultantsService {
       if (upcoming) throw conflict('consultant-has-bookings', `Consultant ${id} has upcoming confirmed bookings; cancel them first.`);
       await manager.delete(Consultant, { id });
     });
+    this.principals.forget('consultant', id);
   }
 }

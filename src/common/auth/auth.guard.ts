@@ -9,6 +9,7 @@ import { forbidden, ProblemException } from '../http/problem';
 import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
 import type { Principal } from './principal';
+import { PrincipalCache } from './principal-cache';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
 
 const unauthorized = (detail: string) => new ProblemException(401, 'unauthorized', detail);
@@ -23,6 +24,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly reflector: Reflector,
     private readonly config: ConfigService<AppConfig, true>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cache: PrincipalCache,
   ) {}
 
   onModuleInit(): void {
@@ -56,10 +58,16 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (role === 'admin' || role === null) {
       if (sameHash(hash, this.adminTokenHash)) return { role: 'admin' };
     } else {
+      const cached = this.cache.get(hash);
+      if (cached) return cached;
       const table = role === 'consultant' ? 'consultants' : 'users';
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
       const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [hash]);
-      if (row) return { role, id: row.id };
+      if (row) {
+        const principal: Principal = { role, id: row.id };
+        this.cache.set(hash, principal);
+        return principal;
+      }
     }
     throw unauthorized('The token is not valid.');
   }
