@@ -41,8 +41,11 @@ const OUT_DIR = join(BENCH_DIR, 'out');
 /** A run during which other work on the machine took more than this many cores is repeated. */
 const MAX_FOREIGN = Number(args.get('max-foreign') ?? 0.3);
 const RETRIES = Number(args.get('retries') ?? 2);
-/** Extra Node options for the service's process only (experiments: --server-node-options=--max-old-space-size=128). */
-const SERVER_NODE_OPTIONS = typeof args.get('server-node-options') === 'string' ? (args.get('server-node-options') as string) : undefined;
+/**
+ * Node options for the service's process only: by default the heap cap that `npm start` sets
+ * (package.json); `--server-node-options=` runs without it, or give other options to experiment.
+ */
+const SERVER_NODE_OPTIONS = typeof args.get('server-node-options') === 'string' ? (args.get('server-node-options') as string) : '--max-old-space-size=160';
 /** No run is repeated once this many seconds have passed, to keep the whole bench near 15 minutes. */
 const RETRY_UNTIL = Date.now() + Number(args.get('retry-budget') ?? 420) * 1000;
 /** Where each use of booking targets starts in a consultant's sequence of free half hours, so none collide. */
