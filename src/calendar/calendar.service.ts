@@ -3,7 +3,7 @@ import { badRequest, invalidFields } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import { ConsultantsService } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
-import { computeFreeTime, expandRules, type FreeSlot, type Interval, localDatesToInterval } from '../scheduling';
+import { computeFreeTime, expandRules, type FreeSlot, type Interval, isoFromEpochMs, localDatesToInterval } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
 import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
 import { type DailyViewDto, type DailyViewQuery, MAX_RANGE_DAYS, type MonthlyViewDto, type MonthlyViewQuery, type TimeRangeQuery, type TimeRangeViewDto, type ViewSlotDto } from './dto/calendar.dto';
@@ -58,8 +58,8 @@ export class CalendarService {
     return {
       data: page.data.map((consultant, i) => ({
         consultant,
-        start: new Date(windows[i].start).toISOString(),
-        end: new Date(windows[i].end).toISOString(),
+        start: isoFromEpochMs(windows[i].start),
+        end: isoFromEpochMs(windows[i].end),
         slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
       })),
       next_cursor: page.next_cursor,
@@ -86,9 +86,8 @@ function viewSlots(schedule: ConsultantSchedule, zone: string, range: Interval, 
   return computeFreeTime({ oneTimeSlots: schedule.slots, occurrences, bookings: schedule.bookings, range, ...options }).map((s) => toViewSlot(s, zone));
 }
 
-const toViewSlot = (s: FreeSlot, zone: string): ViewSlotDto => ({
-  source: s.source,
-  ...(s.source === 'one_time' ? { availability_id: s.availabilityId } : { recurring_id: s.recurringId }),
-  ...timeFields(s.start, s.end, zone),
-  is_booked: s.isBooked,
-});
+function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {
+  const { date, start_time, end_time, start, end } = timeFields(s.start, s.end, zone);
+  // Built whole rather than spread, and one shape for both sources: JSON leaves out the undefined id.
+  return { source: s.source, availability_id: s.availabilityId, recurring_id: s.recurringId, date, start_time, end_time, start, end, is_booked: s.isBooked };
+}

@@ -1,7 +1,10 @@
 import type { ConsultantDto } from './dto/consultant.dto';
 import type { Consultant } from './entities/consultant.entity';
 
-export const toConsultantDto = (c: Consultant): ConsultantDto => ({
+/** The entity's columns a client sees: what the read paths select. */
+export type ConsultantFields = Pick<Consultant, 'id' | 'firstName' | 'lastName' | 'timezone' | 'specialization' | 'createdAt'>;
+
+export const toConsultantDto = (c: ConsultantFields): ConsultantDto => ({
   id: c.id,
   first_name: c.firstName,
   last_name: c.lastName,

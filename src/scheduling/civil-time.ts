@@ -85,6 +85,19 @@ export function secondsFromTime(time: string): number | null {
   return hours * 3600 + minutes * 60 + seconds;
 }
 
+/**
+ * Epoch milliseconds exactly as Date#toISOString writes them ('2030-03-05T09:00:00.000Z') in
+ * years 0000–9999, without the Date and in under half its time: views write two per slot.
+ * Throws RangeError outside those years or for a fractional millisecond.
+ */
+export function isoFromEpochMs(ms: number): string {
+  if (!Number.isSafeInteger(ms)) throw new RangeError(`not a whole number of milliseconds: ${ms}`);
+  const day = Math.floor(ms / MS_PER_DAY);
+  const msOfDay = ms - day * MS_PER_DAY;
+  const seconds = Math.floor(msOfDay / 1000);
+  return `${dateFromEpochDay(day)}T${timeFromSeconds(seconds)}.${pad3(msOfDay - seconds * 1000)}Z`;
+}
+
 export function timeFromSeconds(secondsOfDay: number): string {
   const hours = Math.floor(secondsOfDay / 3600);
   const minutes = Math.floor((secondsOfDay % 3600) / 60);
@@ -93,4 +106,8 @@ export function timeFromSeconds(secondsOfDay: number): string {
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
+}
+
+function pad3(n: number): string {
+  return n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n);
 }

@@ -7,6 +7,7 @@ export {
   canonicalTimeZone,
   dayOfWeek,
   instantToLocal,
+  instantToLocalTime,
   isValidLocalDate,
   isValidTimeZone,
   localDatesToInterval,
@@ -14,5 +15,6 @@ export {
   localWindowToInterval,
   parseLocalTime,
 } from './local-time';
+export { isoFromEpochMs } from './civil-time';
 export { DAY_NAMES, type DayName, type Occurrence, type WeeklyRule, dayFromName, expandRules, rulesOverlap } from './weekly-rule';
 export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, computeFreeTime } from './free-time';

@@ -127,11 +127,21 @@ export function localDatesToInterval(fromDate: string, toDate: string, zone: str
 
 /** The wall-clock `zone` shows at `instant`, to the second. */
 export function instantToLocal(instant: number, zone: string): { date: string; time: string } {
-  if (!Number.isFinite(instant)) throw new RangeError(`not an instant: ${instant}`);
-  const local = instant + ZoneOffsets.of(zone).offsetAt(instant);
+  const local = wallClockMs(instant, zone);
   const day = Math.floor(local / MS_PER_DAY);
-  const seconds = Math.floor((local - day * MS_PER_DAY) / 1000);
-  return { date: dateFromEpochDay(day), time: timeFromSeconds(seconds) };
+  return { date: dateFromEpochDay(day), time: timeFromSeconds(Math.floor((local - day * MS_PER_DAY) / 1000)) };
+}
+
+/** instantToLocal's time alone ('HH:MM:SS'), for the end of a slot, whose date nobody shows. */
+export function instantToLocalTime(instant: number, zone: string): string {
+  const local = wallClockMs(instant, zone);
+  return timeFromSeconds(Math.floor((local - Math.floor(local / MS_PER_DAY) * MS_PER_DAY) / 1000));
+}
+
+/** The zone's wall-clock at `instant`, in milliseconds read as if UTC. */
+function wallClockMs(instant: number, zone: string): number {
+  if (!Number.isFinite(instant)) throw new RangeError(`not an instant: ${instant}`);
+  return instant + ZoneOffsets.of(zone).offsetAt(instant);
 }
 
 function resolve(zoneOffsets: ZoneOffsets, epochDay: number, secondsOfDay: number, mode: GapMode): number {

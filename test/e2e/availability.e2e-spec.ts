@@ -377,7 +377,12 @@ describe('one-time availability', () => {
       assertNamesField(await admin.delete(`/consultant/${id}/availability/`, { id: slot.id }), 'id', `DELETE seed ${id}`);
     }
     assertProblem(await http.get('/consultants/999999/availabilities'), 404);
+    // A local date needs the consultant's zone first; an instant does not: both paths say 404.
+    assertProblem(await http.get('/consultants/999999/availabilities?from=2026-12-01'), 404);
+    assertProblem(await http.get('/consultants/999999/availabilities?from=2026-12-01T00:00:00Z'), 404);
     assertProblem(await http.get('/consultant/999999/availability/'), 404);
+    const empty = await createConsultant(http);
+    assert.deepEqual((await http.get(`/consultants/${empty.id}/availabilities`)).body, { data: [], next_cursor: null });
     assertProblem(await admin.post('/consultants/999999/availabilities/', body), 404);
     assertProblem(await admin.delete(`/consultants/999999/availabilities/${slot.id}`), 404);
     assertProblem(await admin.delete('/consultant/999999/availability/', { id: slot.id }), 404);

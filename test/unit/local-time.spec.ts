@@ -9,6 +9,8 @@ import {
   canonicalTimeZone,
   dayOfWeek,
   instantToLocal,
+  instantToLocalTime,
+  isoFromEpochMs,
   isValidLocalDate,
   isValidTimeZone,
   localDatesToInterval,
@@ -50,12 +52,31 @@ describe('local time in a zone', () => {
     );
   });
 
-  it('instantToLocal agrees with Temporal, to the second', () => {
+  it('instantToLocal and instantToLocalTime agree with Temporal, to the second', () => {
+    // Near clock changes (gaps and repeats) in 2020–2035, and anywhere in 1850–2150, where
+    // zones still kept local mean time with offsets in seconds.
+    const wide = fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2150, 0, 1) });
     check(
-      fc.property(zoneArb.chain((zone) => instantNear(zone).map((instant) => ({ zone, instant }))), ({ zone, instant }) => {
-        assert.deepEqual(instantToLocal(instant, zone), temporalLocal(instant, zone));
+      fc.property(zoneArb.chain((zone) => fc.oneof(instantNear(zone), wide).map((instant) => ({ zone, instant }))), ({ zone, instant }) => {
+        const expected = temporalLocal(instant, zone);
+        assert.deepEqual(instantToLocal(instant, zone), expected);
+        assert.equal(instantToLocalTime(instant, zone), expected.time);
       }),
     );
+  });
+
+  it('isoFromEpochMs writes what Date#toISOString writes, over years 0000–9999', () => {
+    const first = Date.parse('0000-01-01T00:00:00.000Z');
+    const last = Date.parse('9999-12-31T23:59:59.999Z');
+    check(
+      fc.property(fc.oneof(fc.integer({ min: first, max: last }), fc.integer({ min: -1000, max: 1000 })), (ms) => {
+        assert.equal(isoFromEpochMs(ms), new Date(ms).toISOString());
+      }),
+    );
+    assert.equal(isoFromEpochMs(Date.UTC(2030, 2, 5, 9)), '2030-03-05T09:00:00.000Z');
+    assert.equal(isoFromEpochMs(first), '0000-01-01T00:00:00.000Z');
+    assert.equal(isoFromEpochMs(last), '9999-12-31T23:59:59.999Z');
+    for (const ms of [first - 1, last + 1, 0.5, Number.NaN]) assert.throws(() => isoFromEpochMs(ms), RangeError, String(ms));
   });
 
   it('a local time maps back to itself, or when skipped to a time later by exactly the gap', () => {
