@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TEMPLATE_DIR } from '../../src/database/pglite-template';
 import { assertProblem } from '../support/factories';
 import { Http } from '../support/http';
 import { freePort } from '../support/postgres-server';
@@ -44,13 +45,16 @@ describe('operations', () => {
       }
     });
 
-    it('keeps embedded data across a SIGTERM and a restart, and exits 0', async () => {
+    it('makes a new embedded database from the build\'s template, keeps its data across a SIGTERM and a restart, and exits 0', async () => {
       const env = { DATA_DIR: dataDir, ADMIN_TOKEN, DATABASE_URL: '' };
       const first = await startServer(env, await freePort(40_000, 50_000));
       const created = await fetch(`${first.url}/consultant/`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'John', last_name: 'Doe' }) });
       assert.equal(created.status, 201);
       const { id } = (await created.json()) as { id: number };
       assert.equal(await first.stop('SIGTERM'), 0, first.output());
+      // initdb draws a new system identifier (pg_control's first 8 bytes); a copy keeps the template's.
+      const systemIdentifier = (dir: string) => readFileSync(join(dir, 'global', 'pg_control')).subarray(0, 8);
+      assert.deepEqual(systemIdentifier(dataDir), systemIdentifier(TEMPLATE_DIR), 'copied from the template, not made by initdb');
       const second = await startServer(env, await freePort(40_000, 50_000));
       try {
         const fetched = await fetch(`${second.url}/consultant/${id}/`);
