@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { epochMs } from '../common/epoch-ms';
+import { epochMs } from '../database/epoch-ms';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { conflict, notFound } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';

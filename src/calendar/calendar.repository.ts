@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { epochMs } from '../common/epoch-ms';
+import { epochMs } from '../database/epoch-ms';
 import { type Interval, type OneTimeSlot, type WeeklyRule, isoFromEpochMs } from '../scheduling';
 
 /** What free time is computed from, for one consultant over one range. */
