@@ -66,7 +66,9 @@ describe('bookings', () => {
     assert.equal(adjacent.body.start_time, '10:30:00');
     const seed = await http.as(bob.token).post(`/consultant/${consultant.id}/reserve/`, { date: MONDAY, start_time: '11:00', end_time: '11:30' });
     assert.equal(seed.status, 201, seed.text);
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '10:15', end_time: '10:45' }), 409);
+    const overlapping = await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '10:15', end_time: '10:45' });
+    assertProblem(overlapping, 409);
+    assert.equal(overlapping.body.type, '/problems/time-taken', 'the exclusion constraint answers as the time being taken');
   });
 
   it('refuses the past, outside availability, partial slots, bad forms and bad values', async () => {
@@ -142,6 +144,7 @@ describe('bookings', () => {
     assert.equal(second.status, 201, second.text);
     const taken = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '10:00', end_time: '10:30' });
     assertProblem(taken, 409);
+    assert.equal(taken.body.type, '/problems/time-taken');
     assert.deepEqual((await http.as(alice.token).get(`/bookings/${first.body.id}`)).body, first.body, 'unchanged after a 409');
     const overlapSelf = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '09:15', end_time: '09:45' });
     assert.equal(overlapSelf.status, 200, overlapSelf.text);
@@ -170,6 +173,7 @@ describe('bookings', () => {
     assertProblem(await book(alice, { ...body, end_time: '10:00' }, key), 422);
     const sameKeyOtherUser = await book(bob, body, key);
     assertProblem(sameKeyOtherUser, 409);
+    assert.equal(sameKeyOtherUser.body.type, '/problems/time-taken', 'keys are per caller: bob meets alice\'s booking, not her key');
     const refusedReplay = await book(bob, body, key);
     assert.deepEqual(refusedReplay.body, sameKeyOtherUser.body, 'a refusal is replayed too');
     assertProblem(await book(alice, body, { 'idempotency-key': 'x'.repeat(256) }), 400);
