@@ -12,7 +12,7 @@
  *     data folder.
  * Results: printed, written to bench/out/results-*.json, and into the generated part of
  * bench/RESULTS.md. Flags: --duration=10 --warmup=3 --connections=50 --regenerate
- * --routes=create,daily,… --skip-small --skip-limits --skip-what-if --profile (adds CPU profiles
+ * --routes=create,daily,… --skip-small --skip-limits --profile (adds CPU profiles
  * per route; --profile-only: just those)
  * --max-foreign=0.3 --retries=2 --retry-budget=420 (a run during which other work on the
  * machine took more than 0.3 cores is repeated, for the first 420 s of the bench).
@@ -30,8 +30,8 @@ import {
 import { DATA_START, DataSet, defaultDatabase, GENERATOR_VERSION, generateData, readDataSet } from './generate-data';
 import { buildScript, pgbench, PgbenchResult, Variation } from './pgbench';
 import { summarizeProfile } from './profile-summary';
-import { ThrottlerStorageService } from '@nestjs/throttler';
-import { rewriteSql } from './what-if';
+import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { FixedWindowStorage } from '../src/common/http/fixed-window-storage';
 
 const args = flags();
 const DURATION = Number(args.get('duration') ?? 10);
@@ -396,23 +396,34 @@ async function ensureData(scale: number): Promise<DataSet> {
   return generateData(scale, database);
 }
 
+interface LimiterCost {
+  hits: number;
+  /** µs per request: @nestjs/throttler's default in-memory storage. */
+  library: number;
+  /** µs per request: the service's FixedWindowStorage. */
+  service: number;
+}
+
 /**
- * What the service's rate limiter (the installed @nestjs/throttler's in-memory storage, called
- * exactly as its guard calls it: ttl 60 s, block duration = ttl) costs per request, by how
- * many hits of the same client are in the 60-second window.
+ * What a rate-limit storage costs per request, called exactly as the guard calls it (ttl 60 s,
+ * block duration = ttl), by how many hits of the same client are in the 60-second window: the
+ * library's default, which the service replaced, and the service's own.
  */
-async function limiterCost(): Promise<{ hits: number; microseconds: number }[]> {
-  const out: { hits: number; microseconds: number }[] = [];
+async function limiterCost(): Promise<LimiterCost[]> {
+  const perRequest = async (storage: ThrottlerStorage, hits: number): Promise<number> => {
+    for (let i = 0; i < hits; i++) await storage.increment('client', 60_000, 1e9, 60_000, 'default');
+    const rounds = 1_000;
+    const started = performance.now();
+    for (let i = 0; i < rounds; i++) await storage.increment('client', 60_000, 1e9, 60_000, 'default');
+    return ((performance.now() - started) * 1000) / rounds;
+  };
+  const out: LimiterCost[] = [];
   for (const hits of [1_000, 10_000, 60_000]) {
-    const storage = new ThrottlerStorageService();
+    const library = new ThrottlerStorageService();
     try {
-      for (let i = 0; i < hits; i++) await storage.increment('client', 60_000, 1e9, 60_000, 'default');
-      const rounds = 1_000;
-      const started = performance.now();
-      for (let i = 0; i < rounds; i++) await storage.increment('client', 60_000, 1e9, 60_000, 'default');
-      out.push({ hits, microseconds: ((performance.now() - started) * 1000) / rounds });
+      out.push({ hits, library: await perRequest(library, hits), service: await perRequest(new FixedWindowStorage(), hits) });
     } finally {
-      storage.onApplicationShutdown();
+      library.onApplicationShutdown();
     }
   }
   return out;
@@ -481,7 +492,7 @@ async function embeddedStart(): Promise<{ coldMs: number; warmMs: number; peakRs
 
 interface LimitResult {
   route: string;
-  pgbench?: { c50: PgbenchResult; pool?: PgbenchResult; script: string; rewritten?: PgbenchResult };
+  pgbench?: { c50: PgbenchResult; pool?: PgbenchResult; script: string };
   bare?: LoadResult & { bodyBytes: number };
 }
 
@@ -520,19 +531,9 @@ async function main(): Promise<void> {
       };
       const c50 = await quietly(() => run(CONNECTIONS));
       const pool = await quietly(() => run(10));
-      // The database limit with the what-if's SQL rewrites, where they change anything.
-      let rewritten: PgbenchResult | undefined;
-      const statements = c.statements.map((st) => ({ ...st, text: rewriteSql(st.text).text }));
-      if (statements.some((st, i) => st.text !== c.statements[i].text)) {
-        const fixed = buildScript(statements, c.variation);
-        rewritten = await quietly(async () => {
-          if (route.key === 'create') await removeBenchBookings(full);
-          return pgbench(full.database, fixed, { clients: CONNECTIONS, seconds: DURATION });
-        });
-      }
       if (route.key === 'create') await removeBenchBookings(full);
-      console.log(`  ${route.key.padEnd(14)} ${fmt(c50.tps).padStart(7)} tps at ${CONNECTIONS} clients (p99 ${fmt(c50.latency.p99, 1)} ms; cores pgbench ${c50.cpu.client.toFixed(2)} postgres ${c50.cpu.postgres.toFixed(2)} foreign ${c50.cpu.foreign.toFixed(2)}), ${fmt(pool.tps)} tps at 10${rewritten ? `, ${fmt(rewritten.tps)} tps at ${CONNECTIONS} with the what-if SQL` : ''}; ${c.statements.length} statements per request`);
-      limits.push({ route: route.key, pgbench: { c50, pool, script: script.texts[0] + (script.texts.length > 1 ? `-- (and ${script.texts.length - 1} more scripts like it, the dates moved by whole days)\n` : ''), rewritten } });
+      console.log(`  ${route.key.padEnd(14)} ${fmt(c50.tps).padStart(7)} tps at ${CONNECTIONS} clients (p99 ${fmt(c50.latency.p99, 1)} ms; cores pgbench ${c50.cpu.client.toFixed(2)} postgres ${c50.cpu.postgres.toFixed(2)} foreign ${c50.cpu.foreign.toFixed(2)}), ${fmt(pool.tps)} tps at 10; ${c.statements.length} statements per request`);
+      limits.push({ route: route.key, pgbench: { c50, pool, script: script.texts[0] + (script.texts.length > 1 ? `-- (and ${script.texts.length - 1} more scripts like it, the dates moved by whole days)\n` : '') } });
     }
   }
 
@@ -587,28 +588,6 @@ async function main(): Promise<void> {
     }
   }
 
-  const whatIf: LoadResult[] = [];
-  if (!args.has('skip-what-if') && !args.has('profile-only')) {
-    console.log('What if: the same routes with the proposed fixes applied by a preload (bench/what-if.ts: sql)');
-    for (const route of fullRoutes.filter((r) => r.primary)) {
-      const result = await quietly(async () => {
-        if (route.method === 'POST') await removeBenchBookings(full);
-        const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(full.database), BENCH_WHATIF: 'sql' }, { nodeArgs: ['-r', benchBuildFile('what-if.js')] });
-        try {
-          const r = await measure(server, route, 'fixed', full.database);
-          r.peakRssMb = Math.max(r.peakRssMb, (memoryOf(server.pid)?.hwmKb ?? 0) / 1024);
-          const applied = server.output().match(/what-if sql: rewrite \d+ applied/g) ?? [];
-          if (['create', 'daily', 'timerange30', 'monthly'].includes(route.key) && !applied.length) console.log('    (the sql rewrite did not match: src/ changed; update bench/what-if.ts)');
-          return r;
-        } finally {
-          await server.stop();
-        }
-      });
-      whatIf.push(result);
-    }
-    await removeBenchBookings(full);
-  }
-
   if (small) {
     console.log(`Service on ${small.database} (${fmt(small.bookings)} bookings)`);
     loads.push(...(await loadEach(small, (await routesFor(small)).filter((r) => !only || only.has(r.key)), 'small')));
@@ -653,7 +632,7 @@ async function main(): Promise<void> {
   }
 
   const limiter = await limiterCost();
-  const results = { startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, argv: process.argv.slice(2), duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, postgres: pg, datasets: { full, small }, embedded, fullServer, limiter, loads, whatIf, limits, captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])), profiles };
+  const results = { startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, argv: process.argv.slice(2), duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, postgres: pg, datasets: { full, small }, embedded, fullServer, limiter, loads, limits, captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])), profiles };
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT_DIR, `results-${stamp}.json`), JSON.stringify(results, null, 2));
   const markdown = report(results);
@@ -668,8 +647,8 @@ async function main(): Promise<void> {
 type Results = {
   startedAt: string; seconds: number; argv: string[]; duration: number; warmup: number; connections: number;
   machine: ReturnType<typeof machine>; postgres: Awaited<ReturnType<typeof postgresInfo>>;
-  datasets: { full: DataSet; small: DataSet | null }; embedded: { coldMs: number; warmMs: number; peakRssMb: number }; fullServer: { startMs: number; hwmMb: number }; limiter: { hits: number; microseconds: number }[];
-  loads: LoadResult[]; whatIf: LoadResult[]; limits: LimitResult[]; captured: Record<string, { statements: CapturedStatement[]; request: HttpRequest }>;
+  datasets: { full: DataSet; small: DataSet | null }; embedded: { coldMs: number; warmMs: number; peakRssMb: number }; fullServer: { startMs: number; hwmMb: number }; limiter: LimiterCost[];
+  loads: LoadResult[]; limits: LimitResult[]; captured: Record<string, { statements: CapturedStatement[]; request: HttpRequest }>;
 };
 
 const MARK_BEGIN = '<!-- BEGIN GENERATED: npm run bench rewrites everything from here to END GENERATED -->';
@@ -769,7 +748,7 @@ function report(r: Results): string {
   out.push('');
   out.push('| route | data | requests | req/s | mean / p50 / p97.5 / p99 / max ms | codes | errors | peak RSS MB | cores: server / autocannon / postgres / other | buffers per request (read from OS) | tries | load avg |');
   out.push('|---|---|---:|---:|---|---|---:|---:|---|---|---:|---:|');
-  const every = [...loads, ...r.whatIf, ...r.limits.filter((l) => l.bare).map((l) => l.bare!)];
+  const every = [...loads, ...r.limits.filter((l) => l.bare).map((l) => l.bare!)];
   for (const l of every) {
     out.push(`| ${l.title} | ${l.dataset} | ${fmt(l.requests)} | ${fmt(l.rps)} | ${ms(l.latency.average)} / ${ms(l.latency.p50)} / ${ms(l.latency.p97_5)} / ${ms(l.latency.p99)} / ${ms(l.latency.max)} | ${codes(l)} | ${l.errors} | ${fmt(l.peakRssMb)} | ${l.cpu.server.toFixed(2)} / ${l.cpu.client.toFixed(2)} / ${l.cpu.postgres.toFixed(2)} / ${l.cpu.foreign.toFixed(2)} | ${l.cpu.blocksHit !== undefined ? `${fmt((l.cpu.blocksHit + l.cpu.blocksRead!) / l.requests, 1)} (${fmt(l.cpu.blocksRead! / l.requests, 2)})` : '–'} | ${l.attempts} | ${l.loadAverage.toFixed(2)} |`);
   }
@@ -777,31 +756,21 @@ function report(r: Results): string {
   out.push(`Server start on the 1M data set (spawn to first /health 200): ${fmt(r.fullServer.startMs)} ms.`);
   out.push('');
 
-  if (r.whatIf.length) {
-    out.push('### What if: the proposed fixes, applied by a bench-only preload');
-    out.push('');
-    out.push('`bench/what-if.ts` rewrites the bookings overlap lookups (calendar views, booking check) to a range on the `(consultant_id, start_at)` B-tree; nothing in src/ changes. Same data, load and machine as the headline table.');
-    out.push('');
-    out.push('| route | req/s as is | with fixes | p50 / p99 ms as is | with fixes | cores: server / postgres (fixes) | other |');
-    out.push('|---|---:|---:|---|---|---|---:|');
-    for (const f of r.whatIf) {
-      const base = full(f.route);
-      if (!base) continue;
-      out.push(`| ${f.title} | ${fmt(base.rps)} | ${fmt(f.rps)} (${(f.rps / base.rps).toFixed(2)}×) | ${ms(base.latency.p50)} / ${ms(base.latency.p99)} | ${ms(f.latency.p50)} / ${ms(f.latency.p99)} | ${f.cpu.server.toFixed(2)} / ${f.cpu.postgres.toFixed(2)} | ${f.cpu.foreign.toFixed(2)} |`);
-    }
-    out.push('');
-  }
   out.push('### The rate limiter\'s cost per request');
   out.push('');
-  out.push(`The service's in-memory rate limiter (@nestjs/throttler's ThrottlerStorageService, as its guard calls it) keeps one expiry time per hit and filters the whole list on every request; all public reads from one address share one list. CPU per request by hits of that client in the 60-second window: ${r.limiter.map((l) => `${fmt(l.hits)} hits → ${fmt(l.microseconds)} µs`).join('; ')}. So one client (or every client behind one proxy address) at R req/s costs about R × 60 × ${fmt(r.limiter[r.limiter.length - 1].microseconds * 1000 / r.limiter[r.limiter.length - 1].hits, 0)} ns per request.`);
+  out.push('CPU per request of the rate limiter\'s storage, called as its guard calls it, by hits of one client in the 60-second window. The library\'s default storage keeps one expiry time per hit and filters the whole list on every request; the service uses `FixedWindowStorage` (src/common/http/fixed-window-storage.ts), one counter per client.');
+  out.push('');
+  out.push('| hits in the window | @nestjs/throttler default storage µs | FixedWindowStorage µs |');
+  out.push('|---:|---:|---:|');
+  for (const l of r.limiter) out.push(`| ${fmt(l.hits)} | ${fmt(l.library, 1)} | ${fmt(l.service, 2)} |`);
   out.push('');
   out.push('### The database limit in detail');
   out.push('');
-  out.push('| route | statements per request | tps, 50 clients | p50 / p99 ms | cores: pgbench / postgres / other | tps, 10 clients (the pool) | p50 / p99 ms | failed | tps, 50 clients, what-if SQL |');
-  out.push('|---|---:|---:|---|---|---:|---|---:|---:|');
+  out.push('| route | statements per request | tps, 50 clients | p50 / p99 ms | cores: pgbench / postgres / other | tps, 10 clients (the pool) | p50 / p99 ms | failed |');
+  out.push('|---|---:|---:|---|---|---:|---|---:|');
   for (const l of r.limits.filter((x) => x.pgbench)) {
     const p = l.pgbench!;
-    out.push(`| ${l.route} | ${r.captured[l.route]?.statements.length ?? '–'} | ${fmt(p.c50.tps)} | ${ms(p.c50.latency.p50)} / ${ms(p.c50.latency.p99)} | ${p.c50.cpu.client.toFixed(2)} / ${p.c50.cpu.postgres.toFixed(2)} / ${p.c50.cpu.foreign.toFixed(2)} | ${p.pool ? fmt(p.pool.tps) : '–'} | ${p.pool ? `${ms(p.pool.latency.p50)} / ${ms(p.pool.latency.p99)}` : '–'} | ${p.c50.failed} | ${p.rewritten ? fmt(p.rewritten.tps) : '–'} |`);
+    out.push(`| ${l.route} | ${r.captured[l.route]?.statements.length ?? '–'} | ${fmt(p.c50.tps)} | ${ms(p.c50.latency.p50)} / ${ms(p.c50.latency.p99)} | ${p.c50.cpu.client.toFixed(2)} / ${p.c50.cpu.postgres.toFixed(2)} / ${p.c50.cpu.foreign.toFixed(2)} | ${p.pool ? fmt(p.pool.tps) : '–'} | ${p.pool ? `${ms(p.pool.latency.p50)} / ${ms(p.pool.latency.p99)}` : '–'} | ${p.c50.failed} |`);
   }
   out.push('');
   out.push('<details><summary>The pgbench scripts (captured from the service; constants are -D variables, so every value is a bind parameter as in the service; reads have 50 variants of their dates, one picked at random per transaction)</summary>');
