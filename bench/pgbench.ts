@@ -83,7 +83,8 @@ export function buildScript(statements: CapturedStatement[], variation: Variatio
       };
       // \d+ is greedy, so $12 is parameter 12, never $1 followed by a 2.
       const text = statement.text.replace(/\$(\d+)/g, (_, n: string) => render(statement.values[Number(n) - 1], Number(n)));
-      lines.push(text.replace(/\s*\n\s*/g, ' ').trim() + (variation.gset?.match.test(statement.text) ? `\n\\gset ${variation.gset.prefix}` : ';'));
+      // One line per statement: whole-line SQL comments go first, or they would swallow the rest.
+      lines.push(text.replace(/^\s*--.*$/gm, '').replace(/\s*\n\s*/g, ' ').trim() + (variation.gset?.match.test(statement.text) ? `\n\\gset ${variation.gset.prefix}` : ';'));
     });
     return lines.join('\n') + '\n';
   });

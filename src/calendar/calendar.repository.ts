@@ -32,7 +32,10 @@ export class CalendarRepository {
     if (!windows.length) return result;
     const params = [windows.map((w) => w.consultantId), windows.map((w) => isoFromEpochMs(w.start)), windows.map((w) => isoFromEpochMs(w.end))];
     const ranges = `unnest($1::int[], $2::timestamptz[], $3::timestamptz[]) AS w(consultant_id, range_start, range_end)`;
-    // json_agg of no rows is null.
+    // json_agg of no rows is null. Bookings get a day's margin either side: a weekly window that
+    // starts before the range can still be cut by a booking. Bookings last at most a day (a CHECK),
+    // so bounding start_at on both sides is exact and uses the (consultant_id, start_at) B-tree,
+    // a few pages, where the GiST took ~30.
     const [{ slots, rules, bookings }] = await this.db.query<[{ slots: Owned<OneTimeSlot>[] | null; rules: Owned<WeeklyRule>[] | null; bookings: Owned<Interval>[] | null }]>(
       `SELECT
          (SELECT json_agg(json_build_object('consultantId', a.consultant_id, 'id', a.id, 'start', ${epochMs('a.start_at')}, 'end', ${epochMs('a.end_at')}, 'isBooked', a.is_booked))
@@ -40,9 +43,6 @@ export class CalendarRepository {
          (SELECT json_agg(json_build_object('consultantId', consultant_id, 'id', id, 'dayOfWeek', day_of_week, 'startTime', start_time::text, 'endTime', end_time::text,
                                             'isActive', is_active, 'validFrom', valid_from::text, 'validUntil', valid_until::text))
             FROM recurring_rules WHERE consultant_id = ANY($1::int[]) AND is_active) AS rules,
-         -- A day's margin either side: a weekly window that starts before the range can still be cut
-         -- by a booking. Bookings last at most a day (a CHECK), so bounding start_at on both sides is
-         -- exact and uses the (consultant_id, start_at) B-tree, a few pages, where the GiST took ~30.
          (SELECT json_agg(json_build_object('consultantId', b.consultant_id, 'start', ${epochMs('b.start_at')}, 'end', ${epochMs('b.end_at')}))
             FROM ${ranges} JOIN bookings b ON b.consultant_id = w.consultant_id AND b.status = 'confirmed'
              AND b.start_at > w.range_start - interval '2 days' AND b.start_at < w.range_end + interval '1 day'
