@@ -632,7 +632,7 @@ async function main(): Promise<void> {
   }
 
   const limiter = await limiterCost();
-  const results = { startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, argv: process.argv.slice(2), duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, postgres: pg, datasets: { full, small }, embedded, fullServer, limiter, loads, limits, captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])), profiles };
+  const results = { startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, argv: process.argv.slice(2), serverNodeOptions: SERVER_NODE_OPTIONS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, postgres: pg, datasets: { full, small }, embedded, fullServer, limiter, loads, limits, captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])), profiles };
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT_DIR, `results-${stamp}.json`), JSON.stringify(results, null, 2));
   const markdown = report(results);
@@ -645,7 +645,7 @@ async function main(): Promise<void> {
 // The report
 
 type Results = {
-  startedAt: string; seconds: number; argv: string[]; duration: number; warmup: number; connections: number;
+  startedAt: string; seconds: number; argv: string[]; serverNodeOptions: string; duration: number; warmup: number; connections: number;
   machine: ReturnType<typeof machine>; postgres: Awaited<ReturnType<typeof postgresInfo>>;
   datasets: { full: DataSet; small: DataSet | null }; embedded: { coldMs: number; warmMs: number; peakRssMb: number }; fullServer: { startMs: number; hwmMb: number }; limiter: LimiterCost[];
   loads: LoadResult[]; limits: LimitResult[]; captured: Record<string, { statements: CapturedStatement[]; request: HttpRequest }>;
@@ -683,7 +683,7 @@ function report(r: Results): string {
   const ds = (d: DataSet) => `\`${d.database}\`: ${fmt(d.consultants)} consultants, ${fmt(d.users)} users, ${fmt(d.rules)} recurring rules, ${fmt(d.slots)} one-time slots, ${fmt(d.bookings)} bookings, ${fmt(d.bytes / 2 ** 20)} MiB; generated in ${d.seconds.toFixed(1)} s (${Object.entries(d.steps).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join('; ')})`;
   out.push(`**Data.** ${ds(r.datasets.full)}.${r.datasets.small ? ` ${ds(r.datasets.small)}.` : ''}`);
   out.push('');
-  out.push(`**Load.** autocannon, ${r.connections} connections, ${r.warmup} s warm-up then ${r.duration} s measured per route; server \`node dist/src/main.js\` with ${Object.entries(LOAD_ENV).map(([k, v]) => `${k}=${k === 'ADMIN_TOKEN' ? '…' : v}`).join(' ')}, DATABASE_POOL_SIZE default (10).`);
+  out.push(`**Load.** autocannon, ${r.connections} connections, ${r.warmup} s warm-up then ${r.duration} s measured per route; server \`node ${r.serverNodeOptions ? `${r.serverNodeOptions} ` : ''}dist/src/main.js\` with ${Object.entries(LOAD_ENV).map(([k, v]) => `${k}=${k === 'ADMIN_TOKEN' ? '…' : v}`).join(' ')}, DATABASE_POOL_SIZE default (10).`);
   out.push('');
 
   out.push('### Headline: the 1,000,000-booking data set against both limits');
