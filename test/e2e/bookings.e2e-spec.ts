@@ -89,6 +89,13 @@ describe('bookings', () => {
     assertProblem(await book(alice, { date: MONDAY, start_time: '10:00', end_time: '10:30' }), 400);
     assertProblem(await book(alice, { consultant_id: 999999, date: MONDAY, start_time: '10:00', end_time: '10:30' }), 404);
     assertProblem(await book(alice, { availability_id: 999999 }), 404);
+    // A non-integer id is told so, in the body and in a query, not that it is out of range.
+    const notInteger = await book(alice, { availability_id: 'abc' });
+    assertProblem(notInteger, 400);
+    assert.deepEqual(notInteger.body.errors, [{ field: 'availability_id', message: 'must be an integer number' }]);
+    const notIntegerQuery = await http.as(alice.token).get('/bookings?consultant_id=abc');
+    assertProblem(notIntegerQuery, 400);
+    assert.deepEqual(notIntegerQuery.body.errors, [{ field: 'consultant_id', message: 'must be an integer number' }]);
     for (const field of ['status', 'is_booked', 'id', 'created_at']) {
       assertProblem(await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '12:00', end_time: '12:30', [field]: 'x' }), 400);
     }

@@ -4,6 +4,8 @@ import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime, Omittable, QueryId } from '../../common/validation/decorators';
 
+// Written out on each field (not composed) so the Swagger plugin documents minimum and maximum;
+// listed last-first, as decorators apply bottom-up, so a non-integer is told it is not an integer.
 const MAX_ID = 2_147_483_647;
 
 /**
@@ -12,7 +14,7 @@ const MAX_ID = 2_147_483_647;
  */
 export class BookingTargetDto {
   /** Book this one-time slot, whole. @example 1 */
-  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
   availability_id?: number;
 
   @Omittable() @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
@@ -33,13 +35,13 @@ export class BookingTargetDto {
 
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
-  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
   user_id?: number;
 }
 
 export class CreateBookingDto extends ReserveDto {
   /** The consultant to book; may be left out with availability_id. @example 1 */
-  @Omittable() @IsInt() @Min(1) @Max(MAX_ID)
+  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
   consultant_id?: number;
 }
 

@@ -75,10 +75,11 @@ export const IsName = (example: string) =>
 export const QueryInt = (min: number, max: number) =>
   applyDecorators(
     Transform(({ value }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value)),
-    // Listed last-first: with stopAtFirstError, "must be an integer" is the message for "abc".
-    Max(max),
-    Min(min),
+    // applyDecorators registers these in this order, and stopAtFirstError reports the first that
+    // fails: IsInt first, so "abc" is "must be an integer", not "must not be greater than".
     IsInt(),
+    Min(min),
+    Max(max),
   );
 
 /** An id in a query string or body: a positive 32-bit integer. */
