@@ -1,10 +1,13 @@
 import js from '@eslint/js';
+import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Formatting is Prettier's (.prettierrc); unformatted code fails lint.
+  prettierRecommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     return bodyOf(Number(request.params.size));
   });
   await app.listen({ port: Number(process.env.PORT ?? 3100), host: process.env.HOST ?? '127.0.0.1' });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void app.close().then(() => process.exit(0)));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => void app.close().then(() => process.exit(0)));
 }
 
 main().catch((error: unknown) => {

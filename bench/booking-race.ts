@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   const call = async (method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply> => {
     const response = await fetch(server.url + path, {
       method,
-      headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...(token && { authorization: `Bearer ${token}` }) },
+      headers: {
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...(token && { authorization: `Bearer ${token}` }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -59,11 +62,24 @@ async function main(): Promise<void> {
 
   let failed: boolean;
   try {
-    const consultant = await must('create consultant', call('POST', '/consultants', ADMIN_TOKEN, { first_name: 'Race', last_name: 'Track', timezone: ZONE }));
+    const consultant = await must(
+      'create consultant',
+      call('POST', '/consultants', ADMIN_TOKEN, { first_name: 'Race', last_name: 'Track', timezone: ZONE }),
+    );
     const users: { id: number; api_token: string }[] = [];
-    for (let i = 0; i < CONCURRENCY; i++) users.push(await must('create user', call('POST', '/users', undefined, { first_name: 'Racer', last_name: `No ${i}` })));
+    for (let i = 0; i < CONCURRENCY; i++)
+      users.push(
+        await must('create user', call('POST', '/users', undefined, { first_name: 'Racer', last_name: `No ${i}` })),
+      );
     for (let day = 0; day < 7; day++) {
-      await must('weekly rule', call('POST', `/consultants/${consultant.id}/recurring`, consultant.api_token, { day_of_week: day, start_time: '08:00', end_time: '20:00' }));
+      await must(
+        'weekly rule',
+        call('POST', `/consultants/${consultant.id}/recurring`, consultant.api_token, {
+          day_of_week: day,
+          start_time: '08:00',
+          end_time: '20:00',
+        }),
+      );
     }
 
     const tally: Record<string, number> = {};
@@ -74,27 +90,45 @@ async function main(): Promise<void> {
       const mode = round % 3;
       let bodies: Record<string, unknown>[];
       if (mode === 0) {
-        const slot = await must('one-time slot', call('POST', `/consultants/${consultant.id}/availabilities`, consultant.api_token, { date, start_time: '21:00', end_time: '22:00' }));
+        const slot = await must(
+          'one-time slot',
+          call('POST', `/consultants/${consultant.id}/availabilities`, consultant.api_token, {
+            date,
+            start_time: '21:00',
+            end_time: '22:00',
+          }),
+        );
         bodies = Array.from({ length: CONCURRENCY }, () => ({ availability_id: slot.id }));
       } else if (mode === 1) {
         // 10:00 in New York, whatever its offset that day; every pair of these hours overlaps.
         const base = Date.parse(`${date}T10:00:00Z`) + (await offsetMs(date));
-        bodies = Array.from({ length: CONCURRENCY }, (_, i) => ({ start: new Date(base + i * 20_000).toISOString(), end: new Date(base + i * 20_000 + 3_600_000).toISOString() }));
+        bodies = Array.from({ length: CONCURRENCY }, (_, i) => ({
+          start: new Date(base + i * 20_000).toISOString(),
+          end: new Date(base + i * 20_000 + 3_600_000).toISOString(),
+        }));
       } else {
         bodies = Array.from({ length: CONCURRENCY }, () => ({ date, start_time: '14:00', end_time: '14:45' }));
       }
-      const replies = await Promise.all(bodies.map((body, i) => call('POST', '/bookings', users[i].api_token, { consultant_id: consultant.id, ...body })));
+      const replies = await Promise.all(
+        bodies.map((body, i) =>
+          call('POST', '/bookings', users[i].api_token, { consultant_id: consultant.id, ...body }),
+        ),
+      );
       const counts: Record<string, number> = {};
       for (const r of replies) counts[r.status] = (counts[r.status] ?? 0) + 1;
       for (const [status, n] of Object.entries(counts)) tally[status] = (tally[status] ?? 0) + n;
       if (counts[201] !== 1 || counts[409] !== CONCURRENCY - 1) {
         const odd = replies.find((r) => r.status !== 201 && r.status !== 409);
-        deviations.push(`round ${round} (${['slot', 'overlapping intervals', 'same local time'][mode]}, ${date}): ${JSON.stringify(counts)}${odd ? ` e.g. ${JSON.stringify(odd.body)}` : ''}`);
+        deviations.push(
+          `round ${round} (${['slot', 'overlapping intervals', 'same local time'][mode]}, ${date}): ${JSON.stringify(counts)}${odd ? ` e.g. ${JSON.stringify(odd.body)}` : ''}`,
+        );
       }
     }
     const seconds = (performance.now() - started) / 1000;
     const attempts = ROUNDS * CONCURRENCY;
-    const serverErrors = Object.entries(tally).filter(([s]) => Number(s) >= 500).reduce((sum, [, n]) => sum + n, 0);
+    const serverErrors = Object.entries(tally)
+      .filter(([s]) => Number(s) >= 500)
+      .reduce((sum, [, n]) => sum + n, 0);
 
     const check = await withClient(databaseUrl(DATABASE), async (db) => {
       const overlapping = await db.query<{ n: number }>(
@@ -102,18 +136,33 @@ async function main(): Promise<void> {
             ON a.consultant_id = b.consultant_id AND a.id < b.id AND a.during && b.during
          WHERE a.status = 'confirmed' AND b.status = 'confirmed'`,
       );
-      const confirmed = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE status = 'confirmed'`);
+      const confirmed = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM bookings WHERE status = 'confirmed'`,
+      );
       return { overlapping: overlapping.rows[0].n, confirmed: confirmed.rows[0].n };
     });
 
-    console.log(`Booking race: ${fmt(attempts)} attempts in ${ROUNDS} rounds of ${CONCURRENCY} concurrent requests, ${seconds.toFixed(1)} s (${fmt(attempts / seconds)} attempts/s)`);
-    console.log(`  tally: ${Object.entries(tally).sort().map(([s, n]) => `${s}: ${fmt(n)}`).join(', ')}`);
-    console.log(`  rounds with exactly one 201 and ${CONCURRENCY - 1} × 409: ${ROUNDS - deviations.length} of ${ROUNDS}`);
+    console.log(
+      `Booking race: ${fmt(attempts)} attempts in ${ROUNDS} rounds of ${CONCURRENCY} concurrent requests, ${seconds.toFixed(1)} s (${fmt(attempts / seconds)} attempts/s)`,
+    );
+    console.log(
+      `  tally: ${Object.entries(tally)
+        .sort()
+        .map(([s, n]) => `${s}: ${fmt(n)}`)
+        .join(', ')}`,
+    );
+    console.log(
+      `  rounds with exactly one 201 and ${CONCURRENCY - 1} × 409: ${ROUNDS - deviations.length} of ${ROUNDS}`,
+    );
     for (const d of deviations.slice(0, 20)) console.log(`    ${d}`);
     console.log(`  5xx: ${serverErrors}`);
-    console.log(`  confirmed bookings: ${check.confirmed} (expected ${ROUNDS}); overlapping confirmed pairs (self-join): ${check.overlapping}`);
+    console.log(
+      `  confirmed bookings: ${check.confirmed} (expected ${ROUNDS}); overlapping confirmed pairs (self-join): ${check.overlapping}`,
+    );
     failed = deviations.length > 0 || serverErrors > 0 || check.overlapping !== 0 || check.confirmed !== ROUNDS;
-    console.log(failed ? 'FAILED' : 'OK: one winner per contested time, every loser a 409, no 5xx, no overlap in the database');
+    console.log(
+      failed ? 'FAILED' : 'OK: one winner per contested time, every loser a 409, no 5xx, no overlap in the database',
+    );
   } finally {
     const code = await server.stop();
     if (code !== 0) {
@@ -128,7 +177,10 @@ async function main(): Promise<void> {
 /** What to add to `${date}T10:00:00Z` to get 10:00 in the consultant's zone that day, in ms. */
 async function offsetMs(date: string): Promise<number> {
   return withClient(databaseUrl(DATABASE), async (db) => {
-    const { rows } = await db.query<{ at: Date }>(`SELECT ($1::date + time '10:00') AT TIME ZONE $2 AS at`, [date, ZONE]);
+    const { rows } = await db.query<{ at: Date }>(`SELECT ($1::date + time '10:00') AT TIME ZONE $2 AS at`, [
+      date,
+      ZONE,
+    ]);
     return rows[0].at.getTime() - Date.parse(`${date}T10:00:00Z`);
   });
 }

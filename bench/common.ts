@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 
 /** The repository root: this file runs from dist/bench/ (or from a build elsewhere, started in the root). */
-export const ROOT = process.env.BENCH_ROOT ?? (existsSync(join(__dirname, '..', '..', 'package.json')) ? join(__dirname, '..', '..') : process.cwd());
+export const ROOT =
+  process.env.BENCH_ROOT ??
+  (existsSync(join(__dirname, '..', '..', 'package.json')) ? join(__dirname, '..', '..') : process.cwd());
 export const BENCH_DIR = join(ROOT, 'bench');
 
 /** Where the built service is run from: dist/, or a private copy of it (see snapshotBuild). */
@@ -25,7 +27,8 @@ export function snapshotBuild(): string {
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   for (const part of ['src', 'bench']) cpSync(join(buildDir, part), join(target, part), { recursive: true });
-  if (!existsSync(join(target, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(target, 'node_modules'), 'dir');
+  if (!existsSync(join(target, 'node_modules')))
+    symlinkSync(join(ROOT, 'node_modules'), join(target, 'node_modules'), 'dir');
   buildDir = target;
   process.once('exit', () => rmSync(target, { recursive: true, force: true }));
   return target;
@@ -72,14 +75,18 @@ export async function withClient<T>(url: string, work: (client: Client) => Promi
 }
 
 export async function databaseExists(name: string): Promise<boolean> {
-  return withClient(databaseUrl('postgres'), async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1);
+  return withClient(
+    databaseUrl('postgres'),
+    async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1,
+  );
 }
 
 /** A child process's resident memory, from /proc (kB): now and the kernel's high-water mark. */
 export function memoryOf(pid: number): { rssKb: number; hwmKb: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const field = (name: string) => Number(/^(\w+):\s+(\d+)/m.exec(status.split('\n').find((l) => l.startsWith(name + ':')) ?? '')?.[2] ?? NaN);
+    const field = (name: string) =>
+      Number(/^(\w+):\s+(\d+)/m.exec(status.split('\n').find((l) => l.startsWith(name + ':')) ?? '')?.[2] ?? NaN);
     return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
   } catch {
     return null;
@@ -119,12 +126,20 @@ export interface ServerProcess {
  * Spawns `node [nodeArgs] dist/src/main.js` (the service exactly as `npm start` runs it, or
  * another script) and resolves when /health answers 200. Samples its VmRSS every 100 ms.
  */
-export async function startServer(env: Record<string, string | undefined>, options: { nodeArgs?: string[]; timeoutMs?: number; cwd?: string; script?: string } = {}): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string | undefined>,
+  options: { nodeArgs?: string[]; timeoutMs?: number; cwd?: string; script?: string } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const started = performance.now();
   const fullEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env })) if (v !== undefined) fullEnv[k] = v;
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? serverMain()], { cwd: options.cwd ?? buildDir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const [k, v] of Object.entries({ ...process.env, HOST: '127.0.0.1', PORT: String(port), ...env }))
+    if (v !== undefined) fullEnv[k] = v;
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script ?? serverMain()], {
+    cwd: options.cwd ?? buildDir,
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   ownChildren(child);
   let output = '';
   const keep = (d: Buffer) => {
@@ -197,18 +212,27 @@ export function prng(seed: number): () => number {
 
 /** Command-line flags: `--name` is true, `--name=value` a string. */
 export function flags(argv = process.argv.slice(2)): Map<string, string | true> {
-  return new Map(argv.filter((a) => a.startsWith('--')).map((a) => {
-    const [name, ...rest] = a.slice(2).split('=');
-    return [name, rest.length ? rest.join('=') : true] as [string, string | true];
-  }));
+  return new Map(
+    argv
+      .filter((a) => a.startsWith('--'))
+      .map((a) => {
+        const [name, ...rest] = a.slice(2).split('=');
+        return [name, rest.length ? rest.join('=') : true] as [string, string | true];
+      }),
+  );
 }
 
-export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+export const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '–';
 
 /** CPU time of a process (utime + stime) in seconds, from /proc (clock ticks of 1/100 s). */
 export function processCpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -242,7 +266,11 @@ export interface CpuShares {
  * reports. Backends of `database` are looked up every 250 ms (pools open lazily, pgbench's
  * connections come and go), and a process first seen mid-window counts from zero.
  */
-export async function watchCpu(options: { database?: string; server?: number; client?: number | 'self' }): Promise<() => Promise<CpuShares>> {
+export async function watchCpu(options: {
+  database?: string;
+  server?: number;
+  client?: number | 'self';
+}): Promise<() => Promise<CpuShares>> {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   const roles = new Map<number, keyof CpuShares>();
@@ -256,7 +284,9 @@ export async function watchCpu(options: { database?: string; server?: number; cl
     if (db) {
       // The database's backends and autovacuum workers, and the server's own background processes
       // (WAL writer, checkpointer…): what the workload costs PostgreSQL. Other databases' backends are foreign.
-      const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()');
+      const { rows } = await db.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE (datname = current_database() OR datname IS NULL) AND pid <> pg_backend_pid()',
+      );
       for (const { pid } of rows) if (!roles.has(pid)) roles.set(pid, 'postgres');
     }
     for (const [pid] of roles) {
@@ -270,7 +300,9 @@ export async function watchCpu(options: { database?: string; server?: number; cl
   if (options.server) roles.set(options.server, 'server');
   if (typeof options.client === 'number') roles.set(options.client, 'client');
   const blocks = async () => {
-    const { rows } = await db!.query<{ read: string; hit: string }>('SELECT blks_read AS read, blks_hit AS hit FROM pg_stat_database WHERE datname = current_database()');
+    const { rows } = await db!.query<{ read: string; hit: string }>(
+      'SELECT blks_read AS read, blks_hit AS hit FROM pg_stat_database WHERE datname = current_database()',
+    );
     return { read: Number(rows[0].read), hit: Number(rows[0].hit) };
   };
   const blocks0 = db ? await blocks() : null;
@@ -279,7 +311,9 @@ export async function watchCpu(options: { database?: string; server?: number; cl
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    sample().catch(() => undefined).finally(() => (busy = false));
+    sample()
+      .catch(() => undefined)
+      .finally(() => (busy = false));
   }, 250);
   return async () => {
     clearInterval(timer);

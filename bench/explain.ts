@@ -55,7 +55,9 @@ export async function explainStatements(database: string, statements: CapturedSt
           planningMs: Number(/Planning Time: ([\d.]+)/.exec(text)?.[1] ?? NaN),
           sharedHit,
           sharedRead,
-          nodes: lines.filter((l) => /->|^\S/.test(l) && !/^(Planning|Execution|Buffers)/.test(l.trim())).map((l) => l.replace(/^\s*(->\s*)?/, '').replace(/\s+\(cost=.*$/, '')),
+          nodes: lines
+            .filter((l) => /->|^\S/.test(l) && !/^(Planning|Execution|Buffers)/.test(l.trim()))
+            .map((l) => l.replace(/^\s*(->\s*)?/, '').replace(/\s+\(cost=.*$/, '')),
           text,
         });
       }
@@ -68,12 +70,16 @@ export async function explainStatements(database: string, statements: CapturedSt
 
 if (require.main === module) {
   const [file, ...routes] = process.argv.slice(2);
-  const results = JSON.parse(readFileSync(file, 'utf8')) as { datasets: { full: { database: string } }; captured: Record<string, { statements: CapturedStatement[] }> };
+  const results = JSON.parse(readFileSync(file, 'utf8')) as {
+    datasets: { full: { database: string } };
+    captured: Record<string, { statements: CapturedStatement[] }>;
+  };
   void (async () => {
     for (const [route, { statements }] of Object.entries(results.captured)) {
       if (routes.length && !routes.includes(route)) continue;
       console.log(`\n=== ${route}`);
-      for (const e of await explainStatements(results.datasets.full.database, statements)) console.log(`\n${e.statement}\n${e.text}`);
+      for (const e of await explainStatements(results.datasets.full.database, statements))
+        console.log(`\n${e.statement}\n${e.text}`);
     }
   })();
 }

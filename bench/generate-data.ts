@@ -21,8 +21,18 @@ import type { Client } from 'pg';
 import { ADMIN_TOKEN, databaseUrl, flags, fmt, startServer, withClient } from './common';
 
 export const TIME_ZONES = [
-  'UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Los_Angeles', 'America/Sao_Paulo',
-  'Asia/Kolkata', 'Asia/Tokyo', 'Australia/Sydney', 'Africa/Johannesburg', 'Asia/Kathmandu', 'America/St_Johns',
+  'UTC',
+  'Europe/London',
+  'Europe/Berlin',
+  'America/New_York',
+  'America/Los_Angeles',
+  'America/Sao_Paulo',
+  'Asia/Kolkata',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+  'Africa/Johannesburg',
+  'Asia/Kathmandu',
+  'America/St_Johns',
 ];
 const SPECIALIZATIONS = ['cardiology', 'dermatology', 'psychology', 'nutrition', 'career', 'tax', 'legal', 'fitness'];
 
@@ -57,9 +67,14 @@ export interface DataSet {
   maxBookingId: number;
 }
 
-export const defaultDatabase = (scale: number): string => (scale === 1 ? 'cc_bench' : scale === 0.01 ? 'cc_bench_small' : `cc_bench_${String(scale).replace('.', '_')}`);
+export const defaultDatabase = (scale: number): string =>
+  scale === 1 ? 'cc_bench' : scale === 0.01 ? 'cc_bench_small' : `cc_bench_${String(scale).replace('.', '_')}`;
 
-export async function generateData(scale: number, database = defaultDatabase(scale), log: (line: string) => void = console.log): Promise<DataSet> {
+export async function generateData(
+  scale: number,
+  database = defaultDatabase(scale),
+  log: (line: string) => void = console.log,
+): Promise<DataSet> {
   const consultants = Math.max(1, Math.round(FULL_CONSULTANTS * scale));
   const users = consultants * PER_CONSULTANT.users;
   const started = performance.now();
@@ -81,7 +96,12 @@ export async function generateData(scale: number, database = defaultDatabase(sca
   );
   // The app's migrations, run by the app itself, so the schema is whatever src/ says today.
   await step('schema (server, MIGRATIONS_RUN=true)', async () => {
-    const server = await startServer({ DATABASE_URL: databaseUrl(database), MIGRATIONS_RUN: 'true', ADMIN_TOKEN, LOG_LEVEL: 'warn' });
+    const server = await startServer({
+      DATABASE_URL: databaseUrl(database),
+      MIGRATIONS_RUN: 'true',
+      ADMIN_TOKEN,
+      LOG_LEVEL: 'warn',
+    });
     await server.stop();
   });
 
@@ -208,23 +228,42 @@ export async function generateData(scale: number, database = defaultDatabase(sca
               (SELECT count(*) FROM bookings) AS bookings, (SELECT max(id) FROM bookings) AS max_booking_id, pg_database_size(current_database()) AS bytes`,
     );
     const counts = Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
-    const migrations = (await db.query<{ timestamp: string }>('SELECT timestamp FROM migrations ORDER BY timestamp')).rows.map((r) => Number(r.timestamp));
+    const migrations = (
+      await db.query<{ timestamp: string }>('SELECT timestamp FROM migrations ORDER BY timestamp')
+    ).rows.map((r) => Number(r.timestamp));
     const set: DataSet = {
-      database, scale, consultants: counts.consultants, users: counts.users, rules: counts.rules, slots: counts.slots, bookings: counts.bookings,
-      seconds, steps, bytes: counts.bytes, generatedAt: new Date().toISOString(), version: GENERATOR_VERSION, migrations, maxBookingId: counts.max_booking_id,
+      database,
+      scale,
+      consultants: counts.consultants,
+      users: counts.users,
+      rules: counts.rules,
+      slots: counts.slots,
+      bookings: counts.bookings,
+      seconds,
+      steps,
+      bytes: counts.bytes,
+      generatedAt: new Date().toISOString(),
+      version: GENERATOR_VERSION,
+      migrations,
+      maxBookingId: counts.max_booking_id,
     };
     // Kept with the database, so a later run knows what it holds without counting again.
     await db.query(`COMMENT ON DATABASE ${database} IS '${JSON.stringify(set).replace(/'/g, "''")}'`);
     return set;
   });
-  log(`  done in ${seconds.toFixed(1)} s: ${fmt(dataSet.consultants)} consultants, ${fmt(dataSet.users)} users, ${fmt(dataSet.rules)} rules, ${fmt(dataSet.slots)} slots, ${fmt(dataSet.bookings)} bookings, ${fmt(dataSet.bytes / 2 ** 20)} MiB`);
+  log(
+    `  done in ${seconds.toFixed(1)} s: ${fmt(dataSet.consultants)} consultants, ${fmt(dataSet.users)} users, ${fmt(dataSet.rules)} rules, ${fmt(dataSet.slots)} slots, ${fmt(dataSet.bookings)} bookings, ${fmt(dataSet.bytes / 2 ** 20)} MiB`,
+  );
   return dataSet;
 }
 
 /** What generateData left in the database's comment, or null when there is no such database. */
 export async function readDataSet(database: string): Promise<DataSet | null> {
   return withClient(databaseUrl('postgres'), async (c) => {
-    const { rows } = await c.query<{ comment: string | null }>(`SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [database]);
+    const { rows } = await c.query<{ comment: string | null }>(
+      `SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`,
+      [database],
+    );
     if (!rows.length || !rows[0].comment) return null;
     try {
       return JSON.parse(rows[0].comment) as DataSet;

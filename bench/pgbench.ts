@@ -49,7 +49,19 @@ const isDate = (v: unknown): v is { $date: string } => typeof v === 'object' && 
 function asText(value: unknown): string {
   if (isDate(value)) return value.$date;
   if (Array.isArray(value)) {
-    return '{' + value.map((v) => (v === null ? 'NULL' : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '"' + asText(v).replace(/["\\]/g, '\\$&') + '"')).join(',') + '}';
+    return (
+      '{' +
+      value
+        .map((v) =>
+          v === null
+            ? 'NULL'
+            : typeof v === 'number' || typeof v === 'boolean'
+              ? String(v)
+              : '"' + asText(v).replace(/["\\]/g, '\\$&') + '"',
+        )
+        .join(',') +
+      '}'
+    );
   }
   if (typeof value === 'object' && value !== null && '$hex' in value) return '\\x' + (value as { $hex: string }).$hex;
   if (typeof value === 'object' && value !== null) return JSON.stringify(value);
@@ -74,7 +86,10 @@ export function buildScript(statements: CapturedStatement[], variation: Variatio
         if (value === null || value === undefined) return 'NULL';
         if (typeof value === 'number' && variation.scalars.has(value)) return `:${variation.scalars.get(value)}`;
         if (isDate(value) && expression) return `to_timestamp(:shift + ${(Date.parse(value.$date) / 1000).toFixed(3)})`;
-        if (Array.isArray(value) && value.some((v) => (isDate(v) && expression) || (typeof v === 'number' && variation.scalars.has(v)))) {
+        if (
+          Array.isArray(value) &&
+          value.some((v) => (isDate(v) && expression) || (typeof v === 'number' && variation.scalars.has(v)))
+        ) {
           return 'ARRAY[' + value.map((v, i) => render(v, p * 1000 + i)).join(', ') + ']';
         }
         const name = `v${k}_p${s}_${p}`;
@@ -82,9 +97,16 @@ export function buildScript(statements: CapturedStatement[], variation: Variatio
         return `:${name}`;
       };
       // \d+ is greedy, so $12 is parameter 12, never $1 followed by a 2.
-      const text = statement.text.replace(/\$(\d+)/g, (_, n: string) => render(statement.values[Number(n) - 1], Number(n)));
+      const text = statement.text.replace(/\$(\d+)/g, (_, n: string) =>
+        render(statement.values[Number(n) - 1], Number(n)),
+      );
       // One line per statement: whole-line SQL comments go first, or they would swallow the rest.
-      lines.push(text.replace(/^\s*--.*$/gm, '').replace(/\s*\n\s*/g, ' ').trim() + (variation.gset?.match.test(statement.text) ? `\n\\gset ${variation.gset.prefix}` : ';'));
+      lines.push(
+        text
+          .replace(/^\s*--.*$/gm, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim() + (variation.gset?.match.test(statement.text) ? `\n\\gset ${variation.gset.prefix}` : ';'),
+      );
     });
     return lines.join('\n') + '\n';
   });
@@ -103,10 +125,15 @@ export interface PgbenchResult {
   attempts: number;
 }
 
-const percentile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+const percentile = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 
 /** Runs pgbench with one script; latencies (ms) come from its per-transaction log. */
-export async function pgbench(database: string, script: Script, options: { clients: number; seconds: number }): Promise<PgbenchResult> {
+export async function pgbench(
+  database: string,
+  script: Script,
+  options: { clients: number; seconds: number },
+): Promise<PgbenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cc-pgbench-'));
   try {
     const files = script.texts.map((text, k) => {
@@ -116,13 +143,33 @@ export async function pgbench(database: string, script: Script, options: { clien
     });
     const url = new URL(PG_URL);
     const args = [
-      '-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username || 'postgres'),
-      '-n', '-M', 'extended', '-c', String(options.clients), '-j', '2', '-T', String(options.seconds),
-      '-l', '--log-prefix', join(dir, 'tx'),
+      '-h',
+      url.hostname,
+      '-p',
+      url.port || '5432',
+      '-U',
+      decodeURIComponent(url.username || 'postgres'),
+      '-n',
+      '-M',
+      'extended',
+      '-c',
+      String(options.clients),
+      '-j',
+      '2',
+      '-T',
+      String(options.seconds),
+      '-l',
+      '--log-prefix',
+      join(dir, 'tx'),
       ...script.defines.flatMap((d) => ['-D', d]),
-      ...files.flatMap((f) => ['-f', `${f}@1`]), database,
+      ...files.flatMap((f) => ['-f', `${f}@1`]),
+      database,
     ];
-    const child = spawn('pgbench', args, { cwd: dir, env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('pgbench', args, {
+      cwd: dir,
+      env: { ...process.env, PGPASSWORD: decodeURIComponent(url.password) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -131,7 +178,10 @@ export async function pgbench(database: string, script: Script, options: { clien
     const stopCpu = await watchCpu({ database, client: child.pid });
     const [code] = (await exited) as [number | null];
     const cpu = await stopCpu();
-    if (code !== 0) throw new Error(`pgbench failed (${code}): ${stderr.split('\n').slice(0, 8).join('\n')}\nscript:\n${script.texts[0]}`);
+    if (code !== 0)
+      throw new Error(
+        `pgbench failed (${code}): ${stderr.split('\n').slice(0, 8).join('\n')}\nscript:\n${script.texts[0]}`,
+      );
     const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? NaN);
     const latencies: number[] = [];
     for (const name of readdirSync(dir).filter((f) => f.startsWith('tx.'))) {
@@ -143,7 +193,9 @@ export async function pgbench(database: string, script: Script, options: { clien
     latencies.sort((a, b) => a - b);
     // Shown with the -D values cut short and one -f for all the variants.
     const shown = args
-      .filter((a, i) => !(a === '-f' && i > args.indexOf('-f')) && !(args[i - 1] === '-f' && i - 1 > args.indexOf('-f')))
+      .filter(
+        (a, i) => !(a === '-f' && i > args.indexOf('-f')) && !(args[i - 1] === '-f' && i - 1 > args.indexOf('-f')),
+      )
       .map((a) => (a.length > 60 ? a.slice(0, 57) + '…' : a))
       .map((a) => (/[\s'"{}]/.test(a) ? `'${a}'` : a));
     if (files.length > 1) shown.splice(shown.length - 1, 0, `(… ${files.length} scripts in all)`);
@@ -153,7 +205,12 @@ export async function pgbench(database: string, script: Script, options: { clien
       transactions: number(/number of transactions actually processed: (\d+)/),
       tps: number(/tps = ([\d.]+) \(without initial connection time\)/),
       failed: number(/number of failed transactions: (\d+)/) || 0,
-      latency: { average: number(/latency average = ([\d.]+) ms/), p50: percentile(latencies, 0.5), p97_5: percentile(latencies, 0.975), p99: percentile(latencies, 0.99) },
+      latency: {
+        average: number(/latency average = ([\d.]+) ms/),
+        p50: percentile(latencies, 0.5),
+        p97_5: percentile(latencies, 0.975),
+        p99: percentile(latencies, 0.99),
+      },
       command: 'pgbench ' + shown.join(' '),
       cpu,
       attempts: 1,

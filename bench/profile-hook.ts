@@ -18,7 +18,9 @@ if (dir) {
     if (!session) {
       const s = (session = new Session());
       s.connect();
-      s.post('Profiler.enable', () => s.post('Profiler.setSamplingInterval', { interval: 500 }, () => s.post('Profiler.start')));
+      s.post('Profiler.enable', () =>
+        s.post('Profiler.setSamplingInterval', { interval: 500 }, () => s.post('Profiler.start')),
+      );
       return;
     }
     const s = session;
@@ -26,8 +28,13 @@ if (dir) {
     s.post('Profiler.stop', (error, result) => {
       const n = count++;
       if (!error) writeFileSync(join(dir, `profile-${n}.cpuprofile`), JSON.stringify(result.profile));
-      const heap = Object.fromEntries(getHeapSpaceStatistics().map((h) => [h.space_name, { size: h.space_size, used: h.space_used_size }]));
-      writeFileSync(join(dir, `profile-${n}.memory.json`), JSON.stringify({ memory: process.memoryUsage(), heap }, null, 2));
+      const heap = Object.fromEntries(
+        getHeapSpaceStatistics().map((h) => [h.space_name, { size: h.space_size, used: h.space_used_size }]),
+      );
+      writeFileSync(
+        join(dir, `profile-${n}.memory.json`),
+        JSON.stringify({ memory: process.memoryUsage(), heap }, null, 2),
+      );
       s.disconnect();
     });
   });

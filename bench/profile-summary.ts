@@ -45,7 +45,9 @@ export function summarizeProfile(file: string, top = 25): string {
     total += dt;
     self.set(id, (self.get(id) ?? 0) + dt);
   });
-  const idle = [...self].filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)').reduce((s, [, t]) => s + t, 0);
+  const idle = [...self]
+    .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
+    .reduce((s, [, t]) => s + t, 0);
   const busy = total - idle;
 
   const categorySelf = new Map<string, number>();
@@ -72,11 +74,17 @@ export function summarizeProfile(file: string, top = 25): string {
     '',
     '| where | self % | on the stack % |',
     '|---|---:|---:|',
-    ...[...categoryInclusive].sort((a, b) => b[1] - a[1]).slice(0, top).map(([c, t]) => `| ${c} | ${pct(categorySelf.get(c) ?? 0)} | ${pct(t)} |`),
+    ...[...categoryInclusive]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([c, t]) => `| ${c} | ${pct(categorySelf.get(c) ?? 0)} | ${pct(t)} |`),
     '',
     '| hottest functions (self) | % |',
     '|---|---:|',
-    ...[...functions].sort((a, b) => b[1] - a[1]).slice(0, top).map(([f, t]) => `| ${f.replace(/\|/g, '\\|')} | ${pct(t)} |`),
+    ...[...functions]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([f, t]) => `| ${f.replace(/\|/g, '\\|')} | ${pct(t)} |`),
   ];
   return lines.join('\n');
 }

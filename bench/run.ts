@@ -24,8 +24,23 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CapturedStatement } from './capture-sql';
 import {
-  BENCH_DIR, benchBuildFile, CpuShares, databaseUrl, flags, fmt, LOAD_ENV, memoryOf, prng, ROOT,
-  serverMain, sleep, snapshotBuild, startServer, userToken, watchCpu, withClient,
+  BENCH_DIR,
+  benchBuildFile,
+  CpuShares,
+  databaseUrl,
+  flags,
+  fmt,
+  LOAD_ENV,
+  memoryOf,
+  prng,
+  ROOT,
+  serverMain,
+  sleep,
+  snapshotBuild,
+  startServer,
+  userToken,
+  watchCpu,
+  withClient,
 } from './common';
 import { DATA_START, DataSet, defaultDatabase, GENERATOR_VERSION, generateData, readDataSet } from './generate-data';
 import { buildScript, pgbench, PgbenchResult, Variation } from './pgbench';
@@ -45,7 +60,10 @@ const RETRIES = Number(args.get('retries') ?? 2);
  * Node options for the service's process only: by default the heap cap that `npm start` sets
  * (package.json); `--server-node-options=` runs without it, or give other options to experiment.
  */
-const SERVER_NODE_OPTIONS = typeof args.get('server-node-options') === 'string' ? (args.get('server-node-options') as string) : '--max-old-space-size=160';
+const SERVER_NODE_OPTIONS =
+  typeof args.get('server-node-options') === 'string'
+    ? (args.get('server-node-options') as string)
+    : '--max-old-space-size=160';
 /** No run is repeated once this many seconds have passed, to keep the whole bench near 15 minutes. */
 const RETRY_UNTIL = Date.now() + Number(args.get('retry-budget') ?? 420) * 1000;
 /** Where each use of booking targets starts in a consultant's sequence of free half hours, so none collide. */
@@ -103,12 +121,17 @@ async function bookingTargets(database: string, offset: number, count: number, c
         ORDER BY i`,
       [DATA_START, offset, count, consultants],
     );
-    return rows.map((r) => ({ consultantId: r.consultant_id, start: r.start_at.toISOString(), end: r.end_at.toISOString() }));
+    return rows.map((r) => ({
+      consultantId: r.consultant_id,
+      start: r.start_at.toISOString(),
+      end: r.end_at.toISOString(),
+    }));
   });
 }
 
 /** Offsets (s) of whole days in [from, to], for the pgbench variants of a read: 50, spread evenly. */
-const dayOffsets = (from: number, to: number): number[] => Array.from({ length: 50 }, (_, k) => 86400 * Math.round(from + ((to - from) * k) / 49));
+const dayOffsets = (from: number, to: number): number[] =>
+  Array.from({ length: 50 }, (_, k) => 86400 * Math.round(from + ((to - from) * k) / 49));
 
 const addDays = (date: string, days: number) => new Date(Date.parse(date) + days * DAY_MS).toISOString().slice(0, 10);
 
@@ -126,11 +149,21 @@ async function routesFor(data: DataSet): Promise<Route[]> {
     primary: days === 30,
     request: () => {
       const start = addDays(DATA_START, pick(364 - days));
-      return { method: 'GET', path: `/availabilities/timerange/?consultant_id=${1 + pick(n)}&start=${start}&end=${addDays(start, days - 1)}&slot_minutes=30` };
+      return {
+        method: 'GET',
+        path: `/availabilities/timerange/?consultant_id=${1 + pick(n)}&start=${start}&end=${addDays(start, days - 1)}&slot_minutes=30`,
+      };
     },
     sample: async () => ({
-      request: { method: 'GET', path: `/availabilities/timerange/?consultant_id=${sampleConsultant}&start=${DATA_START}&end=${addDays(DATA_START, days - 1)}&slot_minutes=30` },
-      variation: () => ({ sets: [`cid random(1, ${n})`], scalars: new Map([[sampleConsultant, 'cid']]), dates: dayOffsets(0, 363 - days) }),
+      request: {
+        method: 'GET',
+        path: `/availabilities/timerange/?consultant_id=${sampleConsultant}&start=${DATA_START}&end=${addDays(DATA_START, days - 1)}&slot_minutes=30`,
+      },
+      variation: () => ({
+        sets: [`cid random(1, ${n})`],
+        scalars: new Map([[sampleConsultant, 'cid']]),
+        dates: dayOffsets(0, 363 - days),
+      }),
     }),
   });
   return [
@@ -142,12 +175,24 @@ async function routesFor(data: DataSet): Promise<Route[]> {
       request: (i) => {
         if (i >= targets.length) throw new Error('out of booking targets: raise the count in bookingTargets');
         const t = targets[i];
-        return { method: 'POST', path: '/bookings', token: userToken(1 + (i % data.users)), body: JSON.stringify({ consultant_id: t.consultantId, start: t.start, end: t.end }) };
+        return {
+          method: 'POST',
+          path: '/bookings',
+          token: userToken(1 + (i % data.users)),
+          body: JSON.stringify({ consultant_id: t.consultantId, start: t.start, end: t.end }),
+        };
       },
       sample: async () => {
-        const [t] = await bookingTargets(data.database, TARGETS_SAMPLE, 2 * n, n).then((all) => all.filter((x) => x.consultantId === sampleConsultant));
+        const [t] = await bookingTargets(data.database, TARGETS_SAMPLE, 2 * n, n).then((all) =>
+          all.filter((x) => x.consultantId === sampleConsultant),
+        );
         return {
-          request: { method: 'POST', path: '/bookings', token: userToken(sampleUser), body: JSON.stringify({ consultant_id: t.consultantId, start: t.start, end: t.end }) },
+          request: {
+            method: 'POST',
+            path: '/bookings',
+            token: userToken(sampleUser),
+            body: JSON.stringify({ consultant_id: t.consultantId, start: t.start, end: t.end }),
+          },
           // Each pgbench transaction books its own half hour of a data-year Sunday (00:00–12:00 UTC,
           // a Sunday or a Monday before 09:00 in every zone generated, so never a generated
           // booking), among the consultant's bookings as the service's requests are: (cid, slot)
@@ -161,7 +206,11 @@ async function routesFor(data: DataSet): Promise<Route[]> {
               `slot :k / ${n}`,
               `shift ${Date.parse(addDays(DATA_START, 6)) / 1000 - Date.parse(t.start) / 1000} + 604800 * ((:slot / 24) % 52) + 1800 * (:slot % 24)`,
             ],
-            scalars: new Map([[sampleConsultant, 'cid'], [sampleUser, 'uid'], [response.id, 'bid']]),
+            scalars: new Map([
+              [sampleConsultant, 'cid'],
+              [sampleUser, 'uid'],
+              [response.id, 'bid'],
+            ]),
             dates: 'expression',
             gset: { match: /^\s*INSERT INTO bookings/i, prefix: 'b' },
             initial: ['n=0'],
@@ -197,10 +246,20 @@ async function routesFor(data: DataSet): Promise<Route[]> {
       title: 'GET /availabilities/monthly/ (one consultant, one month)',
       method: 'GET',
       primary: true,
-      request: () => ({ method: 'GET', path: `/availabilities/monthly/?year=2030&month=${1 + pick(12)}&consultant_id=${1 + pick(n)}` }),
+      request: () => ({
+        method: 'GET',
+        path: `/availabilities/monthly/?year=2030&month=${1 + pick(12)}&consultant_id=${1 + pick(n)}`,
+      }),
       sample: async () => ({
-        request: { method: 'GET', path: `/availabilities/monthly/?year=2030&month=3&consultant_id=${sampleConsultant}` },
-        variation: () => ({ sets: [`cid random(1, ${n})`], scalars: new Map([[sampleConsultant, 'cid']]), dates: dayOffsets(-56, 270) }),
+        request: {
+          method: 'GET',
+          path: `/availabilities/monthly/?year=2030&month=3&consultant_id=${sampleConsultant}`,
+        },
+        variation: () => ({
+          sets: [`cid random(1, ${n})`],
+          scalars: new Map([[sampleConsultant, 'cid']]),
+          dates: dayOffsets(-56, 270),
+        }),
       }),
     },
     timeRange(7),
@@ -245,7 +304,10 @@ async function hammer(url: string, next: () => HttpRequest, seconds: number): Pr
           const r = next();
           request.method = r.method;
           request.path = r.path;
-          request.headers = { ...(r.body !== undefined && { 'content-type': 'application/json' }), ...(r.token && { authorization: `Bearer ${r.token}` }) };
+          request.headers = {
+            ...(r.body !== undefined && { 'content-type': 'application/json' }),
+            ...(r.token && { authorization: `Bearer ${r.token}` }),
+          };
           request.body = r.body;
           return request;
         },
@@ -256,7 +318,13 @@ async function hammer(url: string, next: () => HttpRequest, seconds: number): Pr
 }
 
 /** Warm-up, then the measured run, with the server's peak RSS and everyone's CPU over it. */
-async function measure(server: { url: string; pid: number; takePeakRssKb(): number }, route: Route, dataset: string, database: string | undefined, around?: { start(): void; stop(): Promise<void> }): Promise<LoadResult> {
+async function measure(
+  server: { url: string; pid: number; takePeakRssKb(): number },
+  route: Route,
+  dataset: string,
+  database: string | undefined,
+  around?: { start(): void; stop(): Promise<void> },
+): Promise<LoadResult> {
   let i = 0;
   const next = () => route.request(i++);
   if (WARMUP > 0) await hammer(server.url, next, WARMUP);
@@ -267,7 +335,9 @@ async function measure(server: { url: string; pid: number; takePeakRssKb(): numb
   const result = await hammer(server.url, next, DURATION);
   const cpu = await stopCpu();
   await around?.stop();
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]));
+  const statusCodes = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]),
+  );
   const out: LoadResult = {
     route: route.key,
     title: route.title,
@@ -275,7 +345,13 @@ async function measure(server: { url: string; pid: number; takePeakRssKb(): numb
     requests: result.requests.total,
     seconds: result.duration,
     rps: result.requests.total / result.duration,
-    latency: { average: result.latency.average, p50: result.latency.p50, p97_5: result.latency.p97_5, p99: result.latency.p99, max: result.latency.max },
+    latency: {
+      average: result.latency.average,
+      p50: result.latency.p50,
+      p97_5: result.latency.p97_5,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     statusCodes,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -288,7 +364,9 @@ async function measure(server: { url: string; pid: number; takePeakRssKb(): numb
   console.log(
     `  ${route.key.padEnd(14)} ${dataset.padEnd(5)} ${fmt(out.rps).padStart(7)} req/s  p50 ${fmt(out.latency.p50, 1).padStart(6)}  p97.5 ${fmt(out.latency.p97_5, 1).padStart(6)}  p99 ${fmt(out.latency.p99, 1).padStart(6)} ms  ` +
       `codes ${JSON.stringify(statusCodes)}  errors ${out.errors}  RSS ${fmt(out.peakRssMb)} MB  cores: server ${cpu.server.toFixed(2)} autocannon ${cpu.client.toFixed(2)} postgres ${cpu.postgres.toFixed(2)} foreign ${cpu.foreign.toFixed(2)}` +
-      (cpu.blocksHit !== undefined ? `  blocks/request: ${fmt((cpu.blocksHit + cpu.blocksRead!) / out.requests, 1)} (${fmt(cpu.blocksRead! / out.requests, 2)} from the OS)` : ''),
+      (cpu.blocksHit !== undefined
+        ? `  blocks/request: ${fmt((cpu.blocksHit + cpu.blocksRead!) / out.requests, 1)} (${fmt(cpu.blocksRead! / out.requests, 2)} from the OS)`
+        : ''),
   );
   return out;
 }
@@ -297,13 +375,22 @@ async function measure(server: { url: string; pid: number; takePeakRssKb(): numb
  * Each route against a server of its own: state one route leaves in the process (the rate
  * limiter's hit log, the heap) does not weigh on the next, and VmHWM is that route's peak RSS.
  */
-async function loadEach(data: DataSet, routes: Route[], label: string, bodySizes?: Map<string, number>): Promise<LoadResult[]> {
+async function loadEach(
+  data: DataSet,
+  routes: Route[],
+  label: string,
+  bodySizes?: Map<string, number>,
+): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
   for (const route of routes) {
     const result = await quietly(async () => {
       // A repeated booking run asks for the same times again: it starts from the generated data.
       if (route.method === 'POST') await removeBenchBookings(data);
-      const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(data.database), NODE_OPTIONS: SERVER_NODE_OPTIONS });
+      const server = await startServer({
+        ...LOAD_ENV,
+        DATABASE_URL: databaseUrl(data.database),
+        NODE_OPTIONS: SERVER_NODE_OPTIONS,
+      });
       try {
         const r = await measure(server, route, label, data.database);
         r.peakRssMb = Math.max(r.peakRssMb, (memoryOf(server.pid)?.hwmKb ?? 0) / 1024);
@@ -336,7 +423,10 @@ async function quietly<T extends { cpu: CpuShares; attempts: number }>(run: () =
 async function send(url: string, r: HttpRequest): Promise<{ status: number; body: string }> {
   const response = await fetch(url + r.path, {
     method: r.method,
-    headers: { ...(r.body !== undefined && { 'content-type': 'application/json' }), ...(r.token && { authorization: `Bearer ${r.token}` }) },
+    headers: {
+      ...(r.body !== undefined && { 'content-type': 'application/json' }),
+      ...(r.token && { authorization: `Bearer ${r.token}` }),
+    },
     body: r.body,
   });
   return { status: response.status, body: await response.text() };
@@ -353,7 +443,10 @@ interface Captured {
 async function captureStatements(data: DataSet, routes: Route[]): Promise<Map<string, Captured>> {
   const file = join(mkdtempSync(join(tmpdir(), 'cc-capture-')), 'statements.jsonl');
   writeFileSync(file, '');
-  const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(data.database), BENCH_CAPTURE_FILE: file }, { nodeArgs: ['-r', benchBuildFile('capture-sql.js')] });
+  const server = await startServer(
+    { ...LOAD_ENV, DATABASE_URL: databaseUrl(data.database), BENCH_CAPTURE_FILE: file },
+    { nodeArgs: ['-r', benchBuildFile('capture-sql.js')] },
+  );
   const captured = new Map<string, Captured>();
   try {
     for (const route of routes) {
@@ -365,7 +458,11 @@ async function captureStatements(data: DataSet, routes: Route[]): Promise<Map<st
       const reply = await send(server.url, sample.request);
       if (reply.status >= 300) throw new Error(`sample ${route.key} answered ${reply.status}: ${reply.body}`);
       const lines = readFileSync(file, 'utf8').slice(offset).split('\n').filter(Boolean);
-      captured.set(route.key, { statements: lines.map((l) => JSON.parse(l) as CapturedStatement), request: sample.request, variation: sample.variation(JSON.parse(reply.body)) });
+      captured.set(route.key, {
+        statements: lines.map((l) => JSON.parse(l) as CapturedStatement),
+        request: sample.request,
+        variation: sample.variation(JSON.parse(reply.body)),
+      });
     }
   } finally {
     await server.stop();
@@ -386,10 +483,20 @@ async function removeBenchBookings(data: DataSet): Promise<void> {
 async function ensureData(scale: number): Promise<DataSet> {
   const database = defaultDatabase(scale);
   const migrationsDir = join(serverMain(), '..', 'database', 'migrations');
-  const current = readdirSync(migrationsDir).filter((f) => /^\d+-.*\.js$/.test(f)).map((f) => Number(f.split('-')[0])).sort((a, b) => a - b);
+  const current = readdirSync(migrationsDir)
+    .filter((f) => /^\d+-.*\.js$/.test(f))
+    .map((f) => Number(f.split('-')[0]))
+    .sort((a, b) => a - b);
   const existing = args.has('regenerate') ? null : await readDataSet(database);
-  if (existing && existing.version === GENERATOR_VERSION && existing.scale === scale && JSON.stringify(existing.migrations) === JSON.stringify(current)) {
-    console.log(`Using ${database} generated ${existing.generatedAt} in ${existing.seconds.toFixed(1)} s (--regenerate to rebuild)`);
+  if (
+    existing &&
+    existing.version === GENERATOR_VERSION &&
+    existing.scale === scale &&
+    JSON.stringify(existing.migrations) === JSON.stringify(current)
+  ) {
+    console.log(
+      `Using ${database} generated ${existing.generatedAt} in ${existing.seconds.toFixed(1)} s (--regenerate to rebuild)`,
+    );
     await removeBenchBookings(existing);
     return existing;
   }
@@ -421,7 +528,11 @@ async function limiterCost(): Promise<LimiterCost[]> {
   for (const hits of [1_000, 10_000, 60_000]) {
     const library = new ThrottlerStorageService();
     try {
-      out.push({ hits, library: await perRequest(library, hits), service: await perRequest(new FixedWindowStorage(), hits) });
+      out.push({
+        hits,
+        library: await perRequest(library, hits),
+        service: await perRequest(new FixedWindowStorage(), hits),
+      });
     } finally {
       library.onApplicationShutdown();
     }
@@ -443,7 +554,8 @@ function machine() {
   };
   const pkg = (name: string) => {
     try {
-      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+        .version;
     } catch {
       return 'unknown';
     }
@@ -468,7 +580,10 @@ async function postgresInfo(database: string) {
       `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'synchronous_commit', 'fsync', 'max_connections', 'effective_cache_size', 'jit')`,
     );
     const version = (await db.query<{ v: string }>('SELECT version() AS v')).rows[0].v;
-    return { version, settings: Object.fromEntries(rows.map((r) => [r.name, r.setting + (r.unit ? ` × ${r.unit}` : '')])) };
+    return {
+      version,
+      settings: Object.fromEntries(rows.map((r) => [r.name, r.setting + (r.unit ? ` × ${r.unit}` : '')])),
+    };
   });
 }
 
@@ -502,7 +617,11 @@ async function main(): Promise<void> {
   mkdirSync(OUT_DIR, { recursive: true });
   const only = typeof args.get('routes') === 'string' ? new Set((args.get('routes') as string).split(',')) : null;
   const info = machine();
-  console.log(`Machine: ${info.nproc} × ${info.cpuModel}, ${info.memoryGiB.toFixed(1)} GiB, Node ${info.node}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `Machine: ${info.nproc} × ${info.cpuModel}, ${info.memoryGiB.toFixed(1)} GiB, Node ${info.node}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   const full = await ensureData(1);
   const small = args.has('skip-small') ? null : await ensureData(0.01);
@@ -510,7 +629,9 @@ async function main(): Promise<void> {
 
   console.log('Embedded mode (PGlite) start-up…');
   const embedded = await embeddedStart();
-  console.log(`  first answer after ${fmt(embedded.coldMs)} ms on an empty data folder, ${fmt(embedded.warmMs)} ms on an existing one`);
+  console.log(
+    `  first answer after ${fmt(embedded.coldMs)} ms on an empty data folder, ${fmt(embedded.warmMs)} ms on an existing one`,
+  );
 
   const fullRoutes = (await routesFor(full)).filter((r) => !only || only.has(r.key));
   const loads: LoadResult[] = [];
@@ -519,7 +640,9 @@ async function main(): Promise<void> {
 
   // The database limit first, while nothing else runs.
   if (!args.has('skip-limits')) {
-    console.log(`Database limit: pgbench, ${CONNECTIONS} clients (and 10, the service's pool size), ${DURATION} s each`);
+    console.log(
+      `Database limit: pgbench, ${CONNECTIONS} clients (and 10, the service's pool size), ${DURATION} s each`,
+    );
     for (const route of fullRoutes.filter((r) => r.primary)) {
       const c = captured.get(route.key);
       if (!c) continue;
@@ -532,12 +655,27 @@ async function main(): Promise<void> {
       const c50 = await quietly(() => run(CONNECTIONS));
       const pool = await quietly(() => run(10));
       if (route.key === 'create') await removeBenchBookings(full);
-      console.log(`  ${route.key.padEnd(14)} ${fmt(c50.tps).padStart(7)} tps at ${CONNECTIONS} clients (p99 ${fmt(c50.latency.p99, 1)} ms; cores pgbench ${c50.cpu.client.toFixed(2)} postgres ${c50.cpu.postgres.toFixed(2)} foreign ${c50.cpu.foreign.toFixed(2)}), ${fmt(pool.tps)} tps at 10; ${c.statements.length} statements per request`);
-      limits.push({ route: route.key, pgbench: { c50, pool, script: script.texts[0] + (script.texts.length > 1 ? `-- (and ${script.texts.length - 1} more scripts like it, the dates moved by whole days)\n` : '') } });
+      console.log(
+        `  ${route.key.padEnd(14)} ${fmt(c50.tps).padStart(7)} tps at ${CONNECTIONS} clients (p99 ${fmt(c50.latency.p99, 1)} ms; cores pgbench ${c50.cpu.client.toFixed(2)} postgres ${c50.cpu.postgres.toFixed(2)} foreign ${c50.cpu.foreign.toFixed(2)}), ${fmt(pool.tps)} tps at 10; ${c.statements.length} statements per request`,
+      );
+      limits.push({
+        route: route.key,
+        pgbench: {
+          c50,
+          pool,
+          script:
+            script.texts[0] +
+            (script.texts.length > 1
+              ? `-- (and ${script.texts.length - 1} more scripts like it, the dates moved by whole days)\n`
+              : ''),
+        },
+      });
     }
   }
 
-  console.log(`Service on ${full.database} (${fmt(full.bookings)} bookings): ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per route, a fresh server per route`);
+  console.log(
+    `Service on ${full.database} (${fmt(full.bookings)} bookings): ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s per route, a fresh server per route`,
+  );
   const profileDir = join(OUT_DIR, 'profiles');
   const bodySizes = new Map<string, number>();
   let fullServer: { startMs: number; hwmMb: number };
@@ -549,7 +687,17 @@ async function main(): Promise<void> {
       for (const route of fullRoutes) {
         let bytes = 0;
         for (let i = 0; i < 20; i++) {
-          const r = route.key === 'create' ? { ...route.request(0), body: JSON.stringify({ consultant_id: sizeTargets[i].consultantId, start: sizeTargets[i].start, end: sizeTargets[i].end }) } : route.request(i);
+          const r =
+            route.key === 'create'
+              ? {
+                  ...route.request(0),
+                  body: JSON.stringify({
+                    consultant_id: sizeTargets[i].consultantId,
+                    start: sizeTargets[i].start,
+                    end: sizeTargets[i].end,
+                  }),
+                }
+              : route.request(i);
           const reply = await send(server.url, r);
           if (reply.status >= 300) throw new Error(`${route.key} answered ${reply.status}: ${reply.body}`);
           bytes += Buffer.byteLength(reply.body);
@@ -576,7 +724,12 @@ async function main(): Promise<void> {
           title: `bare ${route.method} (${size} B)`,
           method: route.method,
           primary: true,
-          request: () => ({ method: route.method, path: `/${route.method === 'GET' ? 'get' : 'post'}/${size}`, body: sample.body, token: sample.token }),
+          request: () => ({
+            method: route.method,
+            path: `/${route.method === 'GET' ? 'get' : 'post'}/${size}`,
+            body: sample.body,
+            token: sample.token,
+          }),
         };
         const result = await quietly(() => measure(bare, bareRoute, 'bare', undefined));
         let entry = limits.find((l) => l.route === route.key);
@@ -590,7 +743,13 @@ async function main(): Promise<void> {
 
   if (small) {
     console.log(`Service on ${small.database} (${fmt(small.bookings)} bookings)`);
-    loads.push(...(await loadEach(small, (await routesFor(small)).filter((r) => !only || only.has(r.key)), 'small')));
+    loads.push(
+      ...(await loadEach(
+        small,
+        (await routesFor(small)).filter((r) => !only || only.has(r.key)),
+        'small',
+      )),
+    );
     await removeBenchBookings(small);
   }
   await removeBenchBookings(full);
@@ -605,7 +764,10 @@ async function main(): Promise<void> {
       // One folder per route: each server's hook numbers its profiles from 0.
       const dir = join(profileDir, route.key);
       mkdirSync(dir, { recursive: true });
-      const server = await startServer({ ...LOAD_ENV, DATABASE_URL: databaseUrl(full.database), BENCH_PROFILE_DIR: dir }, { nodeArgs: ['-r', benchBuildFile('profile-hook.js')] });
+      const server = await startServer(
+        { ...LOAD_ENV, DATABASE_URL: databaseUrl(full.database), BENCH_PROFILE_DIR: dir },
+        { nodeArgs: ['-r', benchBuildFile('profile-hook.js')] },
+      );
       try {
         const result = await measure(server, route, 'prof', full.database, {
           start: () => void server.child.kill('SIGUSR2'),
@@ -615,7 +777,9 @@ async function main(): Promise<void> {
             for (let waited = 0; !existsSync(file) && waited < 10_000; waited += 100) await sleep(100);
           },
         });
-        const memory = JSON.parse(readFileSync(join(dir, 'profile-0.memory.json'), 'utf8')) as { memory: NodeJS.MemoryUsage };
+        const memory = JSON.parse(readFileSync(join(dir, 'profile-0.memory.json'), 'utf8')) as {
+          memory: NodeJS.MemoryUsage;
+        };
         const mb = (b: number) => fmt(b / 2 ** 20);
         sections.push(
           `### ${route.title}\n\n${fmt(result.rps)} req/s while profiled; at the end: RSS ${mb(memory.memory.rss)} MB, V8 heap ${mb(memory.memory.heapUsed)} MB used of ${mb(memory.memory.heapTotal)} MB, external ${mb(memory.memory.external)} MB.\n\n` +
@@ -632,7 +796,25 @@ async function main(): Promise<void> {
   }
 
   const limiter = await limiterCost();
-  const results = { startedAt: startedAt.toISOString(), seconds: (Date.now() - startedAt.getTime()) / 1000, argv: process.argv.slice(2), serverNodeOptions: SERVER_NODE_OPTIONS, duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, machine: info, postgres: pg, datasets: { full, small }, embedded, fullServer, limiter, loads, limits, captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])), profiles };
+  const results = {
+    startedAt: startedAt.toISOString(),
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
+    argv: process.argv.slice(2),
+    serverNodeOptions: SERVER_NODE_OPTIONS,
+    duration: DURATION,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    machine: info,
+    postgres: pg,
+    datasets: { full, small },
+    embedded,
+    fullServer,
+    limiter,
+    loads,
+    limits,
+    captured: Object.fromEntries([...captured].map(([k, c]) => [k, { statements: c.statements, request: c.request }])),
+    profiles,
+  };
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT_DIR, `results-${stamp}.json`), JSON.stringify(results, null, 2));
   const markdown = report(results);
@@ -645,10 +827,22 @@ async function main(): Promise<void> {
 // The report
 
 type Results = {
-  startedAt: string; seconds: number; argv: string[]; serverNodeOptions: string; duration: number; warmup: number; connections: number;
-  machine: ReturnType<typeof machine>; postgres: Awaited<ReturnType<typeof postgresInfo>>;
-  datasets: { full: DataSet; small: DataSet | null }; embedded: { coldMs: number; warmMs: number; peakRssMb: number }; fullServer: { startMs: number; hwmMb: number }; limiter: LimiterCost[];
-  loads: LoadResult[]; limits: LimitResult[]; captured: Record<string, { statements: CapturedStatement[]; request: HttpRequest }>;
+  startedAt: string;
+  seconds: number;
+  argv: string[];
+  serverNodeOptions: string;
+  duration: number;
+  warmup: number;
+  connections: number;
+  machine: ReturnType<typeof machine>;
+  postgres: Awaited<ReturnType<typeof postgresInfo>>;
+  datasets: { full: DataSet; small: DataSet | null };
+  embedded: { coldMs: number; warmMs: number; peakRssMb: number };
+  fullServer: { startMs: number; hwmMb: number };
+  limiter: LimiterCost[];
+  loads: LoadResult[];
+  limits: LimitResult[];
+  captured: Record<string, { statements: CapturedStatement[]; request: HttpRequest }>;
 };
 
 const MARK_BEGIN = '<!-- BEGIN GENERATED: npm run bench rewrites everything from here to END GENERATED -->';
@@ -659,7 +853,10 @@ function writeResultsMd(generated: string): void {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmark results\n\n${MARK_BEGIN}\n${MARK_END}\n`;
   const begin = current.indexOf(MARK_BEGIN);
   const end = current.indexOf(MARK_END);
-  const next = begin >= 0 && end > begin ? current.slice(0, begin) + `${MARK_BEGIN}\n\n${generated}\n${MARK_END}` + current.slice(end + MARK_END.length) : `${current}\n${MARK_BEGIN}\n\n${generated}\n${MARK_END}\n`;
+  const next =
+    begin >= 0 && end > begin
+      ? current.slice(0, begin) + `${MARK_BEGIN}\n\n${generated}\n${MARK_END}` + current.slice(end + MARK_END.length)
+      : `${current}\n${MARK_BEGIN}\n\n${generated}\n${MARK_END}\n`;
   writeFileSync(file, next);
   console.log(`Wrote the generated part of ${file}`);
 }
@@ -671,30 +868,54 @@ function report(r: Results): string {
   const full = (key: string) => r.loads.find((l) => l.route === key && l.dataset === 'full');
   const small = (key: string) => r.loads.find((l) => l.route === key && l.dataset === 'small');
   const loads = r.loads;
-  const codes = (l: LoadResult) => Object.entries(l.statusCodes).map(([c, n]) => `${c}: ${fmt(n)}`).join(', ');
+  const codes = (l: LoadResult) =>
+    Object.entries(l.statusCodes)
+      .map(([c, n]) => `${c}: ${fmt(n)}`)
+      .join(', ');
   const out: string[] = [];
   const m = r.machine;
-  out.push(`Run of ${r.startedAt} (${fmt(r.seconds)} s in all): \`npm run bench${r.argv.length ? ' -- ' + r.argv.join(' ') : ''}\`.`);
+  out.push(
+    `Run of ${r.startedAt} (${fmt(r.seconds)} s in all): \`npm run bench${r.argv.length ? ' -- ' + r.argv.join(' ') : ''}\`.`,
+  );
   out.push('');
-  out.push(`**Machine.** ${m.nproc} cores (\`nproc\`), ${m.memoryGiB.toFixed(1)} GiB, CPU \`${m.cpuModel}\` (${m.cpuMHz} MHz), Linux ${m.kernel}; Node ${m.node}; ${r.postgres.version.split(' on ')[0]} on the same machine ` +
-    `(${Object.entries(r.postgres.settings).map(([k, v]) => `${k} ${v}`).join(', ')}); ${m.pgbench}; autocannon ${m.autocannon}, Fastify ${m.fastify}, NestJS ${m.nest}. ` +
-    `Load, service, PostgreSQL and pgbench share the ${m.nproc} cores; the 1-minute load average when each run started is in the detail table.`);
+  out.push(
+    `**Machine.** ${m.nproc} cores (\`nproc\`), ${m.memoryGiB.toFixed(1)} GiB, CPU \`${m.cpuModel}\` (${m.cpuMHz} MHz), Linux ${m.kernel}; Node ${m.node}; ${r.postgres.version.split(' on ')[0]} on the same machine ` +
+      `(${Object.entries(r.postgres.settings)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}); ${m.pgbench}; autocannon ${m.autocannon}, Fastify ${m.fastify}, NestJS ${m.nest}. ` +
+      `Load, service, PostgreSQL and pgbench share the ${m.nproc} cores; the 1-minute load average when each run started is in the detail table.`,
+  );
   out.push('');
-  const ds = (d: DataSet) => `\`${d.database}\`: ${fmt(d.consultants)} consultants, ${fmt(d.users)} users, ${fmt(d.rules)} recurring rules, ${fmt(d.slots)} one-time slots, ${fmt(d.bookings)} bookings, ${fmt(d.bytes / 2 ** 20)} MiB; generated in ${d.seconds.toFixed(1)} s (${Object.entries(d.steps).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join('; ')})`;
+  const ds = (d: DataSet) =>
+    `\`${d.database}\`: ${fmt(d.consultants)} consultants, ${fmt(d.users)} users, ${fmt(d.rules)} recurring rules, ${fmt(d.slots)} one-time slots, ${fmt(d.bookings)} bookings, ${fmt(d.bytes / 2 ** 20)} MiB; generated in ${d.seconds.toFixed(1)} s (${Object.entries(
+      d.steps,
+    )
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join('; ')})`;
   out.push(`**Data.** ${ds(r.datasets.full)}.${r.datasets.small ? ` ${ds(r.datasets.small)}.` : ''}`);
   out.push('');
-  out.push(`**Load.** autocannon, ${r.connections} connections, ${r.warmup} s warm-up then ${r.duration} s measured per route; server \`node ${r.serverNodeOptions ? `${r.serverNodeOptions} ` : ''}dist/src/main.js\` with ${Object.entries(LOAD_ENV).map(([k, v]) => `${k}=${k === 'ADMIN_TOKEN' ? '…' : v}`).join(' ')}, DATABASE_POOL_SIZE default (10).`);
+  out.push(
+    `**Load.** autocannon, ${r.connections} connections, ${r.warmup} s warm-up then ${r.duration} s measured per route; server \`node ${r.serverNodeOptions ? `${r.serverNodeOptions} ` : ''}dist/src/main.js\` with ${Object.entries(
+      LOAD_ENV,
+    )
+      .map(([k, v]) => `${k}=${k === 'ADMIN_TOKEN' ? '…' : v}`)
+      .join(' ')}, DATABASE_POOL_SIZE default (10).`,
+  );
   out.push('');
 
   out.push('### Headline: the 1,000,000-booking data set against both limits');
   out.push('');
-  out.push('| route | req/s | p50 ms | p97.5 ms | p99 ms | status codes | peak RSS MB | pgbench tps (same SQL, 50 clients) | bare Fastify req/s (same body) | ÷ pgbench | ÷ bare |');
+  out.push(
+    '| route | req/s | p50 ms | p97.5 ms | p99 ms | status codes | peak RSS MB | pgbench tps (same SQL, 50 clients) | bare Fastify req/s (same body) | ÷ pgbench | ÷ bare |',
+  );
   out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
   for (const l of loads.filter((x) => x.dataset === 'full')) {
     const limit = r.limits.find((x) => x.route === l.route);
     const pg = limit?.pgbench?.c50.tps;
     const bare = limit?.bare?.rps;
-    out.push(`| ${l.title} | ${fmt(l.rps)} | ${ms(l.latency.p50)} | ${ms(l.latency.p97_5)} | ${ms(l.latency.p99)} | ${codes(l)} | ${fmt(l.peakRssMb)} | ${pg ? fmt(pg) : '–'} | ${bare ? fmt(bare) : '–'} | ${pg ? (l.rps / pg).toFixed(2) : '–'} | ${bare ? (l.rps / bare).toFixed(2) : '–'} |`);
+    out.push(
+      `| ${l.title} | ${fmt(l.rps)} | ${ms(l.latency.p50)} | ${ms(l.latency.p97_5)} | ${ms(l.latency.p99)} | ${codes(l)} | ${fmt(l.peakRssMb)} | ${pg ? fmt(pg) : '–'} | ${bare ? fmt(bare) : '–'} | ${pg ? (l.rps / pg).toFixed(2) : '–'} | ${bare ? (l.rps / bare).toFixed(2) : '–'} |`,
+    );
   }
   out.push('');
 
@@ -706,10 +927,17 @@ function report(r: Results): string {
   const createLimit = r.limits.find((l) => l.route === 'create');
   if (create && createLimit?.pgbench) {
     const ratio = create.rps / createLimit.pgbench.c50.tps;
-    out.push(`| create ≥ 0.5 × pgbench | ${fmt(create.rps)} / ${fmt(createLimit.pgbench.c50.tps)} = ${ratio.toFixed(2)} | ${pass(ratio >= 0.5)} |`);
+    out.push(
+      `| create ≥ 0.5 × pgbench | ${fmt(create.rps)} / ${fmt(createLimit.pgbench.c50.tps)} = ${ratio.toFixed(2)} | ${pass(ratio >= 0.5)} |`,
+    );
     out.push(`| create p99 < 50 ms | ${ms(create.latency.p99)} ms | ${pass(create.latency.p99 < 50)} |`);
-    const unintended = Object.entries(create.statusCodes).filter(([c]) => c !== '201' && c !== '409').reduce((s, [, n]) => s + n, 0) + create.errors;
-    out.push(`| create: no errors but intended 409s | ${codes(create)}; ${create.errors} socket errors | ${pass(unintended === 0)} |`);
+    const unintended =
+      Object.entries(create.statusCodes)
+        .filter(([c]) => c !== '201' && c !== '409')
+        .reduce((s, [, n]) => s + n, 0) + create.errors;
+    out.push(
+      `| create: no errors but intended 409s | ${codes(create)}; ${create.errors} socket errors | ${pass(unintended === 0)} |`,
+    );
   }
   for (const key of ['availabilities', 'daily', 'timerange30', 'monthly']) {
     const l = full(key);
@@ -717,48 +945,71 @@ function report(r: Results): string {
     if (!l || !limit?.pgbench || !limit.bare) continue;
     const bound = Math.min(limit.pgbench.c50.tps, limit.bare.rps);
     const which = bound === limit.bare.rps ? 'bare' : 'pgbench';
-    out.push(`| ${key} ≥ 0.4 × min(bare, pgbench) | ${fmt(l.rps)} / ${fmt(bound)} (${which}) = ${(l.rps / bound).toFixed(2)} | ${pass(l.rps >= 0.4 * bound)} |`);
+    out.push(
+      `| ${key} ≥ 0.4 × min(bare, pgbench) | ${fmt(l.rps)} / ${fmt(bound)} (${which}) = ${(l.rps / bound).toFixed(2)} | ${pass(l.rps >= 0.4 * bound)} |`,
+    );
     out.push(`| ${key} p99 < 50 ms | ${ms(l.latency.p99)} ms | ${pass(l.latency.p99 < 50)} |`);
   }
   for (const l of loads.filter((x) => x.dataset === 'full')) {
     const s = small(l.route);
     if (!s) continue;
     const ratio = l.latency.p50 / s.latency.p50;
-    out.push(`| ${l.route}: p50 at ${fmt(r.datasets.full.bookings)} ≤ 1.5 × p50 at ${fmt(r.datasets.small?.bookings ?? 0)} | ${ms(l.latency.p50)} / ${ms(s.latency.p50)} = ${ratio.toFixed(2)} (p99 ${(l.latency.p99 / s.latency.p99).toFixed(2)}) | ${pass(ratio <= 1.5)} |`);
+    out.push(
+      `| ${l.route}: p50 at ${fmt(r.datasets.full.bookings)} ≤ 1.5 × p50 at ${fmt(r.datasets.small?.bookings ?? 0)} | ${ms(l.latency.p50)} / ${ms(s.latency.p50)} = ${ratio.toFixed(2)} (p99 ${(l.latency.p99 / s.latency.p99).toFixed(2)}) | ${pass(ratio <= 1.5)} |`,
+    );
   }
-  const peak = Math.max(...r.loads.filter((l) => l.dataset === 'full' || l.dataset === 'small').map((l) => l.peakRssMb).filter(Number.isFinite));
+  const peak = Math.max(
+    ...r.loads
+      .filter((l) => l.dataset === 'full' || l.dataset === 'small')
+      .map((l) => l.peakRssMb)
+      .filter(Number.isFinite),
+  );
   const worst = r.loads.find((l) => l.peakRssMb === peak);
-  out.push(`| server RSS < 250 MB | peak ${fmt(peak)} MB (VmHWM; ${worst ? `${worst.route}, ${worst.dataset}` : ''}) | ${pass(peak < 250)} |`);
-  out.push(`| embedded first answer < 5 s | ${fmt(r.embedded.coldMs)} ms on an empty data folder (migrations included), ${fmt(r.embedded.warmMs)} ms on an existing one | ${pass(r.embedded.coldMs < 5000 && r.embedded.warmMs < 5000)} |`);
+  out.push(
+    `| server RSS < 250 MB | peak ${fmt(peak)} MB (VmHWM; ${worst ? `${worst.route}, ${worst.dataset}` : ''}) | ${pass(peak < 250)} |`,
+  );
+  out.push(
+    `| embedded first answer < 5 s | ${fmt(r.embedded.coldMs)} ms on an empty data folder (migrations included), ${fmt(r.embedded.warmMs)} ms on an existing one | ${pass(r.embedded.coldMs < 5000 && r.embedded.warmMs < 5000)} |`,
+  );
   out.push('');
 
   out.push('### Cost growth: the time-range view by range and by database size');
   out.push('');
-  out.push('| range | body bytes | req/s (10k bookings) | p50 / p99 ms (10k) | req/s (1M bookings) | p50 / p99 ms (1M) | p50 1M ÷ 10k |');
+  out.push(
+    '| range | body bytes | req/s (10k bookings) | p50 / p99 ms (10k) | req/s (1M bookings) | p50 / p99 ms (1M) | p50 1M ÷ 10k |',
+  );
   out.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const days of [7, 30, 92]) {
     const f = full(`timerange${days}`);
     const s = small(`timerange${days}`);
     if (!f) continue;
-    out.push(`| ${days} days | ${fmt(f.avgBodyBytes ?? NaN)} | ${s ? fmt(s.rps) : '–'} | ${s ? `${ms(s.latency.p50)} / ${ms(s.latency.p99)}` : '–'} | ${fmt(f.rps)} | ${ms(f.latency.p50)} / ${ms(f.latency.p99)} | ${s ? (f.latency.p50 / s.latency.p50).toFixed(2) : '–'} |`);
+    out.push(
+      `| ${days} days | ${fmt(f.avgBodyBytes ?? NaN)} | ${s ? fmt(s.rps) : '–'} | ${s ? `${ms(s.latency.p50)} / ${ms(s.latency.p99)}` : '–'} | ${fmt(f.rps)} | ${ms(f.latency.p50)} / ${ms(f.latency.p99)} | ${s ? (f.latency.p50 / s.latency.p50).toFixed(2) : '–'} |`,
+    );
   }
   out.push('');
 
   out.push('### Every run');
   out.push('');
-  out.push('| route | data | requests | req/s | mean / p50 / p97.5 / p99 / max ms | codes | errors | peak RSS MB | cores: server / autocannon / postgres / other | buffers per request (read from OS) | tries | load avg |');
+  out.push(
+    '| route | data | requests | req/s | mean / p50 / p97.5 / p99 / max ms | codes | errors | peak RSS MB | cores: server / autocannon / postgres / other | buffers per request (read from OS) | tries | load avg |',
+  );
   out.push('|---|---|---:|---:|---|---|---:|---:|---|---|---:|---:|');
   const every = [...loads, ...r.limits.filter((l) => l.bare).map((l) => l.bare!)];
   for (const l of every) {
-    out.push(`| ${l.title} | ${l.dataset} | ${fmt(l.requests)} | ${fmt(l.rps)} | ${ms(l.latency.average)} / ${ms(l.latency.p50)} / ${ms(l.latency.p97_5)} / ${ms(l.latency.p99)} / ${ms(l.latency.max)} | ${codes(l)} | ${l.errors} | ${fmt(l.peakRssMb)} | ${l.cpu.server.toFixed(2)} / ${l.cpu.client.toFixed(2)} / ${l.cpu.postgres.toFixed(2)} / ${l.cpu.foreign.toFixed(2)} | ${l.cpu.blocksHit !== undefined ? `${fmt((l.cpu.blocksHit + l.cpu.blocksRead!) / l.requests, 1)} (${fmt(l.cpu.blocksRead! / l.requests, 2)})` : '–'} | ${l.attempts} | ${l.loadAverage.toFixed(2)} |`);
+    out.push(
+      `| ${l.title} | ${l.dataset} | ${fmt(l.requests)} | ${fmt(l.rps)} | ${ms(l.latency.average)} / ${ms(l.latency.p50)} / ${ms(l.latency.p97_5)} / ${ms(l.latency.p99)} / ${ms(l.latency.max)} | ${codes(l)} | ${l.errors} | ${fmt(l.peakRssMb)} | ${l.cpu.server.toFixed(2)} / ${l.cpu.client.toFixed(2)} / ${l.cpu.postgres.toFixed(2)} / ${l.cpu.foreign.toFixed(2)} | ${l.cpu.blocksHit !== undefined ? `${fmt((l.cpu.blocksHit + l.cpu.blocksRead!) / l.requests, 1)} (${fmt(l.cpu.blocksRead! / l.requests, 2)})` : '–'} | ${l.attempts} | ${l.loadAverage.toFixed(2)} |`,
+    );
   }
   out.push('');
   out.push(`Server start on the 1M data set (spawn to first /health 200): ${fmt(r.fullServer.startMs)} ms.`);
   out.push('');
 
-  out.push('### The rate limiter\'s cost per request');
+  out.push("### The rate limiter's cost per request");
   out.push('');
-  out.push('CPU per request of the rate limiter\'s storage, called as its guard calls it, by hits of one client in the 60-second window. The library\'s default storage keeps one expiry time per hit and filters the whole list on every request; the service uses `FixedWindowStorage` (src/common/http/fixed-window-storage.ts), one counter per client.');
+  out.push(
+    "CPU per request of the rate limiter's storage, called as its guard calls it, by hits of one client in the 60-second window. The library's default storage keeps one expiry time per hit and filters the whole list on every request; the service uses `FixedWindowStorage` (src/common/http/fixed-window-storage.ts), one counter per client.",
+  );
   out.push('');
   out.push('| hits in the window | @nestjs/throttler default storage µs | FixedWindowStorage µs |');
   out.push('|---:|---:|---:|');
@@ -766,17 +1017,25 @@ function report(r: Results): string {
   out.push('');
   out.push('### The database limit in detail');
   out.push('');
-  out.push('| route | statements per request | tps, 50 clients | p50 / p99 ms | cores: pgbench / postgres / other | tps, 10 clients (the pool) | p50 / p99 ms | failed |');
+  out.push(
+    '| route | statements per request | tps, 50 clients | p50 / p99 ms | cores: pgbench / postgres / other | tps, 10 clients (the pool) | p50 / p99 ms | failed |',
+  );
   out.push('|---|---:|---:|---|---|---:|---|---:|');
   for (const l of r.limits.filter((x) => x.pgbench)) {
     const p = l.pgbench!;
-    out.push(`| ${l.route} | ${r.captured[l.route]?.statements.length ?? '–'} | ${fmt(p.c50.tps)} | ${ms(p.c50.latency.p50)} / ${ms(p.c50.latency.p99)} | ${p.c50.cpu.client.toFixed(2)} / ${p.c50.cpu.postgres.toFixed(2)} / ${p.c50.cpu.foreign.toFixed(2)} | ${p.pool ? fmt(p.pool.tps) : '–'} | ${p.pool ? `${ms(p.pool.latency.p50)} / ${ms(p.pool.latency.p99)}` : '–'} | ${p.c50.failed} |`);
+    out.push(
+      `| ${l.route} | ${r.captured[l.route]?.statements.length ?? '–'} | ${fmt(p.c50.tps)} | ${ms(p.c50.latency.p50)} / ${ms(p.c50.latency.p99)} | ${p.c50.cpu.client.toFixed(2)} / ${p.c50.cpu.postgres.toFixed(2)} / ${p.c50.cpu.foreign.toFixed(2)} | ${p.pool ? fmt(p.pool.tps) : '–'} | ${p.pool ? `${ms(p.pool.latency.p50)} / ${ms(p.pool.latency.p99)}` : '–'} | ${p.c50.failed} |`,
+    );
   }
   out.push('');
-  out.push('<details><summary>The pgbench scripts (captured from the service; constants are -D variables, so every value is a bind parameter as in the service; reads have 50 variants of their dates, one picked at random per transaction)</summary>');
+  out.push(
+    '<details><summary>The pgbench scripts (captured from the service; constants are -D variables, so every value is a bind parameter as in the service; reads have 50 variants of their dates, one picked at random per transaction)</summary>',
+  );
   out.push('');
   for (const l of r.limits.filter((x) => x.pgbench)) {
-    out.push(`**${l.route}** — request \`${r.captured[l.route]?.request.method} ${r.captured[l.route]?.request.path}\`${r.captured[l.route]?.request.body ? ` \`${r.captured[l.route]?.request.body}\`` : ''}; \`${l.pgbench!.c50.command}\``);
+    out.push(
+      `**${l.route}** — request \`${r.captured[l.route]?.request.method} ${r.captured[l.route]?.request.path}\`${r.captured[l.route]?.request.body ? ` \`${r.captured[l.route]?.request.body}\`` : ''}; \`${l.pgbench!.c50.command}\``,
+    );
     out.push('');
     out.push('```sql');
     out.push(l.pgbench!.script.trim());

@@ -36,7 +36,8 @@ export class AppModule {
               // /health is polled; logging every probe drowns the useful lines.
               autoLogging: { ignore: (req) => req.url === '/health' },
               // An outage (503) is a warning; only our own failures (other 5xx) are errors.
-              customLogLevel: (_req, res, err) => (res.statusCode === 503 ? 'warn' : res.statusCode >= 500 || err ? 'error' : 'info'),
+              customLogLevel: (_req, res, err) =>
+                res.statusCode === 503 ? 'warn' : res.statusCode >= 500 || err ? 'error' : 'info',
             },
           }),
         }),

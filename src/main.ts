@@ -25,11 +25,16 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, slug, detail] =
-    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers-too-large', 'The request line and headers are larger than 16 KB.']
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request-timeout', 'The request did not arrive in time.']
-    : [400, 'malformed-request', 'The request is not valid HTTP.'];
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers-too-large', 'The request line and headers are larger than 16 KB.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request-timeout', 'The request did not arrive in time.']
+        : [400, 'malformed-request', 'The request is not valid HTTP.'];
   const body = JSON.stringify({ type: `/problems/${slug}`, title: STATUS_CODES[status], status, detail });
-  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   socket.destroy(error);
 }
 
@@ -45,9 +50,13 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('x-request-id', request.id);
       const refusal =
-        error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? badRequest('A path parameter is longer than 100 characters', [{ field: 'path', message: 'has a parameter over 100 characters' }])
-        : error.code === 'FST_ERR_BAD_URL' ? badRequest('The URL is not valid', [{ field: 'path', message: 'has a broken percent-encoding' }])
-        : error;
+        error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? badRequest('A path parameter is longer than 100 characters', [
+              { field: 'path', message: 'has a parameter over 100 characters' },
+            ])
+          : error.code === 'FST_ERR_BAD_URL'
+            ? badRequest('The URL is not valid', [{ field: 'path', message: 'has a broken percent-encoding' }])
+            : error;
       sendProblem(reply, request, toProblem(refusal));
     },
     clientErrorHandler: answerClientError,
@@ -73,14 +82,24 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     void reply.header('x-request-id', request.id);
     if (closing) {
       void reply.header('connection', 'close');
-      sendProblem(reply, request, { type: '/problems/shutting-down', title: 'Service Unavailable', status: 503, detail: 'The server is shutting down; retry the request.' });
+      sendProblem(reply, request, {
+        type: '/problems/shutting-down',
+        title: 'Service Unavailable',
+        status: 503,
+        detail: 'The server is shutting down; retry the request.',
+      });
       return reply;
     }
   });
 
   // Start-up errors are reported once, by main(); Nest's own logger would print them twice.
   // bodyParser: false leaves only Fastify's JSON parser (with the body limit above).
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, { bufferLogs: true, abortOnError: false, logger: false, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+    logger: false,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
 
@@ -88,13 +107,18 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     app,
     new DocumentBuilder()
       .setTitle('Consultant Calendar')
-      .setDescription('Consultants publish free time, clients book it; no two people ever get the same hour. Errors are RFC 9457 application/problem+json.')
+      .setDescription(
+        'Consultants publish free time, clients book it; no two people ever get the same hour. Errors are RFC 9457 application/problem+json.',
+      )
       .setVersion('1.0')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin, consultant or user api_token' })
       .build(),
   );
   documentCommonProblems(document);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', swaggerOptions: { persistAuthorization: true } });
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
   return app;
 }
 

@@ -5,7 +5,13 @@ import { ApiProblems } from '../common/http/api-problems.decorator';
 import { badRequest } from '../common/http/problem';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { AvailabilityService } from './availability.service';
-import { AvailabilityDto, AvailabilityPageDto, CreateAvailabilityDto, ListAvailabilityQuery, SlotIdDto } from './dto/availability.dto';
+import {
+  AvailabilityDto,
+  AvailabilityPageDto,
+  CreateAvailabilityDto,
+  ListAvailabilityQuery,
+  SlotIdDto,
+} from './dto/availability.dto';
 
 @ApiTags('availability')
 @Controller()
@@ -52,11 +58,18 @@ export class AvailabilityController {
   @HttpCode(204)
   @Access('admin', 'consultant:self')
   @ApiIdParam('id', 'Consultant id')
-  @ApiOperation({ summary: 'Seed alias of DELETE /consultants/{id}/availabilities/{slot_id}: the slot id in the body {"id": …} or as ?id=', tags: ['seed aliases'] })
+  @ApiOperation({
+    summary:
+      'Seed alias of DELETE /consultants/{id}/availabilities/{slot_id}: the slot id in the body {"id": …} or as ?id=',
+    tags: ['seed aliases'],
+  })
   @ApiProblems(400, 404, 409)
   removeSeed(@IdParam('id') id: number, @Body() body: SlotIdDto, @Query() query: SlotIdDto): Promise<void> {
     const slotId = body?.id ?? query.id;
-    if (slotId === undefined) throw badRequest('Name the slot: {"id": <slot id>} in the body or ?id=', [{ field: 'id', message: 'is required' }]);
+    if (slotId === undefined)
+      throw badRequest('Name the slot: {"id": <slot id>} in the body or ?id=', [
+        { field: 'id', message: 'is required' },
+      ]);
     return this.slots.remove(id, slotId);
   }
 }

@@ -9,7 +9,12 @@ import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { isValidLocalDate, isoFromEpochMs } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
-import type { AvailabilityDto, AvailabilityPageDto, CreateAvailabilityDto, ListAvailabilityQuery } from './dto/availability.dto';
+import type {
+  AvailabilityDto,
+  AvailabilityPageDto,
+  CreateAvailabilityDto,
+  ListAvailabilityQuery,
+} from './dto/availability.dto';
 
 interface SlotRow {
   id: number;
@@ -50,7 +55,9 @@ export class AvailabilityService {
     // Only a local-date bound needs the zone before the query (instants ignore it). Otherwise one
     // statement answers both whether the consultant exists and the page: a round trip costs
     // about 0.1 ms of Node CPU.
-    const zone = [query.from, query.to].some((b) => b !== undefined && isValidLocalDate(b)) ? (await this.consultants.get(consultantId)).timezone : 'UTC';
+    const zone = [query.from, query.to].some((b) => b !== undefined && isValidLocalDate(b))
+      ? (await this.consultants.get(consultantId)).timezone
+      : 'UTC';
     const limit = query.limit ?? DEFAULT_LIMIT;
     const { start, end } = resolveBounds(query.from, query.to, zone);
     const params: unknown[] = [consultantId];
@@ -72,15 +79,27 @@ export class AvailabilityService {
     );
     if (!rows.length) throw notFound(`Consultant ${consultantId}`);
     const { timezone } = rows[0];
-    return toPage(rows[0].id === null ? [] : rows, limit, (r) => toDto(r, timezone), (r) => [isoFromEpochMs(r.start_at), r.id]);
+    return toPage(
+      rows[0].id === null ? [] : rows,
+      limit,
+      (r) => toDto(r, timezone),
+      (r) => [isoFromEpochMs(r.start_at), r.id],
+    );
   }
 
   async remove(consultantId: number, slotId: number): Promise<void> {
     // A booking locks the slot's row before marking it booked, so this cannot race one.
-    const { affected } = await this.db.createQueryBuilder().delete().from('availabilities')
-      .where('id = :slotId AND consultant_id = :consultantId AND NOT is_booked', { slotId, consultantId }).execute();
+    const { affected } = await this.db
+      .createQueryBuilder()
+      .delete()
+      .from('availabilities')
+      .where('id = :slotId AND consultant_id = :consultantId AND NOT is_booked', { slotId, consultantId })
+      .execute();
     if (affected) return;
-    const [slot] = await this.db.query<{ is_booked: boolean }[]>(`SELECT is_booked FROM availabilities WHERE id = $1 AND consultant_id = $2`, [slotId, consultantId]);
+    const [slot] = await this.db.query<{ is_booked: boolean }[]>(
+      `SELECT is_booked FROM availabilities WHERE id = $1 AND consultant_id = $2`,
+      [slotId, consultantId],
+    );
     if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
     throw conflict('slot-booked', `Slot ${slotId} is booked; cancel the booking before deleting the slot.`);
   }

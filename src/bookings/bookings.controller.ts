@@ -5,7 +5,14 @@ import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
-import { BookingDto, BookingPageDto, CreateBookingDto, ListBookingsQuery, RescheduleDto, ReserveDto } from './dto/booking.dto';
+import {
+  BookingDto,
+  BookingPageDto,
+  CreateBookingDto,
+  ListBookingsQuery,
+  RescheduleDto,
+  ReserveDto,
+} from './dto/booking.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 
 @ApiTags('bookings')
@@ -18,7 +25,11 @@ export class BookingsController {
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
   @ApiProblems(400, 404, 409, 422)
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateBookingDto, @IdempotencyKey() key?: string): Promise<BookingDto> {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateBookingDto,
+    @IdempotencyKey() key?: string,
+  ): Promise<BookingDto> {
     return this.bookings.create(principal, dto, undefined, key);
   }
 
@@ -28,7 +39,12 @@ export class BookingsController {
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })
   @ApiProblems(400, 404, 409, 422)
-  reserve(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number, @Body() dto: ReserveDto, @IdempotencyKey() key?: string): Promise<BookingDto> {
+  reserve(
+    @CurrentPrincipal() principal: Principal,
+    @IdParam('id') id: number,
+    @Body() dto: ReserveDto,
+    @IdempotencyKey() key?: string,
+  ): Promise<BookingDto> {
     return this.bookings.create(principal, dto, id, key);
   }
 
@@ -63,9 +79,15 @@ export class BookingsController {
   @HttpCode(200)
   @Access('admin', 'user')
   @ApiIdParam('id', 'Booking id')
-  @ApiOperation({ summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged' })
+  @ApiOperation({
+    summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',
+  })
   @ApiProblems(400, 404, 409, 422)
-  reschedule(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number, @Body() dto: RescheduleDto): Promise<BookingDto> {
+  reschedule(
+    @CurrentPrincipal() principal: Principal,
+    @IdParam('id') id: number,
+    @Body() dto: RescheduleDto,
+  ): Promise<BookingDto> {
     return this.bookings.reschedule(principal, id, dto);
   }
 }

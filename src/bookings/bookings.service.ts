@@ -12,7 +12,13 @@ import { lockConsultant } from '../consultants/consultant-lock';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { contains, expandRules, type Interval, type WeeklyRule } from '../scheduling';
 import { parseInstant, resolveBounds } from '../scheduling/query-range';
-import type { BookingDto, BookingPageDto, BookingTargetDto, CreateBookingDto, ListBookingsQuery } from './dto/booking.dto';
+import type {
+  BookingDto,
+  BookingPageDto,
+  BookingTargetDto,
+  CreateBookingDto,
+  ListBookingsQuery,
+} from './dto/booking.dto';
 import { Idempotency } from './idempotency';
 
 const DAY_MS = 86_400_000;
@@ -45,7 +51,8 @@ const toDto = (b: BookingRow): BookingDto => ({
 });
 
 /** What a booking request asks for, before it is checked against availability. */
-type Target = { slotId: number } | { local: { date: string; start_time: string; end_time: string } } | { interval: Interval };
+type Target =
+  { slotId: number } | { local: { date: string; start_time: string; end_time: string } } | { interval: Interval };
 
 /** Where an accepted interval came from. */
 interface Source {
@@ -63,13 +70,17 @@ interface SlotRow {
 type SlotJson = Omit<SlotRow, 'start_at' | 'end_at'> & { start_at: string; end_at: string };
 
 function assertBookable(interval: Interval): void {
-  if (interval.end - interval.start > DAY_MS) throw badRequest('A booking is at most 24 hours long', [{ field: 'end', message: 'is more than 24 hours after start' }]);
+  if (interval.end - interval.start > DAY_MS)
+    throw badRequest('A booking is at most 24 hours long', [
+      { field: 'end', message: 'is more than 24 hours after start' },
+    ]);
   if (interval.start <= Date.now()) throw unprocessable('in-the-past', 'Bookings must start in the future.');
 }
 
 /** A one-time slot is booked whole and once; the booking being moved may keep its own. */
 function wholeSlot(slot: SlotRow, moving: BookingRow | null): Source {
-  if (slot.is_booked && slot.id !== moving?.availability_id) throw conflict('time-taken', 'That slot is already booked; pick another.');
+  if (slot.is_booked && slot.id !== moving?.availability_id)
+    throw conflict('time-taken', 'That slot is already booked; pick another.');
   return { availabilityId: slot.id, recurringId: null };
 }
 
@@ -81,11 +92,18 @@ export class BookingsService {
     private readonly config: ConfigService<AppConfig, true>,
   ) {}
 
-  async create(principal: Principal, dto: CreateBookingDto, pathConsultantId: number | undefined, idempotencyKey: string | undefined): Promise<BookingDto> {
+  async create(
+    principal: Principal,
+    dto: CreateBookingDto,
+    pathConsultantId: number | undefined,
+    idempotencyKey: string | undefined,
+  ): Promise<BookingDto> {
     const userId = this.bookerOf(principal, dto.user_id);
     const target = parseTarget(dto);
     if (pathConsultantId !== undefined && dto.consultant_id !== undefined && dto.consultant_id !== pathConsultantId) {
-      throw badRequest('consultant_id differs from the consultant in the path', [{ field: 'consultant_id', message: 'must match the path' }]);
+      throw badRequest('consultant_id differs from the consultant in the path', [
+        { field: 'consultant_id', message: 'must match the path' },
+      ]);
     }
     const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
@@ -99,10 +117,23 @@ export class BookingsService {
          SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz
           WHERE (SELECT count(*) FROM (SELECT 1 FROM bookings WHERE user_id = $2 AND status = 'confirmed' AND end_at > now() LIMIT $7) held) < $7
          RETURNING ${RETURNED_COLUMNS}`,
-        [consultantId, userId, source.availabilityId, source.recurringId, new Date(interval.start), new Date(interval.end), max],
+        [
+          consultantId,
+          userId,
+          source.availabilityId,
+          source.recurringId,
+          new Date(interval.start),
+          new Date(interval.end),
+          max,
+        ],
       );
-      if (!row) throw unprocessable('booking-limit', `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`);
-      if (source.availabilityId !== null) await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
+      if (!row)
+        throw unprocessable(
+          'booking-limit',
+          `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
+        );
+      if (source.availabilityId !== null)
+        await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
       return toDto({ ...row, timezone });
     });
   }
@@ -116,13 +147,15 @@ export class BookingsService {
     // Each caller sees only its own side; asking for someone else's is refused, not emptied.
     if (principal.role !== 'admin') {
       const own = principal.role === 'consultant' ? 'consultant_id' : 'user_id';
-      if (scope[own] !== undefined && scope[own] !== principal.id) throw forbidden(`You may list only your own bookings (${own}=${principal.id}).`);
+      if (scope[own] !== undefined && scope[own] !== principal.id)
+        throw forbidden(`You may list only your own bookings (${own}=${principal.id}).`);
       scope[own] = principal.id;
     }
     const limit = query.limit ?? DEFAULT_LIMIT;
     const params: unknown[] = [];
     const where: string[] = [];
-    const add = (sql: string, ...values: unknown[]) => where.push(values.reduce<string>((s, v) => s.replace('?', `$${params.push(v)}`), sql));
+    const add = (sql: string, ...values: unknown[]) =>
+      where.push(values.reduce<string>((s, v) => s.replace('?', `$${params.push(v)}`), sql));
     if (scope.consultant_id !== undefined) add('b.consultant_id = ?', scope.consultant_id);
     if (scope.user_id !== undefined) add('b.user_id = ?', scope.user_id);
     if (query.status) add('b.status = ?', query.status);
@@ -148,12 +181,14 @@ export class BookingsService {
       await lockConsultant(manager, consultant_id);
       const booking = await this.row(manager, id, 'FOR UPDATE OF b');
       if (booking.status === 'cancelled') return toDto(booking);
-      if (booking.end_at.getTime() <= Date.now()) throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
+      if (booking.end_at.getTime() <= Date.now())
+        throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
       const [[cancelled]] = await manager.query<[Omit<BookingRow, 'timezone'>[], number]>(
         `UPDATE bookings SET status = 'cancelled', sequence = sequence + 1, updated_at = now() WHERE id = $1 RETURNING ${RETURNED_COLUMNS}`,
         [id],
       );
-      if (booking.availability_id !== null) await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
+      if (booking.availability_id !== null)
+        await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
       return toDto({ ...cancelled, timezone: booking.timezone });
     });
   }
@@ -161,21 +196,25 @@ export class BookingsService {
   /** Moves the booking in place (same id, higher sequence); on any refusal it stays as it was. */
   async reschedule(principal: Principal, id: number, dto: BookingTargetDto): Promise<BookingDto> {
     const found = await this.visible(principal, id);
-    if (principal.role === 'consultant') throw forbidden('Only the booking\'s user or the admin may reschedule it.');
+    if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
     const target = parseTarget(dto);
     return this.db.transaction(async (manager) => {
       const { timezone } = await lockConsultant(manager, found.consultant_id);
       const booking = await this.row(manager, id, 'FOR UPDATE OF b');
-      if (booking.status !== 'confirmed') throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
-      if (booking.start_at.getTime() <= Date.now()) throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
+      if (booking.status !== 'confirmed')
+        throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
+      if (booking.start_at.getTime() <= Date.now())
+        throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
       const { interval, source } = await this.accept(manager, booking.consultant_id, timezone, target, booking);
-      if (booking.availability_id !== null) await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
+      if (booking.availability_id !== null)
+        await manager.query(`UPDATE availabilities SET is_booked = false WHERE id = $1`, [booking.availability_id]);
       // An overlap with another booking is refused by the exclusion constraint (409 time-taken).
       const [[moved]] = await manager.query<[Omit<BookingRow, 'timezone'>[], number]>(
         `UPDATE bookings SET start_at = $2, end_at = $3, availability_id = $4, recurring_id = $5, sequence = sequence + 1, updated_at = now() WHERE id = $1 RETURNING ${RETURNED_COLUMNS}`,
         [id, new Date(interval.start), new Date(interval.end), source.availabilityId, source.recurringId],
       );
-      if (source.availabilityId !== null) await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
+      if (source.availabilityId !== null)
+        await manager.query(`UPDATE availabilities SET is_booked = true WHERE id = $1`, [source.availabilityId]);
       return toDto({ ...moved, timezone });
     });
   }
@@ -186,10 +225,19 @@ export class BookingsService {
    * the booking being rescheduled, whose own slot counts as free. Overlaps with other bookings
    * are left to the exclusion constraint, which the write that follows meets.
    */
-  private async accept(manager: EntityManager, consultantId: number, zone: string, target: Target, moving: BookingRow | null): Promise<{ interval: Interval; source: Source }> {
+  private async accept(
+    manager: EntityManager,
+    consultantId: number,
+    zone: string,
+    target: Target,
+    moving: BookingRow | null,
+  ): Promise<{ interval: Interval; source: Source }> {
     if ('slotId' in target) {
       // Row lock: a concurrent delete of the slot waits for this booking.
-      const [slot] = await manager.query<SlotRow[]>(`SELECT id, start_at, end_at, is_booked FROM availabilities WHERE id = $1 AND consultant_id = $2 FOR UPDATE`, [target.slotId, consultantId]);
+      const [slot] = await manager.query<SlotRow[]>(
+        `SELECT id, start_at, end_at, is_booked FROM availabilities WHERE id = $1 AND consultant_id = $2 FOR UPDATE`,
+        [target.slotId, consultantId],
+      );
       if (!slot) throw notFound(`Slot ${target.slotId} of consultant ${consultantId}`);
       const interval = { start: slot.start_at.getTime(), end: slot.end_at.getTime() };
       assertBookable(interval);
@@ -201,9 +249,17 @@ export class BookingsService {
   }
 
   /** A one-time slot exactly matching the interval, else an occurrence of a weekly window containing it. */
-  private async sourceOf(manager: EntityManager, consultantId: number, zone: string, interval: Interval, moving: BookingRow | null): Promise<Source> {
+  private async sourceOf(
+    manager: EntityManager,
+    consultantId: number,
+    zone: string,
+    interval: Interval,
+    moving: BookingRow | null,
+  ): Promise<Source> {
     // One round trip for both: the overlapping slots, row-locked as above, and the active rules.
-    const [{ slots, rules }] = await manager.query<{ slots: SlotJson[] | null; rules: (WeeklyRule & { id: number })[] | null }[]>(
+    const [{ slots, rules }] = await manager.query<
+      { slots: SlotJson[] | null; rules: (WeeklyRule & { id: number })[] | null }[]
+    >(
       `WITH slots AS (SELECT id, start_at, end_at, is_booked FROM availabilities WHERE consultant_id = $1 AND during && tstzrange($2, $3) FOR UPDATE)
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
               (SELECT json_agg(r) FROM (SELECT id, day_of_week AS "dayOfWeek", start_time::text AS "startTime", end_time::text AS "endTime",
@@ -211,21 +267,32 @@ export class BookingsService {
                                           FROM recurring_rules WHERE consultant_id = $1 AND is_active) r) AS rules`,
       [consultantId, new Date(interval.start), new Date(interval.end)],
     );
-    const overlapping = (slots ?? []).map((s) => ({ ...s, start_at: new Date(s.start_at), end_at: new Date(s.end_at) }));
-    const whole = overlapping.find((s) => s.start_at.getTime() === interval.start && s.end_at.getTime() === interval.end);
+    const overlapping = (slots ?? []).map((s) => ({
+      ...s,
+      start_at: new Date(s.start_at),
+      end_at: new Date(s.end_at),
+    }));
+    const whole = overlapping.find(
+      (s) => s.start_at.getTime() === interval.start && s.end_at.getTime() === interval.end,
+    );
     if (whole) return wholeSlot(whole, moving);
     const occurrence = expandRules(rules ?? [], zone, interval).find((o) => contains(o, interval));
     if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId };
     const partial = overlapping[0];
     throw unprocessable(
       'outside-availability',
-      partial ? `One-time slots are booked whole: slot ${partial.id} runs ${partial.start_at.toISOString()}–${partial.end_at.toISOString()}.` : 'The consultant is not available for that whole time.',
+      partial
+        ? `One-time slots are booked whole: slot ${partial.id} runs ${partial.start_at.toISOString()}–${partial.end_at.toISOString()}.`
+        : 'The consultant is not available for that whole time.',
     );
   }
 
   private bookerOf(principal: Principal, userId: number | undefined): number {
     if (principal.role === 'admin') {
-      if (userId === undefined) throw badRequest('The admin books on behalf of a user: give user_id', [{ field: 'user_id', message: 'is required for the admin' }]);
+      if (userId === undefined)
+        throw badRequest('The admin books on behalf of a user: give user_id', [
+          { field: 'user_id', message: 'is required for the admin' },
+        ]);
       return userId;
     }
     if (principal.role !== 'user') throw forbidden('Only users (or the admin) book.');
@@ -234,21 +301,34 @@ export class BookingsService {
   }
 
   private async consultantOfSlot(target: Target): Promise<number> {
-    if (!('slotId' in target)) throw badRequest('consultant_id is required unless availability_id is given', [{ field: 'consultant_id', message: 'is required' }]);
-    const [slot] = await this.db.query<{ consultant_id: number }[]>(`SELECT consultant_id FROM availabilities WHERE id = $1`, [target.slotId]);
+    if (!('slotId' in target))
+      throw badRequest('consultant_id is required unless availability_id is given', [
+        { field: 'consultant_id', message: 'is required' },
+      ]);
+    const [slot] = await this.db.query<{ consultant_id: number }[]>(
+      `SELECT consultant_id FROM availabilities WHERE id = $1`,
+      [target.slotId],
+    );
     if (!slot) throw notFound(`Slot ${target.slotId}`);
     return slot.consultant_id;
   }
 
   /** The booking if the caller is a party to it; otherwise a 404 that does not reveal it exists. */
   private async visible(principal: Principal, id: number): Promise<BookingRow> {
-    const [booking] = await this.db.query<BookingRow[]>(`SELECT ${BOOKING_COLUMNS} FROM bookings b JOIN consultants c ON c.id = b.consultant_id WHERE b.id = $1`, [id]);
-    if (!booking || !isPartyTo(principal, { userId: booking.user_id, consultantId: booking.consultant_id })) throw notFound(`Booking ${id}`);
+    const [booking] = await this.db.query<BookingRow[]>(
+      `SELECT ${BOOKING_COLUMNS} FROM bookings b JOIN consultants c ON c.id = b.consultant_id WHERE b.id = $1`,
+      [id],
+    );
+    if (!booking || !isPartyTo(principal, { userId: booking.user_id, consultantId: booking.consultant_id }))
+      throw notFound(`Booking ${id}`);
     return booking;
   }
 
   private async row(manager: EntityManager, id: number, lock = ''): Promise<BookingRow> {
-    const [row] = await manager.query<BookingRow[]>(`SELECT ${BOOKING_COLUMNS} FROM bookings b JOIN consultants c ON c.id = b.consultant_id WHERE b.id = $1 ${lock}`, [id]);
+    const [row] = await manager.query<BookingRow[]>(
+      `SELECT ${BOOKING_COLUMNS} FROM bookings b JOIN consultants c ON c.id = b.consultant_id WHERE b.id = $1 ${lock}`,
+      [id],
+    );
     if (!row) throw notFound(`Booking ${id}`);
     return row;
   }
@@ -259,19 +339,31 @@ function parseTarget(dto: BookingTargetDto): Target {
   const forms = [
     dto.availability_id !== undefined && 'availability_id',
     (dto.start !== undefined || dto.end !== undefined) && 'start/end',
-    (dto.date !== undefined || dto.start_time !== undefined || dto.end_time !== undefined) && 'date/start_time/end_time',
+    (dto.date !== undefined || dto.start_time !== undefined || dto.end_time !== undefined) &&
+      'date/start_time/end_time',
   ].filter(Boolean);
   if (forms.length !== 1) {
-    throw badRequest(`Give exactly one of: availability_id; start and end; date, start_time and end_time (got ${forms.join(', ') || 'none'})`, [{ field: 'availability_id', message: 'or start/end, or date/start_time/end_time' }]);
+    throw badRequest(
+      `Give exactly one of: availability_id; start and end; date, start_time and end_time (got ${forms.join(', ') || 'none'})`,
+      [{ field: 'availability_id', message: 'or start/end, or date/start_time/end_time' }],
+    );
   }
   if (dto.availability_id !== undefined) return { slotId: dto.availability_id };
   if (forms[0] === 'start/end') {
-    if (dto.start === undefined || dto.end === undefined) throw badRequest('Give both start and end', [{ field: dto.start === undefined ? 'start' : 'end', message: 'is required' }]);
+    if (dto.start === undefined || dto.end === undefined)
+      throw badRequest('Give both start and end', [
+        { field: dto.start === undefined ? 'start' : 'end', message: 'is required' },
+      ]);
     const interval = { start: parseInstant(dto.start)!, end: parseInstant(dto.end)! };
-    if (interval.end <= interval.start) throw badRequest('end must be after start', [{ field: 'end', message: 'must be after start' }]);
+    if (interval.end <= interval.start)
+      throw badRequest('end must be after start', [{ field: 'end', message: 'must be after start' }]);
     return { interval };
   }
   const missing = (['date', 'start_time', 'end_time'] as const).filter((f) => dto[f] === undefined);
-  if (missing.length) throw badRequest(`Give date, start_time and end_time (missing ${missing.join(', ')})`, missing.map((field) => ({ field, message: 'is required' })));
+  if (missing.length)
+    throw badRequest(
+      `Give date, start_time and end_time (missing ${missing.join(', ')})`,
+      missing.map((field) => ({ field, message: 'is required' })),
+    );
   return { local: { date: dto.date!, start_time: dto.start_time!, end_time: dto.end_time! } };
 }

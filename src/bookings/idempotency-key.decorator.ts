@@ -9,7 +9,9 @@ export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionCo
   const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value)) {
-    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [{ field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
+    throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [
+      { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+    ]);
   }
   return value;
 });

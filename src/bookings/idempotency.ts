@@ -19,7 +19,12 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 export class Idempotency {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async run<T extends object>(principal: Principal, key: string | undefined, request: unknown, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async run<T extends object>(
+    principal: Principal,
+    key: string | undefined,
+    request: unknown,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
     if (key === undefined) return this.db.transaction(work);
     const owner = principal.role === 'admin' ? 'admin' : `${principal.role}:${principal.id}`;
     const fingerprint = createHash('sha256').update(canonicalJson(request)).digest('hex');
@@ -27,15 +32,23 @@ export class Idempotency {
     await runner.connect();
     try {
       await runner.startTransaction();
-      const [{ locked }]: { locked: boolean }[] = await runner.query(`SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`, [`${owner} ${key}`]);
-      if (!locked) throw conflict('idempotency-in-flight', 'A request with this Idempotency-Key is still running; retry when it has finished.');
+      const [{ locked }]: { locked: boolean }[] = await runner.query(
+        `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`,
+        [`${owner} ${key}`],
+      );
+      if (!locked)
+        throw conflict(
+          'idempotency-in-flight',
+          'A request with this Idempotency-Key is still running; retry when it has finished.',
+        );
       const [prior]: { fingerprint: string; status_code: number; response: T | Problem }[] = await runner.query(
         `SELECT fingerprint, status_code, response FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at > now() - make_interval(hours => $3)`,
         [owner, key, IDEMPOTENCY_TTL_HOURS],
       );
       if (prior) {
         await runner.rollbackTransaction();
-        if (prior.fingerprint !== fingerprint) throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
+        if (prior.fingerprint !== fingerprint)
+          throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
         if (prior.status_code >= 400) throw ProblemException.replay(prior.response as Problem);
         return prior.response as T;
       }
@@ -51,7 +64,10 @@ export class Idempotency {
         answer = { status: problem.status, body: problem, error };
       }
       // Expired keys of this caller go as it adds one, so the table holds about a day of keys.
-      await runner.query(`DELETE FROM idempotency_keys WHERE principal = $1 AND created_at <= now() - make_interval(hours => $2)`, [owner, IDEMPOTENCY_TTL_HOURS]);
+      await runner.query(
+        `DELETE FROM idempotency_keys WHERE principal = $1 AND created_at <= now() - make_interval(hours => $2)`,
+        [owner, IDEMPOTENCY_TTL_HOURS],
+      );
       await runner.query(
         `INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response) VALUES ($1, $2, $3, $4, $5)`,
         [owner, key, fingerprint, answer.status, JSON.stringify(answer.body)],
@@ -71,6 +87,8 @@ export class Idempotency {
 /** JSON with object keys sorted, so `{a, b}` and `{b, a}` are the same request. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
   );
 }

@@ -31,8 +31,16 @@ export class CalendarFeedService {
     return this.feed('users', userId, 'b.user_id', (row) => `Consultation with ${row.consultant_name}`);
   }
 
-  private async feed(table: 'consultants' | 'users', ownerId: number, column: string, summary: (row: FeedRow) => string): Promise<string> {
-    const [owner] = await this.db.query<{ name: string }[]>(`SELECT first_name || ' ' || last_name AS name FROM ${table} WHERE id = $1`, [ownerId]);
+  private async feed(
+    table: 'consultants' | 'users',
+    ownerId: number,
+    column: string,
+    summary: (row: FeedRow) => string,
+  ): Promise<string> {
+    const [owner] = await this.db.query<{ name: string }[]>(
+      `SELECT first_name || ' ' || last_name AS name FROM ${table} WHERE id = $1`,
+      [ownerId],
+    );
     if (!owner) throw notFound(`${table === 'users' ? 'User' : 'Consultant'} ${ownerId}`);
     const rows = await this.db.query<FeedRow[]>(
       `SELECT b.id, b.start_at, b.end_at, b.status, b.sequence, b.updated_at,
@@ -42,7 +50,10 @@ export class CalendarFeedService {
         ORDER BY b.start_at, b.id`,
       [ownerId, FEED_HISTORY_DAYS],
     );
-    const calendar = ical({ name: `Bookings of ${owner.name}`, prodId: { company: 'consultant-calendar', product: 'bookings', language: 'EN' } });
+    const calendar = ical({
+      name: `Bookings of ${owner.name}`,
+      prodId: { company: 'consultant-calendar', product: 'bookings', language: 'EN' },
+    });
     for (const row of rows) {
       calendar.createEvent({
         id: `booking-${row.id}@consultant-calendar`,

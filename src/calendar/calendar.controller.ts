@@ -5,10 +5,23 @@ import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam, LocalDatePipe } from '../common/validation/decorators';
 import { CalendarFeedService } from './calendar-feed.service';
 import { CalendarService } from './calendar.service';
-import { DailyViewDto, DailyViewQuery, MonthlyViewDto, MonthlyViewQuery, TimeRangeQuery, TimeRangeViewDto } from './dto/calendar.dto';
+import {
+  DailyViewDto,
+  DailyViewQuery,
+  MonthlyViewDto,
+  MonthlyViewQuery,
+  TimeRangeQuery,
+  TimeRangeViewDto,
+} from './dto/calendar.dto';
 
 /** An iCalendar body, documented as such. */
-const ApiFeed = () => ApiOkResponse({ description: 'RFC 5545 calendar', content: { 'text/calendar': { schema: { type: 'string', example: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\n…\r\nEND:VCALENDAR' } } } });
+const ApiFeed = () =>
+  ApiOkResponse({
+    description: 'RFC 5545 calendar',
+    content: {
+      'text/calendar': { schema: { type: 'string', example: 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\n…\r\nEND:VCALENDAR' } },
+    },
+  });
 
 @ApiTags('calendar views')
 @Controller()
@@ -20,7 +33,9 @@ export class CalendarController {
 
   @Get('consultants/availabilities/:date')
   @ApiParam({ name: 'date', example: '2030-12-02', description: "Each consultant's local date (YYYY-MM-DD)" })
-  @ApiOperation({ summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)" })
+  @ApiOperation({
+    summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)",
+  })
   @ApiProblems(400)
   daily(@Param('date', LocalDatePipe) date: string, @Query() query: DailyViewQuery): Promise<DailyViewDto> {
     return this.calendar.daily(date, query);
@@ -34,7 +49,10 @@ export class CalendarController {
   }
 
   @Get('availabilities/timerange')
-  @ApiOperation({ summary: "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes" })
+  @ApiOperation({
+    summary:
+      "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes",
+  })
   @ApiProblems(400, 404)
   timeRange(@Query() query: TimeRangeQuery): Promise<TimeRangeViewDto> {
     return this.calendar.timeRange(query);
@@ -45,7 +63,10 @@ export class CalendarController {
   @Header('content-type', 'text/calendar; charset=utf-8')
   @ApiFeed()
   @ApiIdParam('id', 'Consultant id')
-  @ApiOperation({ summary: "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)" })
+  @ApiOperation({
+    summary:
+      "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)",
+  })
   @ApiProblems(400, 404)
   consultantFeed(@IdParam('id') id: number): Promise<string> {
     return this.feeds.consultantFeed(id);

@@ -5,5 +5,9 @@ import { CalendarController } from './calendar.controller';
 import { CalendarRepository } from './calendar.repository';
 import { CalendarService } from './calendar.service';
 
-@Module({ imports: [ConsultantsModule], controllers: [CalendarController], providers: [CalendarService, CalendarRepository, CalendarFeedService] })
+@Module({
+  imports: [ConsultantsModule],
+  controllers: [CalendarController],
+  providers: [CalendarService, CalendarRepository, CalendarFeedService],
+})
 export class CalendarModule {}

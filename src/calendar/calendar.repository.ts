@@ -28,15 +28,23 @@ export class CalendarRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async schedules(windows: Window[]): Promise<Map<number, ConsultantSchedule>> {
-    const result = new Map<number, ConsultantSchedule>(windows.map((w) => [w.consultantId, { slots: [], rules: [], bookings: [] }]));
+    const result = new Map<number, ConsultantSchedule>(
+      windows.map((w) => [w.consultantId, { slots: [], rules: [], bookings: [] }]),
+    );
     if (!windows.length) return result;
-    const params = [windows.map((w) => w.consultantId), windows.map((w) => isoFromEpochMs(w.start)), windows.map((w) => isoFromEpochMs(w.end))];
+    const params = [
+      windows.map((w) => w.consultantId),
+      windows.map((w) => isoFromEpochMs(w.start)),
+      windows.map((w) => isoFromEpochMs(w.end)),
+    ];
     const ranges = `unnest($1::int[], $2::timestamptz[], $3::timestamptz[]) AS w(consultant_id, range_start, range_end)`;
     // json_agg of no rows is null. Bookings get a day's margin either side: a weekly window that
     // starts before the range can still be cut by a booking. Bookings last at most a day (a CHECK),
     // so bounding start_at on both sides is exact and uses the (consultant_id, start_at) B-tree,
     // a few pages, where the GiST took ~30.
-    const [{ slots, rules, bookings }] = await this.db.query<[{ slots: Owned<OneTimeSlot>[] | null; rules: Owned<WeeklyRule>[] | null; bookings: Owned<Interval>[] | null }]>(
+    const [{ slots, rules, bookings }] = await this.db.query<
+      [{ slots: Owned<OneTimeSlot>[] | null; rules: Owned<WeeklyRule>[] | null; bookings: Owned<Interval>[] | null }]
+    >(
       `SELECT
          (SELECT json_agg(json_build_object('consultantId', a.consultant_id, 'id', a.id, 'start', ${epochMs('a.start_at')}, 'end', ${epochMs('a.end_at')}, 'isBooked', a.is_booked))
             FROM ${ranges} JOIN availabilities a ON a.consultant_id = w.consultant_id AND a.during && tstzrange(w.range_start, w.range_end)) AS slots,

@@ -3,10 +3,26 @@ import { badRequest, invalidFields } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import { ConsultantsService } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
-import { computeFreeTime, expandRules, type FreeSlot, type Interval, isoFromEpochMs, localDatesToInterval } from '../scheduling';
+import {
+  computeFreeTime,
+  expandRules,
+  type FreeSlot,
+  type Interval,
+  isoFromEpochMs,
+  localDatesToInterval,
+} from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
 import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
-import { type DailyViewDto, type DailyViewQuery, MAX_RANGE_DAYS, type MonthlyViewDto, type MonthlyViewQuery, type TimeRangeQuery, type TimeRangeViewDto, type ViewSlotDto } from './dto/calendar.dto';
+import {
+  type DailyViewDto,
+  type DailyViewQuery,
+  MAX_RANGE_DAYS,
+  type MonthlyViewDto,
+  type MonthlyViewQuery,
+  type TimeRangeQuery,
+  type TimeRangeViewDto,
+  type ViewSlotDto,
+} from './dto/calendar.dto';
 
 const DAY_MS = 86_400_000;
 
@@ -24,7 +40,10 @@ export class CalendarService {
     const schedules = await this.repository.schedules(windows);
     return {
       date,
-      data: page.data.map((consultant, i) => ({ consultant, slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}) })),
+      data: page.data.map((consultant, i) => ({
+        consultant,
+        slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}),
+      })),
       next_cursor: page.next_cursor,
     };
   }
@@ -34,13 +53,22 @@ export class CalendarService {
     const page = await this.consultantsOf(query);
     const first = `${String(query.year).padStart(4, '0')}-${String(query.month).padStart(2, '0')}-01`;
     const daysInMonth = new Date(Date.UTC(query.year, query.month, 0)).getUTCDate();
-    const dates = Array.from({ length: daysInMonth }, (_, i) => `${first.slice(0, 8)}${String(i + 1).padStart(2, '0')}`);
-    const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(dates[0], dates[dates.length - 1], c.timezone) }));
+    const dates = Array.from(
+      { length: daysInMonth },
+      (_, i) => `${first.slice(0, 8)}${String(i + 1).padStart(2, '0')}`,
+    );
+    const windows = page.data.map((c) => ({
+      consultantId: c.id,
+      ...localDatesToInterval(dates[0], dates[dates.length - 1], c.timezone),
+    }));
     const schedules = await this.repository.schedules(windows);
     const data = page.data.map((consultant, i) => {
       const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
       // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
-      for (const slot of viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], { includeBooked: true })) byDate.get(slot.date)?.push(slot);
+      for (const slot of viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {
+        includeBooked: true,
+      }))
+        byDate.get(slot.date)?.push(slot);
       return { consultant, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
     });
     return { year: query.year, month: query.month, data, next_cursor: page.next_cursor };
@@ -49,10 +77,16 @@ export class CalendarService {
   /** Slots in a range of at most 92 days, optionally cut into bookable lengths, per consultant. */
   async timeRange(query: TimeRangeQuery): Promise<TimeRangeViewDto> {
     const page = await this.consultantsOf(query);
-    const windows = page.data.map((c) => ({ consultantId: c.id, ...(resolveBounds(query.start, query.end, c.timezone) as Interval) }));
+    const windows = page.data.map((c) => ({
+      consultantId: c.id,
+      ...(resolveBounds(query.start, query.end, c.timezone) as Interval),
+    }));
     const span = windows[0] ?? resolveBounds(query.start, query.end, 'UTC');
     if (span.end! <= span.start!) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
-    if (spanDays(query.start, query.end, span.start!, span.end!) > MAX_RANGE_DAYS) throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [{ field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` }]);
+    if (spanDays(query.start, query.end, span.start!, span.end!) > MAX_RANGE_DAYS)
+      throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [
+        { field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` },
+      ]);
     const schedules = await this.repository.schedules(windows);
     const options = { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' };
     return {
@@ -67,10 +101,13 @@ export class CalendarService {
   }
 
   /** The one consultant asked for (404 if unknown), or a page of consultants. */
-  private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<{ data: ConsultantDto[]; next_cursor: string | null }> {
+  private async consultantsOf(
+    query: { consultant_id?: number } & DailyViewQuery,
+  ): Promise<{ data: ConsultantDto[]; next_cursor: string | null }> {
     if (query.consultant_id === undefined) return this.consultants.list(query);
     // A cursor pages over consultants; with one consultant named it could only be a mistake.
-    if (query.cursor !== undefined) throw invalidFields([{ field: 'cursor', message: 'pages over consultants and does not go with consultant_id' }]);
+    if (query.cursor !== undefined)
+      throw invalidFields([{ field: 'cursor', message: 'pages over consultants and does not go with consultant_id' }]);
     return { data: [await this.consultants.get(query.consultant_id)], next_cursor: null };
   }
 }
@@ -81,13 +118,34 @@ function spanDays(from: string, to: string, start: number, end: number): number 
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
 }
 
-function viewSlots(schedule: ConsultantSchedule, zone: string, range: Interval, options: { slotMinutes?: number; includeBooked?: boolean }): ViewSlotDto[] {
+function viewSlots(
+  schedule: ConsultantSchedule,
+  zone: string,
+  range: Interval,
+  options: { slotMinutes?: number; includeBooked?: boolean },
+): ViewSlotDto[] {
   const occurrences = expandRules(schedule.rules, zone, range);
-  return computeFreeTime({ oneTimeSlots: schedule.slots, occurrences, bookings: schedule.bookings, range, ...options }).map((s) => toViewSlot(s, zone));
+  return computeFreeTime({
+    oneTimeSlots: schedule.slots,
+    occurrences,
+    bookings: schedule.bookings,
+    range,
+    ...options,
+  }).map((s) => toViewSlot(s, zone));
 }
 
 function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {
   const { date, start_time, end_time, start, end } = timeFields(s.start, s.end, zone);
   // Built whole rather than spread, and one shape for both sources: JSON leaves out the undefined id.
-  return { source: s.source, availability_id: s.availabilityId, recurring_id: s.recurringId, date, start_time, end_time, start, end, is_booked: s.isBooked };
+  return {
+    source: s.source,
+    availability_id: s.availabilityId,
+    recurring_id: s.recurringId,
+    date,
+    start_time,
+    end_time,
+    start,
+    end,
+    is_booked: s.isBooked,
+  };
 }

@@ -1,53 +1,84 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : value === true || value === 'true' || value === '1' ? true : value === false || value === 'false' || value === '0' ? false : value;
+  value === undefined || value === ''
+    ? undefined
+    : value === true || value === 'true' || value === '1'
+      ? true
+      : value === false || value === 'false' || value === '0'
+        ? false
+        : value;
 
 /** Every setting the service reads, with its default. `.env.example` mirrors this class. */
 export class AppConfig {
-  @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
   @IsString()
   HOST = '127.0.0.1';
 
   /** Unset: the embedded PGlite database under DATA_DIR. */
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   DATABASE_URL?: string;
 
   /** Where the embedded database keeps its files; `memory://` keeps nothing. */
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   DATA_DIR = './data';
 
-  @IsOptional() @IsString() @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
-  @Transform(toBool) @IsIn([true, false], { message: 'MIGRATIONS_RUN must be true or false' })
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'MIGRATIONS_RUN must be true or false' })
   MIGRATIONS_RUN = true;
 
-  @Transform(toInt) @IsInt() @Min(1)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   RATE_LIMIT_PER_MINUTE = 600;
 
-  @Transform(toInt) @IsInt() @Min(1) @Max(100000)
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.fromEntries(Object.keys(new AppConfig()).concat('DATABASE_URL', 'ADMIN_TOKEN').map((k) => [k, env[k]]).filter(([, v]) => v !== undefined && v !== ''));
+  const known = Object.fromEntries(
+    Object.keys(new AppConfig())
+      .concat('DATABASE_URL', 'ADMIN_TOKEN')
+      .map((k) => [k, env[k]])
+      .filter(([, v]) => v !== undefined && v !== ''),
+  );
   const config = plainToInstance(AppConfig, known);
   const [error] = validateSync(config, { skipMissingProperties: false });
   if (error) {
     const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
-    throw new ConfigError(`Invalid configuration: ${error.property}=${JSON.stringify(env[error.property])}: ${message}`);
+    throw new ConfigError(
+      `Invalid configuration: ${error.property}=${JSON.stringify(env[error.property])}: ${message}`,
+    );
   }
   return config;
 }

@@ -7,7 +7,10 @@ import { notFound } from '../common/http/problem';
  * queue here instead of deadlocking further in, and different consultants never wait on each other.
  */
 export async function lockConsultant(manager: EntityManager, consultantId: number): Promise<{ timezone: string }> {
-  const [row] = await manager.query<{ timezone: string }[]>(`SELECT timezone FROM consultants WHERE id = $1 FOR UPDATE`, [consultantId]);
+  const [row] = await manager.query<{ timezone: string }[]>(
+    `SELECT timezone FROM consultants WHERE id = $1 FOR UPDATE`,
+    [consultantId],
+  );
   if (!row) throw notFound(`Consultant ${consultantId}`);
   return row;
 }

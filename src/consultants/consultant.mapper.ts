@@ -2,7 +2,10 @@ import type { ConsultantDto } from './dto/consultant.dto';
 import type { Consultant } from './entities/consultant.entity';
 
 /** The entity's columns a client sees: what the read paths select. */
-export type ConsultantFields = Pick<Consultant, 'id' | 'firstName' | 'lastName' | 'timezone' | 'specialization' | 'createdAt'>;
+export type ConsultantFields = Pick<
+  Consultant,
+  'id' | 'firstName' | 'lastName' | 'timezone' | 'specialization' | 'createdAt'
+>;
 
 export const toConsultantDto = (c: ConsultantFields): ConsultantDto => ({
   id: c.id,

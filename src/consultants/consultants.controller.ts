@@ -4,7 +4,14 @@ import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { ConsultantsService } from './consultants.service';
-import { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
+import {
+  ConsultantDto,
+  ConsultantPageDto,
+  CreateConsultantDto,
+  CreatedConsultantDto,
+  ListConsultantsQuery,
+  UpdateConsultantDto,
+} from './dto/consultant.dto';
 
 @ApiTags('consultants')
 @Controller()

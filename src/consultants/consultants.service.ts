@@ -7,7 +7,14 @@ import { lockConsultant } from './consultant-lock';
 import { PrincipalCache } from '../common/auth/principal-cache';
 import { generateToken, hashToken } from '../common/auth/token';
 import { type ConsultantFields, toConsultantDto } from './consultant.mapper';
-import type { ConsultantDto, ConsultantPageDto, CreateConsultantDto, CreatedConsultantDto, ListConsultantsQuery, UpdateConsultantDto } from './dto/consultant.dto';
+import type {
+  ConsultantDto,
+  ConsultantPageDto,
+  CreateConsultantDto,
+  CreatedConsultantDto,
+  ListConsultantsQuery,
+  UpdateConsultantDto,
+} from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
 
 /**
@@ -27,14 +34,23 @@ export class ConsultantsService {
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
     const token = generateToken('consultant');
     const saved = await this.consultants.save(
-      this.consultants.create({ firstName: dto.first_name, lastName: dto.last_name, timezone: dto.timezone ?? 'UTC', specialization: dto.specialization ?? null, apiTokenHash: hashToken(token) }),
+      this.consultants.create({
+        firstName: dto.first_name,
+        lastName: dto.last_name,
+        timezone: dto.timezone ?? 'UTC',
+        specialization: dto.specialization ?? null,
+        apiTokenHash: hashToken(token),
+      }),
     );
     return { ...toConsultantDto(saved), api_token: token };
   }
 
   /** Every view naming a consultant starts here: one plain statement, like list(). */
   async get(id: number): Promise<ConsultantDto> {
-    const [row] = await this.consultants.query<ConsultantFields[]>(`SELECT ${DTO_COLUMNS} FROM consultants WHERE id = $1`, [id]);
+    const [row] = await this.consultants.query<ConsultantFields[]>(
+      `SELECT ${DTO_COLUMNS} FROM consultants WHERE id = $1`,
+      [id],
+    );
     if (!row) throw notFound(`Consultant ${id}`);
     return toConsultantDto(row);
   }
@@ -72,8 +88,15 @@ export class ConsultantsService {
   async remove(id: number): Promise<void> {
     await this.consultants.manager.transaction(async (manager) => {
       await lockConsultant(manager, id);
-      const [upcoming] = await manager.query(`SELECT 1 FROM bookings WHERE consultant_id = $1 AND status = 'confirmed' AND end_at > now() LIMIT 1`, [id]);
-      if (upcoming) throw conflict('consultant-has-bookings', `Consultant ${id} has upcoming confirmed bookings; cancel them first.`);
+      const [upcoming] = await manager.query(
+        `SELECT 1 FROM bookings WHERE consultant_id = $1 AND status = 'confirmed' AND end_at > now() LIMIT 1`,
+        [id],
+      );
+      if (upcoming)
+        throw conflict(
+          'consultant-has-bookings',
+          `Consultant ${id} has upcoming confirmed bookings; cancel them first.`,
+        );
       await manager.delete(Consultant, { id });
     });
     this.principals.forget('consultant', id);

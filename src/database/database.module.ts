@@ -18,7 +18,9 @@ export class DatabaseUrlProvider implements OnApplicationShutdown {
     if (url) return url;
     const dataDir = this.config.get('DATA_DIR', { infer: true });
     this.embedded = await EmbeddedPostgres.start(dataDir);
-    this.logger.log(`Embedded PostgreSQL (PGlite) at ${dataDir}${this.embedded.fromTemplate ? ', new from the build\'s template' : ''}`);
+    this.logger.log(
+      `Embedded PostgreSQL (PGlite) at ${dataDir}${this.embedded.fromTemplate ? ", new from the build's template" : ''}`,
+    );
     return this.embedded.url;
   }
 

@@ -9,7 +9,11 @@ import { dirname, join } from 'node:path';
  * any database. The folder is named by PGlite's version so that an upgrade never starts from
  * another version's catalogue (package.json is read directly: PGlite does not export it).
  */
-const pgliteVersion = (JSON.parse(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as { version: string }).version;
+const pgliteVersion = (
+  JSON.parse(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
 export const TEMPLATE_DIR = join(__dirname, `pglite-template-${pgliteVersion}`);
 
 /**
@@ -20,7 +24,8 @@ export const TEMPLATE_DIR = join(__dirname, `pglite-template-${pgliteVersion}`);
  * it copied.
  */
 export function seedFromTemplate(dataDir: string): boolean {
-  if (dataDir.includes('://') || !existsSync(TEMPLATE_DIR) || (existsSync(dataDir) && readdirSync(dataDir).length > 0)) return false;
+  if (dataDir.includes('://') || !existsSync(TEMPLATE_DIR) || (existsSync(dataDir) && readdirSync(dataDir).length > 0))
+    return false;
   const marker = join(TEMPLATE_DIR, 'PG_VERSION');
   cpSync(TEMPLATE_DIR, dataDir, { recursive: true, filter: (source) => source !== marker });
   copyFileSync(marker, join(dataDir, 'PG_VERSION'));

@@ -4,7 +4,14 @@ import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
-import { CreateRecurringDto, ListRecurringQuery, RecurringDto, RecurringPageDto, UpdateRecurringDto, WeeklyScheduleDto } from './dto/recurring.dto';
+import {
+  CreateRecurringDto,
+  ListRecurringQuery,
+  RecurringDto,
+  RecurringPageDto,
+  UpdateRecurringDto,
+  WeeklyScheduleDto,
+} from './dto/recurring.dto';
 import { RecurringService } from './recurring.service';
 
 @ApiTags('recurring availability')
@@ -60,7 +67,11 @@ export class RecurringController {
   @ApiIdParam('rule_id', 'Rule id')
   @ApiOperation({ summary: 'Change a weekly window, e.g. is_active' })
   @ApiProblems(400, 404, 409)
-  update(@IdParam('id') id: number, @IdParam('rule_id') ruleId: number, @Body() dto: UpdateRecurringDto): Promise<RecurringDto> {
+  update(
+    @IdParam('id') id: number,
+    @IdParam('rule_id') ruleId: number,
+    @Body() dto: UpdateRecurringDto,
+  ): Promise<RecurringDto> {
     return this.rules.update(id, ruleId, dto);
   }
 
@@ -96,7 +107,10 @@ export class RecurringController {
   @Patch('api/availability/:rule_id/toggle')
   @Access('admin', 'consultant')
   @ApiIdParam('rule_id', 'Rule id')
-  @ApiOperation({ summary: "Seed 004: flip a weekly window's is_active (its consultant or the admin)", tags: ['seed aliases'] })
+  @ApiOperation({
+    summary: "Seed 004: flip a weekly window's is_active (its consultant or the admin)",
+    tags: ['seed aliases'],
+  })
   @ApiProblems(400, 404, 409)
   toggle(@CurrentPrincipal() principal: Principal, @IdParam('rule_id') ruleId: number): Promise<RecurringDto> {
     return this.rules.toggle(principal, ruleId);

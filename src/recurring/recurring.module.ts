@@ -3,5 +3,10 @@ import { ConsultantsModule } from '../consultants/consultants.module';
 import { RecurringController } from './recurring.controller';
 import { RecurringService } from './recurring.service';
 
-@Module({ imports: [ConsultantsModule], controllers: [RecurringController], providers: [RecurringService], exports: [RecurringService] })
+@Module({
+  imports: [ConsultantsModule],
+  controllers: [RecurringController],
+  providers: [RecurringService],
+  exports: [RecurringService],
+})
 export class RecurringModule {}

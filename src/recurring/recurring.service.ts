@@ -8,7 +8,14 @@ import { conflict, FieldError, invalidFields, notFound } from '../common/http/pr
 import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { DAY_NAMES, dayFromName, rulesOverlap } from '../scheduling';
-import type { CreateRecurringDto, ListRecurringQuery, RecurringDto, RecurringPageDto, UpdateRecurringDto, WeeklyWindowDto } from './dto/recurring.dto';
+import type {
+  CreateRecurringDto,
+  ListRecurringQuery,
+  RecurringDto,
+  RecurringPageDto,
+  UpdateRecurringDto,
+  WeeklyWindowDto,
+} from './dto/recurring.dto';
 import { RecurringRule } from './entities/recurring-rule.entity';
 
 const toDto = (r: RecurringRule): RecurringDto => ({
@@ -51,8 +58,14 @@ export class RecurringService {
   async list(consultantId: number, query: ListRecurringQuery): Promise<RecurringPageDto> {
     await this.consultants.find(consultantId);
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const qb = this.db.getRepository(RecurringRule).createQueryBuilder('r').where('r.consultant_id = :consultantId', { consultantId })
-      .orderBy('r.day_of_week').addOrderBy('r.start_time').addOrderBy('r.id').limit(limit + 1);
+    const qb = this.db
+      .getRepository(RecurringRule)
+      .createQueryBuilder('r')
+      .where('r.consultant_id = :consultantId', { consultantId })
+      .orderBy('r.day_of_week')
+      .addOrderBy('r.start_time')
+      .addOrderBy('r.id')
+      .limit(limit + 1);
     if (query.cursor) {
       const [day, time, id] = decodeCursor<[number, string, number]>(query.cursor, ['number', 'string', 'number']);
       qb.andWhere('(r.day_of_week, r.start_time, r.id) > (:day, :time, :id)', { day, time, id });
@@ -83,7 +96,10 @@ export class RecurringService {
 
   /** The seed's toggle: flips is_active; turning a rule on must not make it overlap another. */
   async toggle(principal: Principal, ruleId: number): Promise<RecurringDto> {
-    const [owner] = await this.db.query<{ consultant_id: number }[]>(`SELECT consultant_id FROM recurring_rules WHERE id = $1`, [ruleId]);
+    const [owner] = await this.db.query<{ consultant_id: number }[]>(
+      `SELECT consultant_id FROM recurring_rules WHERE id = $1`,
+      [ruleId],
+    );
     if (!owner) throw notFound(`Recurring rule ${ruleId}`);
     assertActsForConsultant(principal, owner.consultant_id);
     return this.db.transaction(async (manager) => {
@@ -101,7 +117,11 @@ export class RecurringService {
     if (!affected) throw notFound(`Recurring rule ${ruleId} of consultant ${consultantId}`);
   }
 
-  private async insertAll(consultantId: number, windows: (WeeklyWindowDto & Partial<CreateRecurringDto>)[], { replace, bulk }: { replace: boolean; bulk: boolean }): Promise<RecurringDto[]> {
+  private async insertAll(
+    consultantId: number,
+    windows: (WeeklyWindowDto & Partial<CreateRecurringDto>)[],
+    { replace, bulk }: { replace: boolean; bulk: boolean },
+  ): Promise<RecurringDto[]> {
     const prefix = (i: number) => (bulk ? `availability[${i}].` : '');
     const errors: FieldError[] = [];
     const fields = windows.map((w, i): RuleFields => ({
@@ -131,7 +151,11 @@ export class RecurringService {
   }
 
   /** Active rules of one consultant never overlap: checked under the consultant's row lock. */
-  private async assertNoOverlap(manager: EntityManager, consultantId: number, candidates: RecurringRule[]): Promise<void> {
+  private async assertNoOverlap(
+    manager: EntityManager,
+    consultantId: number,
+    candidates: RecurringRule[],
+  ): Promise<void> {
     const active = candidates.filter((r) => r.isActive);
     if (!active.length) return;
     const existing = await manager.getRepository(RecurringRule).findBy({ consultantId, isActive: true });
@@ -139,8 +163,12 @@ export class RecurringService {
     active.forEach((rule, i) => {
       const clash = [...others, ...active.slice(i + 1)].find((other) => rulesOverlap(rule, other));
       if (clash) {
-        const what = (r: RecurringRule) => `${DAY_NAMES[r.dayOfWeek]} ${r.startTime}–${r.endTime}${r.id ? ` (rule ${r.id})` : ''}`;
-        throw conflict('recurring-overlap', `${what(rule)} overlaps ${what(clash)}; active weekly windows of one consultant may not overlap.`);
+        const what = (r: RecurringRule) =>
+          `${DAY_NAMES[r.dayOfWeek]} ${r.startTime}–${r.endTime}${r.id ? ` (rule ${r.id})` : ''}`;
+        throw conflict(
+          'recurring-overlap',
+          `${what(rule)} overlaps ${what(clash)}; active weekly windows of one consultant may not overlap.`,
+        );
       }
     });
   }
@@ -150,14 +178,22 @@ export class RecurringService {
 function resolveDay(w: { day_of_week?: number; day?: string }, errors: FieldError[], prefix = ''): number | undefined {
   const fromName = w.day === undefined ? undefined : (dayFromName(w.day) ?? undefined);
   if (w.day_of_week !== undefined && fromName !== undefined && w.day_of_week !== fromName) {
-    errors.push({ field: `${prefix}day`, message: `names ${DAY_NAMES[fromName]} but day_of_week ${w.day_of_week} is ${DAY_NAMES[w.day_of_week]}` });
+    errors.push({
+      field: `${prefix}day`,
+      message: `names ${DAY_NAMES[fromName]} but day_of_week ${w.day_of_week} is ${DAY_NAMES[w.day_of_week]}`,
+    });
   }
   return w.day_of_week ?? fromName;
 }
 
 function wellFormedErrors(f: RuleFields, prefix: string): FieldError[] {
   const errors: FieldError[] = [];
-  if (f.startTime === f.endTime) errors.push({ field: `${prefix}end_time`, message: 'must differ from start_time (an earlier end_time crosses midnight)' });
-  if (f.validFrom && f.validUntil && f.validFrom > f.validUntil) errors.push({ field: `${prefix}valid_until`, message: 'must not be before valid_from' });
+  if (f.startTime === f.endTime)
+    errors.push({
+      field: `${prefix}end_time`,
+      message: 'must differ from start_time (an earlier end_time crosses midnight)',
+    });
+  if (f.validFrom && f.validUntil && f.validFrom > f.validUntil)
+    errors.push({ field: `${prefix}valid_until`, message: 'must not be before valid_from' });
   return errors;
 }

@@ -87,11 +87,21 @@ function emitPieces(occurrence: Interval, busy: readonly Interval[], emit: Emit)
 }
 
 /** The occurrence's grid slots that overlap the range, each booked when it touches busy time. */
-function emitGridSlots(occurrence: Interval, busy: readonly Interval[], slotMs: number, range: Interval, emit: Emit): void {
+function emitGridSlots(
+  occurrence: Interval,
+  busy: readonly Interval[],
+  slotMs: number,
+  range: Interval,
+  emit: Emit,
+): void {
   // Slots ending at or before range.start are skipped arithmetically, not walked.
   const skipped = Math.max(0, Math.floor((range.start - occurrence.start) / slotMs));
   let i = firstEndingAfter(busy, occurrence.start);
-  for (let start = occurrence.start + skipped * slotMs; start + slotMs <= occurrence.end && start < range.end; start += slotMs) {
+  for (
+    let start = occurrence.start + skipped * slotMs;
+    start + slotMs <= occurrence.end && start < range.end;
+    start += slotMs
+  ) {
     const end = start + slotMs;
     while (i < busy.length && busy[i]!.end <= start) i++;
     emit(start, end, i < busy.length && busy[i]!.start < end);

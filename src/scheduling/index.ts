@@ -16,5 +16,13 @@ export {
   parseLocalTime,
 } from './local-time';
 export { isoFromEpochMs } from './civil-time';
-export { DAY_NAMES, type DayName, type Occurrence, type WeeklyRule, dayFromName, expandRules, rulesOverlap } from './weekly-rule';
+export {
+  DAY_NAMES,
+  type DayName,
+  type Occurrence,
+  type WeeklyRule,
+  dayFromName,
+  expandRules,
+  rulesOverlap,
+} from './weekly-rule';
 export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, computeFreeTime } from './free-time';

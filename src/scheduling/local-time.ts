@@ -102,9 +102,7 @@ export function localWindowToInterval(
   const start = resolve(zoneOffsets, day, startSeconds, mode);
   const end = resolve(zoneOffsets, endDay, endSeconds, mode);
   if (end <= start) {
-    throw new InvalidLocalWindowError(
-      `${date} ${startTime}–${endTime} lies in a gap skipped by the clocks in ${zone}`,
-    );
+    throw new InvalidLocalWindowError(`${date} ${startTime}–${endTime} lies in a gap skipped by the clocks in ${zone}`);
   }
   return { start, end };
 }

@@ -20,8 +20,15 @@ export const isDateOrInstant = (text: string): boolean => isValidLocalDate(text)
  * Query bounds to instants. Dates are the consultant's local days, both inclusive: `from` is the
  * start of its day, `to` the end of its day. Instants are taken as they are. A missing bound is open.
  */
-export function resolveBounds(from: string | undefined, to: string | undefined, zone: string): { start: number | null; end: number | null } {
-  return { start: from === undefined ? null : bound(from, zone, 'start'), end: to === undefined ? null : bound(to, zone, 'end') };
+export function resolveBounds(
+  from: string | undefined,
+  to: string | undefined,
+  zone: string,
+): { start: number | null; end: number | null } {
+  return {
+    start: from === undefined ? null : bound(from, zone, 'start'),
+    end: to === undefined ? null : bound(to, zone, 'end'),
+  };
 }
 
 function bound(text: string, zone: string, edge: 'start' | 'end'): number {

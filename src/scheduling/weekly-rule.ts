@@ -125,9 +125,14 @@ function compile(rule: RuleShape, id: number): CompiledRule {
   const firstDay = rule.validFrom === null ? -Infinity : epochDayFromDate(rule.validFrom);
   const lastDay = rule.validUntil === null ? Infinity : epochDayFromDate(rule.validUntil);
   if (
-    !Number.isInteger(rule.dayOfWeek) || rule.dayOfWeek < 0 || rule.dayOfWeek > 6 ||
-    startSeconds === null || endSeconds === null || startSeconds === endSeconds ||
-    firstDay === null || lastDay === null
+    !Number.isInteger(rule.dayOfWeek) ||
+    rule.dayOfWeek < 0 ||
+    rule.dayOfWeek > 6 ||
+    startSeconds === null ||
+    endSeconds === null ||
+    startSeconds === endSeconds ||
+    firstDay === null ||
+    lastDay === null
   ) {
     throw new RangeError(`malformed weekly rule ${id}: ${JSON.stringify(rule)}`);
   }

@@ -126,8 +126,9 @@ export class ZoneOffsets {
   private load(key: number): Bucket {
     const start = key * BUCKET_MS;
     const end = start + BUCKET_MS;
-    let zoned: Temporal.ZonedDateTime | null =
-      Temporal.Instant.fromEpochMilliseconds(start).toZonedDateTimeISO(this.zone);
+    let zoned: Temporal.ZonedDateTime | null = Temporal.Instant.fromEpochMilliseconds(start).toZonedDateTimeISO(
+      this.zone,
+    );
     const starts = [start];
     const offsets = [zoned.offsetNanoseconds / 1e6];
     for (;;) {

@@ -13,7 +13,8 @@ export class MeService {
 
   async describe(principal: Principal): Promise<MeDto> {
     if (principal.role === 'admin') return { role: 'admin' };
-    const who = principal.role === 'consultant' ? await this.consultants.get(principal.id) : await this.users.get(principal.id);
+    const who =
+      principal.role === 'consultant' ? await this.consultants.get(principal.id) : await this.users.get(principal.id);
     return { role: principal.role, id: who.id, first_name: who.first_name, last_name: who.last_name };
   }
 }

@@ -6,7 +6,12 @@ import { notFound } from '../common/http/problem';
 import type { CreatedUserDto, CreateUserDto, UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';
 
-const toUserDto = (u: User): UserDto => ({ id: u.id, first_name: u.firstName, last_name: u.lastName, created_at: u.createdAt.toISOString() });
+const toUserDto = (u: User): UserDto => ({
+  id: u.id,
+  first_name: u.firstName,
+  last_name: u.lastName,
+  created_at: u.createdAt.toISOString(),
+});
 
 @Injectable()
 export class UsersService {
@@ -14,7 +19,9 @@ export class UsersService {
 
   async create(dto: CreateUserDto): Promise<CreatedUserDto> {
     const token = generateToken('user');
-    const saved = await this.users.save(this.users.create({ firstName: dto.first_name, lastName: dto.last_name, apiTokenHash: hashToken(token) }));
+    const saved = await this.users.save(
+      this.users.create({ firstName: dto.first_name, lastName: dto.last_name, apiTokenHash: hashToken(token) }),
+    );
     return { ...toUserDto(saved), api_token: token };
   }
 

@@ -35,7 +35,13 @@ describe('one-time availability', () => {
     return res.body.data;
   }
 
-  async function createSlot(as: Http, consultantId: number, date: string, start_time: string, end_time: string): Promise<any> {
+  async function createSlot(
+    as: Http,
+    consultantId: number,
+    date: string,
+    start_time: string,
+    end_time: string,
+  ): Promise<any> {
     const res = await as.post(`/consultants/${consultantId}/availabilities`, { date, start_time, end_time });
     assert.equal(res.status, 201, `${date} ${start_time}–${end_time}: ${res.text}`);
     return res.body;
@@ -77,15 +83,23 @@ describe('one-time availability', () => {
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(list.body, { data: [slot.body], next_cursor: null });
     // The seed path and the canonical one, with or without the slash, are the same list.
-    for (const url of ['/consultant/1/availability', '/consultants/1/availabilities', '/consultants/1/availabilities/']) {
+    for (const url of [
+      '/consultant/1/availability',
+      '/consultants/1/availabilities',
+      '/consultants/1/availabilities/',
+    ]) {
       assert.deepEqual((await http.get(url)).body, list.body, url);
     }
   });
 
-  it('answers a new slot with its local fields and its UTC instants in the consultant\'s zone', async () => {
+  it("answers a new slot with its local fields and its UTC instants in the consultant's zone", async () => {
     const c = await createConsultant(http, { timezone: 'Asia/Kolkata' });
     const me = http.as(c.token);
-    const res = await me.post(`/consultants/${c.id}/availabilities`, { date: '2026-12-01', start_time: '09:00', end_time: '10:15:30' });
+    const res = await me.post(`/consultants/${c.id}/availabilities`, {
+      date: '2026-12-01',
+      start_time: '09:00',
+      end_time: '10:15:30',
+    });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body).sort(), SLOT_FIELDS);
     assert.deepEqual(res.body, {
@@ -101,7 +115,10 @@ describe('one-time availability', () => {
     // A leap day exists in a leap year.
     const leap = await createSlot(me, c.id, '2028-02-29', '12:00', '13:00');
     assert.equal(leap.start, '2028-02-29T06:30:00.000Z');
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [res.body.id, leap.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [res.body.id, leap.id],
+    );
   });
 
   it('lets an end_time earlier than start_time end on the next day', async () => {
@@ -155,9 +172,13 @@ describe('one-time availability', () => {
       // The end would fall on 10000-01-01, which no date can name.
       [{ date: '9999-12-31', start_time: '23:00', end_time: '01:00' }, 'date'],
     ];
-    for (const [body, field] of cases) assertNamesField(await me.post(`/consultants/${c.id}/availabilities`, body), field, JSON.stringify(body));
+    for (const [body, field] of cases)
+      assertNamesField(await me.post(`/consultants/${c.id}/availabilities`, body), field, JSON.stringify(body));
     assertProblem(await me.post(`/consultants/${c.id}/availabilities`, [good]), 400);
-    assertProblem(await me.post(`/consultants/${c.id}/availabilities`, 'not json', { 'content-type': 'application/json' }), 400);
+    assertProblem(
+      await me.post(`/consultants/${c.id}/availabilities`, 'not json', { 'content-type': 'application/json' }),
+      400,
+    );
     assertProblem(await me.post(`/consultants/${c.id}/availabilities`), 400);
     assert.deepEqual(await slotsOf(c.id), []);
   });
@@ -175,7 +196,8 @@ describe('one-time availability', () => {
       [{ ...good, created_at: '2026-01-01T00:00:00Z' }, 'created_at'],
     ];
     for (const as of [http.as(c.token), admin]) {
-      for (const [body, field] of cases) assertNamesField(await as.post(`/consultants/${c.id}/availabilities`, body), field, JSON.stringify(body));
+      for (const [body, field] of cases)
+        assertNamesField(await as.post(`/consultants/${c.id}/availabilities`, body), field, JSON.stringify(body));
     }
     assert.deepEqual(await slotsOf(c.id), []);
     assert.deepEqual(await slotsOf(other.id), []);
@@ -204,12 +226,19 @@ describe('one-time availability', () => {
     }
     // Across midnight: 23:00→01:00 collides with the next day's 00:30.
     const night = await createSlot(me, c.id, '2026-12-01', '23:00', '01:00');
-    const res = await me.post(`/consultants/${c.id}/availabilities`, { date: '2026-12-02', start_time: '00:30', end_time: '02:00' });
+    const res = await me.post(`/consultants/${c.id}/availabilities`, {
+      date: '2026-12-02',
+      start_time: '00:30',
+      end_time: '02:00',
+    });
     assertProblem(res, 409);
     assert.equal(res.body.type, '/problems/availability-overlap');
     const after = await createSlot(me, c.id, '2026-12-02', '01:00', '02:00');
     assert.equal(after.start, night.end);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [eight.id, nine.id, ten.id, night.id, after.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [eight.id, nine.id, ten.id, night.id, after.id],
+    );
     // Another consultant's time is their own.
     const other = await createConsultant(http);
     await createSlot(http.as(other.token), other.id, '2026-12-01', '09:00', '10:00');
@@ -237,7 +266,14 @@ describe('one-time availability', () => {
     assert.deepEqual(ids(await list('from=2026-12-02T05:59:59Z')), [night.id, s2.id, s3.id]);
     assert.deepEqual(ids(await list('to=2026-12-02T14:00:00Z')), [s1.id, night.id]);
     assert.deepEqual(ids(await list('to=2026-12-02T14:00:01.5Z')), [s1.id, night.id, s2.id]);
-    assert.deepEqual(ids(await list(`from=${encodeURIComponent('2026-12-02T09:00:00-05:00')}&to=${encodeURIComponent('2026-12-02T10:00:00-05:00')}`)), [s2.id]);
+    assert.deepEqual(
+      ids(
+        await list(
+          `from=${encodeURIComponent('2026-12-02T09:00:00-05:00')}&to=${encodeURIComponent('2026-12-02T10:00:00-05:00')}`,
+        ),
+      ),
+      [s2.id],
+    );
     assert.deepEqual(ids(await list('from=2026-12-02T14:30:00Z&to=2026-12-02T14:31:00Z')), [s2.id]);
     // Mixed: a local date and an instant.
     assert.deepEqual(ids(await list('from=2026-12-01T15:00:00Z&to=2026-12-02')), [night.id, s2.id]);
@@ -267,15 +303,22 @@ describe('one-time availability', () => {
     const c = await createConsultant(http);
     const me = http.as(c.token);
     const created = [];
-    for (const day of ['05', '02', '07', '01', '04', '03', '06']) created.push(await createSlot(me, c.id, `2026-12-${day}`, '09:00', '10:00'));
+    for (const day of ['05', '02', '07', '01', '04', '03', '06'])
+      created.push(await createSlot(me, c.id, `2026-12-${day}`, '09:00', '10:00'));
     const expected = [...created].sort((a, b) => a.start.localeCompare(b.start)).map((s) => s.id);
-    assert.notDeepEqual(expected, created.map((s) => s.id), 'creation order differs from start order');
+    assert.notDeepEqual(
+      expected,
+      created.map((s) => s.id),
+      'creation order differs from start order',
+    );
 
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: Reply = await http.get(`/consultant/${c.id}/availability/?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: Reply = await http.get(
+        `/consultant/${c.id}/availability/?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(res.status, 200, res.text);
       assert.ok(res.body.data.length <= 3);
       seen.push(...res.body.data.map((s: { id: number }) => s.id));
@@ -288,9 +331,13 @@ describe('one-time availability', () => {
     // A cursor combines with a filter.
     const first = await http.get(`/consultants/${c.id}/availabilities?from=2026-12-03&limit=2`);
     assert.deepEqual(ids(first), expected.slice(2, 4));
-    const second = await http.get(`/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${first.body.next_cursor}`);
+    const second = await http.get(
+      `/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${first.body.next_cursor}`,
+    );
     assert.deepEqual(ids(second), expected.slice(4, 6));
-    const last = await http.get(`/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${second.body.next_cursor}`);
+    const last = await http.get(
+      `/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${second.body.next_cursor}`,
+    );
     assert.deepEqual(ids(last), expected.slice(6));
     assert.equal(last.body.next_cursor, null);
 
@@ -309,7 +356,8 @@ describe('one-time availability', () => {
       [`cursor=${wrongShape}`, 'cursor'],
       ['cursor=%24%24%24', 'cursor'],
     ];
-    for (const [query, field] of bad) assertNamesField(await http.get(`/consultants/${c.id}/availabilities?${query}`), field, query);
+    for (const [query, field] of bad)
+      assertNamesField(await http.get(`/consultants/${c.id}/availabilities?${query}`), field, query);
     assert.equal((await http.get(`/consultants/${c.id}/availabilities?limit=200`)).status, 200);
   });
 
@@ -327,12 +375,21 @@ describe('one-time availability', () => {
     assert.equal(canonical.status, 204, canonical.text);
     assert.equal(canonical.text, '');
     assertProblem(await me.delete(`/consultants/${c.id}/availabilities/${a.id}/`), 404);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [b.id, d.id, e.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [b.id, d.id, e.id],
+    );
 
     assert.equal((await me.delete(`/consultant/${c.id}/availability/`, { id: b.id })).status, 204);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [d.id, e.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [d.id, e.id],
+    );
     assert.equal((await me.delete(`/consultant/${c.id}/availability/?id=${d.id}`)).status, 204);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [e.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [e.id],
+    );
     assertProblem(await me.delete(`/consultant/${c.id}/availability/`, { id: b.id }), 404);
     assertProblem(await me.delete(`/consultant/${c.id}/availability?id=${d.id}`), 404);
 
@@ -343,7 +400,11 @@ describe('one-time availability', () => {
       assertNamesField(await me.delete(`/consultant/${c.id}/availability/`, { id }), 'id', `body id ${id}`);
       assertNamesField(await me.delete(`/consultant/${c.id}/availability/?id=${id}`), 'id', `?id=${id}`);
     }
-    assertNamesField(await me.delete(`/consultant/${c.id}/availability/`, { id: e.id, is_booked: false }), 'is_booked', 'extra field');
+    assertNamesField(
+      await me.delete(`/consultant/${c.id}/availability/`, { id: e.id, is_booked: false }),
+      'is_booked',
+      'extra field',
+    );
     assertProblem(await me.delete(`/consultant/${c.id}/availability/`, { id: 999999 }), 404);
     assertProblem(await me.delete(`/consultants/${c.id}/availabilities/999999`), 404);
 
@@ -354,8 +415,14 @@ describe('one-time availability', () => {
     assertProblem(await me.delete(`/consultant/${c.id}/availability/`, { id: theirs.id }), 404);
     assertProblem(await me.delete(`/consultant/${c.id}/availability?id=${theirs.id}`), 404);
     assertProblem(await admin.delete(`/consultants/${c.id}/availabilities/${theirs.id}`), 404);
-    assert.deepEqual((await slotsOf(other.id)).map((s) => s.id), [theirs.id]);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [e.id]);
+    assert.deepEqual(
+      (await slotsOf(other.id)).map((s) => s.id),
+      [theirs.id],
+    );
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [e.id],
+    );
 
     // The freed time can be published again.
     const again = await createSlot(me, c.id, '2026-12-01', '09:00', '10:00');
@@ -371,10 +438,18 @@ describe('one-time availability', () => {
       assertNamesField(await http.get(`/consultant/${id}/availability/`), 'id', `GET seed ${id}`);
       assertNamesField(await admin.post(`/consultants/${id}/availabilities`, body), 'id', `POST ${id}`);
       // A consultant's own token does not turn a malformed id into a 403.
-      assertNamesField(await http.as(c.token).post(`/consultants/${id}/availabilities`, body), 'id', `POST as consultant ${id}`);
+      assertNamesField(
+        await http.as(c.token).post(`/consultants/${id}/availabilities`, body),
+        'id',
+        `POST as consultant ${id}`,
+      );
       assertNamesField(await admin.delete(`/consultants/${id}/availabilities/${slot.id}`), 'id', `DELETE ${id}`);
       assertNamesField(await admin.delete(`/consultants/${c.id}/availabilities/${id}`), 'slot_id', `DELETE slot ${id}`);
-      assertNamesField(await admin.delete(`/consultant/${id}/availability/`, { id: slot.id }), 'id', `DELETE seed ${id}`);
+      assertNamesField(
+        await admin.delete(`/consultant/${id}/availability/`, { id: slot.id }),
+        'id',
+        `DELETE seed ${id}`,
+      );
     }
     assertProblem(await http.get('/consultants/999999/availabilities'), 404);
     // A local date needs the consultant's zone first; an instant does not: both paths say 404.
@@ -386,7 +461,10 @@ describe('one-time availability', () => {
     assertProblem(await admin.post('/consultants/999999/availabilities/', body), 404);
     assertProblem(await admin.delete(`/consultants/999999/availabilities/${slot.id}`), 404);
     assertProblem(await admin.delete('/consultant/999999/availability/', { id: slot.id }), 404);
-    assert.deepEqual((await slotsOf(c.id)).map((s) => s.id), [slot.id]);
+    assert.deepEqual(
+      (await slotsOf(c.id)).map((s) => s.id),
+      [slot.id],
+    );
   });
 
   it('lets only the consultant itself or the admin write: 401 without a token, 403 for anyone else, and nothing changes', async () => {
@@ -413,7 +491,10 @@ describe('one-time availability', () => {
       assert.deepEqual(await slotsOf(owner.id), before, `${what} changed nothing`);
     }
     for (const header of ['Basic YWRtaW46YWRtaW4=', `Bearer`, `Token ${owner.token}`]) {
-      assertProblem(await http.request('POST', `/consultants/${owner.id}/availabilities`, body, { authorization: header }), 401);
+      assertProblem(
+        await http.request('POST', `/consultants/${owner.id}/availabilities`, body, { authorization: header }),
+        401,
+      );
     }
     assert.deepEqual(await slotsOf(owner.id), before);
     assert.deepEqual(await slotsOf(stranger.id), []);
@@ -429,6 +510,9 @@ describe('one-time availability', () => {
     assert.equal((await admin.delete(`/consultants/${owner.id}/availabilities/${slot.id}`)).status, 204);
     assert.equal((await admin.delete(`/consultant/${owner.id}/availability/`, { id: made2.id })).status, 204);
     assert.equal((await admin.delete(`/consultant/${owner.id}/availability?id=${made3.id}`)).status, 204);
-    assert.deepEqual((await slotsOf(owner.id)).map((s) => s.id), [made.body.id]);
+    assert.deepEqual(
+      (await slotsOf(owner.id)).map((s) => s.id),
+      [made.body.id],
+    );
   });
 });

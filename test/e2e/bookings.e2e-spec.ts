@@ -24,17 +24,22 @@ describe('bookings', () => {
     other = await createConsultant(http);
     alice = await createUser(http);
     bob = await createUser(http);
-    const rule = await http.as(consultant.token).post(`/consultants/${consultant.id}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
+    const rule = await http
+      .as(consultant.token)
+      .post(`/consultants/${consultant.id}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
     assert.equal(rule.status, 201, rule.text);
   });
   after(() => t.close());
 
   const slot = async (c: Created, date: string, start: string, end: string) => {
-    const res = await http.as(c.token).post(`/consultants/${c.id}/availabilities`, { date, start_time: start, end_time: end });
+    const res = await http
+      .as(c.token)
+      .post(`/consultants/${c.id}/availabilities`, { date, start_time: start, end_time: end });
     assert.equal(res.status, 201, res.text);
     return res.body;
   };
-  const book = (who: Created, body: Record<string, unknown>, headers?: Record<string, string>) => http.as(who.token).post('/bookings', body, headers);
+  const book = (who: Created, body: Record<string, unknown>, headers?: Record<string, string>) =>
+    http.as(who.token).post('/bookings', body, headers);
 
   it('books a whole one-time slot, marks it booked, and frees it on cancel', async () => {
     const s = await slot(consultant, '2030-12-03', '10:00', '11:00');
@@ -42,7 +47,20 @@ describe('bookings', () => {
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(
       { ...res.body, id: undefined, created_at: undefined },
-      { id: undefined, created_at: undefined, consultant_id: consultant.id, user_id: alice.id, availability_id: s.id, recurring_id: null, start: '2030-12-03T09:00:00.000Z', end: '2030-12-03T10:00:00.000Z', date: '2030-12-03', start_time: '10:00:00', end_time: '11:00:00', status: 'confirmed' },
+      {
+        id: undefined,
+        created_at: undefined,
+        consultant_id: consultant.id,
+        user_id: alice.id,
+        availability_id: s.id,
+        recurring_id: null,
+        start: '2030-12-03T09:00:00.000Z',
+        end: '2030-12-03T10:00:00.000Z',
+        date: '2030-12-03',
+        start_time: '10:00:00',
+        end_time: '11:00:00',
+        status: 'confirmed',
+      },
     );
     const listed = await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-03&to=2030-12-03`);
     assert.equal(listed.body.data[0].is_booked, true);
@@ -51,43 +69,96 @@ describe('bookings', () => {
     const cancelled = await http.as(alice.token).post(`/bookings/${res.body.id}/cancel`);
     assert.equal(cancelled.status, 200, cancelled.text);
     assert.equal(cancelled.body.status, 'cancelled');
-    assert.equal((await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-03&to=2030-12-03`)).body.data[0].is_booked, false);
+    assert.equal(
+      (await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-03&to=2030-12-03`)).body.data[0]
+        .is_booked,
+      false,
+    );
     const again = await book(bob, { availability_id: s.id });
     assert.equal(again.status, 201, 'the time of a cancelled booking is free again');
   });
 
   it('books inside a weekly window in all three forms, and adjacent bookings both succeed', async () => {
-    const local = await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '10:00', end_time: '10:30' });
+    const local = await book(alice, {
+      consultant_id: consultant.id,
+      date: MONDAY,
+      start_time: '10:00',
+      end_time: '10:30',
+    });
     assert.equal(local.status, 201, local.text);
     assert.equal(local.body.start, '2030-12-02T09:00:00.000Z');
     assert.equal(local.body.recurring_id !== null, true);
-    const adjacent = await book(bob, { consultant_id: consultant.id, start: '2030-12-02T09:30:00Z', end: '2030-12-02T10:00:00Z' });
+    const adjacent = await book(bob, {
+      consultant_id: consultant.id,
+      start: '2030-12-02T09:30:00Z',
+      end: '2030-12-02T10:00:00Z',
+    });
     assert.equal(adjacent.status, 201, adjacent.text);
     assert.equal(adjacent.body.start_time, '10:30:00');
-    const seed = await http.as(bob.token).post(`/consultant/${consultant.id}/reserve/`, { date: MONDAY, start_time: '11:00', end_time: '11:30' });
+    const seed = await http
+      .as(bob.token)
+      .post(`/consultant/${consultant.id}/reserve/`, { date: MONDAY, start_time: '11:00', end_time: '11:30' });
     assert.equal(seed.status, 201, seed.text);
-    const overlapping = await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '10:15', end_time: '10:45' });
+    const overlapping = await book(alice, {
+      consultant_id: consultant.id,
+      date: MONDAY,
+      start_time: '10:15',
+      end_time: '10:45',
+    });
     assertProblem(overlapping, 409);
-    assert.equal(overlapping.body.type, '/problems/time-taken', 'the exclusion constraint answers as the time being taken');
+    assert.equal(
+      overlapping.body.type,
+      '/problems/time-taken',
+      'the exclusion constraint answers as the time being taken',
+    );
   });
 
   it('refuses the past, outside availability, partial slots, bad forms and bad values', async () => {
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: '2020-01-06', start_time: '10:00', end_time: '10:30' }), 422);
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '16:30', end_time: '17:30' }), 422);
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: '2030-12-03', start_time: '08:00', end_time: '09:00' }), 422);
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, date: '2020-01-06', start_time: '10:00', end_time: '10:30' }),
+      422,
+    );
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '16:30', end_time: '17:30' }),
+      422,
+    );
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, date: '2030-12-03', start_time: '08:00', end_time: '09:00' }),
+      422,
+    );
     const s = await slot(consultant, '2030-12-04', '10:00', '12:00');
-    const partial = await book(alice, { consultant_id: consultant.id, date: '2030-12-04', start_time: '10:00', end_time: '11:00' });
+    const partial = await book(alice, {
+      consultant_id: consultant.id,
+      date: '2030-12-04',
+      start_time: '10:00',
+      end_time: '11:00',
+    });
     assertProblem(partial, 422);
     assert.match(partial.body.detail, new RegExp(`slot ${s.id}`));
     assertProblem(await book(alice, { consultant_id: consultant.id }), 400);
     assertProblem(await book(alice, { consultant_id: consultant.id, availability_id: s.id, date: MONDAY }), 400);
     assertProblem(await book(alice, { consultant_id: consultant.id, start: '2030-12-02T10:00:00Z' }), 400);
-    assertProblem(await book(alice, { consultant_id: consultant.id, start: '2030-12-02T10:00:00Z', end: '2030-12-02T09:00:00Z' }), 400);
-    assertProblem(await book(alice, { consultant_id: consultant.id, start: 'tomorrow', end: '2030-12-02T09:00:00Z' }), 400);
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '25:00', end_time: '10:00' }), 400);
-    assertProblem(await book(alice, { consultant_id: consultant.id, date: '2030-03-31', start_time: '02:30', end_time: '03:30' }), 400);
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, start: '2030-12-02T10:00:00Z', end: '2030-12-02T09:00:00Z' }),
+      400,
+    );
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, start: 'tomorrow', end: '2030-12-02T09:00:00Z' }),
+      400,
+    );
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '25:00', end_time: '10:00' }),
+      400,
+    );
+    assertProblem(
+      await book(alice, { consultant_id: consultant.id, date: '2030-03-31', start_time: '02:30', end_time: '03:30' }),
+      400,
+    );
     assertProblem(await book(alice, { date: MONDAY, start_time: '10:00', end_time: '10:30' }), 400);
-    assertProblem(await book(alice, { consultant_id: 999999, date: MONDAY, start_time: '10:00', end_time: '10:30' }), 404);
+    assertProblem(
+      await book(alice, { consultant_id: 999999, date: MONDAY, start_time: '10:00', end_time: '10:30' }),
+      404,
+    );
     assertProblem(await book(alice, { availability_id: 999999 }), 404);
     // A non-integer id is told so, in the body and in a query, not that it is out of range.
     const notInteger = await book(alice, { availability_id: 'abc' });
@@ -97,27 +168,81 @@ describe('bookings', () => {
     assertProblem(notIntegerQuery, 400);
     assert.deepEqual(notIntegerQuery.body.errors, [{ field: 'consultant_id', message: 'must be an integer number' }]);
     for (const field of ['status', 'is_booked', 'id', 'created_at']) {
-      assertProblem(await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '12:00', end_time: '12:30', [field]: 'x' }), 400);
+      assertProblem(
+        await book(alice, {
+          consultant_id: consultant.id,
+          date: MONDAY,
+          start_time: '12:00',
+          end_time: '12:30',
+          [field]: 'x',
+        }),
+        400,
+      );
     }
-    const mine = await http.as(alice.token).get(`/bookings?consultant_id=${consultant.id}&from=2030-12-02&to=2030-12-02`);
-    assert.ok(!mine.body.data.some((b: any) => b.start_time === '13:00:00' || b.start === '2030-12-02T11:00:00.000Z'), 'nothing was stored');
+    const mine = await http
+      .as(alice.token)
+      .get(`/bookings?consultant_id=${consultant.id}&from=2030-12-02&to=2030-12-02`);
+    assert.ok(
+      !mine.body.data.some((b: any) => b.start_time === '13:00:00' || b.start === '2030-12-02T11:00:00.000Z'),
+      'nothing was stored',
+    );
   });
 
   it('lets only users and the admin book, and only the admin for someone else', async () => {
-    assertProblem(await http.post('/bookings', { consultant_id: consultant.id, date: MONDAY, start_time: '13:00', end_time: '13:30' }), 401);
-    assertProblem(await book(consultant, { consultant_id: consultant.id, date: MONDAY, start_time: '13:00', end_time: '13:30' }), 403);
-    assertProblem(await book(alice, { consultant_id: consultant.id, user_id: bob.id, date: MONDAY, start_time: '13:00', end_time: '13:30' }), 403);
-    assertProblem(await admin.post('/bookings', { consultant_id: consultant.id, date: MONDAY, start_time: '13:00', end_time: '13:30' }), 400);
-    const onBehalf = await admin.post('/bookings', { consultant_id: consultant.id, user_id: bob.id, date: MONDAY, start_time: '13:00', end_time: '13:30' });
+    assertProblem(
+      await http.post('/bookings', {
+        consultant_id: consultant.id,
+        date: MONDAY,
+        start_time: '13:00',
+        end_time: '13:30',
+      }),
+      401,
+    );
+    assertProblem(
+      await book(consultant, { consultant_id: consultant.id, date: MONDAY, start_time: '13:00', end_time: '13:30' }),
+      403,
+    );
+    assertProblem(
+      await book(alice, {
+        consultant_id: consultant.id,
+        user_id: bob.id,
+        date: MONDAY,
+        start_time: '13:00',
+        end_time: '13:30',
+      }),
+      403,
+    );
+    assertProblem(
+      await admin.post('/bookings', {
+        consultant_id: consultant.id,
+        date: MONDAY,
+        start_time: '13:00',
+        end_time: '13:30',
+      }),
+      400,
+    );
+    const onBehalf = await admin.post('/bookings', {
+      consultant_id: consultant.id,
+      user_id: bob.id,
+      date: MONDAY,
+      start_time: '13:00',
+      end_time: '13:30',
+    });
     assert.equal(onBehalf.status, 201, onBehalf.text);
     assert.equal(onBehalf.body.user_id, bob.id);
   });
 
   it('shows and cancels a booking for its user, its consultant and the admin only', async () => {
-    const res = await book(alice, { consultant_id: consultant.id, date: MONDAY, start_time: '14:00', end_time: '14:30' });
+    const res = await book(alice, {
+      consultant_id: consultant.id,
+      date: MONDAY,
+      start_time: '14:00',
+      end_time: '14:30',
+    });
     assert.equal(res.status, 201, res.text);
     const id = res.body.id;
-    for (const who of [alice.token, consultant.token, ADMIN_TOKEN]) assert.equal((await http.as(who).get(`/bookings/${id}`)).status, 200);
+    for (const who of [alice.token, consultant.token, ADMIN_TOKEN])
+      assert.equal((await http.as(who).get(`/bookings/${id}`)).status, 200);
     assertProblem(await http.as(bob.token).get(`/bookings/${id}`), 404);
     assertProblem(await http.as(other.token).get(`/bookings/${id}`), 404);
     assertProblem(await http.get(`/bookings/${id}`), 401);
@@ -126,7 +251,11 @@ describe('bookings', () => {
     assert.equal((await http.as(alice.token).get(`/bookings/${id}`)).body.status, 'confirmed', 'nothing changed');
     const byConsultant = await http.as(consultant.token).post(`/bookings/${id}/cancel/`);
     assert.equal(byConsultant.body.status, 'cancelled');
-    assert.equal((await http.as(alice.token).post(`/bookings/${id}/cancel`)).status, 200, 'cancelling twice is a no-op');
+    assert.equal(
+      (await http.as(alice.token).post(`/bookings/${id}/cancel`)).status,
+      200,
+      'cancelling twice is a no-op',
+    );
   });
 
   it('scopes the list to what the caller may see', async () => {
@@ -138,7 +267,9 @@ describe('bookings', () => {
     assert.equal((await http.as(other.token).get('/bookings')).body.data.length, 0);
     const theirs = await http.as(consultant.token).get('/bookings?status=confirmed&limit=2');
     assert.ok(theirs.body.data.every((b: any) => b.consultant_id === consultant.id && b.status === 'confirmed'));
-    const next = await http.as(consultant.token).get(`/bookings?status=confirmed&limit=2&cursor=${theirs.body.next_cursor}`);
+    const next = await http
+      .as(consultant.token)
+      .get(`/bookings?status=confirmed&limit=2&cursor=${theirs.body.next_cursor}`);
     assert.equal(next.status, 200);
     assert.ok(next.body.data[0].start >= theirs.body.data[1].start);
     const all = await admin.get(`/bookings?user_id=${alice.id}`);
@@ -146,25 +277,62 @@ describe('bookings', () => {
   });
 
   it('reschedules atomically: onto a free time it moves, onto a taken one nothing changes', async () => {
-    const first = await book(alice, { consultant_id: consultant.id, date: '2030-12-09', start_time: '09:00', end_time: '09:30' });
-    const second = await book(bob, { consultant_id: consultant.id, date: '2030-12-09', start_time: '10:00', end_time: '10:30' });
+    const first = await book(alice, {
+      consultant_id: consultant.id,
+      date: '2030-12-09',
+      start_time: '09:00',
+      end_time: '09:30',
+    });
+    const second = await book(bob, {
+      consultant_id: consultant.id,
+      date: '2030-12-09',
+      start_time: '10:00',
+      end_time: '10:30',
+    });
     assert.equal(second.status, 201, second.text);
-    const taken = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '10:00', end_time: '10:30' });
+    const taken = await http
+      .as(alice.token)
+      .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '10:00', end_time: '10:30' });
     assertProblem(taken, 409);
     assert.equal(taken.body.type, '/problems/time-taken');
-    assert.deepEqual((await http.as(alice.token).get(`/bookings/${first.body.id}`)).body, first.body, 'unchanged after a 409');
-    const overlapSelf = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '09:15', end_time: '09:45' });
+    assert.deepEqual(
+      (await http.as(alice.token).get(`/bookings/${first.body.id}`)).body,
+      first.body,
+      'unchanged after a 409',
+    );
+    const overlapSelf = await http
+      .as(alice.token)
+      .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '09:15', end_time: '09:45' });
     assert.equal(overlapSelf.status, 200, overlapSelf.text);
     assert.equal(overlapSelf.body.id, first.body.id);
     assert.equal(overlapSelf.body.start_time, '09:15:00');
     const s = await slot(consultant, '2030-12-10', '09:00', '10:00');
-    const ontoSlot = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { availability_id: s.id });
+    const ontoSlot = await http
+      .as(alice.token)
+      .post(`/bookings/${first.body.id}/reschedule`, { availability_id: s.id });
     assert.equal(ontoSlot.body.availability_id, s.id);
-    const back = await http.as(alice.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '11:00', end_time: '11:30' });
+    const back = await http
+      .as(alice.token)
+      .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '11:00', end_time: '11:30' });
     assert.equal(back.status, 200, back.text);
-    assert.equal((await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-10&to=2030-12-10`)).body.data[0].is_booked, false, 'the old slot is freed');
-    assertProblem(await http.as(consultant.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '12:00', end_time: '12:30' }), 403);
-    assertProblem(await http.as(bob.token).post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '12:00', end_time: '12:30' }), 404);
+    assert.equal(
+      (await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-10&to=2030-12-10`)).body.data[0]
+        .is_booked,
+      false,
+      'the old slot is freed',
+    );
+    assertProblem(
+      await http
+        .as(consultant.token)
+        .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '12:00', end_time: '12:30' }),
+      403,
+    );
+    assertProblem(
+      await http
+        .as(bob.token)
+        .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '12:00', end_time: '12:30' }),
+      404,
+    );
   });
 
   it('honours Idempotency-Key: replay, mismatch, and a fresh key books anew', async () => {
@@ -175,12 +343,20 @@ describe('bookings', () => {
     const replay = await book(alice, { ...body }, key);
     assert.equal(replay.status, 201);
     assert.deepEqual(replay.body, first.body);
-    const reordered = await book(alice, { end_time: '09:30', start_time: '09:00', date: '2030-12-16', consultant_id: consultant.id }, key);
+    const reordered = await book(
+      alice,
+      { end_time: '09:30', start_time: '09:00', date: '2030-12-16', consultant_id: consultant.id },
+      key,
+    );
     assert.deepEqual(reordered.body, first.body, 'key order in the body does not matter');
     assertProblem(await book(alice, { ...body, end_time: '10:00' }, key), 422);
     const sameKeyOtherUser = await book(bob, body, key);
     assertProblem(sameKeyOtherUser, 409);
-    assert.equal(sameKeyOtherUser.body.type, '/problems/time-taken', 'keys are per caller: bob meets alice\'s booking, not her key');
+    assert.equal(
+      sameKeyOtherUser.body.type,
+      '/problems/time-taken',
+      "keys are per caller: bob meets alice's booking, not her key",
+    );
     const refusedReplay = await book(bob, body, key);
     assert.deepEqual(refusedReplay.body, sameKeyOtherUser.body, 'a refusal is replayed too');
     assertProblem(await book(alice, body, { 'idempotency-key': 'x'.repeat(256) }), 400);
@@ -190,10 +366,22 @@ describe('bookings', () => {
 
   it('forgets an Idempotency-Key after 24 hours', async () => {
     const key = { 'idempotency-key': 'key-expiring' };
-    const first = await book(alice, { consultant_id: consultant.id, date: '2030-12-16', start_time: '11:00', end_time: '11:30' }, key);
+    const first = await book(
+      alice,
+      { consultant_id: consultant.id, date: '2030-12-16', start_time: '11:00', end_time: '11:30' },
+      key,
+    );
     assert.equal(first.status, 201, first.text);
-    await t.app.get(DataSource).query(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE key = 'key-expiring'`);
-    const later = await book(alice, { consultant_id: consultant.id, date: '2030-12-16', start_time: '12:00', end_time: '12:30' }, key);
+    await t.app
+      .get(DataSource)
+      .query(
+        `UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE key = 'key-expiring'`,
+      );
+    const later = await book(
+      alice,
+      { consultant_id: consultant.id, date: '2030-12-16', start_time: '12:00', end_time: '12:30' },
+      key,
+    );
     assert.equal(later.status, 201, `an expired key is a new request, not a mismatch: ${later.text}`);
     assert.notEqual(later.body.id, first.body.id);
   });
@@ -201,10 +389,20 @@ describe('bookings', () => {
   it('caps the upcoming bookings one user may hold, and says why', async () => {
     const carol = await createUser(http);
     for (let i = 0; i < 6; i++) {
-      const res = await book(carol, { consultant_id: consultant.id, date: '2030-12-23', start_time: `${String(9 + i).padStart(2, '0')}:00`, end_time: `${String(9 + i).padStart(2, '0')}:30` });
+      const res = await book(carol, {
+        consultant_id: consultant.id,
+        date: '2030-12-23',
+        start_time: `${String(9 + i).padStart(2, '0')}:00`,
+        end_time: `${String(9 + i).padStart(2, '0')}:30`,
+      });
       assert.equal(res.status, 201, res.text);
     }
-    const refused = await book(carol, { consultant_id: consultant.id, date: '2030-12-23', start_time: '16:00', end_time: '16:30' });
+    const refused = await book(carol, {
+      consultant_id: consultant.id,
+      date: '2030-12-23',
+      start_time: '16:00',
+      end_time: '16:30',
+    });
     assertProblem(refused, 422);
     assert.match(refused.body.detail, /6 upcoming bookings/);
   });

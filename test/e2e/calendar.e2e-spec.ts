@@ -27,7 +27,9 @@ describe('calendar views and feeds', () => {
       const res = await http.as(c.token).post(`/consultants/${c.id}/recurring`, body);
       assert.equal(res.status, 201, res.text);
     }
-    const slot = await http.as(ny.token).post(`/consultants/${ny.id}/availabilities`, { date: '2030-12-02', start_time: '14:00', end_time: '15:00' });
+    const slot = await http
+      .as(ny.token)
+      .post(`/consultants/${ny.id}/availabilities`, { date: '2030-12-02', start_time: '14:00', end_time: '15:00' });
     assert.equal(slot.status, 201, slot.text);
   });
   after(() => t.close());
@@ -50,14 +52,29 @@ describe('calendar views and feeds', () => {
   });
 
   it('removes booked time from the free view and gives it back after a cancel', async () => {
-    const booking = await http.as(alice.token).post('/bookings', { consultant_id: ny.id, date: '2030-12-02', start_time: '10:00', end_time: '10:30' });
+    const booking = await http
+      .as(alice.token)
+      .post('/bookings', { consultant_id: ny.id, date: '2030-12-02', start_time: '10:00', end_time: '10:30' });
     assert.equal(booking.status, 201, booking.text);
-    const free = async () => (await http.get('/consultants/availabilities/2030-12-02?specialization=cal-views')).body.data.find((d: any) => d.consultant.id === ny.id).slots.filter((s: any) => s.source === 'recurring').map((s: any) => `${s.start_time}-${s.end_time}`);
+    const free = async () =>
+      (await http.get('/consultants/availabilities/2030-12-02?specialization=cal-views')).body.data
+        .find((d: any) => d.consultant.id === ny.id)
+        .slots.filter((s: any) => s.source === 'recurring')
+        .map((s: any) => `${s.start_time}-${s.end_time}`);
     assert.deepEqual(await free(), ['09:00:00-10:00:00', '10:30:00-12:00:00']);
-    const cut = await http.get(`/availabilities/timerange/?consultant_id=${ny.id}&start=2030-12-02&end=2030-12-02&slot_minutes=30&include_booked=true`);
+    const cut = await http.get(
+      `/availabilities/timerange/?consultant_id=${ny.id}&start=2030-12-02&end=2030-12-02&slot_minutes=30&include_booked=true`,
+    );
     assert.deepEqual(
       cut.body.data[0].slots.filter((s: any) => s.source === 'recurring').map((s: any) => [s.start_time, s.is_booked]),
-      [['09:00:00', false], ['09:30:00', false], ['10:00:00', true], ['10:30:00', false], ['11:00:00', false], ['11:30:00', false]],
+      [
+        ['09:00:00', false],
+        ['09:30:00', false],
+        ['10:00:00', true],
+        ['10:30:00', false],
+        ['11:00:00', false],
+        ['11:30:00', false],
+      ],
     );
     await http.as(alice.token).post(`/bookings/${booking.body.id}/cancel`);
     assert.deepEqual(await free(), ['09:00:00-12:00:00']);
@@ -73,17 +90,29 @@ describe('calendar views and feeds', () => {
   });
 
   it('carries a midnight-crossing window into the next day', async () => {
-    const res = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06T00:00:00Z&end=2030-12-08T00:00:00Z&slot_minutes=60`);
-    const late = res.body.data[0].slots.filter((s: any) => s.start >= '2030-12-07T03:00:00.000Z' && s.start < '2030-12-07T07:00:00.000Z');
-    assert.deepEqual(late.map((s: any) => `${s.date} ${s.start_time}`), ['2030-12-06 22:00:00', '2030-12-06 23:00:00', '2030-12-07 00:00:00', '2030-12-07 01:00:00']);
+    const res = await http.get(
+      `/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06T00:00:00Z&end=2030-12-08T00:00:00Z&slot_minutes=60`,
+    );
+    const late = res.body.data[0].slots.filter(
+      (s: any) => s.start >= '2030-12-07T03:00:00.000Z' && s.start < '2030-12-07T07:00:00.000Z',
+    );
+    assert.deepEqual(
+      late.map((s: any) => `${s.date} ${s.start_time}`),
+      ['2030-12-06 22:00:00', '2030-12-06 23:00:00', '2030-12-07 00:00:00', '2030-12-07 01:00:00'],
+    );
     assert.equal(late[3].end, '2030-12-07T07:00:00.000Z');
     const whole = await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-06&end=2030-12-06`);
     const window = whole.body.data[0].slots.find((s: any) => s.start_time === '22:00:00');
-    assert.deepEqual([window.date, window.end_time, window.end], ['2030-12-06', '02:00:00', '2030-12-07T07:00:00.000Z']);
+    assert.deepEqual(
+      [window.date, window.end_time, window.end],
+      ['2030-12-06', '02:00:00', '2030-12-07T07:00:00.000Z'],
+    );
   });
 
   it('lists every day of the month with booked slots marked', async () => {
-    const booking = await http.as(alice.token).post('/bookings', { consultant_id: berlin.id, date: '2030-12-09', start_time: '08:00', end_time: '09:00' });
+    const booking = await http
+      .as(alice.token)
+      .post('/bookings', { consultant_id: berlin.id, date: '2030-12-09', start_time: '08:00', end_time: '09:00' });
     assert.equal(booking.status, 201, booking.text);
     const res = await http.get(`/availabilities/monthly/?year=2030&month=12&consultant_id=${berlin.id}`);
     assert.equal(res.status, 200, res.text);
@@ -91,16 +120,30 @@ describe('calendar views and feeds', () => {
     assert.equal(month.consultant.id, berlin.id);
     assert.equal(month.days.length, 31);
     const ninth = month.days.find((d: any) => d.date === '2030-12-09');
-    assert.deepEqual(ninth.slots.map((s: any) => [s.start_time, s.end_time, s.is_booked]), [['08:00:00', '09:00:00', true], ['09:00:00', '10:00:00', false]]);
+    assert.deepEqual(
+      ninth.slots.map((s: any) => [s.start_time, s.end_time, s.is_booked]),
+      [
+        ['08:00:00', '09:00:00', true],
+        ['09:00:00', '10:00:00', false],
+      ],
+    );
     assert.equal(month.days.filter((d: any) => d.slots.length).length, 5, 'five Mondays in December 2030');
   });
 
   it('serves the monthly and time-range views for a page of consultants when no consultant_id is given', async () => {
     const monthly = await http.get('/availabilities/monthly/?year=2030&month=12&specialization=cal-views&limit=1');
     assert.equal(monthly.status, 200, monthly.text);
-    assert.deepEqual(monthly.body.data.map((d: any) => d.consultant.id), [ny.id]);
-    const next = await http.get(`/availabilities/monthly/?year=2030&month=12&specialization=cal-views&limit=1&cursor=${monthly.body.next_cursor}`);
-    assert.deepEqual(next.body.data.map((d: any) => d.consultant.id), [berlin.id]);
+    assert.deepEqual(
+      monthly.body.data.map((d: any) => d.consultant.id),
+      [ny.id],
+    );
+    const next = await http.get(
+      `/availabilities/monthly/?year=2030&month=12&specialization=cal-views&limit=1&cursor=${monthly.body.next_cursor}`,
+    );
+    assert.deepEqual(
+      next.body.data.map((d: any) => d.consultant.id),
+      [berlin.id],
+    );
     const range = await http.get('/availabilities/timerange/?start=2030-12-02&end=2030-12-02&specialization=cal-views');
     assert.equal(range.status, 200, range.text);
     const byId = new Map(range.body.data.map((d: any) => [d.consultant.id, d]));
@@ -118,15 +161,35 @@ describe('calendar views and feeds', () => {
     assertProblem(await http.get(`/availabilities/monthly?year=2030&consultant_id=${ny.id}`), 400);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=999999`), 404);
     assertProblem(await http.get(`/availabilities/monthly?year=2030&month=12&consultant_id=${ny.id}&cursor=WzFd`), 400);
-    assert.equal((await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-02`)).status, 200, '92 days inclusive is allowed');
-    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-03`), 400);
-    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-01-01&end=2130-01-01`), 400);
-    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-05&end=2030-12-01`), 400);
-    assertProblem(await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2030-12-02&slot_minutes=0`), 400);
+    assert.equal(
+      (await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-02`)).status,
+      200,
+      '92 days inclusive is allowed',
+    );
+    assertProblem(
+      await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2031-03-03`),
+      400,
+    );
+    assertProblem(
+      await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-01-01&end=2130-01-01`),
+      400,
+    );
+    assertProblem(
+      await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-05&end=2030-12-01`),
+      400,
+    );
+    assertProblem(
+      await http.get(`/availabilities/timerange?consultant_id=${ny.id}&start=2030-12-01&end=2030-12-02&slot_minutes=0`),
+      400,
+    );
   });
 
   it('issues the same number of SQL statements for a page of 10 and of 200 consultants', async () => {
-    for (let i = 0; i < 200; i++) await createConsultant(http, { specialization: 'query-count', timezone: i % 2 ? 'Asia/Kolkata' : 'Pacific/Chatham' });
+    for (let i = 0; i < 200; i++)
+      await createConsultant(http, {
+        specialization: 'query-count',
+        timezone: i % 2 ? 'Asia/Kolkata' : 'Pacific/Chatham',
+      });
     const runner = Object.getPrototypeOf(t.app.get(DataSource).createQueryRunner());
     const original = runner.query;
     let count = 0;
@@ -152,20 +215,27 @@ describe('calendar views and feeds', () => {
   });
 
   it('feeds bookings as RFC 5545 with stable UIDs, SEQUENCE on reschedule and STATUS:CANCELLED', async () => {
-    const booking = await http.as(alice.token).post('/bookings', { consultant_id: ny.id, date: '2030-12-16', start_time: '09:00', end_time: '09:30' });
+    const booking = await http
+      .as(alice.token)
+      .post('/bookings', { consultant_id: ny.id, date: '2030-12-16', start_time: '09:00', end_time: '09:30' });
     assert.equal(booking.status, 201, booking.text);
     const event = async (url: string, token: string) => {
       const res = await http.as(token).get(url);
       assert.equal(res.status, 200, res.text);
       assert.match(String(res.headers['content-type']), /^text\/calendar/);
-      const vevent = new ICAL.Component(ICAL.parse(res.text)).getAllSubcomponents('vevent').map((c) => new ICAL.Event(c)).find((e) => e.uid === `booking-${booking.body.id}@consultant-calendar`);
+      const vevent = new ICAL.Component(ICAL.parse(res.text))
+        .getAllSubcomponents('vevent')
+        .map((c) => new ICAL.Event(c))
+        .find((e) => e.uid === `booking-${booking.body.id}@consultant-calendar`);
       assert.ok(vevent, 'the booking is in the feed');
       return vevent;
     };
     let e = await event(`/users/${alice.id}/calendar.ics`, alice.token);
     assert.equal(e.startDate.toJSDate().toISOString(), '2030-12-16T14:00:00.000Z');
     assert.equal(e.sequence, 0);
-    await http.as(alice.token).post(`/bookings/${booking.body.id}/reschedule`, { date: '2030-12-16', start_time: '10:00', end_time: '10:30' });
+    await http
+      .as(alice.token)
+      .post(`/bookings/${booking.body.id}/reschedule`, { date: '2030-12-16', start_time: '10:00', end_time: '10:30' });
     e = await event(`/consultants/${ny.id}/calendar.ics`, ny.token);
     assert.equal(e.sequence, 1);
     assert.equal(e.endDate.toJSDate().toISOString(), '2030-12-16T15:30:00.000Z');

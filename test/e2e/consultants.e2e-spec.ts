@@ -31,7 +31,8 @@ describe('consultants and users', () => {
   });
 
   it('creates with a time zone and specialization, and lists by specialization with cursors', async () => {
-    for (let i = 0; i < 3; i++) await createConsultant(http, { specialization: 'dermatology', timezone: 'Asia/Kolkata' });
+    for (let i = 0; i < 3; i++)
+      await createConsultant(http, { specialization: 'dermatology', timezone: 'Asia/Kolkata' });
     const first = await http.get('/consultants?specialization=dermatology&limit=2');
     assert.equal(first.status, 200);
     assert.equal(first.body.data.length, 2);
@@ -60,7 +61,10 @@ describe('consultants and users', () => {
     for (const [body, field] of cases) {
       const res = await admin.post('/consultants', body);
       assertProblem(res, 400);
-      assert.ok(res.body.errors.some((e: { field: string }) => e.field === field), `${JSON.stringify(body)} names ${field}: ${res.text}`);
+      assert.ok(
+        res.body.errors.some((e: { field: string }) => e.field === field),
+        `${JSON.stringify(body)} names ${field}: ${res.text}`,
+      );
     }
     assertProblem(await admin.post('/consultants', [1, 2]), 400);
     assertProblem(await http.post('/users', { first_name: 'A', last_name: 'B', role: 'admin' }), 400);
@@ -68,7 +72,8 @@ describe('consultants and users', () => {
   });
 
   it('validates ids, page sizes and cursors', async () => {
-    for (const id of ['abc', '0', '-1', '1.5', '99999999999', '1e3']) assertProblem(await http.get(`/consultants/${id}`), 400);
+    for (const id of ['abc', '0', '-1', '1.5', '99999999999', '1e3'])
+      assertProblem(await http.get(`/consultants/${id}`), 400);
     assertProblem(await http.get('/consultants/999999'), 404);
     assertProblem(await http.get('/consultants?limit=0'), 400);
     assertProblem(await http.get('/consultants?limit=201'), 400);
@@ -81,7 +86,9 @@ describe('consultants and users', () => {
     const a = await createConsultant(http);
     const b = await createConsultant(http);
     const user = await createUser(http);
-    const own = await http.as(a.token).patch(`/consultants/${a.id}/`, { timezone: 'America/New_York', specialization: 'cardiology' });
+    const own = await http
+      .as(a.token)
+      .patch(`/consultants/${a.id}/`, { timezone: 'America/New_York', specialization: 'cardiology' });
     assert.equal(own.status, 200);
     assert.equal(own.body.timezone, 'America/New_York');
     assert.equal((await admin.patch(`/consultants/${a.id}`, { first_name: 'Renamed' })).body.first_name, 'Renamed');

@@ -26,7 +26,8 @@ describe('daylight-saving time', () => {
   async function consultantIn(timezone: string) {
     const c = await createConsultant(http, { timezone });
     const as = http.as(c.token);
-    const post = (date: string, start_time: string, end_time: string) => as.post(`/consultants/${c.id}/availabilities`, { date, start_time, end_time });
+    const post = (date: string, start_time: string, end_time: string) =>
+      as.post(`/consultants/${c.id}/availabilities`, { date, start_time, end_time });
     const slot = async (date: string, start_time: string, end_time: string): Promise<Slot> => {
       const res = await post(date, start_time, end_time);
       assert.equal(res.status, 201, `${timezone} ${date} ${start_time}–${end_time}: ${res.text}`);
@@ -41,14 +42,24 @@ describe('daylight-saving time', () => {
   }
 
   /** The slot's instants and its local fields as the consultant reads them. */
-  function assertSlot(slot: Slot, expected: { start: string; end: string; date: string; start_time: string; end_time: string }): void {
-    assert.deepEqual({ start: slot.start, end: slot.end, date: slot.date, start_time: slot.start_time, end_time: slot.end_time }, expected);
+  function assertSlot(
+    slot: Slot,
+    expected: { start: string; end: string; date: string; start_time: string; end_time: string },
+  ): void {
+    assert.deepEqual(
+      { start: slot.start, end: slot.end, date: slot.date, start_time: slot.start_time, end_time: slot.end_time },
+      expected,
+    );
   }
 
   /** A 400 naming exactly `field` as a time the clocks skip. */
   function assertSkipped(res: Reply, field: 'start_time' | 'end_time', what: string): void {
     assertProblem(res, 400);
-    assert.deepEqual(res.body.errors.map((e: { field: string }) => e.field), [field], `${what}: ${res.text}`);
+    assert.deepEqual(
+      res.body.errors.map((e: { field: string }) => e.field),
+      [field],
+      `${what}: ${res.text}`,
+    );
     assert.match(res.body.errors[0].message, /does not exist/, res.text);
   }
 
@@ -56,32 +67,84 @@ describe('daylight-saving time', () => {
 
   it('stores a New York Monday 09:00–17:00 rule in local wall-clock time, whatever the offset', async () => {
     const ny = await consultantIn('America/New_York');
-    const created = await ny.as.post(`/consultants/${ny.id}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00', valid_from: '2026-03-02', valid_until: '2026-03-09' });
+    const created = await ny.as.post(`/consultants/${ny.id}/recurring`, {
+      day: 'Mon',
+      start_time: '09:00',
+      end_time: '17:00',
+      valid_from: '2026-03-02',
+      valid_until: '2026-03-09',
+    });
     assert.equal(created.status, 201, created.text);
     const rules = await http.get(`/consultants/${ny.id}/recurring`);
     assert.equal(rules.status, 200, rules.text);
     assert.deepEqual(rules.body.data, [
-      { id: created.body.id, consultant_id: ny.id, day_of_week: 0, day: 'Mon', start_time: '09:00:00', end_time: '17:00:00', is_active: true, valid_from: '2026-03-02', valid_until: '2026-03-09' },
+      {
+        id: created.body.id,
+        consultant_id: ny.id,
+        day_of_week: 0,
+        day: 'Mon',
+        start_time: '09:00:00',
+        end_time: '17:00:00',
+        is_active: true,
+        valid_from: '2026-03-02',
+        valid_until: '2026-03-09',
+      },
     ]);
     // Rules are wall-clock: one starting in the skipped hour or in the repeated one is stored as
     // written (their occurrences follow RFC 5545 when expanded); only one-time slots are refused.
-    const inGap = await ny.as.post(`/consultant/${ny.id}/recurring/`, { day: 'Sun', start_time: '02:30', end_time: '03:30' });
+    const inGap = await ny.as.post(`/consultant/${ny.id}/recurring/`, {
+      day: 'Sun',
+      start_time: '02:30',
+      end_time: '03:30',
+    });
     assert.equal(inGap.status, 201, inGap.text);
-    const repeated = await ny.as.post(`/consultant/${ny.id}/recurring/`, { day: 'Sun', start_time: '01:00', end_time: '02:00' });
+    const repeated = await ny.as.post(`/consultant/${ny.id}/recurring/`, {
+      day: 'Sun',
+      start_time: '01:00',
+      end_time: '02:00',
+    });
     assert.equal(repeated.status, 201, repeated.text);
     assert.deepEqual(
       (await http.get(`/consultant/${ny.id}/recurring/`)).body.data.map((r: any) => [r.day, r.start_time, r.end_time]),
-      [['Mon', '09:00:00', '17:00:00'], ['Sun', '01:00:00', '02:00:00'], ['Sun', '02:30:00', '03:30:00']],
+      [
+        ['Mon', '09:00:00', '17:00:00'],
+        ['Sun', '01:00:00', '02:00:00'],
+        ['Sun', '02:30:00', '03:30:00'],
+      ],
     );
   });
 
   it('puts a New York Monday 09:00 slot at 14:00Z before the March change and 13:00Z after it', async () => {
     const ny = await consultantIn('America/New_York');
-    assertSlot(await ny.slot('2026-03-02', '09:00', '17:00'), { start: '2026-03-02T14:00:00.000Z', end: '2026-03-02T22:00:00.000Z', date: '2026-03-02', start_time: '09:00:00', end_time: '17:00:00' });
-    assertSlot(await ny.slot('2026-03-09', '09:00', '17:00'), { start: '2026-03-09T13:00:00.000Z', end: '2026-03-09T21:00:00.000Z', date: '2026-03-09', start_time: '09:00:00', end_time: '17:00:00' });
+    assertSlot(await ny.slot('2026-03-02', '09:00', '17:00'), {
+      start: '2026-03-02T14:00:00.000Z',
+      end: '2026-03-02T22:00:00.000Z',
+      date: '2026-03-02',
+      start_time: '09:00:00',
+      end_time: '17:00:00',
+    });
+    assertSlot(await ny.slot('2026-03-09', '09:00', '17:00'), {
+      start: '2026-03-09T13:00:00.000Z',
+      end: '2026-03-09T21:00:00.000Z',
+      date: '2026-03-09',
+      start_time: '09:00:00',
+      end_time: '17:00:00',
+    });
     // And back in November.
-    assertSlot(await ny.slot('2026-10-26', '09:00', '17:00'), { start: '2026-10-26T13:00:00.000Z', end: '2026-10-26T21:00:00.000Z', date: '2026-10-26', start_time: '09:00:00', end_time: '17:00:00' });
-    assertSlot(await ny.slot('2026-11-02', '09:00', '17:00'), { start: '2026-11-02T14:00:00.000Z', end: '2026-11-02T22:00:00.000Z', date: '2026-11-02', start_time: '09:00:00', end_time: '17:00:00' });
+    assertSlot(await ny.slot('2026-10-26', '09:00', '17:00'), {
+      start: '2026-10-26T13:00:00.000Z',
+      end: '2026-10-26T21:00:00.000Z',
+      date: '2026-10-26',
+      start_time: '09:00:00',
+      end_time: '17:00:00',
+    });
+    assertSlot(await ny.slot('2026-11-02', '09:00', '17:00'), {
+      start: '2026-11-02T14:00:00.000Z',
+      end: '2026-11-02T22:00:00.000Z',
+      date: '2026-11-02',
+      start_time: '09:00:00',
+      end_time: '17:00:00',
+    });
   });
 
   it('refuses a New York slot whose start or end the spring-forward skips, naming that field', async () => {
@@ -96,11 +159,29 @@ describe('daylight-saving time', () => {
 
     // Right up to the gap and right after it.
     const before = await ny.slot('2026-03-08', '00:00', '01:59:59');
-    assertSlot(before, { start: '2026-03-08T05:00:00.000Z', end: '2026-03-08T06:59:59.000Z', date: '2026-03-08', start_time: '00:00:00', end_time: '01:59:59' });
+    assertSlot(before, {
+      start: '2026-03-08T05:00:00.000Z',
+      end: '2026-03-08T06:59:59.000Z',
+      date: '2026-03-08',
+      start_time: '00:00:00',
+      end_time: '01:59:59',
+    });
     const across = await ny.slot('2026-03-08', '01:59:59', '03:00');
-    assertSlot(across, { start: '2026-03-08T06:59:59.000Z', end: '2026-03-08T07:00:00.000Z', date: '2026-03-08', start_time: '01:59:59', end_time: '03:00:00' });
+    assertSlot(across, {
+      start: '2026-03-08T06:59:59.000Z',
+      end: '2026-03-08T07:00:00.000Z',
+      date: '2026-03-08',
+      start_time: '01:59:59',
+      end_time: '03:00:00',
+    });
     const after = await ny.slot('2026-03-08', '03:00', '04:00');
-    assertSlot(after, { start: '2026-03-08T07:00:00.000Z', end: '2026-03-08T08:00:00.000Z', date: '2026-03-08', start_time: '03:00:00', end_time: '04:00:00' });
+    assertSlot(after, {
+      start: '2026-03-08T07:00:00.000Z',
+      end: '2026-03-08T08:00:00.000Z',
+      date: '2026-03-08',
+      start_time: '03:00:00',
+      end_time: '04:00:00',
+    });
     // The same wall-clock a week later exists.
     assert.equal((await ny.slot('2026-03-15', '02:30', '03:30')).start, '2026-03-15T06:30:00.000Z');
     // In UTC nothing is skipped.
@@ -110,7 +191,13 @@ describe('daylight-saving time', () => {
     // Three wall-clock hours across the gap last two.
     const other = await consultantIn('America/New_York');
     const long = await other.slot('2026-03-08', '01:00', '04:00');
-    assertSlot(long, { start: '2026-03-08T06:00:00.000Z', end: '2026-03-08T08:00:00.000Z', date: '2026-03-08', start_time: '01:00:00', end_time: '04:00:00' });
+    assertSlot(long, {
+      start: '2026-03-08T06:00:00.000Z',
+      end: '2026-03-08T08:00:00.000Z',
+      date: '2026-03-08',
+      start_time: '01:00:00',
+      end_time: '04:00:00',
+    });
     assert.equal(hours(long), 2);
 
     // The local day 2026-03-08 has 23 hours: 05:00Z to 04:00Z.
@@ -127,7 +214,13 @@ describe('daylight-saving time', () => {
   it('reads a New York 01:30 on the fall-back night as its first occurrence (05:30Z)', async () => {
     const ny = await consultantIn('America/New_York');
     const repeated = await ny.slot('2026-11-01', '01:30', '02:30');
-    assertSlot(repeated, { start: '2026-11-01T05:30:00.000Z', end: '2026-11-01T07:30:00.000Z', date: '2026-11-01', start_time: '01:30:00', end_time: '02:30:00' });
+    assertSlot(repeated, {
+      start: '2026-11-01T05:30:00.000Z',
+      end: '2026-11-01T07:30:00.000Z',
+      date: '2026-11-01',
+      start_time: '01:30:00',
+      end_time: '02:30:00',
+    });
     assert.equal(hours(repeated), 2);
     // There is no second 01:30 to publish: it is the same instant, so it overlaps.
     const again = await ny.post('2026-11-01', '01:30', '01:45');
@@ -135,12 +228,24 @@ describe('daylight-saving time', () => {
     assert.equal(again.body.type, '/problems/availability-overlap');
     // A slot ending at 01:30 ends at its first occurrence too, and touches the one above.
     const earlier = await ny.slot('2026-11-01', '00:00', '01:30');
-    assertSlot(earlier, { start: '2026-11-01T04:00:00.000Z', end: '2026-11-01T05:30:00.000Z', date: '2026-11-01', start_time: '00:00:00', end_time: '01:30:00' });
+    assertSlot(earlier, {
+      start: '2026-11-01T04:00:00.000Z',
+      end: '2026-11-01T05:30:00.000Z',
+      date: '2026-11-01',
+      start_time: '00:00:00',
+      end_time: '01:30:00',
+    });
 
     // Two and a half wall-clock hours across the change last three and a half.
     const other = await consultantIn('America/New_York');
     const long = await other.slot('2026-11-01', '00:30', '03:00');
-    assertSlot(long, { start: '2026-11-01T04:30:00.000Z', end: '2026-11-01T08:00:00.000Z', date: '2026-11-01', start_time: '00:30:00', end_time: '03:00:00' });
+    assertSlot(long, {
+      start: '2026-11-01T04:30:00.000Z',
+      end: '2026-11-01T08:00:00.000Z',
+      date: '2026-11-01',
+      start_time: '00:30:00',
+      end_time: '03:00:00',
+    });
     assert.equal(hours(long), 3.5);
 
     // The local day 2026-11-01 has 25 hours: 04:00Z to 05:00Z the next day.
@@ -158,24 +263,54 @@ describe('daylight-saving time', () => {
     assertSkipped(await berlin.post('2026-03-29', '02:30', '03:30'), 'start_time', 'Berlin 02:30');
     assertSkipped(await berlin.post('2026-03-29', '01:00', '02:15'), 'end_time', 'Berlin ending 02:15');
     const spring = await berlin.slot('2026-03-29', '01:00', '04:00');
-    assertSlot(spring, { start: '2026-03-29T00:00:00.000Z', end: '2026-03-29T02:00:00.000Z', date: '2026-03-29', start_time: '01:00:00', end_time: '04:00:00' });
+    assertSlot(spring, {
+      start: '2026-03-29T00:00:00.000Z',
+      end: '2026-03-29T02:00:00.000Z',
+      date: '2026-03-29',
+      start_time: '01:00:00',
+      end_time: '04:00:00',
+    });
 
     assert.equal((await berlin.slot('2026-10-24', '09:00', '10:00')).start, '2026-10-24T07:00:00.000Z');
     assert.equal((await berlin.slot('2026-10-26', '09:00', '10:00')).start, '2026-10-26T08:00:00.000Z');
     // 02:30 happens twice on 2026-10-25; the first (CEST) is meant.
     const autumn = await berlin.slot('2026-10-25', '02:30', '03:30');
-    assertSlot(autumn, { start: '2026-10-25T00:30:00.000Z', end: '2026-10-25T02:30:00.000Z', date: '2026-10-25', start_time: '02:30:00', end_time: '03:30:00' });
+    assertSlot(autumn, {
+      start: '2026-10-25T00:30:00.000Z',
+      end: '2026-10-25T02:30:00.000Z',
+      date: '2026-10-25',
+      start_time: '02:30:00',
+      end_time: '03:30:00',
+    });
     assert.equal(hours(autumn), 2);
   });
 
   it('handles Australia/Lord_Howe and its half-hour shifts', async () => {
     const lh = await consultantIn('Australia/Lord_Howe');
     // +11:00 before 2026-04-05, +10:30 after.
-    assertSlot(await lh.slot('2026-04-04', '09:00', '10:00'), { start: '2026-04-03T22:00:00.000Z', end: '2026-04-03T23:00:00.000Z', date: '2026-04-04', start_time: '09:00:00', end_time: '10:00:00' });
-    assertSlot(await lh.slot('2026-04-06', '09:00', '10:00'), { start: '2026-04-05T22:30:00.000Z', end: '2026-04-05T23:30:00.000Z', date: '2026-04-06', start_time: '09:00:00', end_time: '10:00:00' });
+    assertSlot(await lh.slot('2026-04-04', '09:00', '10:00'), {
+      start: '2026-04-03T22:00:00.000Z',
+      end: '2026-04-03T23:00:00.000Z',
+      date: '2026-04-04',
+      start_time: '09:00:00',
+      end_time: '10:00:00',
+    });
+    assertSlot(await lh.slot('2026-04-06', '09:00', '10:00'), {
+      start: '2026-04-05T22:30:00.000Z',
+      end: '2026-04-05T23:30:00.000Z',
+      date: '2026-04-06',
+      start_time: '09:00:00',
+      end_time: '10:00:00',
+    });
     // 01:30–02:00 happens twice on 2026-04-05: 01:45 is its first (+11:00) occurrence.
     const repeated = await lh.slot('2026-04-05', '01:45', '02:15');
-    assertSlot(repeated, { start: '2026-04-04T14:45:00.000Z', end: '2026-04-04T15:45:00.000Z', date: '2026-04-05', start_time: '01:45:00', end_time: '02:15:00' });
+    assertSlot(repeated, {
+      start: '2026-04-04T14:45:00.000Z',
+      end: '2026-04-04T15:45:00.000Z',
+      date: '2026-04-05',
+      start_time: '01:45:00',
+      end_time: '02:15:00',
+    });
     assert.equal(hours(repeated), 1);
 
     // 02:00–02:30 does not exist on 2026-10-04.
@@ -183,10 +318,22 @@ describe('daylight-saving time', () => {
     assertSkipped(await lh.post('2026-10-04', '02:00', '03:00'), 'start_time', 'Lord Howe 02:00');
     assertSkipped(await lh.post('2026-10-04', '01:00', '02:29'), 'end_time', 'Lord Howe ending 02:29');
     const across = await lh.slot('2026-10-04', '01:30', '02:30');
-    assertSlot(across, { start: '2026-10-03T15:00:00.000Z', end: '2026-10-03T15:30:00.000Z', date: '2026-10-04', start_time: '01:30:00', end_time: '02:30:00' });
+    assertSlot(across, {
+      start: '2026-10-03T15:00:00.000Z',
+      end: '2026-10-03T15:30:00.000Z',
+      date: '2026-10-04',
+      start_time: '01:30:00',
+      end_time: '02:30:00',
+    });
     assert.equal(hours(across), 0.5);
     const after = await lh.slot('2026-10-04', '02:30', '03:30');
-    assertSlot(after, { start: '2026-10-03T15:30:00.000Z', end: '2026-10-03T16:30:00.000Z', date: '2026-10-04', start_time: '02:30:00', end_time: '03:30:00' });
+    assertSlot(after, {
+      start: '2026-10-03T15:30:00.000Z',
+      end: '2026-10-03T16:30:00.000Z',
+      date: '2026-10-04',
+      start_time: '02:30:00',
+      end_time: '03:30:00',
+    });
     // Listing by the consultant's date finds slots whose instants fall on the UTC day before.
     assert.deepEqual(await lh.list('from=2026-10-04&to=2026-10-04'), [across.id, after.id]);
     assert.deepEqual(await lh.list('from=2026-10-03T00:00:00Z&to=2026-10-03T23:59:59Z'), [across.id, after.id]);

@@ -30,7 +30,17 @@ describe('foundation: pipeline, docs, health, auth', () => {
     const res = await http.get('/docs-json');
     assert.equal(res.status, 200);
     assert.match(res.body.openapi, /^3\./);
-    for (const path of ['/consultants', '/consultant', '/consultants/{id}', '/consultant/{id}', '/users', '/user', '/users/{id}', '/me', '/health']) {
+    for (const path of [
+      '/consultants',
+      '/consultant',
+      '/consultants/{id}',
+      '/consultant/{id}',
+      '/users',
+      '/user',
+      '/users/{id}',
+      '/me',
+      '/health',
+    ]) {
       assert.ok(res.body.paths[path], `${path} is documented`);
     }
     const create = res.body.paths['/consultants'].post;
@@ -52,7 +62,9 @@ describe('foundation: pipeline, docs, health, auth', () => {
   it('refuses a body over 100 KB with 413, and bad JSON with 400', async () => {
     const big = { first_name: 'x'.repeat(110 * 1024), last_name: 'y' };
     assertProblem(await http.as(ADMIN_TOKEN).post('/consultants', big), 413);
-    const bad = await http.as(ADMIN_TOKEN).request('POST', '/consultants', '{"first_name":', { 'content-type': 'application/json' });
+    const bad = await http
+      .as(ADMIN_TOKEN)
+      .request('POST', '/consultants', '{"first_name":', { 'content-type': 'application/json' });
     assertProblem(bad, 400);
   });
 
@@ -66,8 +78,14 @@ describe('foundation: pipeline, docs, health, auth', () => {
   describe('auth', () => {
     it('says 401 without a token, with a malformed header and with an unknown token', async () => {
       assertProblem(await http.post('/consultants', { first_name: 'A', last_name: 'B' }), 401);
-      assertProblem(await http.post('/consultants', { first_name: 'A', last_name: 'B' }, { authorization: 'Basic abc' }), 401);
-      assertProblem(await http.as('cc_c_not-a-real-token').post('/consultants', { first_name: 'A', last_name: 'B' }), 401);
+      assertProblem(
+        await http.post('/consultants', { first_name: 'A', last_name: 'B' }, { authorization: 'Basic abc' }),
+        401,
+      );
+      assertProblem(
+        await http.as('cc_c_not-a-real-token').post('/consultants', { first_name: 'A', last_name: 'B' }),
+        401,
+      );
       assertProblem(await http.as('cc_a_wrong').get('/me'), 401);
     });
 
@@ -84,7 +102,10 @@ describe('foundation: pipeline, docs, health, auth', () => {
       assert.deepEqual((await http.as(ADMIN_TOKEN).get('/me')).body, { role: 'admin' });
       const me = await http.as(consultant.token).get('/me/');
       assert.equal(me.status, 200);
-      assert.deepEqual({ role: me.body.role, id: me.body.id, first_name: me.body.first_name }, { role: 'consultant', id: consultant.id, first_name: 'Ann' });
+      assert.deepEqual(
+        { role: me.body.role, id: me.body.id, first_name: me.body.first_name },
+        { role: 'consultant', id: consultant.id, first_name: 'Ann' },
+      );
       assert.equal((await http.as(user.token).get('/me')).body.role, 'user');
       assertProblem(await http.get('/me'), 401);
     });

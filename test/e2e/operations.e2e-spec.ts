@@ -36,7 +36,12 @@ describe('operations', () => {
     after(() => rmSync(dataDir, { recursive: true, force: true }));
 
     it('stops start-up with one line naming a bad setting', async () => {
-      for (const [name, value] of [['PORT', 'eighty'], ['RATE_LIMIT_PER_MINUTE', '0'], ['LOG_LEVEL', 'loud'], ['ADMIN_TOKEN', 'short']]) {
+      for (const [name, value] of [
+        ['PORT', 'eighty'],
+        ['RATE_LIMIT_PER_MINUTE', '0'],
+        ['LOG_LEVEL', 'loud'],
+        ['ADMIN_TOKEN', 'short'],
+      ]) {
         const { code, stderr } = await runToFailure({ [name]: value, DATA_DIR: 'memory://' });
         assert.equal(code, 1);
         const lines = stderr.trim().split('\n');
@@ -45,16 +50,24 @@ describe('operations', () => {
       }
     });
 
-    it('makes a new embedded database from the build\'s template, keeps its data across a SIGTERM and a restart, and exits 0', async () => {
+    it("makes a new embedded database from the build's template, keeps its data across a SIGTERM and a restart, and exits 0", async () => {
       const env = { DATA_DIR: dataDir, ADMIN_TOKEN, DATABASE_URL: '' };
       const first = await startServer(env, await freePort(40_000, 50_000));
-      const created = await fetch(`${first.url}/consultant/`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ first_name: 'John', last_name: 'Doe' }) });
+      const created = await fetch(`${first.url}/consultant/`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ first_name: 'John', last_name: 'Doe' }),
+      });
       assert.equal(created.status, 201);
       const { id } = (await created.json()) as { id: number };
       assert.equal(await first.stop('SIGTERM'), 0, first.output());
       // initdb draws a new system identifier (pg_control's first 8 bytes); a copy keeps the template's.
       const systemIdentifier = (dir: string) => readFileSync(join(dir, 'global', 'pg_control')).subarray(0, 8);
-      assert.deepEqual(systemIdentifier(dataDir), systemIdentifier(TEMPLATE_DIR), 'copied from the template, not made by initdb');
+      assert.deepEqual(
+        systemIdentifier(dataDir),
+        systemIdentifier(TEMPLATE_DIR),
+        'copied from the template, not made by initdb',
+      );
       const second = await startServer(env, await freePort(40_000, 50_000));
       try {
         const fetched = await fetch(`${second.url}/consultant/${id}/`);
@@ -66,7 +79,10 @@ describe('operations', () => {
     });
 
     it('generates and prints an admin token once when ADMIN_TOKEN is unset', async () => {
-      const server = await startServer({ DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' }, await freePort(40_000, 50_000));
+      const server = await startServer(
+        { DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' },
+        await freePort(40_000, 50_000),
+      );
       try {
         const printed = /generated admin token for this run: (cc_a_[\w-]+)/.exec(server.output());
         assert.ok(printed, server.output());

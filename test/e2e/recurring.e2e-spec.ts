@@ -4,7 +4,17 @@ import { assertProblem, createConsultant, createUser } from '../support/factorie
 import { Http, Reply } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
-const RULE_FIELDS = ['consultant_id', 'day', 'day_of_week', 'end_time', 'id', 'is_active', 'start_time', 'valid_from', 'valid_until'];
+const RULE_FIELDS = [
+  'consultant_id',
+  'day',
+  'day_of_week',
+  'end_time',
+  'id',
+  'is_active',
+  'start_time',
+  'valid_from',
+  'valid_until',
+];
 
 const fieldsOf = (res: Reply): string[] => (res.body.errors ?? []).map((e: { field: string }) => e.field);
 
@@ -51,7 +61,11 @@ describe('recurring availability', () => {
   it('creates a rule from day_of_week, from day, or from both agreeing, and answers with both', async () => {
     const c = await createConsultant(http);
     const me = http.as(c.token);
-    const monday = await me.post(`/consultants/${c.id}/recurring`, { day_of_week: 0, start_time: '09:00', end_time: '12:00' });
+    const monday = await me.post(`/consultants/${c.id}/recurring`, {
+      day_of_week: 0,
+      start_time: '09:00',
+      end_time: '12:00',
+    });
     assert.equal(monday.status, 201, monday.text);
     assert.deepEqual(Object.keys(monday.body).sort(), RULE_FIELDS);
     assert.deepEqual(monday.body, {
@@ -66,7 +80,11 @@ describe('recurring availability', () => {
       valid_until: null,
     });
     // The seed 000 path, with the seed's trailing slash.
-    const tuesday = await me.post(`/consultant/${c.id}/recurring/`, { day: 'Tue', start_time: '08:00:00', end_time: '16:30:15' });
+    const tuesday = await me.post(`/consultant/${c.id}/recurring/`, {
+      day: 'Tue',
+      start_time: '08:00:00',
+      end_time: '16:30:15',
+    });
     assert.equal(tuesday.status, 201, tuesday.text);
     assert.equal(tuesday.body.day_of_week, 1);
     assert.equal(tuesday.body.day, 'Tue');
@@ -74,7 +92,14 @@ describe('recurring availability', () => {
     const sunday = await createRule(me, c.id, { day_of_week: 6, day: 'Sun', start_time: '10:00', end_time: '11:00' });
     assert.equal(sunday.day_of_week, 6);
     assert.equal(sunday.day, 'Sun');
-    const all = await createRule(me, c.id, { day_of_week: 3, start_time: '10:00', end_time: '11:00', is_active: false, valid_from: '2026-01-01', valid_until: '2026-12-31' });
+    const all = await createRule(me, c.id, {
+      day_of_week: 3,
+      start_time: '10:00',
+      end_time: '11:00',
+      is_active: false,
+      valid_from: '2026-01-01',
+      valid_until: '2026-12-31',
+    });
     assert.equal(all.day, 'Thu');
     assert.equal(all.is_active, false);
     assert.equal(all.valid_from, '2026-01-01');
@@ -84,7 +109,12 @@ describe('recurring availability', () => {
     const list = await http.get(`/consultants/${c.id}/recurring`);
     assert.equal(list.status, 200, list.text);
     assert.deepEqual(list.body, { data: [monday.body, tuesday.body, all, sunday], next_cursor: null });
-    for (const url of [`/consultant/${c.id}/recurring/`, `/consultant/${c.id}/recurring`, `/consultants/${c.id}/recurring/`, `/api/doctors/${c.id}/availability/`]) {
+    for (const url of [
+      `/consultant/${c.id}/recurring/`,
+      `/consultant/${c.id}/recurring`,
+      `/consultants/${c.id}/recurring/`,
+      `/api/doctors/${c.id}/availability/`,
+    ]) {
       assert.deepEqual((await http.get(url)).body, list.body, url);
     }
   });
@@ -122,12 +152,21 @@ describe('recurring availability', () => {
     ];
     for (const [body, field] of cases) {
       assertNamesField(await me.post(`/consultants/${c.id}/recurring`, body), field, JSON.stringify(body));
-      assertNamesField(await admin.post(`/consultant/${c.id}/recurring/`, body), field, `seed path ${JSON.stringify(body)}`);
+      assertNamesField(
+        await admin.post(`/consultant/${c.id}/recurring/`, body),
+        field,
+        `seed path ${JSON.stringify(body)}`,
+      );
     }
     assertProblem(await me.post(`/consultants/${c.id}/recurring`, [{ day: 'Mon', ...times }]), 400);
     assert.deepEqual(await rulesOf(c.id), []);
     // One validity day is enough.
-    const oneDay = await createRule(me, c.id, { day: 'Mon', ...times, valid_from: '2026-06-29', valid_until: '2026-06-29' });
+    const oneDay = await createRule(me, c.id, {
+      day: 'Mon',
+      ...times,
+      valid_from: '2026-06-29',
+      valid_until: '2026-06-29',
+    });
     assert.equal(oneDay.valid_until, '2026-06-29');
   });
 
@@ -139,10 +178,19 @@ describe('recurring availability', () => {
     const early = await createRule(me, c.id, window('Mon', '08:00', '09:00'));
     const lunch = await createRule(me, c.id, window('Mon', '12:00', '13:00'));
     const tuesday = await createRule(me, c.id, window('Tue', '09:00', '12:00'));
-    for (const body of [window('Mon', '11:00', '14:00'), window('Mon', '09:00', '12:00'), window('Mon', '10:00', '10:30'), window('Mon', '07:00', '18:00'), { day_of_week: 0, start_time: '16:59:59', end_time: '18:00' }]) {
+    for (const body of [
+      window('Mon', '11:00', '14:00'),
+      window('Mon', '09:00', '12:00'),
+      window('Mon', '10:00', '10:30'),
+      window('Mon', '07:00', '18:00'),
+      { day_of_week: 0, start_time: '16:59:59', end_time: '18:00' },
+    ]) {
       assertOverlap(await me.post(`/consultants/${c.id}/recurring`, body), JSON.stringify(body));
     }
-    assert.deepEqual((await rulesOf(c.id)).map((r) => r.id), [early.id, day.id, lunch.id, afternoon.id, tuesday.id]);
+    assert.deepEqual(
+      (await rulesOf(c.id)).map((r) => r.id),
+      [early.id, day.id, lunch.id, afternoon.id, tuesday.id],
+    );
   });
 
   it('sees overlaps across midnight and across the end of the week', async () => {
@@ -162,12 +210,18 @@ describe('recurring availability', () => {
     const b = await createConsultant(http);
     const asB = http.as(b.token);
     await createRule(asB, b.id, window('Sun', '23:00', '01:00'));
-    assertOverlap(await asB.post(`/consultants/${b.id}/recurring`, window('Mon', '00:00', '00:30')), 'Mon 00:00 after Sun 23:00→01:00');
+    assertOverlap(
+      await asB.post(`/consultants/${b.id}/recurring`, window('Mon', '00:00', '00:30')),
+      'Mon 00:00 after Sun 23:00→01:00',
+    );
     await createRule(asB, b.id, window('Mon', '01:00', '02:00'));
     const c = await createConsultant(http);
     const asC = http.as(c.token);
     await createRule(asC, c.id, window('Mon', '00:00', '00:30'));
-    assertOverlap(await asC.post(`/consultants/${c.id}/recurring`, window('Sun', '23:00', '01:00')), 'Sun 23:00→01:00 after Mon 00:00');
+    assertOverlap(
+      await asC.post(`/consultants/${c.id}/recurring`, window('Sun', '23:00', '01:00')),
+      'Sun 23:00→01:00 after Mon 00:00',
+    );
     assert.equal((await rulesOf(c.id)).length, 1);
   });
 
@@ -177,15 +231,31 @@ describe('recurring availability', () => {
     // 2026-06-22 and 2026-06-29 are Mondays; 2026-06-28 is a Sunday.
     const untilJune22 = await createRule(me, c.id, { ...window('Mon', '09:00', '17:00'), valid_until: '2026-06-22' });
     const fromJune23 = await createRule(me, c.id, { ...window('Mon', '10:00', '12:00'), valid_from: '2026-06-23' });
-    assertOverlap(await me.post(`/consultants/${c.id}/recurring`, { ...window('Mon', '13:00', '14:00'), valid_from: '2026-06-22', valid_until: '2026-06-22' }), 'both valid on 06-22');
+    assertOverlap(
+      await me.post(`/consultants/${c.id}/recurring`, {
+        ...window('Mon', '13:00', '14:00'),
+        valid_from: '2026-06-22',
+        valid_until: '2026-06-22',
+      }),
+      'both valid on 06-22',
+    );
     assertOverlap(await me.post(`/consultants/${c.id}/recurring`, window('Mon', '11:00', '11:30')), 'open-ended');
-    assert.deepEqual((await rulesOf(c.id)).map((r) => r.id), [untilJune22.id, fromJune23.id]);
+    assert.deepEqual(
+      (await rulesOf(c.id)).map((r) => r.id),
+      [untilJune22.id, fromJune23.id],
+    );
 
     // A Sunday night window on its last valid day still runs into the next Monday.
     const d = await createConsultant(http);
     const asD = http.as(d.token);
     await createRule(asD, d.id, { ...window('Sun', '23:00', '01:00'), valid_until: '2026-06-28' });
-    assertOverlap(await asD.post(`/consultants/${d.id}/recurring`, { ...window('Mon', '00:00', '00:30'), valid_from: '2026-06-29' }), 'spill into 06-29');
+    assertOverlap(
+      await asD.post(`/consultants/${d.id}/recurring`, {
+        ...window('Mon', '00:00', '00:30'),
+        valid_from: '2026-06-29',
+      }),
+      'spill into 06-29',
+    );
     await createRule(asD, d.id, { ...window('Mon', '00:00', '00:30'), valid_from: '2026-06-30' });
     assert.equal((await rulesOf(d.id)).length, 2);
   });
@@ -199,15 +269,28 @@ describe('recurring availability', () => {
     const alsoInactive = await createRule(me, c.id, { ...window('Mon', '10:30', '11:30'), is_active: false });
     const before = await rulesOf(c.id);
 
-    assertOverlap(await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, { is_active: true }), 'PATCH is_active');
+    assertOverlap(
+      await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, { is_active: true }),
+      'PATCH is_active',
+    );
     assert.deepEqual(await rulesOf(c.id), before);
     assertOverlap(await me.patch(`/api/availability/${inactive.id}/toggle/`), 'toggle');
     assert.deepEqual(await rulesOf(c.id), before);
-    assertOverlap(await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, { is_active: true, start_time: '16:00', end_time: '18:00' }), 'PATCH times and is_active');
+    assertOverlap(
+      await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, {
+        is_active: true,
+        start_time: '16:00',
+        end_time: '18:00',
+      }),
+      'PATCH times and is_active',
+    );
     assert.deepEqual(await rulesOf(c.id), before);
 
     // An inactive rule's times may change freely, even onto an active window.
-    const moved = await me.patch(`/consultants/${c.id}/recurring/${alsoInactive.id}`, { start_time: '11:00', end_time: '12:00' });
+    const moved = await me.patch(`/consultants/${c.id}/recurring/${alsoInactive.id}`, {
+      start_time: '11:00',
+      end_time: '12:00',
+    });
     assert.equal(moved.status, 200, moved.text);
     assert.equal(moved.body.is_active, false);
     assert.equal(moved.body.start_time, '11:00:00');
@@ -227,7 +310,14 @@ describe('recurring availability', () => {
     assertOverlap(await me.patch(`/api/availability/${active.id}/toggle/`), 'toggle back');
     assertOverlap(await me.patch(`/consultants/${c.id}/recurring/${active.id}`, { is_active: true }), 'PATCH back');
     assert.deepEqual(await rulesOf(c.id), now);
-    assert.deepEqual(now.map((r) => [r.id, r.is_active]), [[active.id, false], [inactive.id, true], [alsoInactive.id, true]]);
+    assert.deepEqual(
+      now.map((r) => [r.id, r.is_active]),
+      [
+        [active.id, false],
+        [inactive.id, true],
+        [alsoInactive.id, true],
+      ],
+    );
   });
 
   it('PATCH changes any field; a change that overlaps or is malformed is refused and changes nothing', async () => {
@@ -259,7 +349,10 @@ describe('recurring availability', () => {
 
     // Overlaps with the afternoon window: a 409, and nothing moves.
     assertOverlap(await patch({ end_time: '13:30' }), 'end_time into the afternoon');
-    assertOverlap(await me.patch(`/consultants/${c.id}/recurring/${other.id}`, { start_time: '12:00', valid_from: '2026-08-01' }), 'the other one');
+    assertOverlap(
+      await me.patch(`/consultants/${c.id}/recurring/${other.id}`, { start_time: '12:00', valid_from: '2026-08-01' }),
+      'the other one',
+    );
     const malformed: [Record<string, unknown>, string][] = [
       [{ day_of_week: 1, day: 'Mon' }, 'day'],
       [{ day: 'Xyz' }, 'day'],
@@ -285,7 +378,10 @@ describe('recurring availability', () => {
     assert.deepEqual(await rulesOf(c.id), before);
 
     // Validity periods that share no day let the windows overlap; opening one up again does not.
-    res = await me.patch(`/consultants/${c.id}/recurring/${other.id}`, { start_time: '12:00', valid_until: '2026-06-29' });
+    res = await me.patch(`/consultants/${c.id}/recurring/${other.id}`, {
+      start_time: '12:00',
+      valid_until: '2026-06-29',
+    });
     assert.equal(res.status, 200, res.text);
     const withDates = await rulesOf(c.id);
     assertOverlap(await patch({ valid_from: null }), 'opening the validity onto the other window');
@@ -298,7 +394,10 @@ describe('recurring availability', () => {
     assert.equal(res.body.valid_until, null);
     res = await patch({ is_active: false });
     assert.equal(res.body.is_active, false, res.text);
-    assert.deepEqual((await rulesOf(c.id)).find((r) => r.id === rule.id), res.body);
+    assert.deepEqual(
+      (await rulesOf(c.id)).find((r) => r.id === rule.id),
+      res.body,
+    );
 
     // Unknown rules, and rules of another consultant, are not found.
     const stranger = await createConsultant(http);
@@ -346,8 +445,28 @@ describe('recurring availability', () => {
     assert.ok(Array.isArray(created.body));
     assert.equal(created.body.length, 2);
     const [mon, tue] = created.body;
-    assert.deepEqual(mon, { id: mon.id, consultant_id: doctor.id, day_of_week: 0, day: 'Mon', start_time: '09:00:00', end_time: '17:00:00', is_active: true, valid_from: null, valid_until: null });
-    assert.deepEqual(tue, { id: tue.id, consultant_id: doctor.id, day_of_week: 1, day: 'Tue', start_time: '08:00:00', end_time: '16:00:00', is_active: true, valid_from: null, valid_until: null });
+    assert.deepEqual(mon, {
+      id: mon.id,
+      consultant_id: doctor.id,
+      day_of_week: 0,
+      day: 'Mon',
+      start_time: '09:00:00',
+      end_time: '17:00:00',
+      is_active: true,
+      valid_from: null,
+      valid_until: null,
+    });
+    assert.deepEqual(tue, {
+      id: tue.id,
+      consultant_id: doctor.id,
+      day_of_week: 1,
+      day: 'Tue',
+      start_time: '08:00:00',
+      end_time: '16:00:00',
+      is_active: true,
+      valid_from: null,
+      valid_until: null,
+    });
 
     const list = await http.get(`/api/doctors/${doctor.id}/availability/`);
     assert.equal(list.status, 200, list.text);
@@ -362,16 +481,52 @@ describe('recurring availability', () => {
     assert.deepEqual(await rulesOf(doctor.id), [mon, tue]);
 
     // More windows later add to the week (the PUT is what replaces it); all or nothing.
-    const more = await asDoctor.post(`/api/doctors/${doctor.id}/availability`, { availability: [{ day_of_week: 2, start_time: '09:00', end_time: '12:00' }, { day: 'Mon', start_time: '17:00', end_time: '18:00' }] });
+    const more = await asDoctor.post(`/api/doctors/${doctor.id}/availability`, {
+      availability: [
+        { day_of_week: 2, start_time: '09:00', end_time: '12:00' },
+        { day: 'Mon', start_time: '17:00', end_time: '18:00' },
+      ],
+    });
     assert.equal(more.status, 201, more.text);
-    assert.deepEqual(more.body.map((r: { day: string }) => r.day), ['Wed', 'Mon']);
+    assert.deepEqual(
+      more.body.map((r: { day: string }) => r.day),
+      ['Wed', 'Mon'],
+    );
     const before = await rulesOf(doctor.id);
     assert.equal(before.length, 4);
-    assertOverlap(await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [window('Thu', '09:00', '12:00'), window('Mon', '16:00', '18:00')] }), 'bulk overlapping a stored rule');
-    assertOverlap(await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [window('Fri', '09:00', '12:00'), window('Fri', '11:00', '13:00')] }), 'bulk overlapping itself');
-    assertNamesField(await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [window('Thu', '09:00', '12:00'), window('Xyz', '09:00', '12:00')] }), 'availability[1].day', 'bad day');
-    assertNamesField(await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [window('Thu', '09:00', '12:00'), window('Fri', '12:00', '12:00')] }), 'availability[1].end_time', 'empty window');
-    assertNamesField(await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [{ ...window('Thu', '09:00', '12:00'), is_available: true }] }), 'availability[0].is_available', 'seed field');
+    assertOverlap(
+      await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
+        availability: [window('Thu', '09:00', '12:00'), window('Mon', '16:00', '18:00')],
+      }),
+      'bulk overlapping a stored rule',
+    );
+    assertOverlap(
+      await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
+        availability: [window('Fri', '09:00', '12:00'), window('Fri', '11:00', '13:00')],
+      }),
+      'bulk overlapping itself',
+    );
+    assertNamesField(
+      await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
+        availability: [window('Thu', '09:00', '12:00'), window('Xyz', '09:00', '12:00')],
+      }),
+      'availability[1].day',
+      'bad day',
+    );
+    assertNamesField(
+      await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
+        availability: [window('Thu', '09:00', '12:00'), window('Fri', '12:00', '12:00')],
+      }),
+      'availability[1].end_time',
+      'empty window',
+    );
+    assertNamesField(
+      await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
+        availability: [{ ...window('Thu', '09:00', '12:00'), is_available: true }],
+      }),
+      'availability[0].is_available',
+      'seed field',
+    );
     assert.deepEqual(await rulesOf(doctor.id), before);
     const empty = await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [] });
     assert.equal(empty.status, 201, empty.text);
@@ -388,11 +543,25 @@ describe('recurring availability', () => {
       await createRule(me, c.id, { ...window('Sat', '10:00', '11:00'), valid_from: '2026-01-03' }),
     ];
     const res = await me.put(`/consultants/${c.id}/weekly-schedule`, {
-      availability: [window('Mon', '09:00', '12:00'), window('Mon', '13:00', '17:00'), { day_of_week: 4, start_time: '23:00', end_time: '01:00' }, { day_of_week: 5, day: 'Sat', start_time: '08:00', end_time: '09:00' }],
+      availability: [
+        window('Mon', '09:00', '12:00'),
+        window('Mon', '13:00', '17:00'),
+        { day_of_week: 4, start_time: '23:00', end_time: '01:00' },
+        { day_of_week: 5, day: 'Sat', start_time: '08:00', end_time: '09:00' },
+      ],
     });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(
-      res.body.map((r: any) => [r.day_of_week, r.day, r.start_time, r.end_time, r.is_active, r.valid_from, r.valid_until, r.consultant_id]),
+      res.body.map((r: any) => [
+        r.day_of_week,
+        r.day,
+        r.start_time,
+        r.end_time,
+        r.is_active,
+        r.valid_from,
+        r.valid_until,
+        r.consultant_id,
+      ]),
       [
         [0, 'Mon', '09:00:00', '12:00:00', true, null, null, c.id],
         [0, 'Mon', '13:00:00', '17:00:00', true, null, null, c.id],
@@ -407,9 +576,14 @@ describe('recurring availability', () => {
       assertProblem(await me.patch(`/consultants/${c.id}/recurring/${rule.id}`, { is_active: false }), 404);
     }
     // Seed spelling with a trailing slash; an empty week clears everything.
-    const again = await me.put(`/consultants/${c.id}/weekly-schedule/`, { availability: [window('Sun', '10:00', '11:00')] });
+    const again = await me.put(`/consultants/${c.id}/weekly-schedule/`, {
+      availability: [window('Sun', '10:00', '11:00')],
+    });
     assert.equal(again.status, 200, again.text);
-    assert.deepEqual((await rulesOf(c.id)).map((r) => r.id), [again.body[0].id]);
+    assert.deepEqual(
+      (await rulesOf(c.id)).map((r) => r.id),
+      [again.body[0].id],
+    );
     const cleared = await me.put(`/consultants/${c.id}/weekly-schedule`, { availability: [] });
     assert.equal(cleared.status, 200, cleared.text);
     assert.deepEqual(cleared.body, []);
@@ -425,7 +599,9 @@ describe('recurring availability', () => {
     const c = await createConsultant(http);
     const me = http.as(c.token);
     const put = (body: unknown) => me.put(`/consultants/${c.id}/weekly-schedule`, body);
-    const first = await put({ availability: [window('Mon', '09:00', '17:00'), { ...window('Tue', '09:00', '17:00') }] });
+    const first = await put({
+      availability: [window('Mon', '09:00', '17:00'), { ...window('Tue', '09:00', '17:00') }],
+    });
     assert.equal(first.status, 200, first.text);
     await me.patch(`/api/availability/${first.body[1].id}/toggle/`);
     const before = await rulesOf(c.id);
@@ -435,7 +611,10 @@ describe('recurring availability', () => {
     const invalid: [unknown, string][] = [
       [{ availability: [good, window('Xyz', '09:00', '12:00')] }, 'availability[1].day'],
       [{ availability: [good, window('Thu', '12:00', '12:00')] }, 'availability[1].end_time'],
-      [{ availability: [good, { day_of_week: 1, day: 'Mon', start_time: '09:00', end_time: '10:00' }] }, 'availability[1].day'],
+      [
+        { availability: [good, { day_of_week: 1, day: 'Mon', start_time: '09:00', end_time: '10:00' }] },
+        'availability[1].day',
+      ],
       [{ availability: [good, window('Thu', '25:00', '12:00')] }, 'availability[1].start_time'],
       [{ availability: [good, { start_time: '09:00', end_time: '10:00' }] }, 'availability[1].day_of_week'],
       [{ availability: [good, { ...window('Thu', '09:00', '10:00'), id: before[0].id }] }, 'availability[1].id'],
@@ -444,7 +623,16 @@ describe('recurring availability', () => {
       [{ availability: 'Mon' }, 'availability'],
       [{}, 'availability'],
       [{ availability: [good], replace: true }, 'replace'],
-      [{ availability: Array.from({ length: 101 }, (_, i) => ({ day_of_week: i % 7, start_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:00`, end_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:30` })) }, 'availability'],
+      [
+        {
+          availability: Array.from({ length: 101 }, (_, i) => ({
+            day_of_week: i % 7,
+            start_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:00`,
+            end_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:30`,
+          })),
+        },
+        'availability',
+      ],
     ];
     for (const [body, field] of invalid) {
       assertNamesField(await put(body), field, JSON.stringify(body).slice(0, 120));
@@ -463,7 +651,11 @@ describe('recurring availability', () => {
     }
 
     // A hundred windows is the most a week may hold.
-    const hundred = Array.from({ length: 100 }, (_, i) => ({ day_of_week: i % 7, start_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:00`, end_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:30` }));
+    const hundred = Array.from({ length: 100 }, (_, i) => ({
+      day_of_week: i % 7,
+      start_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:00`,
+      end_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:30`,
+    }));
     const full = await put({ availability: hundred });
     assert.equal(full.status, 200, full.text);
     assert.equal(full.body.length, 100);
@@ -476,7 +668,13 @@ describe('recurring availability', () => {
     const c = await createConsultant(http);
     const me = http.as(c.token);
     const created = [];
-    for (const [day, start, end] of [['Fri', '09:00', '10:00'], ['Mon', '13:00', '14:00'], ['Wed', '09:00', '10:00'], ['Mon', '09:00', '10:00'], ['Sun', '00:00', '01:00']]) {
+    for (const [day, start, end] of [
+      ['Fri', '09:00', '10:00'],
+      ['Mon', '13:00', '14:00'],
+      ['Wed', '09:00', '10:00'],
+      ['Mon', '09:00', '10:00'],
+      ['Sun', '00:00', '01:00'],
+    ]) {
       created.push(await createRule(me, c.id, window(day, start, end)));
     }
     const expected = [created[3], created[1], created[2], created[0], created[4]].map((r) => r.id);
@@ -492,7 +690,8 @@ describe('recurring availability', () => {
     } while (cursor && pages < 10);
     assert.equal(pages, 3);
     assert.deepEqual(seen, expected);
-    for (const query of ['limit=0', 'limit=201', 'cursor=bm90LWpzb24', 'cursor=%24', 'day=Mon']) assertProblem(await http.get(`/consultants/${c.id}/recurring?${query}`), 400);
+    for (const query of ['limit=0', 'limit=201', 'cursor=bm90LWpzb24', 'cursor=%24', 'day=Mon'])
+      assertProblem(await http.get(`/consultants/${c.id}/recurring?${query}`), 400);
   });
 
   it('answers 400 for a malformed path id and 404 for an unknown consultant or rule', async () => {
@@ -505,14 +704,34 @@ describe('recurring availability', () => {
       assertNamesField(await http.get(`/api/doctors/${id}/availability/`), 'id', `GET doctor ${id}`);
       assertNamesField(await admin.post(`/consultants/${id}/recurring`, body), 'id', `POST ${id}`);
       assertNamesField(await admin.post(`/consultant/${id}/recurring/`, body), 'id', `POST seed ${id}`);
-      assertNamesField(await admin.post(`/api/doctors/${id}/availability/`, { availability: [body] }), 'id', `POST doctor ${id}`);
-      assertNamesField(await admin.put(`/consultants/${id}/weekly-schedule`, { availability: [body] }), 'id', `PUT ${id}`);
-      assertNamesField(await admin.patch(`/consultants/${id}/recurring/${rule.id}`, { is_active: false }), 'id', `PATCH ${id}`);
-      assertNamesField(await admin.patch(`/consultants/${c.id}/recurring/${id}`, { is_active: false }), 'rule_id', `PATCH rule ${id}`);
+      assertNamesField(
+        await admin.post(`/api/doctors/${id}/availability/`, { availability: [body] }),
+        'id',
+        `POST doctor ${id}`,
+      );
+      assertNamesField(
+        await admin.put(`/consultants/${id}/weekly-schedule`, { availability: [body] }),
+        'id',
+        `PUT ${id}`,
+      );
+      assertNamesField(
+        await admin.patch(`/consultants/${id}/recurring/${rule.id}`, { is_active: false }),
+        'id',
+        `PATCH ${id}`,
+      );
+      assertNamesField(
+        await admin.patch(`/consultants/${c.id}/recurring/${id}`, { is_active: false }),
+        'rule_id',
+        `PATCH rule ${id}`,
+      );
       assertNamesField(await admin.delete(`/consultants/${id}/recurring/${rule.id}`), 'id', `DELETE ${id}`);
       assertNamesField(await admin.delete(`/consultants/${c.id}/recurring/${id}`), 'rule_id', `DELETE rule ${id}`);
       assertNamesField(await admin.patch(`/api/availability/${id}/toggle/`), 'rule_id', `toggle ${id}`);
-      assertNamesField(await http.as(c.token).patch(`/api/availability/${id}/toggle/`), 'rule_id', `toggle as consultant ${id}`);
+      assertNamesField(
+        await http.as(c.token).patch(`/api/availability/${id}/toggle/`),
+        'rule_id',
+        `toggle as consultant ${id}`,
+      );
     }
     const ghost = 999999;
     assertProblem(await http.get(`/consultants/${ghost}/recurring`), 404);
@@ -573,10 +792,17 @@ describe('recurring availability', () => {
     assert.equal(toggled.status, 200, toggled.text);
     assert.equal(toggled.body.is_active, true);
     assert.equal((await admin.delete(`/consultants/${owner.id}/recurring/${viaSeed.body.id}`)).status, 204);
-    const doctor = await admin.post(`/api/doctors/${owner.id}/availability/`, { availability: [window('Fri', '09:00', '12:00')] });
+    const doctor = await admin.post(`/api/doctors/${owner.id}/availability/`, {
+      availability: [window('Fri', '09:00', '12:00')],
+    });
     assert.equal(doctor.status, 201, doctor.text);
-    assert.deepEqual((await rulesOf(owner.id)).map((r) => r.id), [rule.id, spare.id, viaCanonical.body.id, doctor.body[0].id]);
-    const week = await admin.put(`/consultants/${owner.id}/weekly-schedule`, { availability: [window('Sat', '09:00', '12:00')] });
+    assert.deepEqual(
+      (await rulesOf(owner.id)).map((r) => r.id),
+      [rule.id, spare.id, viaCanonical.body.id, doctor.body[0].id],
+    );
+    const week = await admin.put(`/consultants/${owner.id}/weekly-schedule`, {
+      availability: [window('Sat', '09:00', '12:00')],
+    });
     assert.equal(week.status, 200, week.text);
     assert.deepEqual(await rulesOf(owner.id), week.body);
     // And the stranger's rules are still theirs alone.

@@ -4,7 +4,19 @@ import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
-import { Api, assertProblem, createConsultant, createSlot, createUser, killService, type Party, privateDatabase, randomUUID, startService, waitFor } from './fault-kit';
+import {
+  Api,
+  assertProblem,
+  createConsultant,
+  createSlot,
+  createUser,
+  killService,
+  type Party,
+  privateDatabase,
+  randomUUID,
+  startService,
+  waitFor,
+} from './fault-kit';
 
 const skip = skipWithoutPostgres('faults: connection terminated');
 
@@ -36,7 +48,8 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     if (pg) await pg.destroy();
   });
 
-  const sql = async <T = any>(text: string, params: unknown[] = []) => pg.query<T>(text, params, new URL(dbUrl).pathname.slice(1));
+  const sql = async <T = any>(text: string, params: unknown[] = []) =>
+    pg.query<T>(text, params, new URL(dbUrl).pathname.slice(1));
 
   /** Books while another connection holds the consultant's row, then terminates the booking's backend. */
   async function bookThroughTermination(body: Record<string, unknown>, headers: Record<string, string>) {
@@ -55,7 +68,9 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
         );
         return rows[0]?.pid;
       });
-      const [{ terminated }] = await sql<{ terminated: boolean }>('SELECT pg_terminate_backend($1) AS terminated', [victim]);
+      const [{ terminated }] = await sql<{ terminated: boolean }>('SELECT pg_terminate_backend($1) AS terminated', [
+        victim,
+      ]);
       assert.equal(terminated, true);
       const answer = await pending;
       console.log(`# terminated booking answered ${answer.status} ${answer.text}`);
@@ -67,8 +82,13 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
   }
 
   async function footprint(slotId: number) {
-    const [{ bookings }] = await sql<{ bookings: number }>('SELECT count(*)::int AS bookings FROM bookings WHERE consultant_id = $1', [consultant.id]);
-    const [{ is_booked }] = await sql<{ is_booked: boolean }>('SELECT is_booked FROM availabilities WHERE id = $1', [slotId]);
+    const [{ bookings }] = await sql<{ bookings: number }>(
+      'SELECT count(*)::int AS bookings FROM bookings WHERE consultant_id = $1',
+      [consultant.id],
+    );
+    const [{ is_booked }] = await sql<{ is_booked: boolean }>('SELECT is_booked FROM availabilities WHERE id = $1', [
+      slotId,
+    ]);
     const [{ keys }] = await sql<{ keys: number }>('SELECT count(*)::int AS keys FROM idempotency_keys');
     return { bookings, is_booked, keys };
   }
@@ -78,7 +98,11 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     const failed = await bookThroughTermination({ availability_id: slot.id }, {});
     assertProblem(failed, [503, 409]);
     if (failed.status === 503) assert.ok(failed.headers.get('retry-after'), 'a 503 says when to retry');
-    assert.deepEqual(await footprint(slot.id), { bookings: 0, is_booked: false, keys: 0 }, 'nothing of the killed transaction survives');
+    assert.deepEqual(
+      await footprint(slot.id),
+      { bookings: 0, is_booked: false, keys: 0 },
+      'nothing of the killed transaction survives',
+    );
 
     const retried = await api.as(user.token).post('/bookings', { availability_id: slot.id });
     assert.equal(retried.status, 201, retried.text);
@@ -93,9 +117,15 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     const failed = await bookThroughTermination({ availability_id: slot.id }, { 'idempotency-key': key });
     assertProblem(failed, [503, 409]);
     const before = await footprint(slot.id);
-    assert.deepEqual(before, { bookings: 1, is_booked: false, keys: 0 }, 'only the first test\'s booking exists, and no key was stored');
+    assert.deepEqual(
+      before,
+      { bookings: 1, is_booked: false, keys: 0 },
+      "only the first test's booking exists, and no key was stored",
+    );
 
-    const retried = await api.as(user.token).post('/bookings', { availability_id: slot.id }, { 'idempotency-key': key });
+    const retried = await api
+      .as(user.token)
+      .post('/bookings', { availability_id: slot.id }, { 'idempotency-key': key });
     assert.equal(retried.status, 201, retried.text);
     const replay = await api.as(user.token).post('/bookings', { availability_id: slot.id }, { 'idempotency-key': key });
     assert.equal(replay.status, 201, replay.text);
@@ -108,7 +138,9 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
   // which used to be a 500.
   it('a connection dropped between two statements of a booking is a 503 too, never a 500', async () => {
     const consultant2 = await createConsultant(api);
-    const rule = await api.as(consultant2.token).post(`/consultants/${consultant2.id}/recurring`, { day: 'Mon', start_time: '00:00', end_time: '23:30' });
+    const rule = await api
+      .as(consultant2.token)
+      .post(`/consultants/${consultant2.id}/recurring`, { day: 'Mon', start_time: '00:00', end_time: '23:30' });
     assert.equal(rule.status, 201, rule.text);
     const reaper = new Client({ connectionString: dbUrl });
     await reaper.connect();
@@ -116,7 +148,9 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     let reaped = 0;
     const reap = (async () => {
       while (reaping) {
-        const { rowCount } = await reaper.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`);
+        const { rowCount } = await reaper.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
+        );
         reaped += rowCount ?? 0;
       }
     })();
@@ -130,7 +164,15 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
             const start = monday + n * 1_800_000;
             // Half the clients send an Idempotency-Key (its own code path), half do not.
             const headers: Record<string, string> = w % 2 === 0 ? { 'idempotency-key': randomUUID() } : {};
-            const res = await api.as(user.token).post('/bookings', { consultant_id: consultant2.id, start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString() }, headers);
+            const res = await api.as(user.token).post(
+              '/bookings',
+              {
+                consultant_id: consultant2.id,
+                start: new Date(start).toISOString(),
+                end: new Date(start + 1_800_000).toISOString(),
+              },
+              headers,
+            );
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;
           }
         }),
@@ -141,7 +183,9 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
       await reaper.end();
     }
     const errors = [...new Set(server.output().match(/"type":"\w+Error"/g) ?? [])].join(', ');
-    console.log(`# ${reaped} idle-in-transaction backends terminated; answers ${JSON.stringify(statuses)}; errors logged: ${errors}`);
+    console.log(
+      `# ${reaped} idle-in-transaction backends terminated; answers ${JSON.stringify(statuses)}; errors logged: ${errors}`,
+    );
     assert.ok(reaped > 0, 'some transactions were caught between statements');
     assert.equal(statuses[500] ?? 0, 0, `answers: ${JSON.stringify(statuses)}`);
   });

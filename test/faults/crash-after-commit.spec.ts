@@ -4,7 +4,20 @@ import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
-import { Api, assertProblem, createConsultant, createSlot, createUser, killService, networkCode, type Party, privateDatabase, randomUUID, startService, waitFor } from './fault-kit';
+import {
+  Api,
+  assertProblem,
+  createConsultant,
+  createSlot,
+  createUser,
+  killService,
+  networkCode,
+  type Party,
+  privateDatabase,
+  randomUUID,
+  startService,
+  waitFor,
+} from './fault-kit';
 
 const skip = skipWithoutPostgres('faults: crash after commit');
 
@@ -34,8 +47,12 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
     if (pg) await pg.destroy();
   });
 
-  const sql = <T = any>(text: string, params: unknown[] = []) => pg.query<T>(text, params, new URL(dbUrl).pathname.slice(1));
-  const bookingsOf = (consultant: Party) => sql<{ id: number; status: string }>('SELECT id, status FROM bookings WHERE consultant_id = $1 ORDER BY id', [consultant.id]);
+  const sql = <T = any>(text: string, params: unknown[] = []) =>
+    pg.query<T>(text, params, new URL(dbUrl).pathname.slice(1));
+  const bookingsOf = (consultant: Party) =>
+    sql<{ id: number; status: string }>('SELECT id, status FROM bookings WHERE consultant_id = $1 ORDER BY id', [
+      consultant.id,
+    ]);
 
   async function restart(): Promise<void> {
     await killService(server);
@@ -81,7 +98,9 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
         .post('/bookings', body, { 'idempotency-key': key })
         .catch((error: unknown) => networkCode(error));
       const backend = await waitFor('the booking to wait in COMMIT', async () => {
-        const rows = await sql<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'SyncRep'`);
+        const rows = await sql<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'SyncRep'`,
+        );
         return rows[0]?.pid;
       });
       server.child.kill('SIGKILL');
@@ -89,7 +108,9 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
       assert.equal(typeof first, 'string', `the client never got an answer (${JSON.stringify(first)})`);
       // Let the commit finish; PostgreSQL keeps it (it was already in the WAL).
       await resetCommitWait();
-      await waitFor('the orphaned backend to finish', async () => ((await sql('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend])).length ? undefined : true));
+      await waitFor('the orphaned backend to finish', async () =>
+        (await sql('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend])).length ? undefined : true,
+      );
     } finally {
       await resetCommitWait();
     }
@@ -120,7 +141,9 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
         .post('/bookings', body, { 'idempotency-key': key })
         .catch((error: unknown) => networkCode(error));
       await waitFor('the booking to wait on the lock', async () => {
-        const rows = await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%FROM consultants%FOR UPDATE%'`);
+        const rows = await sql(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%FROM consultants%FOR UPDATE%'`,
+        );
         return rows.length ? true : undefined;
       });
       server.child.kill('SIGKILL');
@@ -143,7 +166,11 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
         100,
       );
       assert.equal(retry.status, 201, retry.text);
-      assert.deepEqual(await bookingsOf(consultant), [{ id: retry.body.id, status: 'confirmed' }], 'exactly one booking, the retry\'s');
+      assert.deepEqual(
+        await bookingsOf(consultant),
+        [{ id: retry.body.id, status: 'confirmed' }],
+        "exactly one booking, the retry's",
+      );
     } finally {
       if (!released) await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();

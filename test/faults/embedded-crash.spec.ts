@@ -64,7 +64,9 @@ describe('faults: embedded database, SIGKILL during writes', { timeout: 58_000 }
             }
           } else {
             const date = new Date(Date.UTC(2032, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
-            const res = await api.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, { date, start_time: '09:00', end_time: '10:00' });
+            const res = await api
+              .as(consultant.token)
+              .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: '09:00', end_time: '10:00' });
             assert.equal(res.status, 201, res.text);
             acknowledged.push({ kind: 'slot', id: res.body.id, detail: { consultant_id: consultant.id, date } });
           }
@@ -81,7 +83,10 @@ describe('faults: embedded database, SIGKILL during writes', { timeout: 58_000 }
     clearTimeout(giveUp);
     await writer;
     assert.ok(lost, 'the write in flight was cut off');
-    assert.ok(acknowledged.length >= target, `a real stream of writes was running (${acknowledged.length} acknowledged)`);
+    assert.ok(
+      acknowledged.length >= target,
+      `a real stream of writes was running (${acknowledged.length} acknowledged)`,
+    );
     await killService(server);
     lap(`killed after ${acknowledged.length} writes`);
 
@@ -92,24 +97,32 @@ describe('faults: embedded database, SIGKILL during writes', { timeout: 58_000 }
     for (const write of acknowledged) {
       if (write.kind === 'user') {
         const res = await api.as(ADMIN_TOKEN).get(`/users/${write.id}`);
-        if (res.status !== 200 || res.body.last_name !== write.detail.last_name) missing.push(`user ${write.id}: ${res.status}`);
+        if (res.status !== 200 || res.body.last_name !== write.detail.last_name)
+          missing.push(`user ${write.id}: ${res.status}`);
       } else if (write.kind === 'consultant') {
         const res = await api.get(`/consultants/${write.id}`);
-        if (res.status !== 200 || res.body.last_name !== write.detail.last_name) missing.push(`consultant ${write.id}: ${res.status}`);
+        if (res.status !== 200 || res.body.last_name !== write.detail.last_name)
+          missing.push(`consultant ${write.id}: ${res.status}`);
       } else {
         const { consultant_id, date } = write.detail;
         const res = await api.get(`/consultants/${consultant_id}/availabilities?from=${date}&to=${date}`);
-        if (res.status !== 200 || !res.body.data.some((s: { id: number }) => s.id === write.id)) missing.push(`slot ${write.id}: ${res.status}`);
+        if (res.status !== 200 || !res.body.data.some((s: { id: number }) => s.id === write.id))
+          missing.push(`slot ${write.id}: ${res.status}`);
       }
     }
     lap('verified');
     console.log(`# ${timings.join(', ')}`);
-    console.log(`# ${acknowledged.length} writes acknowledged before SIGKILL (aimed after ${target}) (the next one: ${lost}); ${missing.length} missing after restart`);
+    console.log(
+      `# ${acknowledged.length} writes acknowledged before SIGKILL (aimed after ${target}) (the next one: ${lost}); ${missing.length} missing after restart`,
+    );
     assert.deepEqual(missing, [], `every 2xx write survives (of ${acknowledged.length})`);
 
     const after = await api.post('/users', { first_name: 'Emb', last_name: 'AfterCrash' });
     assert.equal(after.status, 201, after.text);
-    assert.ok(after.body.id > Math.max(0, ...acknowledged.filter((w) => w.kind === 'user').map((w) => w.id)), 'ids go on, none is reused');
+    assert.ok(
+      after.body.id > Math.max(0, ...acknowledged.filter((w) => w.kind === 'user').map((w) => w.id)),
+      'ids go on, none is reused',
+    );
     assert.equal(await server.stop('SIGTERM'), 0, server.output());
   });
 });

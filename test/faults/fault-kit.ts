@@ -40,16 +40,31 @@ export class Api {
     return new Api(this.base, token);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Answer<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<Answer<T>> {
     const res = await fetch(this.base + path, {
       method,
       signal,
-      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, headers: res.headers, body: type.includes('json') && text ? JSON.parse(text) : text, text };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: type.includes('json') && text ? JSON.parse(text) : text,
+      text,
+    };
   }
 
   get<T = any>(path: string, headers?: Record<string, string>) {
@@ -71,7 +86,9 @@ export interface Party {
 let counter = 0;
 
 export async function createConsultant(api: Api, body: Record<string, unknown> = {}): Promise<Party> {
-  const res = await api.as(ADMIN_TOKEN).post('/consultants', { first_name: 'Fault', last_name: `Consultant${++counter}`, ...body });
+  const res = await api
+    .as(ADMIN_TOKEN)
+    .post('/consultants', { first_name: 'Fault', last_name: `Consultant${++counter}`, ...body });
   assert.equal(res.status, 201, res.text);
   return { id: res.body.id, token: res.body.api_token };
 }
@@ -82,8 +99,16 @@ export async function createUser(api: Api): Promise<Party> {
   return { id: res.body.id, token: res.body.api_token };
 }
 
-export async function createSlot(api: Api, consultant: Party, date: string, start: string, end: string): Promise<{ id: number }> {
-  const res = await api.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, { date, start_time: start, end_time: end });
+export async function createSlot(
+  api: Api,
+  consultant: Party,
+  date: string,
+  start: string,
+  end: string,
+): Promise<{ id: number }> {
+  const res = await api
+    .as(consultant.token)
+    .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: start, end_time: end });
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
@@ -91,7 +116,9 @@ export async function createSlot(api: Api, consultant: Party, date: string, star
 /** Opens every day 06:00–22:00 (consultant-local) so any half hour in there is bookable. */
 export async function openEveryDay(api: Api, consultant: Party): Promise<void> {
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-  const res = await api.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, { availability: days.map((day) => ({ day, start_time: '06:00', end_time: '22:00' })) });
+  const res = await api.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, {
+    availability: days.map((day) => ({ day, start_time: '06:00', end_time: '22:00' })),
+  });
   assert.equal(res.status, 200, res.text);
 }
 
@@ -107,14 +134,20 @@ export function assertProblem(res: Answer, statuses: number[]): void {
   assert.ok(statuses.includes(res.status), `expected ${statuses.join(' or ')}, got ${res.status}: ${res.text}`);
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, res.text);
   assert.equal(res.body.status, res.status);
-  for (const field of ['type', 'title', 'detail']) assert.equal(typeof res.body[field], 'string', `${field} in ${res.text}`);
+  for (const field of ['type', 'title', 'detail'])
+    assert.equal(typeof res.body[field], 'string', `${field} in ${res.text}`);
   assert.doesNotMatch(res.text, /\bat .+\.js:\d+|QueryFailedError|SELECT |INSERT |node_modules/);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a value (not undefined) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -3,7 +3,21 @@ import { after, before, describe, it } from 'node:test';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
-import { Api, assertProblem, createConsultant, createUser, halfHour, killService, networkCode, openEveryDay, type Party, privateDatabase, sleep, startService, waitFor } from './fault-kit';
+import {
+  Api,
+  assertProblem,
+  createConsultant,
+  createUser,
+  halfHour,
+  killService,
+  networkCode,
+  openEveryDay,
+  type Party,
+  privateDatabase,
+  sleep,
+  startService,
+  waitFor,
+} from './fault-kit';
 
 type Phase = 'up' | 'stopping' | 'down' | 'recovering' | 'recovered';
 
@@ -59,8 +73,21 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
         const op: Outcome['op'] = w % 2 === 0 ? 'read' : 'book';
         const at = phase();
         try {
-          const res = op === 'read' ? await api.get(`/consultants/${consultant.id}`) : await api.as(users[w % users.length].token).post('/bookings', { consultant_id: consultant.id, ...halfHour(next++) });
-          outcomes.push({ phase: at, endPhase: phase(), op, status: res.status, body: res.body, retryAfter: res.headers.get('retry-after'), contentType: res.headers.get('content-type') });
+          const res =
+            op === 'read'
+              ? await api.get(`/consultants/${consultant.id}`)
+              : await api
+                  .as(users[w % users.length].token)
+                  .post('/bookings', { consultant_id: consultant.id, ...halfHour(next++) });
+          outcomes.push({
+            phase: at,
+            endPhase: phase(),
+            op,
+            status: res.status,
+            body: res.body,
+            retryAfter: res.headers.get('retry-after'),
+            contentType: res.headers.get('content-type'),
+          });
         } catch (error) {
           outcomes.push({ phase: at, endPhase: phase(), op, error: networkCode(error) });
         }
@@ -80,7 +107,8 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
 
   const summary = (outcomes: Outcome[]) => {
     const by: Record<string, number> = {};
-    for (const o of outcomes) by[`${o.phase} ${o.op} ${o.status ?? o.error}`] = (by[`${o.phase} ${o.op} ${o.status ?? o.error}`] ?? 0) + 1;
+    for (const o of outcomes)
+      by[`${o.phase} ${o.op} ${o.status ?? o.error}`] = (by[`${o.phase} ${o.op} ${o.status ?? o.error}`] ?? 0) + 1;
     return JSON.stringify(by);
   };
 
@@ -107,7 +135,12 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
       phase = 'recovering';
       const restarted = Date.now();
       await pg.start();
-      await waitFor('/health to answer 200 again', async () => ((await api.get('/health')).status === 200 ? true : undefined), 20_000, 100);
+      await waitFor(
+        '/health to answer 200 again',
+        async () => ((await api.get('/health')).status === 200 ? true : undefined),
+        20_000,
+        100,
+      );
       healedIn = Date.now() - restarted;
       phase = 'recovered';
       await sleep(700);
@@ -116,16 +149,33 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
       await run.finish();
     }
     const outcomes = run.outcomes;
-    console.log(`# ${label}: healed ${healedIn ?? "?"} ms after PostgreSQL was back; ${summary(outcomes)}`);
+    console.log(`# ${label}: healed ${healedIn ?? '?'} ms after PostgreSQL was back; ${summary(outcomes)}`);
 
     const all = summary(outcomes);
-    assert.deepEqual(outcomes.filter((o) => o.error), [], `every request got an HTTP answer: ${all}`);
+    assert.deepEqual(
+      outcomes.filter((o) => o.error),
+      [],
+      `every request got an HTTP answer: ${all}`,
+    );
     // Requests in flight at the moment of the break are judged apart (see the last test).
     const inFlight = (o: Outcome) => o.phase === 'stopping' || (o.phase === 'up' && o.endPhase !== 'up');
     atBreak.push(...outcomes.filter(inFlight).map((o) => ({ ...o, label })));
-    assert.deepEqual(outcomes.filter((o) => o.status === 500 && !inFlight(o)), [], `never a 500: ${all}`);
-    assert.ok(outcomes.some((o) => o.phase === 'up'), all);
-    assert.deepEqual(outcomes.filter((o) => o.phase === 'up' && o.endPhase === 'up' && o.status !== 200 && o.status !== 201).map((o) => o.status), [], `all well before the outage: ${all}`);
+    assert.deepEqual(
+      outcomes.filter((o) => o.status === 500 && !inFlight(o)),
+      [],
+      `never a 500: ${all}`,
+    );
+    assert.ok(
+      outcomes.some((o) => o.phase === 'up'),
+      all,
+    );
+    assert.deepEqual(
+      outcomes
+        .filter((o) => o.phase === 'up' && o.endPhase === 'up' && o.status !== 200 && o.status !== 201)
+        .map((o) => o.status),
+      [],
+      `all well before the outage: ${all}`,
+    );
     const down = outcomes.filter((o) => o.phase === 'down');
     assert.ok(down.length > 10, `load went on during the outage: ${all}`);
     for (const o of down) {
@@ -136,17 +186,32 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
     }
     const recovered = outcomes.filter((o) => o.phase === 'recovered');
     assert.ok(recovered.length > 10, all);
-    assert.deepEqual(recovered.filter((o) => o.status !== 200 && o.status !== 201).map((o) => `${o.op} ${o.status}`), [], `all well again after recovery, without a restart: ${all}`);
+    assert.deepEqual(
+      recovered.filter((o) => o.status !== 200 && o.status !== 201).map((o) => `${o.op} ${o.status}`),
+      [],
+      `all well again after recovery, without a restart: ${all}`,
+    );
     assert.equal(server.child.exitCode, null, 'the service never exited');
 
     // Every booking the clients were told about exists; the database holds no booking that was
     // answered with a 503 except (at most) those in flight at the moment of the break.
     const told = outcomes.filter((o) => o.op === 'book' && o.status === 201).map((o) => o.body.id as number);
-    const rows = await pg.query<{ id: number }>('SELECT id FROM bookings WHERE consultant_id = $1', [consultant.id], new URL(dbUrl).pathname.slice(1));
+    const rows = await pg.query<{ id: number }>(
+      'SELECT id FROM bookings WHERE consultant_id = $1',
+      [consultant.id],
+      new URL(dbUrl).pathname.slice(1),
+    );
     const stored = new Set(rows.map((r) => r.id));
-    assert.deepEqual(told.filter((id) => !stored.has(id)), [], 'every 201 booking is stored');
+    assert.deepEqual(
+      told.filter((id) => !stored.has(id)),
+      [],
+      'every 201 booking is stored',
+    );
     const inFlightAtBreak = outcomes.filter((o) => inFlight(o) && o.op === 'book').length;
-    assert.ok(rows.length - told.length <= inFlightAtBreak + 3, `no booking appeared from the outage beyond those in flight: ${rows.length} rows, ${told.length} told`);
+    assert.ok(
+      rows.length - told.length <= inFlightAtBreak + 3,
+      `no booking appeared from the outage beyond those in flight: ${rows.length} rows, ${told.length} told`,
+    );
     return outcomes;
   }
 
@@ -166,10 +231,18 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
   // TypeORM's QueryRunner(Provider)AlreadyReleasedError, which used to be a 500 instead of a 503.
   it('requests in flight when the database went away get a 503 too, never a 500', () => {
     assert.ok(atBreak.length > 0, 'some requests were in flight at a break');
-    const bad = atBreak.filter((o) => o.error !== undefined || (o.status !== 503 && o.status !== 200 && o.status !== 201));
-    assert.deepEqual(bad.map((o) => `${o.label}: ${o.op} ${o.status ?? o.error} ${o.body?.type ?? ''}`), []);
+    const bad = atBreak.filter(
+      (o) => o.error !== undefined || (o.status !== 503 && o.status !== 200 && o.status !== 201),
+    );
+    assert.deepEqual(
+      bad.map((o) => `${o.label}: ${o.op} ${o.status ?? o.error} ${o.body?.type ?? ''}`),
+      [],
+    );
     // An outage is logged as a warning (level 40), never as an error of the code (level 50).
-    const errors = server.output().split('\n').filter((line) => line.includes('"level":50'));
+    const errors = server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"level":50'));
     assert.deepEqual(errors, [], 'the service logged the outage as an error');
   });
 });

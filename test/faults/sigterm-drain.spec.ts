@@ -5,7 +5,20 @@ import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
-import { Api, createConsultant, createUser, halfHour, killService, networkCode, openEveryDay, type Party, privateDatabase, sleep, startService, waitFor } from './fault-kit';
+import {
+  Api,
+  createConsultant,
+  createUser,
+  halfHour,
+  killService,
+  networkCode,
+  openEveryDay,
+  type Party,
+  privateDatabase,
+  sleep,
+  startService,
+  waitFor,
+} from './fault-kit';
 
 interface Outcome {
   op: string;
@@ -55,14 +68,18 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
     const sql = <T = any>(text: string) => pg.query<T>(text, [], new URL(dbUrl).pathname.slice(1));
     const outcomes: Outcome[] = [];
     let signalled = false;
-    const record = async (op: string, call: () => Promise<{ status: number; text: string; headers: Headers; body: any }>) => {
+    const record = async (
+      op: string,
+      call: () => Promise<{ status: number; text: string; headers: Headers; body: any }>,
+    ) => {
       const o: Outcome = { op, before: !signalled, sentAt: Date.now() };
       try {
         const res = await call();
         o.status = res.status;
         // A complete answer: the body arrived whole (fetch reads it to the end) and parses.
         o.complete = res.text.length > 0 && JSON.parse(res.text) !== undefined;
-        if (res.status >= 400) o.kind = `${res.headers.get('content-type')} ${res.body?.type ?? res.body?.code ?? ''} ${res.text.slice(0, 120)}`;
+        if (res.status >= 400)
+          o.kind = `${res.headers.get('content-type')} ${res.body?.type ?? res.body?.code ?? ''} ${res.text.slice(0, 120)}`;
       } catch (error) {
         o.error = networkCode(error);
       }
@@ -79,17 +96,25 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
     let reading = true;
     try {
       // Eight bookings that will wait inside their transactions, behind our lock.
-      const bookings = Array.from({ length: 8 }, (_, n) => record('book', () => api.as(users[n % 2].token).post('/bookings', { consultant_id: consultant.id, ...halfHour(n) })));
+      const bookings = Array.from({ length: 8 }, (_, n) =>
+        record('book', () =>
+          api.as(users[n % 2].token).post('/bookings', { consultant_id: consultant.id, ...halfHour(n) }),
+        ),
+      );
       // Reads, on and on, from four clients, until the process is gone.
       const readers = Array.from({ length: 4 }, async (_, r) => {
         while (reading) {
-          const o = await record(r % 2 ? 'read' : 'health', () => (r % 2 ? api.get(`/consultants/${consultant.id}`) : api.get('/health')));
+          const o = await record(r % 2 ? 'read' : 'health', () =>
+            r % 2 ? api.get(`/consultants/${consultant.id}`) : api.get('/health'),
+          );
           if (o.error === 'ECONNREFUSED') await sleep(20);
           await sleep(5);
         }
       });
       await waitFor('the bookings to wait on the consultant lock', async () => {
-        const rows = await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        const rows = await sql(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
         return rows.length >= 8 ? true : undefined;
       });
       await sleep(200);
@@ -114,36 +139,81 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
       await Promise.all(readers);
 
       const tally: Record<string, number> = {};
-      for (const o of outcomes) tally[`${o.before ? 'before' : 'after'} ${o.op} ${o.status ?? o.error}`] = (tally[`${o.before ? 'before' : 'after'} ${o.op} ${o.status ?? o.error}`] ?? 0) + 1;
-      for (const kind of new Set(outcomes.filter((o) => o.kind).map((o) => `${o.before ? 'before' : 'after'} ${o.op} ${o.status}: ${o.kind}`))) console.log(`# ${kind}`);
-      if (process.env.FAULT_DEBUG) for (const o of outcomes.filter((x) => x.error !== 'ECONNREFUSED' && x.status !== 200 && x.status !== 201)) console.log(`# ${o.op} ${o.status ?? o.error} sent +${o.sentAt! - signalledAt} done +${o.doneAt! - signalledAt}`);
+      for (const o of outcomes)
+        tally[`${o.before ? 'before' : 'after'} ${o.op} ${o.status ?? o.error}`] =
+          (tally[`${o.before ? 'before' : 'after'} ${o.op} ${o.status ?? o.error}`] ?? 0) + 1;
+      for (const kind of new Set(
+        outcomes.filter((o) => o.kind).map((o) => `${o.before ? 'before' : 'after'} ${o.op} ${o.status}: ${o.kind}`),
+      ))
+        console.log(`# ${kind}`);
+      if (process.env.FAULT_DEBUG)
+        for (const o of outcomes.filter((x) => x.error !== 'ECONNREFUSED' && x.status !== 200 && x.status !== 201))
+          console.log(
+            `# ${o.op} ${o.status ?? o.error} sent +${o.sentAt! - signalledAt} done +${o.doneAt! - signalledAt}`,
+          );
       drained.push(...outcomes);
-      console.log(`# exit ${code ?? signal} ${exitMs} ms after SIGTERM; new connection during drain: ${late}; ${JSON.stringify(tally)}`);
+      console.log(
+        `# exit ${code ?? signal} ${exitMs} ms after SIGTERM; new connection during drain: ${late}; ${JSON.stringify(tally)}`,
+      );
 
       assert.equal(code, 0, `exit code (signal ${signal}): ${server.output()}`);
-      assert.deepEqual(booked.map((o) => o.status), Array(8).fill(201), `every booking in flight completed: ${JSON.stringify(booked)}`);
+      assert.deepEqual(
+        booked.map((o) => o.status),
+        Array(8).fill(201),
+        `every booking in flight completed: ${JSON.stringify(booked)}`,
+      );
       assert.ok(booked.every((o) => o.complete));
       const started = outcomes.filter((o) => o.before);
-      assert.deepEqual(started.filter((o) => o.error || !o.complete), [], `every request started before SIGTERM got a whole answer: ${JSON.stringify(tally)}`);
+      assert.deepEqual(
+        started.filter((o) => o.error || !o.complete),
+        [],
+        `every request started before SIGTERM got a whole answer: ${JSON.stringify(tally)}`,
+      );
       // /health may already say 503 once shutdown has begun (terminus marks the app as shutting
       // down, so a load balancer stops sending it work); everything else is answered normally.
-      assert.deepEqual(started.filter((o) => o.status !== 200 && o.status !== 201 && !(o.op === 'health' && o.status === 503)).map((o) => `${o.op} ${o.status}`), [], 'and a good one');
+      assert.deepEqual(
+        started
+          .filter((o) => o.status !== 200 && o.status !== 201 && !(o.op === 'health' && o.status === 503))
+          .map((o) => `${o.op} ${o.status}`),
+        [],
+        'and a good one',
+      );
       assert.match(late, /^ECONNREFUSED$|^HTTP 503$/, 'no new work is accepted while draining');
       // Requests sent after SIGTERM are refused (or told 503 on a connection already open), never
       // cut off midway. The one exception is HTTP/1.1's keep-alive race: a request written to an
       // idle connection in the very milliseconds the server closes its idle connections is reset
       // (the client cannot know it was not processed; fetch does not retry it). See RELIABILITY.md.
       const afterwards = outcomes.filter((o) => !o.before);
-      const keepAliveRace = (o: Outcome) => (o.error === 'ECONNRESET' || o.error === 'UND_ERR_SOCKET') && o.sentAt! - signalledAt < 100;
-      assert.deepEqual(afterwards.filter((o) => o.error && o.error !== 'ECONNREFUSED' && !keepAliveRace(o)).map((o) => `${o.op} ${o.error} +${o.sentAt! - signalledAt} ms`), [], `after SIGTERM nothing is reset: ${JSON.stringify(tally)}`);
-      assert.deepEqual(afterwards.filter((o) => o.status !== undefined && !o.complete), []);
-      const [{ n }] = await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM bookings WHERE consultant_id = $1', [consultant.id], new URL(dbUrl).pathname.slice(1));
+      const keepAliveRace = (o: Outcome) =>
+        (o.error === 'ECONNRESET' || o.error === 'UND_ERR_SOCKET') && o.sentAt! - signalledAt < 100;
+      assert.deepEqual(
+        afterwards
+          .filter((o) => o.error && o.error !== 'ECONNREFUSED' && !keepAliveRace(o))
+          .map((o) => `${o.op} ${o.error} +${o.sentAt! - signalledAt} ms`),
+        [],
+        `after SIGTERM nothing is reset: ${JSON.stringify(tally)}`,
+      );
+      assert.deepEqual(
+        afterwards.filter((o) => o.status !== undefined && !o.complete),
+        [],
+      );
+      const [{ n }] = await pg.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM bookings WHERE consultant_id = $1',
+        [consultant.id],
+        new URL(dbUrl).pathname.slice(1),
+      );
       assert.equal(n, 8, 'the eight bookings are stored');
       const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      await waitFor('the service\'s database connections to close', async () => {
-        const rows = await sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> ${lockerPid} AND backend_type = 'client backend'`);
-        return rows.length === 0 ? true : undefined;
-      }, 3000);
+      await waitFor(
+        "the service's database connections to close",
+        async () => {
+          const rows = await sql(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> ${lockerPid} AND backend_type = 'client backend'`,
+          );
+          return rows.length === 0 ? true : undefined;
+        },
+        3000,
+      );
     } finally {
       reading = false;
       if (lockHeld) await locker.query('ROLLBACK').catch(() => undefined);
@@ -156,6 +226,9 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
   it('503s sent while draining are problem+json like every other error', () => {
     const drainAnswers = drained.filter((o) => !o.before && o.status === 503);
     assert.ok(drainAnswers.length > 0, 'some requests were answered while draining');
-    assert.deepEqual(drainAnswers.filter((o) => !/application\/problem\+json/.test(o.kind ?? '')).map((o) => o.kind), []);
+    assert.deepEqual(
+      drainAnswers.filter((o) => !/application\/problem\+json/.test(o.kind ?? '')).map((o) => o.kind),
+      [],
+    );
   });
 });

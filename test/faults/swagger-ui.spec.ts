@@ -3,7 +3,16 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ServerProcess } from '../support/server-process';
-import { ADMIN_TOKEN, Api, createConsultant, createSlot, createUser, killService, type Party, startService } from './fault-kit';
+import {
+  ADMIN_TOKEN,
+  Api,
+  createConsultant,
+  createSlot,
+  createUser,
+  killService,
+  type Party,
+  startService,
+} from './fault-kit';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Kept for a person to look at (gitignored): the repository's test-artifacts/. */
@@ -49,7 +58,10 @@ function loadPlaywright(): Playwright | undefined {
 }
 
 const playwright = loadPlaywright();
-const missing = [!existsSync(CHROMIUM) && `${CHROMIUM} (apt-get install chromium)`, !playwright && 'the playwright-core package (npm i -D playwright-core)'].filter(Boolean);
+const missing = [
+  !existsSync(CHROMIUM) && `${CHROMIUM} (apt-get install chromium)`,
+  !playwright && 'the playwright-core package (npm i -D playwright-core)',
+].filter(Boolean);
 const skip = missing.length ? `needs ${missing.join(' and ')}` : false;
 if (skip) console.warn(`\n!!! SKIPPING Swagger UI in a browser: ${skip}\n`);
 
@@ -75,7 +87,11 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS, name), fullPage: false });
   };
   /** The POST /bookings operation block of the page. */
-  const bookingOp = () => page.locator('.opblock-post').filter({ has: page.locator('.opblock-summary-path[data-path="/bookings"]') }).first();
+  const bookingOp = () =>
+    page
+      .locator('.opblock-post')
+      .filter({ has: page.locator('.opblock-summary-path[data-path="/bookings"]') })
+      .first();
   /** Puts `body` in the open Try-it-out editor, executes, and returns the status and body Swagger UI shows. */
   async function execute(body: unknown): Promise<{ status: string; shown: string }> {
     const op = bookingOp();
@@ -83,9 +99,17 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     await op.locator('button.execute').click();
     const live = op.locator('.live-responses-table .response');
     await live.first().waitFor({ timeout: 15_000 });
-    await op.locator('.loading-container').waitFor({ state: 'detached' }).catch(() => undefined);
+    await op
+      .locator('.loading-container')
+      .waitFor({ state: 'detached' })
+      .catch(() => undefined);
     const status = (await live.locator('.response-col_status').first().innerText()).trim();
-    const shown = await op.locator('.live-responses-table .response-col_description pre, .live-responses-table .response-col_description code').first().innerText();
+    const shown = await op
+      .locator(
+        '.live-responses-table .response-col_description pre, .live-responses-table .response-col_description code',
+      )
+      .first()
+      .innerText();
     await live.first().scrollIntoViewIfNeeded();
     return { status, shown };
   }
@@ -99,7 +123,15 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     browser = await playwright!.chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
@@ -123,7 +155,11 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
       await dialog.locator('button.modal-btn.auth.authorize').click();
       await dialog.locator('button.btn-done').click();
       await dialog.waitFor({ state: 'detached' });
-      assert.match((await page.locator('.scheme-container button.authorize').getAttribute('class')) ?? '', /locked/, 'the padlock shows as locked');
+      assert.match(
+        (await page.locator('.scheme-container button.authorize').getAttribute('class')) ?? '',
+        /locked/,
+        'the padlock shows as locked',
+      );
 
       // POST /bookings: expand, Try it out, a valid body, Execute.
       const op = bookingOp();
@@ -138,7 +174,10 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
       assert.equal(booking.availability_id, slotId);
       assert.equal(booking.status, 'confirmed');
       // The curl Swagger shows carries the token, and the booking is really there.
-      assert.match(await op.locator('.curl-command, .curl').first().innerText(), new RegExp(`Authorization: Bearer ${user.token}`));
+      assert.match(
+        await op.locator('.curl-command, .curl').first().innerText(),
+        new RegExp(`Authorization: Bearer ${user.token}`),
+      );
       const stored = await api.as(ADMIN_TOKEN).get(`/bookings/${booking.id}`);
       assert.equal(stored.status, 200, stored.text);
       assert.deepEqual(pageErrors, [], 'no script errors on the page');

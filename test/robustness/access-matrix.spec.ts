@@ -52,44 +52,275 @@ const bookingBody = (w: World, who: Who) => ({ availability_id: w.s1, ...(who ==
 
 /** Every route of API.md that takes an id (path or body), with who may call it. */
 const CASES: Case[] = [
-  { name: 'read a consultant', method: 'GET', url: (w) => `/consultants/${w.A}`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: 'read a consultant (seed path)', method: 'GET', url: (w) => `/consultant/${w.A}/`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: 'change a consultant', method: 'PATCH', url: (w) => `/consultants/${w.A}`, body: () => ({ first_name: 'Changed' }), allowed: ['A', 'admin'], success: 200 },
-  { name: 'delete a consultant', method: 'DELETE', url: (w) => `/consultants/${w.B}`, allowed: ['admin'], success: 204 },
+  {
+    name: 'read a consultant',
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: 'read a consultant (seed path)',
+    method: 'GET',
+    url: (w) => `/consultant/${w.A}/`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: 'change a consultant',
+    method: 'PATCH',
+    url: (w) => `/consultants/${w.A}`,
+    body: () => ({ first_name: 'Changed' }),
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'delete a consultant',
+    method: 'DELETE',
+    url: (w) => `/consultants/${w.B}`,
+    allowed: ['admin'],
+    success: 204,
+  },
   { name: 'read a user', method: 'GET', url: (w) => `/users/${w.U1}`, allowed: ['U1', 'admin'], success: 200 },
-  { name: 'publish a slot', method: 'POST', url: (w) => `/consultants/${w.A}/availabilities`, body: () => slotBody, allowed: ['A', 'admin'], success: 201 },
-  { name: "list a consultant's slots", method: 'GET', url: (w) => `/consultants/${w.A}/availabilities`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: "list a consultant's slots (seed path)", method: 'GET', url: (w) => `/consultant/${w.A}/availability/`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: 'delete a slot', method: 'DELETE', url: (w) => `/consultants/${w.A}/availabilities/${w.s1}`, allowed: ['A', 'admin'], success: 204 },
-  { name: 'delete a slot (seed path, id in the body)', method: 'DELETE', url: (w) => `/consultant/${w.A}/availability/`, body: (w) => ({ id: w.s1 }), allowed: ['A', 'admin'], success: 204 },
-  { name: 'delete a slot (seed path, ?id=)', method: 'DELETE', url: (w) => `/consultant/${w.A}/availability/?id=${w.s1}`, allowed: ['A', 'admin'], success: 204 },
-  { name: 'add a weekly rule', method: 'POST', url: (w) => `/consultants/${w.A}/recurring`, body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }), allowed: ['A', 'admin'], success: 201 },
-  { name: 'add a weekly rule (seed path)', method: 'POST', url: (w) => `/consultant/${w.A}/recurring/`, body: () => ({ day_of_week: 1, start_time: '09:00', end_time: '10:00' }), allowed: ['A', 'admin'], success: 201 },
-  { name: 'list weekly rules', method: 'GET', url: (w) => `/consultants/${w.A}/recurring`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: 'list weekly rules (seed path)', method: 'GET', url: (w) => `/consultant/${w.A}/recurring/`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: "list a doctor's schedule (seed 004)", method: 'GET', url: (w) => `/api/doctors/${w.A}/availability/`, allowed: EVERYONE.filter((x) => x !== 'forged'), success: 200 },
-  { name: 'change a weekly rule', method: 'PATCH', url: (w) => `/consultants/${w.A}/recurring/${w.r1}`, body: () => ({ is_active: false }), allowed: ['A', 'admin'], success: 200 },
-  { name: 'delete a weekly rule', method: 'DELETE', url: (w) => `/consultants/${w.A}/recurring/${w.r1}`, allowed: ['A', 'admin'], success: 204 },
-  { name: 'replace the weekly schedule', method: 'PUT', url: (w) => `/consultants/${w.A}/weekly-schedule`, body: () => ({ availability: [{ day: 'Wed', start_time: '09:00', end_time: '12:00' }] }), allowed: ['A', 'admin'], success: 200 },
-  { name: 'bulk-add windows (seed 004)', method: 'POST', url: (w) => `/api/doctors/${w.A}/availability/`, body: () => ({ availability: [{ day: 'Thu', start_time: '09:00', end_time: '12:00' }] }), allowed: ['A', 'admin'], success: 201 },
-  { name: 'toggle a weekly rule (seed 004)', method: 'PATCH', url: (w) => `/api/availability/${w.r1}/toggle/`, allowed: ['A', 'admin'], success: 200 },
-  { name: 'book (seed path)', method: 'POST', url: (w) => `/consultant/${w.A}/reserve/`, body: bookingBody, allowed: ['U1', 'U2', 'admin'], success: 201 },
-  { name: 'book', method: 'POST', url: () => '/bookings', body: bookingBody, allowed: ['U1', 'U2', 'admin'], success: 201 },
-  { name: 'read a booking', method: 'GET', url: (w) => `/bookings/${w.bk}`, allowed: ['U1', 'A', 'admin'], success: 200 },
-  { name: 'cancel a booking', method: 'POST', url: (w) => `/bookings/${w.bk}/cancel`, allowed: ['U1', 'A', 'admin'], success: 200 },
-  { name: 'reschedule a booking', method: 'POST', url: (w) => `/bookings/${w.bk}/reschedule`, body: (w) => ({ availability_id: w.s1 }), allowed: ['U1', 'admin'], success: 200 },
-  { name: "a consultant's calendar feed", method: 'GET', url: (w) => `/consultants/${w.A}/calendar.ics`, allowed: ['A', 'admin'], success: 200 },
-  { name: "a user's calendar feed", method: 'GET', url: (w) => `/users/${w.U1}/calendar.ics`, allowed: ['U1', 'admin'], success: 200 },
-  { name: "a user's bookings by filter", method: 'GET', url: (w) => `/bookings?user_id=${w.U1}`, allowed: ['U1', 'A', 'B', 'admin'], success: 200 },
-  { name: "a consultant's bookings by filter", method: 'GET', url: (w) => `/bookings?consultant_id=${w.A}`, allowed: ['A', 'U1', 'U2', 'admin'], success: 200 },
+  {
+    name: 'publish a slot',
+    method: 'POST',
+    url: (w) => `/consultants/${w.A}/availabilities`,
+    body: () => slotBody,
+    allowed: ['A', 'admin'],
+    success: 201,
+  },
+  {
+    name: "list a consultant's slots",
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}/availabilities`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: "list a consultant's slots (seed path)",
+    method: 'GET',
+    url: (w) => `/consultant/${w.A}/availability/`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: 'delete a slot',
+    method: 'DELETE',
+    url: (w) => `/consultants/${w.A}/availabilities/${w.s1}`,
+    allowed: ['A', 'admin'],
+    success: 204,
+  },
+  {
+    name: 'delete a slot (seed path, id in the body)',
+    method: 'DELETE',
+    url: (w) => `/consultant/${w.A}/availability/`,
+    body: (w) => ({ id: w.s1 }),
+    allowed: ['A', 'admin'],
+    success: 204,
+  },
+  {
+    name: 'delete a slot (seed path, ?id=)',
+    method: 'DELETE',
+    url: (w) => `/consultant/${w.A}/availability/?id=${w.s1}`,
+    allowed: ['A', 'admin'],
+    success: 204,
+  },
+  {
+    name: 'add a weekly rule',
+    method: 'POST',
+    url: (w) => `/consultants/${w.A}/recurring`,
+    body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }),
+    allowed: ['A', 'admin'],
+    success: 201,
+  },
+  {
+    name: 'add a weekly rule (seed path)',
+    method: 'POST',
+    url: (w) => `/consultant/${w.A}/recurring/`,
+    body: () => ({ day_of_week: 1, start_time: '09:00', end_time: '10:00' }),
+    allowed: ['A', 'admin'],
+    success: 201,
+  },
+  {
+    name: 'list weekly rules',
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}/recurring`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: 'list weekly rules (seed path)',
+    method: 'GET',
+    url: (w) => `/consultant/${w.A}/recurring/`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: "list a doctor's schedule (seed 004)",
+    method: 'GET',
+    url: (w) => `/api/doctors/${w.A}/availability/`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: 'change a weekly rule',
+    method: 'PATCH',
+    url: (w) => `/consultants/${w.A}/recurring/${w.r1}`,
+    body: () => ({ is_active: false }),
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'delete a weekly rule',
+    method: 'DELETE',
+    url: (w) => `/consultants/${w.A}/recurring/${w.r1}`,
+    allowed: ['A', 'admin'],
+    success: 204,
+  },
+  {
+    name: 'replace the weekly schedule',
+    method: 'PUT',
+    url: (w) => `/consultants/${w.A}/weekly-schedule`,
+    body: () => ({ availability: [{ day: 'Wed', start_time: '09:00', end_time: '12:00' }] }),
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'bulk-add windows (seed 004)',
+    method: 'POST',
+    url: (w) => `/api/doctors/${w.A}/availability/`,
+    body: () => ({ availability: [{ day: 'Thu', start_time: '09:00', end_time: '12:00' }] }),
+    allowed: ['A', 'admin'],
+    success: 201,
+  },
+  {
+    name: 'toggle a weekly rule (seed 004)',
+    method: 'PATCH',
+    url: (w) => `/api/availability/${w.r1}/toggle/`,
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'book (seed path)',
+    method: 'POST',
+    url: (w) => `/consultant/${w.A}/reserve/`,
+    body: bookingBody,
+    allowed: ['U1', 'U2', 'admin'],
+    success: 201,
+  },
+  {
+    name: 'book',
+    method: 'POST',
+    url: () => '/bookings',
+    body: bookingBody,
+    allowed: ['U1', 'U2', 'admin'],
+    success: 201,
+  },
+  {
+    name: 'read a booking',
+    method: 'GET',
+    url: (w) => `/bookings/${w.bk}`,
+    allowed: ['U1', 'A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'cancel a booking',
+    method: 'POST',
+    url: (w) => `/bookings/${w.bk}/cancel`,
+    allowed: ['U1', 'A', 'admin'],
+    success: 200,
+  },
+  {
+    name: 'reschedule a booking',
+    method: 'POST',
+    url: (w) => `/bookings/${w.bk}/reschedule`,
+    body: (w) => ({ availability_id: w.s1 }),
+    allowed: ['U1', 'admin'],
+    success: 200,
+  },
+  {
+    name: "a consultant's calendar feed",
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}/calendar.ics`,
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
+  {
+    name: "a user's calendar feed",
+    method: 'GET',
+    url: (w) => `/users/${w.U1}/calendar.ics`,
+    allowed: ['U1', 'admin'],
+    success: 200,
+  },
+  {
+    name: "a user's bookings by filter",
+    method: 'GET',
+    url: (w) => `/bookings?user_id=${w.U1}`,
+    allowed: ['U1', 'A', 'B', 'admin'],
+    success: 200,
+  },
+  {
+    name: "a consultant's bookings by filter",
+    method: 'GET',
+    url: (w) => `/bookings?consultant_id=${w.A}`,
+    allowed: ['A', 'U1', 'U2', 'admin'],
+    success: 200,
+  },
   // The path names one owner, the id another: each must be a 404 even to the path's owner or the admin.
-  { name: "B deletes A's slot through its own path", method: 'DELETE', url: (w) => `/consultants/${w.B}/availabilities/${w.s1}`, allowed: [], success: 0 },
-  { name: "B deletes A's slot through the seed path", method: 'DELETE', url: (w) => `/consultant/${w.B}/availability?id=${w.s1}`, allowed: [], success: 0 },
-  { name: "B changes A's rule through its own path", method: 'PATCH', url: (w) => `/consultants/${w.B}/recurring/${w.r1}`, body: () => ({ is_active: false }), allowed: [], success: 0 },
-  { name: "B deletes A's rule through its own path", method: 'DELETE', url: (w) => `/consultants/${w.B}/recurring/${w.r1}`, allowed: [], success: 0 },
-  { name: "booking A's slot under B's path", method: 'POST', url: (w) => `/consultant/${w.B}/reserve`, body: bookingBody, allowed: [], success: 0 },
-  { name: "booking A's slot naming B", method: 'POST', url: () => '/bookings', body: (w, who) => ({ ...bookingBody(w, who), consultant_id: w.B }), allowed: [], success: 0 },
-  { name: "rescheduling onto another consultant's slot", method: 'POST', url: (w) => `/bookings/${w.bk}/reschedule`, body: (w) => ({ availability_id: w.sB }), allowed: [], success: 0 },
+  {
+    name: "B deletes A's slot through its own path",
+    method: 'DELETE',
+    url: (w) => `/consultants/${w.B}/availabilities/${w.s1}`,
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "B deletes A's slot through the seed path",
+    method: 'DELETE',
+    url: (w) => `/consultant/${w.B}/availability?id=${w.s1}`,
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "B changes A's rule through its own path",
+    method: 'PATCH',
+    url: (w) => `/consultants/${w.B}/recurring/${w.r1}`,
+    body: () => ({ is_active: false }),
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "B deletes A's rule through its own path",
+    method: 'DELETE',
+    url: (w) => `/consultants/${w.B}/recurring/${w.r1}`,
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "booking A's slot under B's path",
+    method: 'POST',
+    url: (w) => `/consultant/${w.B}/reserve`,
+    body: bookingBody,
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "booking A's slot naming B",
+    method: 'POST',
+    url: () => '/bookings',
+    body: (w, who) => ({ ...bookingBody(w, who), consultant_id: w.B }),
+    allowed: [],
+    success: 0,
+  },
+  {
+    name: "rescheduling onto another consultant's slot",
+    method: 'POST',
+    url: (w) => `/bookings/${w.bk}/reschedule`,
+    body: (w) => ({ availability_id: w.sB }),
+    allowed: [],
+    success: 0,
+  },
 ];
 
 const REFUSALS = [401, 403, 404];
@@ -128,15 +359,52 @@ describe('access matrix', () => {
     const B = await created('POST', '/consultants', ADMIN_TOKEN, { first_name: 'Bea', last_name: 'B' });
     const U1 = await created('POST', '/users', ADMIN_TOKEN, { first_name: 'Uma', last_name: 'One' });
     const U2 = await created('POST', '/users', ADMIN_TOKEN, { first_name: 'Udo', last_name: 'Two' });
-    const s1 = await created('POST', `/consultants/${A.id}/availabilities`, A.api_token, { date: DAY, start_time: '10:00', end_time: '11:00' });
-    const s2 = await created('POST', `/consultants/${A.id}/availabilities`, A.api_token, { date: DAY, start_time: '12:00', end_time: '13:00' });
-    const sB = await created('POST', `/consultants/${B.id}/availabilities`, B.api_token, { date: DAY, start_time: '10:00', end_time: '11:00' });
-    const r1 = await created('POST', `/consultants/${A.id}/recurring`, A.api_token, { day: 'Mon', start_time: '15:00', end_time: '17:00' });
-    const rB = await created('POST', `/consultants/${B.id}/recurring`, B.api_token, { day: 'Mon', start_time: '15:00', end_time: '17:00' });
+    const s1 = await created('POST', `/consultants/${A.id}/availabilities`, A.api_token, {
+      date: DAY,
+      start_time: '10:00',
+      end_time: '11:00',
+    });
+    const s2 = await created('POST', `/consultants/${A.id}/availabilities`, A.api_token, {
+      date: DAY,
+      start_time: '12:00',
+      end_time: '13:00',
+    });
+    const sB = await created('POST', `/consultants/${B.id}/availabilities`, B.api_token, {
+      date: DAY,
+      start_time: '10:00',
+      end_time: '11:00',
+    });
+    const r1 = await created('POST', `/consultants/${A.id}/recurring`, A.api_token, {
+      day: 'Mon',
+      start_time: '15:00',
+      end_time: '17:00',
+    });
+    const rB = await created('POST', `/consultants/${B.id}/recurring`, B.api_token, {
+      day: 'Mon',
+      start_time: '15:00',
+      end_time: '17:00',
+    });
     const bk = await created('POST', '/bookings', U1.api_token, { availability_id: s2.id });
     return {
-      A: A.id, B: B.id, U1: U1.id, U2: U2.id, s1: s1.id, s2: s2.id, sB: sB.id, r1: r1.id, rB: rB.id, bk: bk.id,
-      tokens: { A: A.api_token, B: B.api_token, U1: U1.api_token, U2: U2.api_token, admin: ADMIN_TOKEN, none: undefined, forged: `cc_c_${randomBytes(32).toString('base64url')}` },
+      A: A.id,
+      B: B.id,
+      U1: U1.id,
+      U2: U2.id,
+      s1: s1.id,
+      s2: s2.id,
+      sB: sB.id,
+      r1: r1.id,
+      rB: rB.id,
+      bk: bk.id,
+      tokens: {
+        A: A.api_token,
+        B: B.api_token,
+        U1: U1.api_token,
+        U2: U2.api_token,
+        admin: ADMIN_TOKEN,
+        none: undefined,
+        forged: `cc_c_${randomBytes(32).toString('base64url')}`,
+      },
     };
   }
 
@@ -163,7 +431,8 @@ describe('access matrix', () => {
         row.push(`${who} ${res.status}`);
         counts.refused++;
         assert.ok(REFUSALS.includes(res.status), `${what} must be refused with 401, 403 or 404: ${describeRes(res)}`);
-        if (who === 'none' || who === 'forged') assert.equal(res.status, 401, `${what} without a valid token: ${describeRes(res)}`);
+        if (who === 'none' || who === 'forged')
+          assert.equal(res.status, 401, `${what} without a valid token: ${describeRes(res)}`);
         assert.deepEqual(problemErrors(res), [], `${what}: ${res.text}`);
         const changed = changedTables(before, await db.snapshot());
         assert.deepEqual(changed, [], `${what} was refused (${res.status}) but changed ${changed.join(', ')}`);
@@ -176,10 +445,21 @@ describe('access matrix', () => {
     const w = await makeWorld();
     // A second booking between U2 and B, so every caller has something it must not see.
     const other = await created('POST', '/bookings', w.tokens.U2!, { availability_id: w.sB });
-    const parties: Record<number, { consultant: number; user: number }> = { [w.bk]: { consultant: w.A, user: w.U1 }, [other.id]: { consultant: w.B, user: w.U2 } };
-    const may = (who: Who, id: number) => who === 'admin' || parties[id].consultant === w[who as 'A'] || parties[id].user === w[who as 'U1'];
+    const parties: Record<number, { consultant: number; user: number }> = {
+      [w.bk]: { consultant: w.A, user: w.U1 },
+      [other.id]: { consultant: w.B, user: w.U2 },
+    };
+    const may = (who: Who, id: number) =>
+      who === 'admin' || parties[id].consultant === w[who as 'A'] || parties[id].user === w[who as 'U1'];
     for (const who of ANY_TOKEN) {
-      for (const query of ['', `user_id=${w.U1}`, `user_id=${w.U2}`, `consultant_id=${w.A}`, `consultant_id=${w.B}`, 'status=confirmed']) {
+      for (const query of [
+        '',
+        `user_id=${w.U1}`,
+        `user_id=${w.U2}`,
+        `consultant_id=${w.A}`,
+        `consultant_id=${w.B}`,
+        'status=confirmed',
+      ]) {
         // Every page: the admin's list holds the other tests' bookings too.
         const ids: number[] = [];
         let res: RawReply | undefined;
@@ -190,7 +470,8 @@ describe('access matrix', () => {
           ids.push(...res.json.data.map((b: { id: number }) => b.id).filter((id: number) => id in parties));
         }
         for (const id of ids) assert.ok(may(who, id), `${who} sees booking ${id} through /bookings?${query}`);
-        if (who === 'admin' && !query.includes('_id')) assert.deepEqual(ids.sort(), [w.bk, other.id].sort(), 'the admin sees every booking');
+        if (who === 'admin' && !query.includes('_id'))
+          assert.deepEqual(ids.sort(), [w.bk, other.id].sort(), 'the admin sees every booking');
       }
     }
     // Asking for someone else's side outright is refused rather than answered empty.
@@ -201,13 +482,21 @@ describe('access matrix', () => {
   it('never says who booked a slot on a public read', async () => {
     const w = await makeWorld();
     // The daily view lists free time only; the others mark the booked slot.
-    const reads = [`/consultants/${w.A}/availabilities`, `/consultant/${w.A}/availability`, `/availabilities/monthly/?year=2031&month=6&consultant_id=${w.A}`, `/availabilities/timerange/?start=${DAY}&end=${DAY}&consultant_id=${w.A}&include_booked=true`, `/consultants/availabilities/${DAY}/`];
+    const reads = [
+      `/consultants/${w.A}/availabilities`,
+      `/consultant/${w.A}/availability`,
+      `/availabilities/monthly/?year=2031&month=6&consultant_id=${w.A}`,
+      `/availabilities/timerange/?start=${DAY}&end=${DAY}&consultant_id=${w.A}&include_booked=true`,
+      `/consultants/availabilities/${DAY}/`,
+    ];
     for (const url of reads) {
       for (const who of ['none', 'B', 'U2'] as Who[]) {
         const res = await call('GET', url, w.tokens[who]);
         assert.equal(res.status, 200, `${url}: ${res.text}`);
-        if (!url.startsWith('/consultants/availabilities/')) assert.ok(res.text.includes('"is_booked":true'), `${url} shows the booked slot as booked`);
-        for (const secret of ['user_id', 'Uma', 'One', 'api_token', 'booking_id']) assert.ok(!res.text.includes(secret), `${url} as ${who} reveals ${secret}`);
+        if (!url.startsWith('/consultants/availabilities/'))
+          assert.ok(res.text.includes('"is_booked":true'), `${url} shows the booked slot as booked`);
+        for (const secret of ['user_id', 'Uma', 'One', 'api_token', 'booking_id'])
+          assert.ok(!res.text.includes(secret), `${url} as ${who} reveals ${secret}`);
       }
     }
   });
@@ -230,22 +519,134 @@ describe('access matrix', () => {
       ['hasOwnProperty', () => 1],
     ];
     /** Write routes with a body, a valid body for each, and the fields that body may legitimately carry. */
-    const WRITES: { name: string; method: Case['method']; url: (w: World) => string; body: (w: World) => Record<string, unknown>; who: Who[]; own: string[] }[] = [
-      { name: 'create a consultant', method: 'POST', url: () => '/consultants', body: () => ({ first_name: 'N', last_name: 'N' }), who: ['admin'], own: [] },
-      { name: 'create a consultant (seed path)', method: 'POST', url: () => '/consultant/', body: () => ({ first_name: 'N', last_name: 'N' }), who: ['admin'], own: [] },
-      { name: 'change a consultant', method: 'PATCH', url: (w) => `/consultants/${w.A}`, body: () => ({ first_name: 'N' }), who: ['A', 'admin'], own: [] },
-      { name: 'sign up', method: 'POST', url: () => '/users', body: () => ({ first_name: 'N', last_name: 'N' }), who: ['none', 'admin'], own: [] },
-      { name: 'sign up (seed path)', method: 'POST', url: () => '/user/', body: () => ({ first_name: 'N', last_name: 'N' }), who: ['none'], own: [] },
-      { name: 'publish a slot', method: 'POST', url: (w) => `/consultants/${w.A}/availabilities`, body: () => slotBody, who: ['A', 'admin'], own: [] },
-      { name: 'delete a slot (seed path)', method: 'DELETE', url: (w) => `/consultant/${w.A}/availability`, body: (w) => ({ id: w.s1 }), who: ['A'], own: ['id'] },
-      { name: 'add a weekly rule', method: 'POST', url: (w) => `/consultants/${w.A}/recurring`, body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }), who: ['A', 'admin'], own: [] },
-      { name: 'add a weekly rule (seed path)', method: 'POST', url: (w) => `/consultant/${w.A}/recurring`, body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }), who: ['A'], own: [] },
-      { name: 'change a weekly rule', method: 'PATCH', url: (w) => `/consultants/${w.A}/recurring/${w.r1}`, body: () => ({ is_active: false }), who: ['A', 'admin'], own: [] },
-      { name: 'replace the weekly schedule', method: 'PUT', url: (w) => `/consultants/${w.A}/weekly-schedule`, body: () => ({ availability: [{ day: 'Wed', start_time: '09:00', end_time: '12:00' }] }), who: ['A', 'admin'], own: [] },
-      { name: 'bulk-add windows (seed 004)', method: 'POST', url: (w) => `/api/doctors/${w.A}/availability`, body: () => ({ availability: [{ day: 'Thu', start_time: '09:00', end_time: '12:00' }] }), who: ['A', 'admin'], own: [] },
-      { name: 'book', method: 'POST', url: () => '/bookings', body: (w) => ({ availability_id: w.s1 }), who: ['U1'], own: ['consultant_id', 'user_id'] },
-      { name: 'book (seed path)', method: 'POST', url: (w) => `/consultant/${w.A}/reserve`, body: (w) => ({ availability_id: w.s1 }), who: ['U1'], own: ['user_id'] },
-      { name: 'reschedule', method: 'POST', url: (w) => `/bookings/${w.bk}/reschedule`, body: (w) => ({ availability_id: w.s1 }), who: ['U1', 'admin'], own: [] },
+    const WRITES: {
+      name: string;
+      method: Case['method'];
+      url: (w: World) => string;
+      body: (w: World) => Record<string, unknown>;
+      who: Who[];
+      own: string[];
+    }[] = [
+      {
+        name: 'create a consultant',
+        method: 'POST',
+        url: () => '/consultants',
+        body: () => ({ first_name: 'N', last_name: 'N' }),
+        who: ['admin'],
+        own: [],
+      },
+      {
+        name: 'create a consultant (seed path)',
+        method: 'POST',
+        url: () => '/consultant/',
+        body: () => ({ first_name: 'N', last_name: 'N' }),
+        who: ['admin'],
+        own: [],
+      },
+      {
+        name: 'change a consultant',
+        method: 'PATCH',
+        url: (w) => `/consultants/${w.A}`,
+        body: () => ({ first_name: 'N' }),
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'sign up',
+        method: 'POST',
+        url: () => '/users',
+        body: () => ({ first_name: 'N', last_name: 'N' }),
+        who: ['none', 'admin'],
+        own: [],
+      },
+      {
+        name: 'sign up (seed path)',
+        method: 'POST',
+        url: () => '/user/',
+        body: () => ({ first_name: 'N', last_name: 'N' }),
+        who: ['none'],
+        own: [],
+      },
+      {
+        name: 'publish a slot',
+        method: 'POST',
+        url: (w) => `/consultants/${w.A}/availabilities`,
+        body: () => slotBody,
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'delete a slot (seed path)',
+        method: 'DELETE',
+        url: (w) => `/consultant/${w.A}/availability`,
+        body: (w) => ({ id: w.s1 }),
+        who: ['A'],
+        own: ['id'],
+      },
+      {
+        name: 'add a weekly rule',
+        method: 'POST',
+        url: (w) => `/consultants/${w.A}/recurring`,
+        body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }),
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'add a weekly rule (seed path)',
+        method: 'POST',
+        url: (w) => `/consultant/${w.A}/recurring`,
+        body: () => ({ day: 'Tue', start_time: '09:00', end_time: '10:00' }),
+        who: ['A'],
+        own: [],
+      },
+      {
+        name: 'change a weekly rule',
+        method: 'PATCH',
+        url: (w) => `/consultants/${w.A}/recurring/${w.r1}`,
+        body: () => ({ is_active: false }),
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'replace the weekly schedule',
+        method: 'PUT',
+        url: (w) => `/consultants/${w.A}/weekly-schedule`,
+        body: () => ({ availability: [{ day: 'Wed', start_time: '09:00', end_time: '12:00' }] }),
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'bulk-add windows (seed 004)',
+        method: 'POST',
+        url: (w) => `/api/doctors/${w.A}/availability`,
+        body: () => ({ availability: [{ day: 'Thu', start_time: '09:00', end_time: '12:00' }] }),
+        who: ['A', 'admin'],
+        own: [],
+      },
+      {
+        name: 'book',
+        method: 'POST',
+        url: () => '/bookings',
+        body: (w) => ({ availability_id: w.s1 }),
+        who: ['U1'],
+        own: ['consultant_id', 'user_id'],
+      },
+      {
+        name: 'book (seed path)',
+        method: 'POST',
+        url: (w) => `/consultant/${w.A}/reserve`,
+        body: (w) => ({ availability_id: w.s1 }),
+        who: ['U1'],
+        own: ['user_id'],
+      },
+      {
+        name: 'reschedule',
+        method: 'POST',
+        url: (w) => `/bookings/${w.bk}/reschedule`,
+        body: (w) => ({ availability_id: w.s1 }),
+        who: ['U1', 'admin'],
+        own: [],
+      },
     ];
     let w: World;
     before(async () => {
@@ -262,26 +663,45 @@ describe('access matrix', () => {
             const what = `${who} ${write.method} ${write.url(w)} with ${field}=${JSON.stringify(value(w))}`;
             assert.equal(res.status, 400, `${what}: ${res.text}`);
             assert.deepEqual(problemErrors(res), [], what);
-            assert.ok(res.json.errors?.some((e: { field: string }) => e.field === field), `${what} names the field: ${res.text}`);
-            assert.deepEqual(changedTables(before, await db.snapshot()), [], `${what} was refused but stored something`);
+            assert.ok(
+              res.json.errors?.some((e: { field: string }) => e.field === field),
+              `${what} names the field: ${res.text}`,
+            );
+            assert.deepEqual(
+              changedTables(before, await db.snapshot()),
+              [],
+              `${what} was refused but stored something`,
+            );
           }
           // Inside each entry of a bulk schedule too.
           if (write.body(w).availability) {
             for (const field of ['is_active', 'id', 'consultant_id', 'is_booked']) {
               const body = write.body(w) as { availability: Record<string, unknown>[] };
               const before = await db.snapshot();
-              const res = await call(write.method, write.url(w), w.tokens[who], { availability: [{ ...body.availability[0], [field]: 1 }] });
+              const res = await call(write.method, write.url(w), w.tokens[who], {
+                availability: [{ ...body.availability[0], [field]: 1 }],
+              });
               assert.equal(res.status, 400, `${who} ${write.name} with availability[0].${field}: ${res.text}`);
-              assert.ok(res.json.errors?.some((e: { field: string }) => e.field === `availability[0].${field}`), res.text);
-              assert.deepEqual(changedTables(before, await db.snapshot()), [], `${write.name} with availability[0].${field} stored something`);
+              assert.ok(
+                res.json.errors?.some((e: { field: string }) => e.field === `availability[0].${field}`),
+                res.text,
+              );
+              assert.deepEqual(
+                changedTables(before, await db.snapshot()),
+                [],
+                `${write.name} with availability[0].${field} stored something`,
+              );
             }
           }
         }
       });
     }
 
-    it("refuses a user booking for someone else, and stores nothing", async () => {
-      for (const [url, extra] of [['/bookings', {}], [`/consultant/${w.A}/reserve`, {}]] as const) {
+    it('refuses a user booking for someone else, and stores nothing', async () => {
+      for (const [url, extra] of [
+        ['/bookings', {}],
+        [`/consultant/${w.A}/reserve`, {}],
+      ] as const) {
         const before = await db.snapshot();
         const res = await call('POST', url, w.tokens.U1, { availability_id: w.s1, user_id: w.U2, ...extra });
         assert.ok([400, 403].includes(res.status), `U1 books for U2 at ${url}: ${res.text}`);

@@ -63,7 +63,12 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
   let doc: OpenApiDocument;
   let ops: Operation[];
   const world: World = { consultants: [], users: [], slots: [], rules: [], bookings: [], cursors: [] };
-  const tally = { byStatus: new Map<number, number>(), byOp: new Map<string, Map<number, number>>(), dbChecks: 0, ms: 0 };
+  const tally = {
+    byStatus: new Map<number, number>(),
+    byOp: new Map<string, Map<number, number>>(),
+    dbChecks: 0,
+    ms: 0,
+  };
   const failures: { rule: string; request: string; status: number; detail: string }[] = [];
   let fixtureDay = 0;
 
@@ -80,11 +85,16 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
     await t?.close();
   });
 
-  const admin = (method: string, url: string, body?: unknown, token = ADMIN_TOKEN) => send(t.app, { method, url, token, body });
+  const admin = (method: string, url: string, body?: unknown, token = ADMIN_TOKEN) =>
+    send(t.app, { method, url, token, body });
 
   /** Fresh rows to aim at: the run deletes and books what it finds, so replenish as it goes. */
   async function refreshFixtures(): Promise<void> {
-    const c = await admin('POST', '/consultants', { first_name: 'Fix', last_name: `Ture${world.consultants.length}`, timezone: ZONES[fixtureDay % ZONES.length] });
+    const c = await admin('POST', '/consultants', {
+      first_name: 'Fix',
+      last_name: `Ture${world.consultants.length}`,
+      timezone: ZONES[fixtureDay % ZONES.length],
+    });
     assert.equal(c.status, 201, c.text);
     remember(world.consultants, { id: c.json.id, token: c.json.api_token });
     const u = await admin('POST', '/users', { first_name: 'Fix', last_name: 'User' });
@@ -92,14 +102,25 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
     remember(world.users, { id: u.json.id, token: u.json.api_token });
     const date = addDays(BASE_DATE, 14 + (fixtureDay++ % 300));
     for (const start of ['09:00', '11:00']) {
-      const s = await admin('POST', `/consultants/${c.json.id}/availabilities`, { date, start_time: start, end_time: start.replace(/^\d+/, (h) => String(Number(h) + 1).padStart(2, '0')) });
+      const s = await admin('POST', `/consultants/${c.json.id}/availabilities`, {
+        date,
+        start_time: start,
+        end_time: start.replace(/^\d+/, (h) => String(Number(h) + 1).padStart(2, '0')),
+      });
       assert.equal(s.status, 201, s.text);
       remember(world.slots, { id: s.json.id, consultant_id: c.json.id });
     }
-    const r = await admin('POST', `/consultants/${c.json.id}/recurring`, { day_of_week: fixtureDay % 7, start_time: '13:00', end_time: '18:00' });
+    const r = await admin('POST', `/consultants/${c.json.id}/recurring`, {
+      day_of_week: fixtureDay % 7,
+      start_time: '13:00',
+      end_time: '18:00',
+    });
     assert.equal(r.status, 201, r.text);
     remember(world.rules, { id: r.json.id, consultant_id: c.json.id });
-    const b = await admin('POST', '/bookings', { availability_id: world.slots[world.slots.length - 1].id, user_id: u.json.id });
+    const b = await admin('POST', '/bookings', {
+      availability_id: world.slots[world.slots.length - 1].id,
+      user_id: u.json.id,
+    });
     assert.equal(b.status, 201, b.text);
     remember(world.bookings, { id: b.json.id, consultant_id: c.json.id, user_id: u.json.id });
   }
@@ -129,7 +150,8 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
     const resolveRef = (r: Ref): unknown => {
       switch (r.pool) {
         case 'consultant': {
-          const c = ctx.consultantId !== undefined && r.pick % 5 !== 0 ? ctx.consultantId : pick(world.consultants, r)?.id;
+          const c =
+            ctx.consultantId !== undefined && r.pick % 5 !== 0 ? ctx.consultantId : pick(world.consultants, r)?.id;
           ctx.consultantId ??= c;
           return c ?? 1;
         }
@@ -140,7 +162,11 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
         }
         case 'slot':
         case 'rule': {
-          const row = pick(r.pool === 'slot' ? world.slots : world.rules, r, (x) => ctx.consultantId === undefined || x.consultant_id === ctx.consultantId);
+          const row = pick(
+            r.pool === 'slot' ? world.slots : world.rules,
+            r,
+            (x) => ctx.consultantId === undefined || x.consultant_id === ctx.consultantId,
+          );
           ctx.consultantId ??= row?.consultant_id;
           return row?.id ?? 1;
         }
@@ -156,7 +182,13 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       }
     };
     const deep = (v: unknown): unknown =>
-      v instanceof Ref ? resolveRef(v) : Array.isArray(v) ? v.map(deep) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)])) : v;
+      v instanceof Ref
+        ? resolveRef(v)
+        : Array.isArray(v)
+          ? v.map(deep)
+          : v && typeof v === 'object'
+            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]))
+            : v;
 
     // Sub-resources first, so that the consultant in the path can be the one they belong to.
     const names = Object.keys(tp.path).sort((a, b) => (a === 'id' ? 1 : 0) - (b === 'id' ? 1 : 0));
@@ -175,7 +207,12 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       if (tp.body.contentType !== undefined) headers['content-type'] = tp.body.contentType;
     } else if (tp.body && 'value' in tp.body) {
       const type = tp.body.contentType ?? 'application/json';
-      raw = type === 'application/x-www-form-urlencoded' ? new URLSearchParams(Object.entries(body as object).map(([k, x]): [string, string] => [k, String(x)])).toString() : JSON.stringify(body);
+      raw =
+        type === 'application/x-www-form-urlencoded'
+          ? new URLSearchParams(
+              Object.entries(body as object).map(([k, x]): [string, string] => [k, String(x)]),
+            ).toString()
+          : JSON.stringify(body);
       headers['content-type'] = type;
     }
 
@@ -186,7 +223,9 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
         token = ADMIN_TOKEN;
         break;
       case 'owner':
-        token = (world.consultants.find((c) => c.id === ctx.consultantId) ?? world.consultants[world.consultants.length - 1])?.token;
+        token = (
+          world.consultants.find((c) => c.id === ctx.consultantId) ?? world.consultants[world.consultants.length - 1]
+        )?.token;
         break;
       case 'other-consultant':
         token = other(world.consultants, ctx.consultantId)?.token;
@@ -201,11 +240,29 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
         token = ['cc_c_', 'cc_u_', 'cc_a_', ''][n % 4] + randomBytes(32).toString('base64url');
         break;
       case 'malformed':
-        headers.authorization = ['Basic YWRtaW46YWRtaW4=', 'Bearer', 'Bearer a b', `Bearer ${'x'.repeat(300)}`, 'bearer ', ADMIN_TOKEN, 'Token abc'][n % 7];
+        headers.authorization = [
+          'Basic YWRtaW46YWRtaW4=',
+          'Bearer',
+          'Bearer a b',
+          `Bearer ${'x'.repeat(300)}`,
+          'bearer ',
+          ADMIN_TOKEN,
+          'Token abc',
+        ][n % 7];
         break;
     }
     const url = path + (query ? `?${query}` : '');
-    return { method: tp.op.method, url, headers, token, raw, body, hasBody: raw !== undefined, bodyBytes: Buffer.byteLength(raw ?? ''), label: `${tp.op.method} ${url.slice(0, 160)} as ${tp.principal}${tp.mutations.length ? ` [${tp.mutations.join(', ')}]` : ''}` };
+    return {
+      method: tp.op.method,
+      url,
+      headers,
+      token,
+      raw,
+      body,
+      hasBody: raw !== undefined,
+      bodyBytes: Buffer.byteLength(raw ?? ''),
+      label: `${tp.op.method} ${url.slice(0, 160)} as ${tp.principal}${tp.mutations.length ? ` [${tp.mutations.join(', ')}]` : ''}`,
+    };
   }
 
   // ------------------------------------------------------------ checking an answer
@@ -222,7 +279,8 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       else {
         // Strictly as documented: a problem carries no extension the document does not name.
         const schema = documented.content['application/problem+json'];
-        if (res.json && schema) for (const e of checkSchema(doc, res.json, schema).slice(0, 3)) fail('problem-schema', e);
+        if (res.json && schema)
+          for (const e of checkSchema(doc, res.json, schema).slice(0, 3)) fail('problem-schema', e);
       }
     } else if (res.status >= 200 && res.status < 300) {
       if (!documented) fail('undocumented-2xx', `${res.status} is not a documented answer of ${tp.op.id}`);
@@ -231,10 +289,12 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
         if (res.status === 204) {
           if (res.text !== '') fail('204-body', res.text.slice(0, 100));
         } else if (type === 'application/json') {
-          if (!/^application\/json/.test(String(res.headers['content-type']))) fail('content-type', `${res.headers['content-type']} for a JSON answer`);
+          if (!/^application\/json/.test(String(res.headers['content-type'])))
+            fail('content-type', `${res.headers['content-type']} for a JSON answer`);
           else if (schema) for (const e of checkSchema(doc, res.json, schema).slice(0, 5)) fail('response-schema', e);
         } else if (type === 'text/calendar') {
-          if (!/^text\/calendar/.test(String(res.headers['content-type'])) || !res.text.startsWith('BEGIN:VCALENDAR')) fail('calendar', res.text.slice(0, 100));
+          if (!/^text\/calendar/.test(String(res.headers['content-type'])) || !res.text.startsWith('BEGIN:VCALENDAR'))
+            fail('calendar', res.text.slice(0, 100));
         }
       }
       if (STACK.test(res.text)) fail('leak', 'stack trace in a success body');
@@ -243,9 +303,12 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
 
     // Authentication decides before validation, once the body has parsed and the path routed.
     const guarded = tp.reachesGuard && req.bodyBytes <= 100 * 1024;
-    if (guarded && (tp.principal === 'forged' || tp.principal === 'malformed') && res.status !== 401) fail('bad-token', `${res.status}, not 401`);
-    if (guarded && tp.principal === 'none' && tp.op.secured && res.status !== 401) fail('no-token', `${res.status}, not 401 on a protected route`);
-    if (tp.principal === 'none' && !tp.op.secured && (res.status === 401 || res.status === 403)) fail('public', `${res.status} on a public route without a token`);
+    if (guarded && (tp.principal === 'forged' || tp.principal === 'malformed') && res.status !== 401)
+      fail('bad-token', `${res.status}, not 401`);
+    if (guarded && tp.principal === 'none' && tp.op.secured && res.status !== 401)
+      fail('no-token', `${res.status}, not 401 on a protected route`);
+    if (tp.principal === 'none' && !tp.op.secured && (res.status === 401 || res.status === 403))
+      fail('public', `${res.status} on a public route without a token`);
     return problems;
   }
 
@@ -255,24 +318,31 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
     const body = res.json;
     const path = tp.op.path;
     if (Array.isArray(body)) {
-      for (const r of body) if (r?.day !== undefined) remember(world.rules, { id: r.id, consultant_id: r.consultant_id });
+      for (const r of body)
+        if (r?.day !== undefined) remember(world.rules, { id: r.id, consultant_id: r.consultant_id });
       return;
     }
     if (typeof body.next_cursor === 'string') remember(world.cursors, { path, cursor: body.next_cursor });
     if (res.status !== 201) return;
     if (/^\/consultants?$/.test(path)) remember(world.consultants, { id: body.id, token: body.api_token });
     else if (/^\/users?$/.test(path)) remember(world.users, { id: body.id, token: body.api_token });
-    else if (path.endsWith('/availabilities')) remember(world.slots, { id: body.id, consultant_id: body.consultant_id });
+    else if (path.endsWith('/availabilities'))
+      remember(world.slots, { id: body.id, consultant_id: body.consultant_id });
     else if (path.endsWith('/recurring')) remember(world.rules, { id: body.id, consultant_id: body.consultant_id });
-    else if (body.status === 'confirmed') remember(world.bookings, { id: body.id, consultant_id: body.consultant_id, user_id: body.user_id });
+    else if (body.status === 'confirmed')
+      remember(world.bookings, { id: body.id, consultant_id: body.consultant_id, user_id: body.user_id });
   }
 
   it('reads an OpenAPI document that lists every route with its answers', () => {
     assert.ok(ops.length >= 38, `only ${ops.length} operations in /docs-json`);
     for (const op of ops) {
-      assert.ok(Object.keys(op.responses).some((s) => s.startsWith('2')), `${op.id} documents no success`);
+      assert.ok(
+        Object.keys(op.responses).some((s) => s.startsWith('2')),
+        `${op.id} documents no success`,
+      );
       // Any route answers a bad token with 401 and a flood with 429; a body can be too large or not JSON.
-      for (const status of ['401', ...(op.path === '/health' ? [] : ['429']), ...(op.body ? ['413', '415'] : [])]) assert.ok(op.responses[status], `${op.id} does not document ${status}`);
+      for (const status of ['401', ...(op.path === '/health' ? [] : ['429']), ...(op.body ? ['413', '415'] : [])])
+        assert.ok(op.responses[status], `${op.id} does not document ${status}`);
     }
   });
 
@@ -285,12 +355,23 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       const tp = templates[i];
       const req = resolveTemplate(tp, i);
       const checkDb = i % DB_CHECK_EVERY === 0;
-      const before = checkDb ? await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings']) : undefined;
-      const res = await send(t.app, { method: req.method, url: req.url, token: req.token, headers: req.headers, raw: req.raw });
+      const before = checkDb
+        ? await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings'])
+        : undefined;
+      const res = await send(t.app, {
+        method: req.method,
+        url: req.url,
+        token: req.token,
+        headers: req.headers,
+        raw: req.raw,
+      });
       const problems = check(tp, req, res);
       if (before && (res.status >= 400 || req.method === 'GET')) {
         tally.dbChecks++;
-        const changed = changedTables(before, await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings']));
+        const changed = changedTables(
+          before,
+          await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings']),
+        );
         if (changed.length) problems.push(`stored-on-refusal: ${res.status} but ${changed.join(', ')} changed`);
       }
       for (const p of problems) {
@@ -305,19 +386,43 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
     }
     tally.ms = performance.now() - started;
     printTally(templates.length);
-    const byRule = groupBy(failures, (f) => f.rule).map(([rule, list]) => `${rule} ×${list.length}, e.g. ${list[0].request} → ${list[0].status}: ${list[0].detail}`);
-    assert.equal(failures.length, 0, `${failures.length} failures (replay with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS}):\n${byRule.join('\n')}`);
+    const byRule = groupBy(failures, (f) => f.rule).map(
+      ([rule, list]) => `${rule} ×${list.length}, e.g. ${list[0].request} → ${list[0].status}: ${list[0].detail}`,
+    );
+    assert.equal(
+      failures.length,
+      0,
+      `${failures.length} failures (replay with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS}):\n${byRule.join('\n')}`,
+    );
   });
 
   function printTally(total: number): void {
     const lines = [
       `fuzz tally: ${total} requests, seed ${SEED}, ${(tally.ms / 1000).toFixed(1)} s on ${t.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, ${tally.dbChecks} database invariance checks, ${failures.length} failures`,
-      `  by status: ${[...tally.byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join('  ')}`,
+      `  by status: ${[...tally.byStatus]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join('  ')}`,
     ];
-    const never2xx = ops.filter((op) => ![...(tally.byOp.get(op.id)?.keys() ?? [])].some((s) => s < 300)).map((op) => op.id);
+    const never2xx = ops
+      .filter((op) => ![...(tally.byOp.get(op.id)?.keys() ?? [])].some((s) => s < 300))
+      .map((op) => op.id);
     lines.push(`  operations without a 2xx in this run: ${never2xx.length ? never2xx.join('; ') : 'none'}`);
-    if (process.env.FUZZ_VERBOSE) for (const op of ops) lines.push(`    ${op.id}: ${[...(tally.byOp.get(op.id) ?? [])].sort(([a], [b]) => a - b).map(([st, n]) => `${st}×${n}`).join(' ')}`);
-    for (const [rule, list] of groupBy(failures, (f) => f.rule)) lines.push(`  FAIL ${rule} ×${list.length}: ${list.slice(0, 3).map((f) => `${f.request} → ${f.status}: ${f.detail}`).join(' | ')}`);
+    if (process.env.FUZZ_VERBOSE)
+      for (const op of ops)
+        lines.push(
+          `    ${op.id}: ${[...(tally.byOp.get(op.id) ?? [])]
+            .sort(([a], [b]) => a - b)
+            .map(([st, n]) => `${st}×${n}`)
+            .join(' ')}`,
+        );
+    for (const [rule, list] of groupBy(failures, (f) => f.rule))
+      lines.push(
+        `  FAIL ${rule} ×${list.length}: ${list
+          .slice(0, 3)
+          .map((f) => `${f.request} → ${f.status}: ${f.detail}`)
+          .join(' | ')}`,
+      );
     console.log(lines.join('\n'));
   }
 });

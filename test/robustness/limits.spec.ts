@@ -34,18 +34,48 @@ describe('resource limits', () => {
     t = await startTestApp();
     db = await DbReader.open(t);
     doc = (await send(t.app, { method: 'GET', url: '/docs-json' })).json;
-    const c = await send(t.app, { method: 'POST', url: '/consultants', token: ADMIN_TOKEN, body: { first_name: 'Lim', last_name: 'Its', timezone: 'Europe/Berlin' } });
+    const c = await send(t.app, {
+      method: 'POST',
+      url: '/consultants',
+      token: ADMIN_TOKEN,
+      body: { first_name: 'Lim', last_name: 'Its', timezone: 'Europe/Berlin' },
+    });
     consultant = { id: c.json.id, token: c.json.api_token };
     const u = await send(t.app, { method: 'POST', url: '/users', body: { first_name: 'Max', last_name: 'Load' } });
     user = { id: u.json.id, token: u.json.api_token };
-    slotId = (await send(t.app, { method: 'POST', url: `/consultants/${consultant.id}/availabilities`, token: consultant.token, body: { date: '2031-05-05', start_time: '09:00', end_time: '10:00' } })).json.id;
-    await send(t.app, { method: 'POST', url: `/consultants/${consultant.id}/availabilities`, token: consultant.token, body: { date: '2031-05-05', start_time: '11:00', end_time: '12:00' } });
-    ruleId = (await send(t.app, { method: 'POST', url: `/consultants/${consultant.id}/recurring`, token: consultant.token, body: { day: 'Tue', start_time: '09:00', end_time: '17:00' } })).json.id;
-    bookingId = (await send(t.app, { method: 'POST', url: '/bookings', token: user.token, body: { availability_id: slotId } })).json.id;
+    slotId = (
+      await send(t.app, {
+        method: 'POST',
+        url: `/consultants/${consultant.id}/availabilities`,
+        token: consultant.token,
+        body: { date: '2031-05-05', start_time: '09:00', end_time: '10:00' },
+      })
+    ).json.id;
+    await send(t.app, {
+      method: 'POST',
+      url: `/consultants/${consultant.id}/availabilities`,
+      token: consultant.token,
+      body: { date: '2031-05-05', start_time: '11:00', end_time: '12:00' },
+    });
+    ruleId = (
+      await send(t.app, {
+        method: 'POST',
+        url: `/consultants/${consultant.id}/recurring`,
+        token: consultant.token,
+        body: { day: 'Tue', start_time: '09:00', end_time: '17:00' },
+      })
+    ).json.id;
+    bookingId = (
+      await send(t.app, { method: 'POST', url: '/bookings', token: user.token, body: { availability_id: slotId } })
+    ).json.id;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.getHttpServer().address() as AddressInfo).port;
     // Warm the pipeline so that the first timed request does not pay for JIT compilation.
-    for (let i = 0; i < 5; i++) await send(t.app, { method: 'GET', url: `/availabilities/timerange?start=2031-05-01&end=2031-05-31&consultant_id=${consultant.id}` });
+    for (let i = 0; i < 5; i++)
+      await send(t.app, {
+        method: 'GET',
+        url: `/availabilities/timerange?start=2031-05-01&end=2031-05-31&consultant_id=${consultant.id}`,
+      });
   });
   after(async () => {
     console.log(`resource limits: slowest refusal ${slowest.ms.toFixed(1)} ms (${slowest.what})`);
@@ -54,14 +84,24 @@ describe('resource limits', () => {
   });
 
   /** Sends, and asserts a quick problem refusal with one of `statuses` that changed no row. */
-  async function refused(req: RawRequest, statuses: number[], what = `${req.method} ${req.url.slice(0, 80)}`): Promise<RawReply> {
+  async function refused(
+    req: RawRequest,
+    statuses: number[],
+    what = `${req.method} ${req.url.slice(0, 80)}`,
+  ): Promise<RawReply> {
     const before = await db.snapshot();
     const res = await send(t.app, req);
-    assert.ok(statuses.includes(res.status), `${what}: ${res.status}, expected ${statuses.join('/')}: ${res.text.slice(0, 300)}`);
+    assert.ok(
+      statuses.includes(res.status),
+      `${what}: ${res.status}, expected ${statuses.join('/')}: ${res.text.slice(0, 300)}`,
+    );
     assert.deepEqual(problemErrors(res), [], `${what}: ${res.text.slice(0, 300)}`);
     assert.ok(res.ms < LIMIT_MS, `${what} took ${res.ms.toFixed(0)} ms`);
     // The problem's `instance` repeats the path; nothing else may grow with the request.
-    assert.ok(res.text.length < 20_000 + req.url.length, `${what} answered ${res.text.length} bytes: a refusal must not amplify`);
+    assert.ok(
+      res.text.length < 20_000 + req.url.length,
+      `${what} answered ${res.text.length} bytes: a refusal must not amplify`,
+    );
     assert.deepEqual(changedTables(before, await db.snapshot()), [], `${what} was refused but stored something`);
     if (res.ms > slowest.ms) Object.assign(slowest, { ms: res.ms, what });
     return res;
@@ -74,8 +114,15 @@ describe('resource limits', () => {
       .filter((op) => op.body)
       .map((op) => ({
         method: op.method,
-        url: op.path.replace(/\{(\w+)\}/g, (_, name: string) => String(name === 'id' ? (op.path.startsWith('/bookings') ? bookingId : consultant.id) : ids[name])),
-        token: op.path.startsWith('/users') || op.path.startsWith('/user') ? undefined : /reserve|^\/bookings/.test(op.path) ? user.token : ADMIN_TOKEN,
+        url: op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+          String(name === 'id' ? (op.path.startsWith('/bookings') ? bookingId : consultant.id) : ids[name]),
+        ),
+        token:
+          op.path.startsWith('/users') || op.path.startsWith('/user')
+            ? undefined
+            : /reserve|^\/bookings/.test(op.path)
+              ? user.token
+              : ADMIN_TOKEN,
         schema: resolve(doc, op.body!),
       }));
   }
@@ -86,37 +133,67 @@ describe('resource limits', () => {
       await refused({ method: 'GET', url: `${base}&start=2000-01-01&end=2099-12-31` }, [400]);
       await refused({ method: 'GET', url: `${base}&start=1970-01-01T00:00:00Z&end=9998-12-30T00:00:00Z` }, [400]);
       await refused({ method: 'GET', url: `${base}&start=2031-01-01&end=2031-04-03` }, [400], '93 days');
-      await refused({ method: 'GET', url: `${base}&start=2031-01-01&end=2031-01-31&slot_minutes=1` }, [400], 'slot_minutes=1');
-      await refused({ method: 'GET', url: `${base}&start=2031-01-01&end=2031-01-31&slot_minutes=1000000000` }, [400], 'slot_minutes=1e9');
+      await refused(
+        { method: 'GET', url: `${base}&start=2031-01-01&end=2031-01-31&slot_minutes=1` },
+        [400],
+        'slot_minutes=1',
+      );
+      await refused(
+        { method: 'GET', url: `${base}&start=2031-01-01&end=2031-01-31&slot_minutes=1000000000` },
+        [400],
+        'slot_minutes=1e9',
+      );
       const ok = await send(t.app, { method: 'GET', url: `${base}&start=2031-01-01&end=2031-04-02` });
       assert.equal(ok.status, 200, `92 days is the most, and allowed: ${ok.text.slice(0, 200)}`);
     });
 
     it('refuses years outside 1970–9998 in every view', async () => {
-      await refused({ method: 'GET', url: `/availabilities/monthly?year=100000&month=1&consultant_id=${consultant.id}` }, [400]);
-      await refused({ method: 'GET', url: `/availabilities/monthly?year=9999&month=12&consultant_id=${consultant.id}` }, [400]);
-      for (const date of ['9999-12-31', '0000-01-01', '1969-12-31', '99999-01-01']) await refused({ method: 'GET', url: `/consultants/availabilities/${date}` }, [400]);
+      await refused(
+        { method: 'GET', url: `/availabilities/monthly?year=100000&month=1&consultant_id=${consultant.id}` },
+        [400],
+      );
+      await refused(
+        { method: 'GET', url: `/availabilities/monthly?year=9999&month=12&consultant_id=${consultant.id}` },
+        [400],
+      );
+      for (const date of ['9999-12-31', '0000-01-01', '1969-12-31', '99999-01-01'])
+        await refused({ method: 'GET', url: `/consultants/availabilities/${date}` }, [400]);
       for (const bound of ['0001-01-01', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00Z']) {
-        await refused({ method: 'GET', url: `/consultants/${consultant.id}/availabilities?from=${encodeURIComponent(bound)}` }, [400]);
+        await refused(
+          { method: 'GET', url: `/consultants/${consultant.id}/availabilities?from=${encodeURIComponent(bound)}` },
+          [400],
+        );
         await refused({ method: 'GET', url: `/bookings?to=${encodeURIComponent(bound)}`, token: ADMIN_TOKEN }, [400]);
       }
     });
 
     it('answers a lifetime range on a paginated list with one bounded page, quickly', async () => {
-      for (const [url, token] of [[`/consultants/${consultant.id}/availabilities?from=1970-01-01&to=9998-12-31`, undefined], ['/bookings?from=1970-01-01&to=9998-12-31', ADMIN_TOKEN]] as const) {
+      for (const [url, token] of [
+        [`/consultants/${consultant.id}/availabilities?from=1970-01-01&to=9998-12-31`, undefined],
+        ['/bookings?from=1970-01-01&to=9998-12-31', ADMIN_TOKEN],
+      ] as const) {
         const res = await send(t.app, { method: 'GET', url, token });
         assert.equal(res.status, 200, res.text);
-        assert.ok(res.json.data.length <= 50 && res.ms < LIMIT_MS, `${url}: ${res.json.data.length} rows in ${res.ms} ms`);
+        assert.ok(
+          res.json.data.length <= 50 && res.ms < LIMIT_MS,
+          `${url}: ${res.json.data.length} rows in ${res.ms} ms`,
+        );
       }
     });
 
     it('refuses limit=1000000000 (and every other out-of-range limit) on every list', async () => {
-      const lists = operationsOf(doc).filter((op) => op.method === 'GET' && op.parameters.some((p) => p.name === 'limit'));
+      const lists = operationsOf(doc).filter(
+        (op) => op.method === 'GET' && op.parameters.some((p) => p.name === 'limit'),
+      );
       assert.ok(lists.length >= 8, `${lists.length} paginated lists documented`);
       for (const op of lists) {
         const url = op.path.replace('{id}', String(consultant.id)).replace('{date}', '2031-05-05');
         for (const limit of ['1000000000', '201', '0', '-1', '1e9', '99999999999999999999', '2.5']) {
-          await refused({ method: 'GET', url: `${url}?limit=${limit}`, token: op.path === '/bookings' ? ADMIN_TOKEN : undefined }, [400], `${op.id} limit=${limit}`);
+          await refused(
+            { method: 'GET', url: `${url}?limit=${limit}`, token: op.path === '/bookings' ? ADMIN_TOKEN : undefined },
+            [400],
+            `${op.id} limit=${limit}`,
+          );
         }
       }
     });
@@ -125,19 +202,35 @@ describe('resource limits', () => {
   describe('bodies', () => {
     it('refuses a 10 MB body on every route that takes one with 413', async () => {
       const huge = JSON.stringify({ first_name: 'x'.repeat(10 * 1024 * 1024) });
-      for (const r of bodyRoutes()) await refused({ method: r.method, url: r.url, token: r.token, raw: huge, headers: { 'content-type': 'application/json' } }, [413], `${r.method} ${r.url} with 10 MB`);
+      for (const r of bodyRoutes())
+        await refused(
+          { method: r.method, url: r.url, token: r.token, raw: huge, headers: { 'content-type': 'application/json' } },
+          [413],
+          `${r.method} ${r.url} with 10 MB`,
+        );
     });
 
     it('refuses a 10 MB body over a real socket before reading it all', async () => {
       const started = performance.now();
       const { status, type, body } = await new Promise<{ status: number; type: string; body: string }>((done, fail) => {
         let answered = false;
-        const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/users', headers: { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 } }, (res) => {
-          answered = true;
-          let text = '';
-          res.on('data', (d) => (text += d));
-          res.on('end', () => done({ status: res.statusCode!, type: String(res.headers['content-type']), body: text }));
-        });
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/users',
+            headers: { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 },
+          },
+          (res) => {
+            answered = true;
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () =>
+              done({ status: res.statusCode!, type: String(res.headers['content-type']), body: text }),
+            );
+          },
+        );
         // The server may close the connection while the client is still writing; that is fine once it has answered.
         req.on('error', (error) => answered || fail(error));
         // Only the first megabyte is ever sent: the answer must not wait for the rest.
@@ -160,14 +253,23 @@ describe('resource limits', () => {
           [`in ${field}`, `{"${field}":${objects}}`],
           [`as ${field}`, `{"${field}":${arrays}}`],
         ]) {
-          await refused({ method: r.method, url: r.url, token: r.token, raw, headers: { 'content-type': 'application/json' } }, [400], `${r.method} ${r.url} nested ${where}`);
+          await refused(
+            { method: r.method, url: r.url, token: r.token, raw, headers: { 'content-type': 'application/json' } },
+            [400],
+            `${r.method} ${r.url} nested ${where}`,
+          );
         }
       }
     });
 
     it('refuses an object of ten thousand keys quickly, without echoing them all back', async () => {
       const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, 0])));
-      for (const r of bodyRoutes()) await refused({ method: r.method, url: r.url, token: r.token, raw: wide, headers: { 'content-type': 'application/json' } }, [400], `${r.method} ${r.url} with 10,000 keys`);
+      for (const r of bodyRoutes())
+        await refused(
+          { method: r.method, url: r.url, token: r.token, raw: wide, headers: { 'content-type': 'application/json' } },
+          [400],
+          `${r.method} ${r.url} with 10,000 keys`,
+        );
       const query = Array.from({ length: 3_000 }, (_, i) => `k${i}=1`).join('&');
       await refused({ method: 'GET', url: `/consultants?${query}` }, [400], '3,000 query parameters');
     });
@@ -177,16 +279,27 @@ describe('resource limits', () => {
       let fields = 0;
       for (const r of bodyRoutes()) {
         const schema = r.schema;
-        const entry = schema.properties?.availability ? resolve(doc, resolve(doc, schema.properties.availability).items!) : schema;
+        const entry = schema.properties?.availability
+          ? resolve(doc, resolve(doc, schema.properties.availability).items!)
+          : schema;
         for (const [name, prop] of Object.entries(entry.properties ?? {})) {
           if (resolve(doc, prop).type !== 'string') continue;
           fields++;
           const bulk = !!schema.properties?.availability;
-          const body = bulk ? { availability: [{ day: 'Mon', start_time: '09:00', end_time: '10:00', [name]: long }] } : { [name]: long };
+          const body = bulk
+            ? { availability: [{ day: 'Mon', start_time: '09:00', end_time: '10:00', [name]: long }] }
+            : { [name]: long };
           // Just under the 100 KB limit: validation, not the size limit, must refuse it, naming the field.
-          const res = await refused({ method: r.method, url: r.url, token: r.token, body }, [400], `${r.method} ${r.url} with a 100,000-character ${name}`);
+          const res = await refused(
+            { method: r.method, url: r.url, token: r.token, body },
+            [400],
+            `${r.method} ${r.url} with a 100,000-character ${name}`,
+          );
           const field = bulk ? `availability[0].${name}` : name;
-          assert.ok(res.json.errors?.some((e: { field: string }) => e.field === field), `${r.url} names ${field}: ${res.text.slice(0, 300)}`);
+          assert.ok(
+            res.json.errors?.some((e: { field: string }) => e.field === field),
+            `${r.url} names ${field}: ${res.text.slice(0, 300)}`,
+          );
         }
       }
       assert.ok(fields >= 20, `${fields} string fields tried`);
@@ -194,18 +307,49 @@ describe('resource limits', () => {
 
     it('refuses 100,000-character query values, path segments and headers', async () => {
       const long = 'x'.repeat(100_000);
-      for (const url of [`/consultants?specialization=${long}`, `/consultants?cursor=${long}`, `/bookings?from=${long}`, `/availabilities/timerange?start=${long}&end=${long}&consultant_id=${consultant.id}`]) {
+      for (const url of [
+        `/consultants?specialization=${long}`,
+        `/consultants?cursor=${long}`,
+        `/bookings?from=${long}`,
+        `/availabilities/timerange?start=${long}&end=${long}&consultant_id=${consultant.id}`,
+      ]) {
         await refused({ method: 'GET', url, token: ADMIN_TOKEN }, [400], url.slice(0, 40));
       }
-      for (const [method, path] of [['GET', `/consultants/${long}`], ['GET', `/bookings/${'9'.repeat(100_000)}`], ['GET', `/consultants/availabilities/${long}`], ['DELETE', `/consultants/${consultant.id}/recurring/${long}`]]) {
-        await refused({ method, url: path, token: ADMIN_TOKEN }, [400], `${method} ${path.slice(0, 30)}… (100,000 characters)`);
+      for (const [method, path] of [
+        ['GET', `/consultants/${long}`],
+        ['GET', `/bookings/${'9'.repeat(100_000)}`],
+        ['GET', `/consultants/availabilities/${long}`],
+        ['DELETE', `/consultants/${consultant.id}/recurring/${long}`],
+      ]) {
+        await refused(
+          { method, url: path, token: ADMIN_TOKEN },
+          [400],
+          `${method} ${path.slice(0, 30)}… (100,000 characters)`,
+        );
       }
-      await refused({ method: 'GET', url: '/me', headers: { authorization: `Bearer ${long}` } }, [401], 'a 100,000-character token');
-      await refused({ method: 'POST', url: '/bookings', token: user.token, headers: { 'idempotency-key': long }, body: { availability_id: slotId } }, [400], 'a 100,000-character Idempotency-Key');
+      await refused(
+        { method: 'GET', url: '/me', headers: { authorization: `Bearer ${long}` } },
+        [401],
+        'a 100,000-character token',
+      );
+      await refused(
+        {
+          method: 'POST',
+          url: '/bookings',
+          token: user.token,
+          headers: { 'idempotency-key': long },
+          body: { availability_id: slotId },
+        },
+        [400],
+        'a 100,000-character Idempotency-Key',
+      );
     });
 
     it('answers headers over 16 KB on a real socket with a 431 problem', async () => {
-      for (const init of [{ url: `/consultants?specialization=${'x'.repeat(100_000)}` }, { url: '/me', headers: { authorization: `Bearer ${'x'.repeat(20_000)}` } }]) {
+      for (const init of [
+        { url: `/consultants?specialization=${'x'.repeat(100_000)}` },
+        { url: '/me', headers: { authorization: `Bearer ${'x'.repeat(20_000)}` } },
+      ]) {
         const started = performance.now();
         const res = await fetch(`http://127.0.0.1:${port}${init.url}`, { headers: init.headers });
         const ms = performance.now() - started;
@@ -218,7 +362,11 @@ describe('resource limits', () => {
   });
 
   describe('bulk schedules', () => {
-    const window = (i: number) => ({ day_of_week: i % 7, start_time: `${String(Math.floor(i / 7) % 24).padStart(2, '0')}:00`, end_time: `${String(Math.floor(i / 7) % 24).padStart(2, '0')}:30` });
+    const window = (i: number) => ({
+      day_of_week: i % 7,
+      start_time: `${String(Math.floor(i / 7) % 24).padStart(2, '0')}:00`,
+      end_time: `${String(Math.floor(i / 7) % 24).padStart(2, '0')}:30`,
+    });
     const routes = () => [
       { method: 'PUT', url: `/consultants/${consultant.id}/weekly-schedule` },
       { method: 'POST', url: `/api/doctors/${consultant.id}/availability/` },
@@ -229,14 +377,32 @@ describe('resource limits', () => {
         // 1,500 compact entries fit in 100 KB: the entry limit refuses them. 5,000 do not: the size limit does.
         for (const n of [101, 1_500, 5_000, 20_000]) {
           const body = { availability: Array.from({ length: n }, (_, i) => window(i)) };
-          await refused({ method: r.method, url: r.url, token: consultant.token, body }, [400, 413], `${r.method} ${r.url} with ${n} entries`);
+          await refused(
+            { method: r.method, url: r.url, token: consultant.token, body },
+            [400, 413],
+            `${r.method} ${r.url} with ${n} entries`,
+          );
         }
-        await refused({ method: r.method, url: r.url, token: consultant.token, body: { availability: Array.from({ length: 2_000 }, () => ({})) } }, [400], `${r.url} with 2,000 empty entries`);
+        await refused(
+          {
+            method: r.method,
+            url: r.url,
+            token: consultant.token,
+            body: { availability: Array.from({ length: 2_000 }, () => ({})) },
+          },
+          [400],
+          `${r.url} with 2,000 empty entries`,
+        );
       }
     });
 
     it('takes the largest allowed schedule (100 windows) quickly', async () => {
-      const res = await send(t.app, { method: 'PUT', url: `/consultants/${consultant.id}/weekly-schedule`, token: consultant.token, body: { availability: Array.from({ length: 100 }, (_, i) => window(i)) } });
+      const res = await send(t.app, {
+        method: 'PUT',
+        url: `/consultants/${consultant.id}/weekly-schedule`,
+        token: consultant.token,
+        body: { availability: Array.from({ length: 100 }, (_, i) => window(i)) },
+      });
       assert.equal(res.status, 200, res.text.slice(0, 300));
       assert.equal(res.json.length, 100);
       assert.ok(res.ms < LIMIT_MS, `${res.ms} ms`);
@@ -245,10 +411,25 @@ describe('resource limits', () => {
     it('answers the largest legitimate view (92 days cut into 5-minute slots) within a few seconds', async () => {
       // Around the clock, every day: the most free time a consultant can publish.
       const allDay = Array.from({ length: 7 }, (_, d) => ({ day_of_week: d, start_time: '00:00', end_time: '23:59' }));
-      assert.equal((await send(t.app, { method: 'PUT', url: `/consultants/${consultant.id}/weekly-schedule`, token: consultant.token, body: { availability: allDay } })).status, 200);
-      const res = await send(t.app, { method: 'GET', url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-04-02&slot_minutes=5` });
+      assert.equal(
+        (
+          await send(t.app, {
+            method: 'PUT',
+            url: `/consultants/${consultant.id}/weekly-schedule`,
+            token: consultant.token,
+            body: { availability: allDay },
+          })
+        ).status,
+        200,
+      );
+      const res = await send(t.app, {
+        method: 'GET',
+        url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-04-02&slot_minutes=5`,
+      });
       assert.equal(res.status, 200);
-      console.log(`largest time-range view: ${res.json.data[0].slots.length} slots, ${(res.text.length / 1e6).toFixed(1)} MB in ${res.ms.toFixed(0)} ms`);
+      console.log(
+        `largest time-range view: ${res.json.data[0].slots.length} slots, ${(res.text.length / 1e6).toFixed(1)} MB in ${res.ms.toFixed(0)} ms`,
+      );
       assert.ok(res.ms < 5 * LIMIT_MS, `${res.ms} ms`);
     });
   });
@@ -261,7 +442,11 @@ describe('rate limiting', () => {
   before(async () => {
     t = await startTestApp({ RATE_LIMIT_PER_MINUTE: String(LIMIT) });
     // Signing up is the first of this IP's requests.
-    const res = await send(t.app, { method: 'POST', url: '/users', body: { first_name: 'Rate', last_name: 'Limited' } });
+    const res = await send(t.app, {
+      method: 'POST',
+      url: '/users',
+      body: { first_name: 'Rate', last_name: 'Limited' },
+    });
     user = { id: res.json.id, token: res.json.api_token };
   });
   after(() => t.close());
@@ -274,27 +459,54 @@ describe('rate limiting', () => {
 
   it('answers a burst beyond the limit with 429, Retry-After and a problem, quickly', async () => {
     const replies = await burst(LIMIT + 10, () => ({ method: 'GET', url: '/consultants' }));
-    assert.deepEqual(replies.map((r) => r.status), [...Array(LIMIT - 1).fill(200), ...Array(11).fill(429)]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [...Array(LIMIT - 1).fill(200), ...Array(11).fill(429)],
+    );
     for (const r of replies.slice(LIMIT)) {
       assert.deepEqual(problemErrors(r), []);
       assert.equal(r.json.type, '/problems/rate-limited');
-      assert.ok(Number(r.headers['retry-after']) > 0 && Number(r.headers['retry-after']) <= 60, `Retry-After: ${r.headers['retry-after']}`);
+      assert.ok(
+        Number(r.headers['retry-after']) > 0 && Number(r.headers['retry-after']) <= 60,
+        `Retry-After: ${r.headers['retry-after']}`,
+      );
       assert.ok(r.ms < LIMIT_MS);
     }
   });
 
   it('counts one budget per client across all routes, not one per route', async () => {
-    const routes = ['/me', '/consultants', '/bookings', `/users/${user.id}`, '/consultants/availabilities/2031-05-05', `/users/${user.id}/calendar.ics`];
-    const replies = await burst(LIMIT + 1, (i) => ({ method: 'GET', url: routes[i % routes.length], token: user.token }));
-    assert.deepEqual(replies.map((r) => r.status === 429), [...Array(LIMIT).fill(false), true], replies.map((r) => r.status).join(','));
+    const routes = [
+      '/me',
+      '/consultants',
+      '/bookings',
+      `/users/${user.id}`,
+      '/consultants/availabilities/2031-05-05',
+      `/users/${user.id}/calendar.ics`,
+    ];
+    const replies = await burst(LIMIT + 1, (i) => ({
+      method: 'GET',
+      url: routes[i % routes.length],
+      token: user.token,
+    }));
+    assert.deepEqual(
+      replies.map((r) => r.status === 429),
+      [...Array(LIMIT).fill(false), true],
+      replies.map((r) => r.status).join(','),
+    );
   });
 
   it('gives each principal its own budget and never limits /health', async () => {
     const admin = await burst(LIMIT, () => ({ method: 'GET', url: '/me', token: ADMIN_TOKEN }));
-    assert.ok(admin.every((r) => r.status === 200), 'the admin has a budget of its own');
+    assert.ok(
+      admin.every((r) => r.status === 200),
+      'the admin has a budget of its own',
+    );
     assert.equal((await send(t.app, { method: 'GET', url: '/me', token: ADMIN_TOKEN })).status, 429);
     const health = await burst(LIMIT * 2, () => ({ method: 'GET', url: '/health' }));
-    assert.ok(health.every((r) => r.status === 200), 'health checks are not limited');
+    assert.ok(
+      health.every((r) => r.status === 200),
+      'health checks are not limited',
+    );
   });
 
   it('limits sign-ups per IP, so fresh tokens cannot be minted without bound', async () => {
@@ -305,6 +517,9 @@ describe('rate limiting', () => {
 
   it('answers made-up tokens with 401 at the cost of one lookup, never a 5xx', async () => {
     const replies = await burst(50, (i) => ({ method: 'GET', url: '/consultants', token: `cc_u_made-up-${i}` }));
-    assert.ok(replies.every((r) => r.status === 401 && r.ms < LIMIT_MS), replies.map((r) => r.status).join(','));
+    assert.ok(
+      replies.every((r) => r.status === 401 && r.ms < LIMIT_MS),
+      replies.map((r) => r.status).join(','),
+    );
   });
 });

@@ -10,7 +10,9 @@ export interface Created {
 let counter = 0;
 
 export async function createConsultant(http: Http, body: Record<string, unknown> = {}): Promise<Created> {
-  const res = await http.as(ADMIN_TOKEN).post('/consultants', { first_name: 'Con', last_name: `Sultant${++counter}`, ...body });
+  const res = await http
+    .as(ADMIN_TOKEN)
+    .post('/consultants', { first_name: 'Con', last_name: `Sultant${++counter}`, ...body });
   assert.equal(res.status, 201, res.text);
   return { id: res.body.id, token: res.body.api_token };
 }
@@ -22,7 +24,10 @@ export async function createUser(http: Http, body: Record<string, unknown> = {})
 }
 
 /** Asserts an RFC 9457 problem response with the given status. */
-export function assertProblem(res: { status: number; headers: Record<string, unknown>; body: any; text: string }, status: number): void {
+export function assertProblem(
+  res: { status: number; headers: Record<string, unknown>; body: any; text: string },
+  status: number,
+): void {
   assert.equal(res.status, status, res.text);
   assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
   assert.equal(res.body.status, status);

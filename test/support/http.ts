@@ -20,15 +20,29 @@ export class Http {
     return new Http(this.app, token);
   }
 
-  async request<T = any>(method: Method, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  async request<T = any>(
+    method: Method,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Reply<T>> {
     const res = await this.app.inject({
       method,
       url,
-      headers: { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const type = String(res.headers['content-type'] ?? '');
-    return { status: res.statusCode, headers: res.headers, body: type.includes('json') && res.body ? JSON.parse(res.body) : res.body, text: res.body } as Reply<T>;
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: type.includes('json') && res.body ? JSON.parse(res.body) : res.body,
+      text: res.body,
+    } as Reply<T>;
   }
 
   get<T = any>(url: string, headers?: Record<string, string>) {

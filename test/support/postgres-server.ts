@@ -107,7 +107,12 @@ export function exitOnSignals(): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
   if (registry[flag]) return;
   registry[flag] = true;
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const)
+    process.once(signal, () => process.exit(code));
 }
 
 /** Leftovers to remove if the test process dies without calling destroy(). */
@@ -132,7 +137,9 @@ function installExitHook(): void {
 }
 
 /** initdb into a new temporary folder and start the server; throws when the binaries are absent. */
-export async function startPostgres(options: { port?: number; settings?: Record<string, string> } = {}): Promise<PostgresServer> {
+export async function startPostgres(
+  options: { port?: number; settings?: Record<string, string> } = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found (see skipWithoutPostgres)');
   const user = serverUser();
@@ -146,7 +153,11 @@ export async function startPostgres(options: { port?: number; settings?: Record<
   const spawnAs = user ? { uid: user.uid, gid: user.gid } : {};
   const env = { ...process.env, LC_ALL: 'C', TZ: 'UTC' };
 
-  const init = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'], { ...spawnAs, env, encoding: 'utf8', cwd: dir });
+  const init = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    { ...spawnAs, env, encoding: 'utf8', cwd: dir },
+  );
   if (init.status !== 0) {
     live.delete(entry);
     rmSync(dir, { recursive: true, force: true });
@@ -167,22 +178,41 @@ export async function startPostgres(options: { port?: number; settings?: Record<
     logging_collector: 'off',
     ...options.settings,
   };
-  const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
 
   let child: ChildProcess | undefined;
   let logText = '';
   const spawnServer = async () => {
     // detached: its own process group, so kill() reaches the backends too and Ctrl-C of the
     // test runner is handled by our exit hook rather than half-delivered.
-    const proc = spawn(join(bin, 'postgres'), args, { ...spawnAs, env, cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(join(bin, 'postgres'), args, {
+      ...spawnAs,
+      env,
+      cwd: dir,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     proc.stdout!.on('data', (d) => (logText += d));
     proc.stderr!.on('data', (d) => (logText += d));
     child = proc;
     entry.pid = proc.pid;
     const deadline = Date.now() + 20_000;
     for (;;) {
-      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`postgres exited at start (${proc.exitCode ?? proc.signalCode}): ${logText}`);
-      const probe = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1000 });
+      if (proc.exitCode !== null || proc.signalCode !== null)
+        throw new Error(`postgres exited at start (${proc.exitCode ?? proc.signalCode}): ${logText}`);
+      const probe = new Client({
+        host: '127.0.0.1',
+        port,
+        user: 'postgres',
+        database: 'postgres',
+        connectionTimeoutMillis: 1000,
+      });
       try {
         await probe.connect();
         await probe.query('SELECT 1');

@@ -42,7 +42,13 @@ const inputArb: fc.Arbitrary<FreeTimeInput> = fc
   .map(({ oneTime, occurrences, bookings, range, slotMinutes, includeBooked }) => ({
     // Labels are irrelevant to the computation; ids are distinct so each slot names its source.
     oneTimeSlots: oneTime.map(([span, isBooked], k): OneTimeSlot => ({ ...span, id: 100 + k, isBooked })),
-    occurrences: occurrences.map((span, k): Occurrence => ({ ...span, ruleId: 200 + k, date: '2030-01-07', startTime: '00:00:00', endTime: '00:00:00' })),
+    occurrences: occurrences.map((span, k): Occurrence => ({
+      ...span,
+      ruleId: 200 + k,
+      date: '2030-01-07',
+      startTime: '00:00:00',
+      endTime: '00:00:00',
+    })),
     bookings,
     range,
     ...(slotMinutes === undefined ? {} : { slotMinutes }),
@@ -50,7 +56,8 @@ const inputArb: fc.Arbitrary<FreeTimeInput> = fc
   }));
 
 /** Confirmed bookings and one-time slots flagged booked. */
-const busyOf = (input: FreeTimeInput) => normalize([...input.bookings, ...input.oneTimeSlots.filter((s) => s.isBooked)]);
+const busyOf = (input: FreeTimeInput) =>
+  normalize([...input.bookings, ...input.oneTimeSlots.filter((s) => s.isBooked)]);
 const overlapsAny = (span: Interval, list: readonly Interval[]) => list.some((b) => overlaps(span, b));
 const strip = ({ start, end }: Interval): Interval => ({ start, end });
 
@@ -139,7 +146,10 @@ describe('free time', () => {
     check(
       fc.property(inputArb, (input) => {
         const everything = computeFreeTime({ ...input, range: EVERYTHING });
-        assert.deepEqual(computeFreeTime(input), everything.filter((s) => overlaps(s, input.range)));
+        assert.deepEqual(
+          computeFreeTime(input),
+          everything.filter((s) => overlaps(s, input.range)),
+        );
       }),
     );
   });
@@ -148,7 +158,10 @@ describe('free time', () => {
     check(
       fc.property(inputArb, (input) => {
         const withBooked = computeFreeTime({ ...input, includeBooked: true });
-        assert.deepEqual(computeFreeTime({ ...input, includeBooked: false }), withBooked.filter((s) => !s.isBooked));
+        assert.deepEqual(
+          computeFreeTime({ ...input, includeBooked: false }),
+          withBooked.filter((s) => !s.isBooked),
+        );
       }),
     );
   });
@@ -156,15 +169,36 @@ describe('free time', () => {
   it('09:00–12:00 with a booking at 09:10–09:40 in 30-minute slots frees 10:00, 10:30, 11:00, 11:30', () => {
     const zone = 'Europe/Berlin';
     const [occurrence] = expandRules(
-      [{ id: 5, dayOfWeek: 0, startTime: '09:00', endTime: '12:00', isActive: true, validFrom: null, validUntil: null }],
+      [
+        {
+          id: 5,
+          dayOfWeek: 0,
+          startTime: '09:00',
+          endTime: '12:00',
+          isActive: true,
+          validFrom: null,
+          validUntil: null,
+        },
+      ],
       zone,
       localWindowToInterval('2030-01-07', '00:00', '23:59', zone),
     );
     const at = (time: string) => localWindowToInterval('2030-01-07', time, '23:59', zone).start;
     const booking = { start: at('09:10'), end: at('09:40') };
-    const input: FreeTimeInput = { oneTimeSlots: [], occurrences: [occurrence!], bookings: [booking], range: EVERYTHING, slotMinutes: 30 };
+    const input: FreeTimeInput = {
+      oneTimeSlots: [],
+      occurrences: [occurrence!],
+      bookings: [booking],
+      range: EVERYTHING,
+      slotMinutes: 30,
+    };
     const starts = (slots: FreeSlot[]) => slots.map((s) => [s.start, s.isBooked]);
-    assert.deepEqual(starts(computeFreeTime(input)), [[at('10:00'), false], [at('10:30'), false], [at('11:00'), false], [at('11:30'), false]]);
+    assert.deepEqual(starts(computeFreeTime(input)), [
+      [at('10:00'), false],
+      [at('10:30'), false],
+      [at('11:00'), false],
+      [at('11:30'), false],
+    ]);
     assert.deepEqual(starts(computeFreeTime({ ...input, includeBooked: true })), [
       [at('09:00'), true],
       [at('09:30'), true],
@@ -199,7 +233,12 @@ describe('free time', () => {
     ]);
     assert.deepEqual(
       computeFreeTime({ ...input, includeBooked: true }).map((s) => [s.availabilityId, s.isBooked]),
-      [[1, false], [2, true], [3, true], [4, false]],
+      [
+        [1, false],
+        [2, true],
+        [3, true],
+        [4, false],
+      ],
     );
     assert.throws(() => computeFreeTime({ ...input, slotMinutes: 0 }), RangeError);
     assert.throws(() => computeFreeTime({ ...input, slotMinutes: 2.5 }), RangeError);

@@ -55,7 +55,14 @@ describe('interval arithmetic', () => {
         assert.deepEqual(normalize(normalized), normalized);
       }),
     );
-    assert.deepEqual(normalize([{ start: 5, end: 8 }, { start: 0, end: 5 }, { start: 9, end: 9 }]), [{ start: 0, end: 8 }]);
+    assert.deepEqual(
+      normalize([
+        { start: 5, end: 8 },
+        { start: 0, end: 5 },
+        { start: 9, end: 9 },
+      ]),
+      [{ start: 0, end: 8 }],
+    );
   });
 
   it('subtract is the set difference: disjoint from busy, inside from, and with from ∩ busy covers from', () => {
@@ -67,7 +74,10 @@ describe('interval arithmetic', () => {
         assertNormalized(taken);
         for (const f of free) {
           assert.ok(!busy.some((b) => overlaps(f, b)), `${JSON.stringify(f)} overlaps busy time`);
-          assert.ok(normalize(from).some((piece) => contains(piece, f)), `${JSON.stringify(f)} outside from`);
+          assert.ok(
+            normalize(from).some((piece) => contains(piece, f)),
+            `${JSON.stringify(f)} outside from`,
+          );
         }
         for (const p of points) {
           assert.equal(covers(free, p), covers(from, p) && !covers(busy, p), `point ${p} in subtract`);
@@ -77,8 +87,18 @@ describe('interval arithmetic', () => {
       }),
     );
     assert.deepEqual(
-      subtract([{ start: 0, end: 100 }], [{ start: 10, end: 20 }, { start: 20, end: 30 }, { start: 90, end: 200 }]),
-      [{ start: 0, end: 10 }, { start: 30, end: 90 }],
+      subtract(
+        [{ start: 0, end: 100 }],
+        [
+          { start: 10, end: 20 },
+          { start: 20, end: 30 },
+          { start: 90, end: 200 },
+        ],
+      ),
+      [
+        { start: 0, end: 10 },
+        { start: 30, end: 90 },
+      ],
     );
   });
 
@@ -100,19 +120,27 @@ describe('interval arithmetic', () => {
 
   it('cut lays whole, equal, back-to-back slots from the window start and drops the remainder', () => {
     check(
-      fc.property(fc.integer({ min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 3000 }), (start, length, slot) => {
-        const window = { start, end: start + length };
-        const slots = cut(window, slot);
-        assert.equal(slots.length, Math.floor(length / slot));
-        slots.forEach((s, k) => {
-          assert.equal(s.start, start + k * slot);
-          assert.equal(s.end - s.start, slot);
-          assert.ok(contains(window, s));
-        });
-        assert.ok(window.end - (slots.at(-1)?.end ?? start) < slot, 'a whole slot was left out');
-      }),
+      fc.property(
+        fc.integer({ min: -1e6, max: 1e6 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        (start, length, slot) => {
+          const window = { start, end: start + length };
+          const slots = cut(window, slot);
+          assert.equal(slots.length, Math.floor(length / slot));
+          slots.forEach((s, k) => {
+            assert.equal(s.start, start + k * slot);
+            assert.equal(s.end - s.start, slot);
+            assert.ok(contains(window, s));
+          });
+          assert.ok(window.end - (slots.at(-1)?.end ?? start) < slot, 'a whole slot was left out');
+        },
+      ),
     );
-    assert.deepEqual(cut({ start: 0, end: 25 }, 10), [{ start: 0, end: 10 }, { start: 10, end: 20 }]);
+    assert.deepEqual(cut({ start: 0, end: 25 }, 10), [
+      { start: 0, end: 10 },
+      { start: 10, end: 20 },
+    ]);
     assert.throws(() => cut({ start: 0, end: 10 }, 0), RangeError);
   });
 });

@@ -43,7 +43,10 @@ describe('local time in a zone', () => {
           assert.throws(
             () => localToInstant(date, time, zone, 'reject'),
             (error: unknown) =>
-              error instanceof NonexistentLocalTimeError && error.date === date && error.time === time && error.zone === zone,
+              error instanceof NonexistentLocalTimeError &&
+              error.date === date &&
+              error.time === time &&
+              error.zone === zone,
           );
         } else {
           assert.equal(localToInstant(date, time, zone, 'reject'), temporalInstant(date, time, zone, 'earlier'));
@@ -57,11 +60,14 @@ describe('local time in a zone', () => {
     // zones still kept local mean time with offsets in seconds.
     const wide = fc.integer({ min: Date.UTC(1850, 0, 1), max: Date.UTC(2150, 0, 1) });
     check(
-      fc.property(zoneArb.chain((zone) => fc.oneof(instantNear(zone), wide).map((instant) => ({ zone, instant }))), ({ zone, instant }) => {
-        const expected = temporalLocal(instant, zone);
-        assert.deepEqual(instantToLocal(instant, zone), expected);
-        assert.equal(instantToLocalTime(instant, zone), expected.time);
-      }),
+      fc.property(
+        zoneArb.chain((zone) => fc.oneof(instantNear(zone), wide).map((instant) => ({ zone, instant }))),
+        ({ zone, instant }) => {
+          const expected = temporalLocal(instant, zone);
+          assert.deepEqual(instantToLocal(instant, zone), expected);
+          assert.equal(instantToLocalTime(instant, zone), expected.time);
+        },
+      ),
     );
   });
 
@@ -76,7 +82,8 @@ describe('local time in a zone', () => {
     assert.equal(isoFromEpochMs(Date.UTC(2030, 2, 5, 9)), '2030-03-05T09:00:00.000Z');
     assert.equal(isoFromEpochMs(first), '0000-01-01T00:00:00.000Z');
     assert.equal(isoFromEpochMs(last), '9999-12-31T23:59:59.999Z');
-    for (const ms of [first - 1, last + 1, 0.5, Number.NaN]) assert.throws(() => isoFromEpochMs(ms), RangeError, String(ms));
+    for (const ms of [first - 1, last + 1, 0.5, Number.NaN])
+      assert.throws(() => isoFromEpochMs(ms), RangeError, String(ms));
   });
 
   it('a local time maps back to itself, or when skipped to a time later by exactly the gap', () => {
@@ -119,7 +126,10 @@ describe('local time in a zone', () => {
           assert.deepEqual(localWindowToInterval(date, startTime, endTime, zone), expected);
         }
         if (isSkipped(date, startTime, zone) || isSkipped(endDate, endTime, zone)) {
-          assert.throws(() => localWindowToInterval(date, startTime, endTime, zone, 'reject'), NonexistentLocalTimeError);
+          assert.throws(
+            () => localWindowToInterval(date, startTime, endTime, zone, 'reject'),
+            NonexistentLocalTimeError,
+          );
         } else if (expected.end > expected.start) {
           assert.deepEqual(localWindowToInterval(date, startTime, endTime, zone, 'reject'), {
             start: temporalInstant(date, startTime, zone, 'earlier'),
@@ -138,8 +148,12 @@ describe('local time in a zone', () => {
       fc.property(datesArb, ({ zone, first, extra }) => {
         const from = splitLocalMs(first).date;
         const to = plusDays(from, extra);
-        const startOfDay = (date: string) => Temporal.PlainDate.from(date).toZonedDateTime({ timeZone: zone }).epochMilliseconds;
-        assert.deepEqual(localDatesToInterval(from, to, zone), { start: startOfDay(from), end: startOfDay(plusDays(to, 1)) });
+        const startOfDay = (date: string) =>
+          Temporal.PlainDate.from(date).toZonedDateTime({ timeZone: zone }).epochMilliseconds;
+        assert.deepEqual(localDatesToInterval(from, to, zone), {
+          start: startOfDay(from),
+          end: startOfDay(plusDays(to, 1)),
+        });
       }),
     );
     assert.throws(() => localDatesToInterval('2026-01-02', '2026-01-01', 'UTC'), RangeError);
@@ -152,7 +166,10 @@ describe('local time in a zone', () => {
 
   it('New York: 02:30 on the spring-forward Sunday is 03:30 local, or an error in reject mode', () => {
     assert.equal(localToInstant('2026-03-08', '02:30', 'America/New_York'), utc('2026-03-08T07:30:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-03-08T07:30:00Z'), 'America/New_York'), { date: '2026-03-08', time: '03:30:00' });
+    assert.deepEqual(instantToLocal(utc('2026-03-08T07:30:00Z'), 'America/New_York'), {
+      date: '2026-03-08',
+      time: '03:30:00',
+    });
     assert.throws(
       () => localWindowToInterval('2026-03-08', '02:30', '04:00', 'America/New_York', 'reject'),
       (error: unknown) =>
@@ -161,7 +178,10 @@ describe('local time in a zone', () => {
         error.time === '02:30:00' &&
         error.zone === 'America/New_York',
     );
-    assert.throws(() => localWindowToInterval('2026-03-08', '01:00', '02:15', 'America/New_York', 'reject'), NonexistentLocalTimeError);
+    assert.throws(
+      () => localWindowToInterval('2026-03-08', '01:00', '02:15', 'America/New_York', 'reject'),
+      NonexistentLocalTimeError,
+    );
     assert.deepEqual(localWindowToInterval('2026-03-08', '01:00', '03:30', 'America/New_York', 'reject'), {
       start: utc('2026-03-08T06:00:00Z'),
       end: utc('2026-03-08T07:30:00Z'),
@@ -176,9 +196,15 @@ describe('local time in a zone', () => {
   it('Lord Howe: the 30-minute shift moves 02:15 to 02:45 in October and repeats 01:45 in April', () => {
     // 2026-10-04 02:00 +10:30 becomes 02:30 +11:00; 2026-04-05 02:00 +11:00 becomes 01:30 +10:30.
     assert.equal(localToInstant('2026-10-04', '02:15', 'Australia/Lord_Howe'), utc('2026-10-03T15:45:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-10-03T15:45:00Z'), 'Australia/Lord_Howe'), { date: '2026-10-04', time: '02:45:00' });
+    assert.deepEqual(instantToLocal(utc('2026-10-03T15:45:00Z'), 'Australia/Lord_Howe'), {
+      date: '2026-10-04',
+      time: '02:45:00',
+    });
     assert.equal(localToInstant('2026-04-05', '01:45', 'Australia/Lord_Howe'), utc('2026-04-04T14:45:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-04-04T15:15:00Z'), 'Australia/Lord_Howe'), { date: '2026-04-05', time: '01:45:00' });
+    assert.deepEqual(instantToLocal(utc('2026-04-04T15:15:00Z'), 'Australia/Lord_Howe'), {
+      date: '2026-04-05',
+      time: '01:45:00',
+    });
   });
 
   it('a 23:00→01:00 window ends on the next day; equal times are refused', () => {
@@ -186,20 +212,32 @@ describe('local time in a zone', () => {
       start: utc('2026-06-30T21:00:00Z'),
       end: utc('2026-06-30T23:00:00Z'),
     });
-    assert.throws(() => localWindowToInterval('2026-06-30', '09:00', '09:00:00', 'Europe/Berlin'), InvalidLocalWindowError);
-    assert.throws(() => localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York', 'reject'), NonexistentLocalTimeError);
+    assert.throws(
+      () => localWindowToInterval('2026-06-30', '09:00', '09:00:00', 'Europe/Berlin'),
+      InvalidLocalWindowError,
+    );
+    assert.throws(
+      () => localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York', 'reject'),
+      NonexistentLocalTimeError,
+    );
     // Both ends in the gap move forward together; 02:30→03:15 leaves nothing once 02:30 is 03:30.
     assert.deepEqual(localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York'), {
       start: utc('2026-03-08T07:10:00Z'),
       end: utc('2026-03-08T07:50:00Z'),
     });
-    assert.throws(() => localWindowToInterval('2026-03-08', '02:30', '03:15', 'America/New_York'), InvalidLocalWindowError);
+    assert.throws(
+      () => localWindowToInterval('2026-03-08', '02:30', '03:15', 'America/New_York'),
+      InvalidLocalWindowError,
+    );
   });
 
   it('addDays and dayOfWeek agree with Temporal.PlainDate over years 0001–9999', () => {
     check(
       fc.property(
-        fc.integer({ min: Temporal.PlainDate.from('0002-02-05').since('1970-01-01').days, max: Temporal.PlainDate.from('9998-01-01').since('1970-01-01').days }),
+        fc.integer({
+          min: Temporal.PlainDate.from('0002-02-05').since('1970-01-01').days,
+          max: Temporal.PlainDate.from('9998-01-01').since('1970-01-01').days,
+        }),
         fc.integer({ min: -400, max: 400 }),
         (day, delta) => {
           const plain = Temporal.PlainDate.from('1970-01-01').add({ days: day });
@@ -220,18 +258,32 @@ describe('local time in a zone', () => {
   it('isValidLocalDate accepts exactly the YYYY-MM-DD dates Temporal accepts without overflow', () => {
     const pad = (n: number, width: number) => String(n).padStart(width, '0');
     check(
-      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 19 }), fc.integer({ min: 0, max: 39 }), (y, m, d) => {
-        const text = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
-        let exists = true;
-        try {
-          Temporal.PlainDate.from({ year: y, month: m, day: d }, { overflow: 'reject' });
-        } catch {
-          exists = false;
-        }
-        assert.equal(isValidLocalDate(text), exists, text);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }),
+        fc.integer({ min: 0, max: 19 }),
+        fc.integer({ min: 0, max: 39 }),
+        (y, m, d) => {
+          const text = `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
+          let exists = true;
+          try {
+            Temporal.PlainDate.from({ year: y, month: m, day: d }, { overflow: 'reject' });
+          } catch {
+            exists = false;
+          }
+          assert.equal(isValidLocalDate(text), exists, text);
+        },
+      ),
     );
-    for (const text of ['2026-1-01', '20260101', '2026-01-01T00:00', ' 2026-01-01', '2026-01-01 ', '+002026-01-01', '２０２６-01-01', '']) {
+    for (const text of [
+      '2026-1-01',
+      '20260101',
+      '2026-01-01T00:00',
+      ' 2026-01-01',
+      '2026-01-01 ',
+      '+002026-01-01',
+      '２０２６-01-01',
+      '',
+    ]) {
       assert.equal(isValidLocalDate(text), false, text);
     }
   });
@@ -239,11 +291,16 @@ describe('local time in a zone', () => {
   it('parseLocalTime accepts HH:MM and HH:MM:SS within a day and normalizes to HH:MM:SS', () => {
     const pad = (n: number) => String(n).padStart(2, '0');
     check(
-      fc.property(fc.integer({ min: 0, max: 29 }), fc.integer({ min: 0, max: 69 }), fc.option(fc.integer({ min: 0, max: 69 })), (h, m, s) => {
-        const text = s === null ? `${pad(h)}:${pad(m)}` : `${pad(h)}:${pad(m)}:${pad(s)}`;
-        const valid = h <= 23 && m <= 59 && (s ?? 0) <= 59;
-        assert.equal(parseLocalTime(text), valid ? `${pad(h)}:${pad(m)}:${pad(s ?? 0)}` : null, text);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 29 }),
+        fc.integer({ min: 0, max: 69 }),
+        fc.option(fc.integer({ min: 0, max: 69 })),
+        (h, m, s) => {
+          const text = s === null ? `${pad(h)}:${pad(m)}` : `${pad(h)}:${pad(m)}:${pad(s)}`;
+          const valid = h <= 23 && m <= 59 && (s ?? 0) <= 59;
+          assert.equal(parseLocalTime(text), valid ? `${pad(h)}:${pad(m)}:${pad(s ?? 0)}` : null, text);
+        },
+      ),
     );
     for (const text of ['9:00', '09:00:00.000', '24:00', ' 09:00', '09:00 ', '0900', '09:00:60', 'T09:00', '']) {
       assert.equal(parseLocalTime(text), null, text);
@@ -252,7 +309,18 @@ describe('local time in a zone', () => {
 
   it('isValidTimeZone accepts IANA names as Temporal spells them and refuses offsets and unknown names', () => {
     for (const zone of ZONES) assert.equal(isValidTimeZone(zone), true, zone);
-    for (const zone of ['+05:00', '-0500', '+05', 'Z', 'utc', 'america/new_york', 'Mars/Olympus', 'America/New_York ', '', '2026-01-01T00:00[UTC]']) {
+    for (const zone of [
+      '+05:00',
+      '-0500',
+      '+05',
+      'Z',
+      'utc',
+      'america/new_york',
+      'Mars/Olympus',
+      'America/New_York ',
+      '',
+      '2026-01-01T00:00[UTC]',
+    ]) {
       assert.equal(isValidTimeZone(zone), false, zone);
     }
     assert.equal(canonicalTimeZone('america/new_york'), 'America/New_York');

@@ -16,7 +16,15 @@ import {
   rulesOverlap,
 } from '../../src/scheduling';
 import { check } from './support/properties';
-import { gapBefore, isSkipped, localMs, plusDays, temporalInstant, temporalLocal, temporalOffset } from './support/temporal-oracle';
+import {
+  gapBefore,
+  isSkipped,
+  localMs,
+  plusDays,
+  temporalInstant,
+  temporalLocal,
+  temporalOffset,
+} from './support/temporal-oracle';
 import { ZONES, localMsNear, splitLocalMs, zoneArb } from './support/zones';
 
 const DAY_SECONDS = 86_400;
@@ -62,7 +70,9 @@ const anchorArb: fc.Arbitrary<Anchor> = zoneArb.chain((zone) =>
 const timeNear = (anchor: Anchor) =>
   fc.oneof(
     {
-      arbitrary: fc.integer({ min: -16, max: 16 }).map((step) => (((anchor.secondOfDay + step * 450) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS),
+      arbitrary: fc
+        .integer({ min: -16, max: 16 })
+        .map((step) => (((anchor.secondOfDay + step * 450) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS),
       weight: 3,
     },
     { arbitrary: minuteOfDayArb.map((m) => m * 60), weight: 1 },
@@ -78,7 +88,10 @@ function ruleArb(id: number, anchor: Anchor): fc.Arbitrary<WeeklyRule> {
         { arbitrary: fc.integer({ min: 0, max: 6 }), weight: 1 },
       ),
       start: timeNear(anchor),
-      length: fc.oneof(fc.integer({ min: 1, max: DAY_SECONDS - 1 }), fc.integer({ min: 1, max: 240 }).map((m) => m * 60)),
+      length: fc.oneof(
+        fc.integer({ min: 1, max: DAY_SECONDS - 1 }),
+        fc.integer({ min: 1, max: 240 }).map((m) => m * 60),
+      ),
       withSeconds: fc.boolean(),
       isActive: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
       validFrom: boundArb(anchor.date),
@@ -119,12 +132,14 @@ function expandWithTemporal({ zone, range, rules }: Scenario): Occurrence[] {
   for (let date = plusDays(temporalLocal(range.start, zone).date, -3); date <= last; date = plusDays(date, 1)) {
     for (const rule of rules) {
       if (!rule.isActive || Temporal.PlainDate.from(date).dayOfWeek - 1 !== rule.dayOfWeek) continue;
-      if ((rule.validFrom !== null && date < rule.validFrom) || (rule.validUntil !== null && date > rule.validUntil)) continue;
+      if ((rule.validFrom !== null && date < rule.validFrom) || (rule.validUntil !== null && date > rule.validUntil))
+        continue;
       const startTime = parseLocalTime(rule.startTime)!;
       const endTime = parseLocalTime(rule.endTime)!;
       const start = temporalInstant(date, startTime, zone, 'compatible');
       const end = temporalInstant(endTime > startTime ? date : plusDays(date, 1), endTime, zone, 'compatible');
-      if (end > start && overlaps({ start, end }, range)) found.push({ start, end, ruleId: rule.id, date, startTime, endTime });
+      if (end > start && overlaps({ start, end }, range))
+        found.push({ start, end, ruleId: rule.id, date, startTime, endTime });
     }
   }
   return found.sort((a, b) => a.start - b.start || a.end - b.end || a.ruleId - b.ruleId);
@@ -141,13 +156,28 @@ const WEEK_MINUTES = 7 * 1440;
 const disjointRulesArb = (anchor: Anchor): fc.Arbitrary<WeeklyRule[]> => {
   const anchorMinute = anchor.weekday * 1440 + Math.floor(anchor.secondOfDay / 60);
   const minuteArb = fc.oneof(
-    { arbitrary: fc.integer({ min: -16, max: 16 }).map((step) => anchorMinute + step * 7.5).map(Math.floor), weight: 3 },
-    { arbitrary: fc.tuple(fc.integer({ min: 0, max: 6 }), minuteOfDayArb).map(([day, minute]) => day * 1440 + minute), weight: 1 },
+    {
+      arbitrary: fc
+        .integer({ min: -16, max: 16 })
+        .map((step) => anchorMinute + step * 7.5)
+        .map(Math.floor),
+      weight: 3,
+    },
+    {
+      arbitrary: fc.tuple(fc.integer({ min: 0, max: 6 }), minuteOfDayArb).map(([day, minute]) => day * 1440 + minute),
+      weight: 1,
+    },
   );
   return fc
     .record({
-      points: fc.uniqueArray(minuteArb.map((m) => ((m % WEEK_MINUTES) + WEEK_MINUTES) % WEEK_MINUTES), { minLength: 2, maxLength: 14 }),
-      turn: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 0, max: WEEK_MINUTES - 1 }), weight: 1 }),
+      points: fc.uniqueArray(
+        minuteArb.map((m) => ((m % WEEK_MINUTES) + WEEK_MINUTES) % WEEK_MINUTES),
+        { minLength: 2, maxLength: 14 },
+      ),
+      turn: fc.oneof(
+        { arbitrary: fc.constant(0), weight: 3 },
+        { arbitrary: fc.integer({ min: 0, max: WEEK_MINUTES - 1 }), weight: 1 },
+      ),
       validFrom: boundArb(anchor.date),
       validUntil: boundArb(anchor.date),
     })
@@ -184,7 +214,8 @@ describe('weekly rules', () => {
     check(
       fc.property(scenarioArb, ({ zone, range, rules }) => {
         const occurrences = expandRules(rules, zone, range);
-        for (let k = 1; k < occurrences.length; k++) assert.ok(occurrences[k - 1]!.start <= occurrences[k]!.start, 'not sorted');
+        for (let k = 1; k < occurrences.length; k++)
+          assert.ok(occurrences[k - 1]!.start <= occurrences[k]!.start, 'not sorted');
         for (const occurrence of occurrences) {
           const rule = rules.find((r) => r.id === occurrence.ruleId)!;
           assert.ok(rule.isActive);
@@ -207,7 +238,10 @@ describe('weekly rules', () => {
           // Elapsed time differs from wall-clock length only by a change of offset inside the window.
           const endSkipped = isSkipped(endDateOf(occurrence), occurrence.endTime, zone);
           if (!startSkipped && !endSkipped) {
-            const wallLength = (((seconds(occurrence.endTime) - seconds(occurrence.startTime)) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS * 1000;
+            const wallLength =
+              ((((seconds(occurrence.endTime) - seconds(occurrence.startTime)) % DAY_SECONDS) + DAY_SECONDS) %
+                DAY_SECONDS) *
+              1000;
             const offsetChange = temporalOffset(occurrence.end, zone) - temporalOffset(occurrence.start, zone);
             assert.equal(occurrence.end - occurrence.start, wallLength - offsetChange);
             if (offsetChange === 0) assert.equal(occurrence.end - occurrence.start, wallLength);
@@ -232,7 +266,10 @@ describe('weekly rules', () => {
           for (const y of occurrences) {
             if (x === y || !overlaps(x, y)) continue;
             const [first, second] = localMs(x.date, x.startTime) < localMs(y.date, y.startTime) ? [x, y] : [y, x];
-            assert.ok(isSkipped(endDateOf(first), first.endTime, zone), `${JSON.stringify(first)} overlaps ${JSON.stringify(second)}`);
+            assert.ok(
+              isSkipped(endDateOf(first), first.endTime, zone),
+              `${JSON.stringify(first)} overlaps ${JSON.stringify(second)}`,
+            );
             assert.ok(first.end - second.start <= gapBefore(first.end, zone));
           }
         }
@@ -242,20 +279,26 @@ describe('weekly rules', () => {
 
   it('rulesOverlap agrees with comparing every pair of occurrences day by day', () => {
     const anchor = '2026-01-01';
-    const shapeArb = fc.record({
-      // Monday, Tuesday and Sunday: enough to meet the next day and the week's wrap often.
-      dayOfWeek: fc.constantFrom(0, 1, 6),
-      start: minuteOfDayArb,
-      length: fc.oneof(fc.integer({ min: 1, max: 1439 }), fc.integer({ min: 1, max: 120 })),
-      validFrom: boundArb(anchor, 0, 40),
-      validUntil: boundArb(anchor, 0, 40),
-    }).map(({ start, length, ...rest }) => ({
-      ...rest,
-      startTime: clock(start * 60, false),
-      endTime: clock(((start + length) % 1440) * 60, false),
-    }));
+    const shapeArb = fc
+      .record({
+        // Monday, Tuesday and Sunday: enough to meet the next day and the week's wrap often.
+        dayOfWeek: fc.constantFrom(0, 1, 6),
+        start: minuteOfDayArb,
+        length: fc.oneof(fc.integer({ min: 1, max: 1439 }), fc.integer({ min: 1, max: 120 })),
+        validFrom: boundArb(anchor, 0, 40),
+        validUntil: boundArb(anchor, 0, 40),
+      })
+      .map(({ start, length, ...rest }) => ({
+        ...rest,
+        startTime: clock(start * 60, false),
+        endTime: clock(((start + length) % 1440) * 60, false),
+      }));
     /** Wall-clock windows (seconds since the epoch read as UTC) of a shape's occurrences between two days. */
-    const windows = (shape: typeof shapeArb extends fc.Arbitrary<infer T> ? T : never, from: number, to: number): Interval[] => {
+    const windows = (
+      shape: typeof shapeArb extends fc.Arbitrary<infer T> ? T : never,
+      from: number,
+      to: number,
+    ): Interval[] => {
       const list: Interval[] = [];
       const startSeconds = seconds(shape.startTime);
       let endSeconds = seconds(shape.endTime);
@@ -271,26 +314,43 @@ describe('weekly rules', () => {
     };
     check(
       // Mostly b starts within two hours of a's start or end, where overlaps are decided.
-      fc.property(shapeArb, shapeArb, fc.option(fc.tuple(fc.boolean(), fc.integer({ min: -120, max: 120 }))), (a, other, near) => {
-        const b =
-          near === null
-            ? other
-            : { ...other, startTime: clock((((seconds(near[0] ? a.startTime : a.endTime) / 60 + near[1]) % 1440 + 1440) % 1440) * 60, false) };
-        fc.pre(b.startTime !== b.endTime);
-        // Outside the span of the bounds the pattern only repeats weekly, so 14 days either side suffice.
-        const from = epochDay(anchor) - 14;
-        const to = epochDay(anchor) + 40 + 14;
-        const left = windows(a, from, to);
-        const right = windows(b, from, to);
-        const expected = left.some((x) => right.some((y) => overlaps(x, y)));
-        assert.equal(rulesOverlap(a, b), expected);
-        assert.equal(rulesOverlap(b, a), expected);
-      }),
+      fc.property(
+        shapeArb,
+        shapeArb,
+        fc.option(fc.tuple(fc.boolean(), fc.integer({ min: -120, max: 120 }))),
+        (a, other, near) => {
+          const b =
+            near === null
+              ? other
+              : {
+                  ...other,
+                  startTime: clock(
+                    ((((seconds(near[0] ? a.startTime : a.endTime) / 60 + near[1]) % 1440) + 1440) % 1440) * 60,
+                    false,
+                  ),
+                };
+          fc.pre(b.startTime !== b.endTime);
+          // Outside the span of the bounds the pattern only repeats weekly, so 14 days either side suffice.
+          const from = epochDay(anchor) - 14;
+          const to = epochDay(anchor) + 40 + 14;
+          const left = windows(a, from, to);
+          const right = windows(b, from, to);
+          const expected = left.some((x) => right.some((y) => overlaps(x, y)));
+          assert.equal(rulesOverlap(a, b), expected);
+          assert.equal(rulesOverlap(b, a), expected);
+        },
+      ),
     );
   });
 
   it('rulesOverlap: midnight spill, week wrap, adjacency and validity', () => {
-    const rule = (dayOfWeek: number, startTime: string, endTime: string, validFrom: string | null = null, validUntil: string | null = null) => ({
+    const rule = (
+      dayOfWeek: number,
+      startTime: string,
+      endTime: string,
+      validFrom: string | null = null,
+      validUntil: string | null = null,
+    ) => ({
       dayOfWeek,
       startTime,
       endTime,
@@ -305,53 +365,130 @@ describe('weekly rules', () => {
     assert.equal(rulesOverlap(rule(0, '09:00', '12:00'), rule(1, '09:00', '12:00')), false);
     assert.equal(rulesOverlap(rule(2, '09:00', '12:00'), rule(2, '11:59', '13:00')), true);
     // Validity: separate date ranges do not compete; a Sunday's spill past its last day still does.
-    assert.equal(rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-01'), rule(0, '10:00', '11:00', '2026-03-02', null)), false);
-    assert.equal(rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-02'), rule(0, '10:00', '11:00', '2026-03-02', null)), true);
-    assert.equal(rulesOverlap(rule(6, '23:00', '01:00', null, '2026-03-01'), rule(0, '00:00', '00:30', '2026-03-02', null)), true);
-    assert.equal(rulesOverlap(rule(6, '23:00', '01:00', null, '2026-02-28'), rule(0, '00:00', '00:30', '2026-03-02', null)), false);
+    assert.equal(
+      rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-01'), rule(0, '10:00', '11:00', '2026-03-02', null)),
+      false,
+    );
+    assert.equal(
+      rulesOverlap(rule(0, '09:00', '12:00', null, '2026-03-02'), rule(0, '10:00', '11:00', '2026-03-02', null)),
+      true,
+    );
+    assert.equal(
+      rulesOverlap(rule(6, '23:00', '01:00', null, '2026-03-01'), rule(0, '00:00', '00:30', '2026-03-02', null)),
+      true,
+    );
+    assert.equal(
+      rulesOverlap(rule(6, '23:00', '01:00', null, '2026-02-28'), rule(0, '00:00', '00:30', '2026-03-02', null)),
+      false,
+    );
     // A Monday rule valid only Tuesday to Thursday never occurs.
     assert.equal(rulesOverlap(rule(0, '09:00', '12:00', '2026-03-03', '2026-03-05'), rule(0, '09:00', '12:00')), false);
   });
 
   it('New York: a Monday 09:00 rule is 14:00Z before the March change and 13:00Z after', () => {
-    const rules: WeeklyRule[] = [{ id: 7, dayOfWeek: 0, startTime: '09:00', endTime: '10:00', isActive: true, validFrom: null, validUntil: null }];
-    const occurrences = expandRules(rules, 'America/New_York', { start: utc('2026-03-01T00:00:00Z'), end: utc('2026-03-15T00:00:00Z') });
+    const rules: WeeklyRule[] = [
+      { id: 7, dayOfWeek: 0, startTime: '09:00', endTime: '10:00', isActive: true, validFrom: null, validUntil: null },
+    ];
+    const occurrences = expandRules(rules, 'America/New_York', {
+      start: utc('2026-03-01T00:00:00Z'),
+      end: utc('2026-03-15T00:00:00Z'),
+    });
     assert.deepEqual(occurrences, [
-      { start: utc('2026-03-02T14:00:00Z'), end: utc('2026-03-02T15:00:00Z'), ruleId: 7, date: '2026-03-02', startTime: '09:00:00', endTime: '10:00:00' },
-      { start: utc('2026-03-09T13:00:00Z'), end: utc('2026-03-09T14:00:00Z'), ruleId: 7, date: '2026-03-09', startTime: '09:00:00', endTime: '10:00:00' },
+      {
+        start: utc('2026-03-02T14:00:00Z'),
+        end: utc('2026-03-02T15:00:00Z'),
+        ruleId: 7,
+        date: '2026-03-02',
+        startTime: '09:00:00',
+        endTime: '10:00:00',
+      },
+      {
+        start: utc('2026-03-09T13:00:00Z'),
+        end: utc('2026-03-09T14:00:00Z'),
+        ruleId: 7,
+        date: '2026-03-09',
+        startTime: '09:00:00',
+        endTime: '10:00:00',
+      },
     ]);
   });
 
   it('New York: a 02:30 rule on the spring-forward Sunday starts 03:30 local; 01:30 on fall-back Sunday is the first', () => {
-    const sunday = (id: number, startTime: string, endTime: string): WeeklyRule => ({ id, dayOfWeek: 6, startTime, endTime, isActive: true, validFrom: null, validUntil: null });
-    const spring = expandRules([sunday(1, '02:30', '04:00')], 'America/New_York', { start: utc('2026-03-08T00:00:00Z'), end: utc('2026-03-09T00:00:00Z') });
-    assert.deepEqual(spring.map((o) => [o.start, o.end, o.startTime]), [[utc('2026-03-08T07:30:00Z'), utc('2026-03-08T08:00:00Z'), '02:30:00']]);
-    const autumn = expandRules([sunday(2, '01:30', '02:30')], 'America/New_York', { start: utc('2026-11-01T00:00:00Z'), end: utc('2026-11-02T00:00:00Z') });
+    const sunday = (id: number, startTime: string, endTime: string): WeeklyRule => ({
+      id,
+      dayOfWeek: 6,
+      startTime,
+      endTime,
+      isActive: true,
+      validFrom: null,
+      validUntil: null,
+    });
+    const spring = expandRules([sunday(1, '02:30', '04:00')], 'America/New_York', {
+      start: utc('2026-03-08T00:00:00Z'),
+      end: utc('2026-03-09T00:00:00Z'),
+    });
+    assert.deepEqual(
+      spring.map((o) => [o.start, o.end, o.startTime]),
+      [[utc('2026-03-08T07:30:00Z'), utc('2026-03-08T08:00:00Z'), '02:30:00']],
+    );
+    const autumn = expandRules([sunday(2, '01:30', '02:30')], 'America/New_York', {
+      start: utc('2026-11-01T00:00:00Z'),
+      end: utc('2026-11-02T00:00:00Z'),
+    });
     // 01:30 EDT is 05:30Z; 02:30 exists once, in EST, at 07:30Z: two hours elapse.
-    assert.deepEqual(autumn.map((o) => [o.start, o.end]), [[utc('2026-11-01T05:30:00Z'), utc('2026-11-01T07:30:00Z')]]);
+    assert.deepEqual(
+      autumn.map((o) => [o.start, o.end]),
+      [[utc('2026-11-01T05:30:00Z'), utc('2026-11-01T07:30:00Z')]],
+    );
     // Both ends in the gap move together; a window the gap swallows yields nothing.
-    const swallowed = expandRules([sunday(3, '02:30', '03:15')], 'America/New_York', { start: utc('2026-03-08T00:00:00Z'), end: utc('2026-03-09T00:00:00Z') });
+    const swallowed = expandRules([sunday(3, '02:30', '03:15')], 'America/New_York', {
+      start: utc('2026-03-08T00:00:00Z'),
+      end: utc('2026-03-09T00:00:00Z'),
+    });
     assert.deepEqual(swallowed, []);
   });
 
   it('Lord Howe: the 30-minute October shift moves a 02:15 rule to 02:45 local', () => {
-    const rules: WeeklyRule[] = [{ id: 1, dayOfWeek: 6, startTime: '02:15', endTime: '03:15', isActive: true, validFrom: null, validUntil: null }];
-    const occurrences = expandRules(rules, 'Australia/Lord_Howe', { start: utc('2026-09-26T00:00:00Z'), end: utc('2026-10-05T00:00:00Z') });
-    assert.deepEqual(occurrences.map((o) => [o.date, o.start, o.end]), [
-      ['2026-09-27', utc('2026-09-26T15:45:00Z'), utc('2026-09-26T16:45:00Z')],
-      ['2026-10-04', utc('2026-10-03T15:45:00Z'), utc('2026-10-03T16:15:00Z')],
-    ]);
+    const rules: WeeklyRule[] = [
+      { id: 1, dayOfWeek: 6, startTime: '02:15', endTime: '03:15', isActive: true, validFrom: null, validUntil: null },
+    ];
+    const occurrences = expandRules(rules, 'Australia/Lord_Howe', {
+      start: utc('2026-09-26T00:00:00Z'),
+      end: utc('2026-10-05T00:00:00Z'),
+    });
+    assert.deepEqual(
+      occurrences.map((o) => [o.date, o.start, o.end]),
+      [
+        ['2026-09-27', utc('2026-09-26T15:45:00Z'), utc('2026-09-26T16:45:00Z')],
+        ['2026-10-04', utc('2026-10-03T15:45:00Z'), utc('2026-10-03T16:15:00Z')],
+      ],
+    );
   });
 
   it('a 23:00→01:00 window ends the next day and shows up in a range that starts at midnight', () => {
     const rules: WeeklyRule[] = [
       { id: 1, dayOfWeek: 0, startTime: '23:00', endTime: '01:00', isActive: true, validFrom: null, validUntil: null },
       { id: 2, dayOfWeek: 1, startTime: '09:00', endTime: '10:00', isActive: false, validFrom: null, validUntil: null },
-      { id: 3, dayOfWeek: 1, startTime: '10:00', endTime: '11:00', isActive: true, validFrom: '2026-06-10', validUntil: null },
+      {
+        id: 3,
+        dayOfWeek: 1,
+        startTime: '10:00',
+        endTime: '11:00',
+        isActive: true,
+        validFrom: '2026-06-10',
+        validUntil: null,
+      },
     ];
     const tuesday = { start: utc('2026-06-02T00:00:00Z'), end: utc('2026-06-03T00:00:00Z') };
     assert.deepEqual(expandRules(rules, 'UTC', tuesday), [
-      { start: utc('2026-06-01T23:00:00Z'), end: utc('2026-06-02T01:00:00Z'), ruleId: 1, date: '2026-06-01', startTime: '23:00:00', endTime: '01:00:00' },
+      {
+        start: utc('2026-06-01T23:00:00Z'),
+        end: utc('2026-06-02T01:00:00Z'),
+        ruleId: 1,
+        date: '2026-06-01',
+        startTime: '23:00:00',
+        endTime: '01:00:00',
+      },
     ]);
     assert.throws(() => expandRules([{ ...rules[0]!, endTime: '23:00' }], 'UTC', tuesday), RangeError);
     assert.throws(() => expandRules(rules, '+02:00', tuesday), RangeError);
@@ -363,11 +500,24 @@ describe('weekly rules', () => {
     const scenario: Scenario = {
       zone: 'America/St_Johns',
       range: { start: utc('2010-11-07T02:40:00Z'), end: utc('2010-11-07T02:45:00Z') },
-      rules: [{ id: 1, dayOfWeek: 6, startTime: '00:00', endTime: '00:30', isActive: true, validFrom: null, validUntil: null }],
+      rules: [
+        {
+          id: 1,
+          dayOfWeek: 6,
+          startTime: '00:00',
+          endTime: '00:30',
+          isActive: true,
+          validFrom: null,
+          validUntil: null,
+        },
+      ],
     };
     assert.deepEqual(instantToLocal(scenario.range.start, scenario.zone), { date: '2010-11-06', time: '23:10:00' });
     const occurrences = expandRules(scenario.rules, scenario.zone, scenario.range);
-    assert.deepEqual(occurrences.map((o) => [o.date, o.start, o.end]), [['2010-11-07', utc('2010-11-07T02:30:00Z'), utc('2010-11-07T04:00:00Z')]]);
+    assert.deepEqual(
+      occurrences.map((o) => [o.date, o.start, o.end]),
+      [['2010-11-07', utc('2010-11-07T02:30:00Z'), utc('2010-11-07T04:00:00Z')]],
+    );
     assert.deepEqual(occurrences, expandWithTemporal(scenario));
   });
 
@@ -381,17 +531,42 @@ describe('weekly rules', () => {
   it('expands 92 days of a working week for 300 consultants quickly', () => {
     const week: WeeklyRule[] = [];
     for (let day = 0; day < 5; day++) {
-      week.push({ id: week.length + 1, dayOfWeek: day, startTime: '09:00', endTime: '12:00', isActive: true, validFrom: null, validUntil: null });
-      week.push({ id: week.length + 1, dayOfWeek: day, startTime: '13:00', endTime: '17:30', isActive: true, validFrom: null, validUntil: null });
+      week.push({
+        id: week.length + 1,
+        dayOfWeek: day,
+        startTime: '09:00',
+        endTime: '12:00',
+        isActive: true,
+        validFrom: null,
+        validUntil: null,
+      });
+      week.push({
+        id: week.length + 1,
+        dayOfWeek: day,
+        startTime: '13:00',
+        endTime: '17:30',
+        isActive: true,
+        validFrom: null,
+        validUntil: null,
+      });
     }
-    week.push({ id: 99, dayOfWeek: 5, startTime: '22:00', endTime: '02:00', isActive: true, validFrom: null, validUntil: '2026-12-31' });
+    week.push({
+      id: 99,
+      dayOfWeek: 5,
+      startTime: '22:00',
+      endTime: '02:00',
+      isActive: true,
+      validFrom: null,
+      validUntil: '2026-12-31',
+    });
     const range = { start: utc('2026-02-01T00:00:00Z'), end: utc('2026-05-04T00:00:00Z') };
     for (const zone of ZONES) expandRules(week, zone, range); // load each zone's offsets once
     const began = performance.now();
     let count = 0;
-    for (let consultant = 0; consultant < 300; consultant++) count += expandRules(week, ZONES[consultant % ZONES.length]!, range).length;
+    for (let consultant = 0; consultant < 300; consultant++)
+      count += expandRules(week, ZONES[consultant % ZONES.length]!, range).length;
     const elapsed = performance.now() - began;
-    assert.ok(count > 300 * 90 * 10 / 7 * 0.9, `only ${count} occurrences`);
+    assert.ok(count > ((300 * 90 * 10) / 7) * 0.9, `only ${count} occurrences`);
     assert.ok(elapsed < 1500, `300 × 92-day expansions took ${elapsed.toFixed(0)} ms`);
   });
 });

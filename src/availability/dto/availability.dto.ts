@@ -19,22 +19,26 @@ export class CreateAvailabilityDto {
 
 export class ListAvailabilityQuery extends PageQuery {
   /** Slots ending after this (a local date means that day's start). */
-  @IsOptional() @IsDateOrInstant()
+  @IsOptional()
+  @IsDateOrInstant()
   from?: string;
 
   /** Slots starting before this (a local date is inclusive). */
-  @IsOptional() @IsDateOrInstant({ example: '2030-12-31' })
+  @IsOptional()
+  @IsDateOrInstant({ example: '2030-12-31' })
   to?: string;
 
   @ApiProperty({ required: false, enum: ['true', 'false'] })
-  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
   is_booked?: 'true' | 'false';
 }
 
 /** The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query. */
 export class SlotIdDto {
   /** @example 1 */
-  @IsOptional() @QueryId()
+  @IsOptional()
+  @QueryId()
   id?: number;
 }
 

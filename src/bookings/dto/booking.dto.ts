@@ -2,7 +2,14 @@ import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, IsInstant, IsLocalDate, IsLocalTime, Omittable, QueryId } from '../../common/validation/decorators';
+import {
+  IsDateOrInstant,
+  IsInstant,
+  IsLocalDate,
+  IsLocalTime,
+  Omittable,
+  QueryId,
+} from '../../common/validation/decorators';
 
 // Written out on each field (not composed) so the Swagger plugin documents minimum and maximum;
 // listed last-first, as decorators apply bottom-up, so a non-integer is told it is not an integer.
@@ -14,34 +21,48 @@ const MAX_ID = 2_147_483_647;
  */
 export class BookingTargetDto {
   /** Book this one-time slot, whole. @example 1 */
-  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
+  @Omittable()
+  @Max(MAX_ID)
+  @Min(1)
+  @IsInt()
   availability_id?: number;
 
-  @Omittable() @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
+  @Omittable()
+  @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
   start?: string;
 
-  @Omittable() @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
+  @Omittable()
+  @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
   end?: string;
 
-  @Omittable() @IsLocalDate({ required: false })
+  @Omittable()
+  @IsLocalDate({ required: false })
   date?: string;
 
-  @Omittable() @IsLocalTime({ required: false, example: '10:00' })
+  @Omittable()
+  @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
-  @Omittable() @IsLocalTime({ required: false, example: '10:30' })
+  @Omittable()
+  @IsLocalTime({ required: false, example: '10:30' })
   end_time?: string;
 }
 
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
-  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
+  @Omittable()
+  @Max(MAX_ID)
+  @Min(1)
+  @IsInt()
   user_id?: number;
 }
 
 export class CreateBookingDto extends ReserveDto {
   /** The consultant to book; may be left out with availability_id. @example 1 */
-  @Omittable() @Max(MAX_ID) @Min(1) @IsInt()
+  @Omittable()
+  @Max(MAX_ID)
+  @Min(1)
+  @IsInt()
   consultant_id?: number;
 }
 
@@ -49,23 +70,28 @@ export class RescheduleDto extends BookingTargetDto {}
 
 export class ListBookingsQuery extends PageQuery {
   /** @example 1 */
-  @IsOptional() @QueryId()
+  @IsOptional()
+  @QueryId()
   consultant_id?: number;
 
   /** @example 1 */
-  @IsOptional() @QueryId()
+  @IsOptional()
+  @QueryId()
   user_id?: number;
 
   /** Bookings ending after this (a local date means that day's start, in UTC). */
-  @IsOptional() @IsDateOrInstant()
+  @IsOptional()
+  @IsDateOrInstant()
   from?: string;
 
   /** Bookings starting before this (a local date is inclusive, in UTC). */
-  @IsOptional() @IsDateOrInstant({ example: '2030-12-31' })
+  @IsOptional()
+  @IsDateOrInstant({ example: '2030-12-31' })
   to?: string;
 
   @ApiPropertyOptional({ enum: ['confirmed', 'cancelled'] })
-  @IsOptional() @IsIn(['confirmed', 'cancelled'])
+  @IsOptional()
+  @IsIn(['confirmed', 'cancelled'])
   status?: 'confirmed' | 'cancelled';
 }
 

@@ -10,14 +10,17 @@ export const MAX_RANGE_DAYS = 92;
 
 export class DailyViewQuery extends PageQuery {
   /** Only consultants with exactly this specialization. @example "cardiology" */
-  @IsOptional() @IsString() @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'must be 1 to 100 characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'must be 1 to 100 characters' })
   specialization?: string;
 }
 
 /** Monthly and time-range views: one consultant with `consultant_id`, else a page of consultants. */
 class ConsultantsViewQuery extends DailyViewQuery {
   /** Just this consultant; without it, a page of consultants (`limit`, `cursor`, `specialization`). @example 1 */
-  @IsOptional() @QueryId()
+  @IsOptional()
+  @QueryId()
   consultant_id?: number;
 }
 
@@ -41,11 +44,13 @@ export class TimeRangeQuery extends ConsultantsViewQuery {
   end: string;
 
   /** Cut free weekly-window time into bookable slots of this many minutes (5 to 1440). @example 30 */
-  @IsOptional() @QueryInt(5, 1440)
+  @IsOptional()
+  @QueryInt(5, 1440)
   slot_minutes?: number;
 
   @ApiPropertyOptional({ enum: ['true', 'false'], description: 'Also list booked time, marked is_booked' })
-  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
   include_booked?: 'true' | 'false';
 }
 

@@ -39,7 +39,10 @@ export class AuthGuard implements CanActivate, OnModuleInit {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const policies = this.reflector.getAllAndOverride<Policy[] | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    const policies = this.reflector.getAllAndOverride<Policy[] | undefined>(ACCESS_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const header = request.headers.authorization;
     if (header !== undefined) request.principal = await this.authenticate(header);
     if (!policies) return true;
@@ -62,7 +65,9 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       if (cached) return cached;
       const table = role === 'consultant' ? 'consultants' : 'users';
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
-      const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [hash]);
+      const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [
+        hash,
+      ]);
       if (row) {
         const principal: Principal = { role, id: row.id };
         this.cache.set(hash, principal);

@@ -31,7 +31,8 @@ export class PrincipalCache {
   }
 
   forget(role: 'consultant' | 'user', id: number): void {
-    for (const [hash, { principal }] of this.entries) if (principal.role === role && principal.id === id) this.entries.delete(hash);
+    for (const [hash, { principal }] of this.entries)
+      if (principal.role === role && principal.id === id) this.entries.delete(hash);
   }
 }
 

@@ -11,4 +11,6 @@ declare module 'fastify' {
 }
 
 /** The caller, or undefined on a public route called without a token. */
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>().principal);
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>().principal,
+);

@@ -16,4 +16,5 @@ export function roleOfToken(token: string): Role | null {
 }
 
 /** Constant-time comparison of two hex digests of equal length. */
-export const sameHash = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+export const sameHash = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

@@ -35,7 +35,10 @@ export const ApiProblems = (...statuses: number[]) =>
  * one too large (413) or not JSON (415). Added to the document once, so no route can forget them.
  */
 export function documentCommonProblems(document: OpenAPIObject): void {
-  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } });
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+  });
   for (const [path, item] of Object.entries(document.paths)) {
     for (const op of [item.get, item.post, item.put, item.patch, item.delete]) {
       if (!op) continue;

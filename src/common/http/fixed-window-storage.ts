@@ -39,6 +39,7 @@ export class FixedWindowStorage implements ThrottlerStorage {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [id, window] of this.windows) if (window.resetAt <= now && window.blockedUntil <= now) this.windows.delete(id);
+    for (const [id, window] of this.windows)
+      if (window.resetAt <= now && window.blockedUntil <= now) this.windows.delete(id);
   }
 }

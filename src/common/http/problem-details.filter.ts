@@ -26,10 +26,30 @@ const SQLSTATE_PROBLEMS: Record<string, [number, string, string]> = {
   '22001': [400, 'validation-error', 'A value is too long.'],
 };
 /** Connection-level failures: the database is down or restarting, not the request's fault. */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established|not queryable/i;
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established|not queryable/i;
 
-const unavailable = (): Problem => ({ type: '/problems/database-unavailable', title: STATUS_CODES[503]!, status: 503, detail: 'The database is unavailable; retry shortly.' });
+const unavailable = (): Problem => ({
+  type: '/problems/database-unavailable',
+  title: STATUS_CODES[503]!,
+  status: 503,
+  detail: 'The database is unavailable; retry shortly.',
+});
 
 export function toProblem(exception: unknown): Problem {
   if (exception instanceof ProblemException) return exception.toProblem();
@@ -38,47 +58,97 @@ export function toProblem(exception: unknown): Problem {
   if (exception instanceof HttpException && isFastifyRefusal(exception.cause)) return toProblem(exception.cause);
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const slug = status === 429 ? 'rate-limited' : status === 404 ? 'not-found' : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
-    return { type: `/problems/${slug}`, title: STATUS_CODES[status] ?? 'Error', status, detail: status === 429 ? 'Too many requests; retry after the time in Retry-After.' : exception.message };
+    const slug =
+      status === 429
+        ? 'rate-limited'
+        : status === 404
+          ? 'not-found'
+          : (STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z]+/g, '-');
+    return {
+      type: `/problems/${slug}`,
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail: status === 429 ? 'Too many requests; retry after the time in Retry-After.' : exception.message,
+    };
   }
-  const error = exception as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string }; statusCode?: number; message?: string };
+  const error = exception as {
+    code?: string;
+    constraint?: string;
+    driverError?: { code?: string; constraint?: string };
+    statusCode?: number;
+    message?: string;
+  };
   if (exception instanceof QueryFailedError || error?.driverError) {
     const code = error.driverError?.code ?? error.code;
-    const known = CONSTRAINT_PROBLEMS[error.driverError?.constraint ?? ''] ?? (code === '23503' ? foreignKeyProblem(exception as Error) : SQLSTATE_PROBLEMS[code ?? '']);
-    if (known) return { type: `/problems/${known[1]}`, title: STATUS_CODES[known[0]]!, status: known[0], detail: known[2] };
+    const known =
+      CONSTRAINT_PROBLEMS[error.driverError?.constraint ?? ''] ??
+      (code === '23503' ? foreignKeyProblem(exception as Error) : SQLSTATE_PROBLEMS[code ?? '']);
+    if (known)
+      return { type: `/problems/${known[1]}`, title: STATUS_CODES[known[0]]!, status: known[0], detail: known[2] };
   }
   if (isUnavailable(exception)) return unavailable();
   // Fastify's own refusals (body too large, bad JSON, wrong content type) carry a 4xx status.
   if (typeof error?.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     const status = error.statusCode;
-    const detail = status === 413 ? 'The request body is larger than 100 KB.' : status === 415 ? 'Send the body as application/json.' : 'The request body is not valid JSON.';
-    return { type: `/problems/${status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-body'}`, title: STATUS_CODES[status] ?? 'Bad Request', status, detail };
+    const detail =
+      status === 413
+        ? 'The request body is larger than 100 KB.'
+        : status === 415
+          ? 'Send the body as application/json.'
+          : 'The request body is not valid JSON.';
+    return {
+      type: `/problems/${status === 413 ? 'payload-too-large' : status === 415 ? 'unsupported-media-type' : 'malformed-body'}`,
+      title: STATUS_CODES[status] ?? 'Bad Request',
+      status,
+      detail,
+    };
   }
-  return { type: '/problems/internal-error', title: STATUS_CODES[500]!, status: 500, detail: 'Something went wrong on our side; it has been logged.' };
+  return {
+    type: '/problems/internal-error',
+    title: STATUS_CODES[500]!,
+    status: 500,
+    detail: 'Something went wrong on our side; it has been logged.',
+  };
 }
 
 function foreignKeyProblem(error: Error): [number, string, string] {
   // An insert naming a missing row is a 404; a delete of a row still referenced is a 409.
-  return /still referenced/.test(error.message) ? [409, 'conflict', 'Other records still refer to this one.'] : [404, 'not-found', 'A referenced record does not exist.'];
+  return /still referenced/.test(error.message)
+    ? [409, 'conflict', 'Other records still refer to this one.']
+    : [404, 'not-found', 'A referenced record does not exist.'];
 }
 
 /** TypeORM releases a transaction's runner when its connection dies; the next statement then throws these. */
 const RELEASED_RUNNER_ERRORS = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
 function isUnavailable(exception: unknown): boolean {
-  const error = exception as { name?: string; code?: string; message?: string; driverError?: { code?: string } } | undefined;
+  const error = exception as
+    { name?: string; code?: string; message?: string; driverError?: { code?: string } } | undefined;
   const code = error?.driverError?.code ?? error?.code;
-  return (code !== undefined && UNAVAILABLE_CODES.has(code)) || RELEASED_RUNNER_ERRORS.has(error?.name ?? '') || UNAVAILABLE_MESSAGES.test(error?.message ?? '');
+  return (
+    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
+    RELEASED_RUNNER_ERRORS.has(error?.name ?? '') ||
+    UNAVAILABLE_MESSAGES.test(error?.message ?? '')
+  );
 }
 
 function isFastifyRefusal(error: unknown): boolean {
   const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
-  return error instanceof Error && error.name === 'FastifyError' && typeof status === 'number' && status >= 400 && status < 500;
+  return (
+    error instanceof Error &&
+    error.name === 'FastifyError' &&
+    typeof status === 'number' &&
+    status >= 400 &&
+    status < 500
+  );
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
   if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
-  void reply.status(problem.status).header('content-type', 'application/problem+json; charset=utf-8').send({ ...problem, instance: request.url.split('?')[0] });
+  void reply
+    .status(problem.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .send({ ...problem, instance: request.url.split('?')[0] });
 }
 
 /** The one place where any error becomes the client's problem+json answer. */
@@ -91,8 +161,13 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const problem = toProblem(exception);
     // A bug is an error with its stack; an outage is a warning: the database, not the code, is at fault.
-    if (problem.status === 503) this.logger.warn({ reqId: request.id, cause: (exception as Error)?.message }, `${request.method} ${request.url}: database unavailable`);
-    else if (problem.status >= 500) this.logger.error({ err: exception, reqId: request.id }, `${request.method} ${request.url} failed`);
+    if (problem.status === 503)
+      this.logger.warn(
+        { reqId: request.id, cause: (exception as Error)?.message },
+        `${request.method} ${request.url}: database unavailable`,
+      );
+    else if (problem.status >= 500)
+      this.logger.error({ err: exception, reqId: request.id }, `${request.method} ${request.url} failed`);
     sendProblem(http.getResponse<FastifyReply>(), request, problem);
   }
 }

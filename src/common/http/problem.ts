@@ -33,19 +33,36 @@ export class ProblemException extends HttpException {
   readonly problemType: string;
 
   /** Recreates a problem answered before, word for word (an idempotent replay). */
-  static replay({ type, title: _title, status, detail, instance: _instance, ...extensions }: Problem): ProblemException {
+  static replay({
+    type,
+    title: _title,
+    status,
+    detail,
+    instance: _instance,
+    ...extensions
+  }: Problem): ProblemException {
     return new ProblemException(status, type.replace(/^\/problems\//, ''), detail, extensions);
   }
 
   toProblem(): Problem {
-    return { type: this.problemType, title: STATUS_CODES[this.getStatus()] ?? 'Error', status: this.getStatus(), detail: this.message, ...this.extensions };
+    return {
+      type: this.problemType,
+      title: STATUS_CODES[this.getStatus()] ?? 'Error',
+      status: this.getStatus(),
+      detail: this.message,
+      ...this.extensions,
+    };
   }
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) => new ProblemException(400, 'validation-error', detail, errors ? { errors } : {});
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new ProblemException(400, 'validation-error', detail, errors ? { errors } : {});
 /** A 400 that lists every bad field. */
 export const invalidFields = (errors: FieldError[]) =>
-  badRequest(`${errors.length} field${errors.length === 1 ? ' is' : 's are'} invalid: ${errors.map((e) => e.field).join(', ')}`, errors);
+  badRequest(
+    `${errors.length} field${errors.length === 1 ? ' is' : 's are'} invalid: ${errors.map((e) => e.field).join(', ')}`,
+    errors,
+  );
 export const notFound = (what: string) => new ProblemException(404, 'not-found', `${what} was not found`);
 export const forbidden = (detail: string) => new ProblemException(403, 'forbidden', detail);
 export const conflict = (slug: string, detail: string) => new ProblemException(409, slug, detail);

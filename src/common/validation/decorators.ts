@@ -28,38 +28,91 @@ export const Omittable = () => ValidateIf((_: unknown, value: unknown) => value 
 /** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
 export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: String, example: '09:00:00', pattern: '^\\d{2}:\\d{2}(:\\d{2})?$', description: 'Wall-clock time in the consultant\'s time zone', ...options } as ApiPropertyOptions),
+    ApiProperty({
+      type: String,
+      example: '09:00:00',
+      pattern: '^\\d{2}:\\d{2}(:\\d{2})?$',
+      description: "Wall-clock time in the consultant's time zone",
+      ...options,
+    } as ApiPropertyOptions),
     Transform(({ value }) => (typeof value === 'string' ? (parseLocalTime(value) ?? value) : value)),
-    ValidateBy({ name: 'isLocalTime', validator: { validate: (v) => typeof v === 'string' && parseLocalTime(v) === v, defaultMessage: () => 'must be a time as HH:MM or HH:MM:SS' } }),
+    ValidateBy({
+      name: 'isLocalTime',
+      validator: {
+        validate: (v) => typeof v === 'string' && parseLocalTime(v) === v,
+        defaultMessage: () => 'must be a time as HH:MM or HH:MM:SS',
+      },
+    }),
   );
 
 /** Calendar date `YYYY-MM-DD` that exists. */
 export const IsLocalDate = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({ type: String, format: 'date', example: '2030-12-25', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isLocalDate', validator: { validate: (v) => typeof v === 'string' && isValidLocalDate(v) && inSupportedYears(Date.parse(v)), defaultMessage: () => 'must be a date as YYYY-MM-DD between 1970 and 9998' } }),
+    ValidateBy({
+      name: 'isLocalDate',
+      validator: {
+        validate: (v) => typeof v === 'string' && isValidLocalDate(v) && inSupportedYears(Date.parse(v)),
+        defaultMessage: () => 'must be a date as YYYY-MM-DD between 1970 and 9998',
+      },
+    }),
   );
 
 /** A local date (`YYYY-MM-DD`, the consultant's day) or an ISO 8601 instant with offset. */
 export const IsDateOrInstant = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: String, example: '2030-12-25', description: 'A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isDateOrInstant', validator: { validate: (v) => typeof v === 'string' && isDateOrInstant(v) && inSupportedYears(parseInstant(v) ?? Date.parse(v)), defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset, between 1970 and 9998' } }),
+    ApiProperty({
+      type: String,
+      example: '2030-12-25',
+      description: 'A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z',
+      ...options,
+    } as ApiPropertyOptions),
+    ValidateBy({
+      name: 'isDateOrInstant',
+      validator: {
+        validate: (v) =>
+          typeof v === 'string' && isDateOrInstant(v) && inSupportedYears(parseInstant(v) ?? Date.parse(v)),
+        defaultMessage: () => 'must be a date (YYYY-MM-DD) or an ISO 8601 instant with offset, between 1970 and 9998',
+      },
+    }),
   );
 
 /** An ISO 8601 instant with an explicit offset or Z. */
 export const IsInstant = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: String, format: 'date-time', example: '2030-12-25T09:00:00Z', ...options } as ApiPropertyOptions),
-    ValidateBy({ name: 'isInstant', validator: { validate: (v) => typeof v === 'string' && inSupportedYears(parseInstant(v)), defaultMessage: () => 'must be an ISO 8601 instant with offset, e.g. 2030-12-25T09:00:00Z, between 1970 and 9998' } }),
+    ApiProperty({
+      type: String,
+      format: 'date-time',
+      example: '2030-12-25T09:00:00Z',
+      ...options,
+    } as ApiPropertyOptions),
+    ValidateBy({
+      name: 'isInstant',
+      validator: {
+        validate: (v) => typeof v === 'string' && inSupportedYears(parseInstant(v)),
+        defaultMessage: () =>
+          'must be an ISO 8601 instant with offset, e.g. 2030-12-25T09:00:00Z, between 1970 and 9998',
+      },
+    }),
   );
 
 /** An IANA time zone name such as `Europe/Berlin`. */
 export const IsTimeZone = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: String, example: 'Europe/Berlin', description: 'IANA time zone', ...options } as ApiPropertyOptions),
+    ApiProperty({
+      type: String,
+      example: 'Europe/Berlin',
+      description: 'IANA time zone',
+      ...options,
+    } as ApiPropertyOptions),
     IsString(),
-    ValidateBy({ name: 'isTimeZone', validator: { validate: (v) => typeof v === 'string' && isValidTimeZone(v), defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin' } }),
+    ValidateBy({
+      name: 'isTimeZone',
+      validator: {
+        validate: (v) => typeof v === 'string' && isValidTimeZone(v),
+        defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin',
+      },
+    }),
   );
 
 /** A person's name part: trimmed, 1 to 50 characters, no control characters. */
@@ -91,17 +144,24 @@ export const QueryId = () => QueryInt(1, MAX_ID);
  */
 export const IdParam = createParamDecorator((name: string, ctx: ExecutionContext): number => {
   const id = parseId((ctx.switchToHttp().getRequest<FastifyRequest>().params as Record<string, string>)[name]);
-  if (id === null) throw badRequest(`Path parameter ${name} must be a positive integer`, [{ field: name, message: 'must be a positive integer' }]);
+  if (id === null)
+    throw badRequest(`Path parameter ${name} must be a positive integer`, [
+      { field: name, message: 'must be a positive integer' },
+    ]);
   return id;
 });
 
 /** A `YYYY-MM-DD` path parameter that names a real date in the supported years, like IsLocalDate. */
 export class LocalDatePipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!isValidLocalDate(value) || !inSupportedYears(Date.parse(value))) throw badRequest('The date must be YYYY-MM-DD, exist, and lie between 1970 and 9998', [{ field: 'date', message: 'must be a date as YYYY-MM-DD between 1970 and 9998' }]);
+    if (!isValidLocalDate(value) || !inSupportedYears(Date.parse(value)))
+      throw badRequest('The date must be YYYY-MM-DD, exist, and lie between 1970 and 9998', [
+        { field: 'date', message: 'must be a date as YYYY-MM-DD between 1970 and 9998' },
+      ]);
     return value;
   }
 }
 
 /** Documents an id path parameter. */
-export const ApiIdParam = (name: string, description: string) => ApiParam({ name, type: Number, description, example: 1 });
+export const ApiIdParam = (name: string, description: string) =>
+  ApiParam({ name, type: Number, description, example: 1 });

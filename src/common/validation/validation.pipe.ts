@@ -3,11 +3,19 @@ import { FieldError, invalidFields } from '../http/problem';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((e) => {
-    const field = prefix ? (/^\d+$/.test(e.property) ? `${prefix}[${e.property}]` : `${prefix}.${e.property}`) : e.property;
+    const field = prefix
+      ? /^\d+$/.test(e.property)
+        ? `${prefix}[${e.property}]`
+        : `${prefix}.${e.property}`
+      : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({
       field,
       // class-validator phrases "property x should not exist"; say it plainly.
-      message: message.startsWith('property ') ? 'is not a known field' : message.startsWith(`${e.property} `) ? message.slice(e.property.length + 1) : message,
+      message: message.startsWith('property ')
+        ? 'is not a known field'
+        : message.startsWith(`${e.property} `)
+          ? message.slice(e.property.length + 1)
+          : message,
     }));
     return own.concat(flatten(e.children ?? [], field));
   });

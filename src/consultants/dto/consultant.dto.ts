@@ -13,11 +13,14 @@ export class CreateConsultantDto {
   last_name: string;
 
   /** Defaults to UTC. */
-  @IsOptional() @IsTimeZone()
+  @IsOptional()
+  @IsTimeZone()
   timezone?: string;
 
   /** What the consultant does, e.g. a doctor's field. @example "cardiology" */
-  @IsOptional() @IsString() @Matches(SPECIALIZATION, { message: 'must be 1 to 100 characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(SPECIALIZATION, { message: 'must be 1 to 100 characters' })
   specialization?: string;
 }
 
@@ -25,7 +28,9 @@ export class UpdateConsultantDto extends PartialType(CreateConsultantDto) {}
 
 export class ListConsultantsQuery extends PageQuery {
   /** Only consultants with exactly this specialization. @example "cardiology" */
-  @IsOptional() @IsString() @Matches(SPECIALIZATION, { message: 'must be 1 to 100 characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(SPECIALIZATION, { message: 'must be 1 to 100 characters' })
   specialization?: string;
 }
 

@@ -35,7 +35,9 @@ export class Availability1763700100000 implements MigrationInterface {
         CONSTRAINT recurring_rules_nonempty CHECK (start_time <> end_time),
         CONSTRAINT recurring_rules_validity CHECK (valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until)
       )`);
-    await q.query(`CREATE INDEX recurring_rules_consultant_idx ON recurring_rules (consultant_id, day_of_week, start_time, id)`);
+    await q.query(
+      `CREATE INDEX recurring_rules_consultant_idx ON recurring_rules (consultant_id, day_of_week, start_time, id)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

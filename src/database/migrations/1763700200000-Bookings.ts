@@ -24,7 +24,9 @@ export class Bookings1763700200000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX bookings_consultant_start_idx ON bookings (consultant_id, start_at, id)`);
     await q.query(`CREATE INDEX bookings_user_start_idx ON bookings (user_id, start_at, id)`);
-    await q.query(`CREATE INDEX bookings_availability_idx ON bookings (availability_id) WHERE availability_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX bookings_availability_idx ON bookings (availability_id) WHERE availability_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX bookings_recurring_idx ON bookings (recurring_id) WHERE recurring_id IS NOT NULL`);
     // A replayable answer per caller and Idempotency-Key; rows older than 24 hours are void.
     await q.query(`

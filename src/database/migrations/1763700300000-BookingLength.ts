@@ -8,7 +8,9 @@ export class BookingLength1763700300000 implements MigrationInterface {
   name = 'BookingLength1763700300000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE bookings ADD CONSTRAINT bookings_at_most_a_day CHECK (end_at - start_at <= interval '24 hours')`);
+    await q.query(
+      `ALTER TABLE bookings ADD CONSTRAINT bookings_at_most_a_day CHECK (end_at - start_at <= interval '24 hours')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

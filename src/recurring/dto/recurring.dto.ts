@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { IsLocalDate, IsLocalTime, Omittable } from '../../common/validation/decorators';
 import { DAY_NAMES, type DayName } from '../../scheduling';
@@ -12,7 +23,9 @@ export const MAX_WEEKLY_ENTRIES = 100;
 export class WeeklyWindowDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 0, description: '0 = Monday … 6 = Sunday; or give `day`' })
   @ValidateIf((o: WeeklyWindowDto) => o.day === undefined || o.day_of_week !== undefined)
-  @Max(6) @Min(0) @IsInt()
+  @Max(6)
+  @Min(0)
+  @IsInt()
   day_of_week?: number;
 
   @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Mon', description: 'Mon … Sun; or give `day_of_week`' })
@@ -30,15 +43,18 @@ export class WeeklyWindowDto {
 
 export class CreateRecurringDto extends WeeklyWindowDto {
   /** @example true */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   is_active?: boolean;
 
   /** First local date an occurrence may start on (inclusive). */
-  @IsOptional() @IsLocalDate({ example: '2030-01-01' })
+  @IsOptional()
+  @IsLocalDate({ example: '2030-01-01' })
   valid_from?: string | null;
 
   /** Last local date an occurrence may start on (inclusive). */
-  @IsOptional() @IsLocalDate({ example: '2030-12-31' })
+  @IsOptional()
+  @IsLocalDate({ example: '2030-12-31' })
   valid_until?: string | null;
 }
 
@@ -46,35 +62,46 @@ export class CreateRecurringDto extends WeeklyWindowDto {
 export class UpdateRecurringDto {
   // Only valid_from and valid_until may be null; a null elsewhere is a 400, not a cleared column.
   @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 2 })
-  @Omittable() @Max(6) @Min(0) @IsInt()
+  @Omittable()
+  @Max(6)
+  @Min(0)
+  @IsInt()
   day_of_week?: number;
 
   @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Wed' })
-  @Omittable() @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
+  @Omittable()
+  @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
   day?: DayName;
 
-  @Omittable() @IsLocalTime({ required: false, example: '10:00' })
+  @Omittable()
+  @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
-  @Omittable() @IsLocalTime({ required: false, example: '12:00' })
+  @Omittable()
+  @IsLocalTime({ required: false, example: '12:00' })
   end_time?: string;
 
   /** @example false */
-  @Omittable() @IsBoolean()
+  @Omittable()
+  @IsBoolean()
   is_active?: boolean;
 
-  @IsOptional() @IsLocalDate({ required: false, nullable: true })
+  @IsOptional()
+  @IsLocalDate({ required: false, nullable: true })
   valid_from?: string | null;
 
-  @IsOptional() @IsLocalDate({ required: false, nullable: true })
+  @IsOptional()
+  @IsLocalDate({ required: false, nullable: true })
   valid_until?: string | null;
 }
 
 /** The seed 004 payload: `{"availability": [{"day": "Mon", "start_time": "09:00", "end_time": "17:00"}, …]}`. */
 export class WeeklyScheduleDto {
   @ApiProperty({ type: [WeeklyWindowDto], maxItems: MAX_WEEKLY_ENTRIES })
-  @ArrayMaxSize(MAX_WEEKLY_ENTRIES) @IsArray()
-  @ValidateNested({ each: true }) @Type(() => WeeklyWindowDto)
+  @ArrayMaxSize(MAX_WEEKLY_ENTRIES)
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => WeeklyWindowDto)
   availability: WeeklyWindowDto[];
 }
 

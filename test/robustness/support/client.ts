@@ -53,16 +53,20 @@ export const LEAK =
 /** Every way a response fails to be an RFC 9457 problem with its own status. */
 export function problemErrors(res: RawReply): string[] {
   const errors: string[] = [];
-  if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) errors.push(`content-type is ${res.headers['content-type']}`);
+  if (!/^application\/problem\+json/.test(String(res.headers['content-type'])))
+    errors.push(`content-type is ${res.headers['content-type']}`);
   const p = res.json;
   if (!p || typeof p !== 'object') return [...errors, 'body is not a JSON object'];
   if (p.status !== res.status) errors.push(`status field ${p.status} ≠ HTTP ${res.status}`);
-  for (const field of ['type', 'title', 'detail'] as const) if (typeof p[field] !== 'string' || !p[field]) errors.push(`${field} is not a non-empty string`);
-  if (typeof p.type === 'string' && !p.type.startsWith('/problems/')) errors.push(`type ${p.type} is not under /problems/`);
+  for (const field of ['type', 'title', 'detail'] as const)
+    if (typeof p[field] !== 'string' || !p[field]) errors.push(`${field} is not a non-empty string`);
+  if (typeof p.type === 'string' && !p.type.startsWith('/problems/'))
+    errors.push(`type ${p.type} is not under /problems/`);
   if (p.instance !== undefined && typeof p.instance !== 'string') errors.push('instance is not a string');
   if (p.errors !== undefined) {
     if (!Array.isArray(p.errors)) errors.push('errors is not an array');
-    else if (!p.errors.every((e: any) => e && typeof e.field === 'string' && typeof e.message === 'string')) errors.push('errors[] items are not {field, message} strings');
+    else if (!p.errors.every((e: any) => e && typeof e.field === 'string' && typeof e.message === 'string'))
+      errors.push('errors[] items are not {field, message} strings');
   }
   if (LEAK.test(res.text)) errors.push(`leaks internals: ${res.text.match(LEAK)![0]}`);
   return errors;
@@ -70,6 +74,9 @@ export function problemErrors(res: RawReply): string[] {
 
 export function assertProblemStatus(res: RawReply, allowed: number | number[], what = ''): void {
   const statuses = Array.isArray(allowed) ? allowed : [allowed];
-  assert.ok(statuses.includes(res.status), `${what} answered ${res.status}, expected ${statuses.join(' or ')}: ${res.text.slice(0, 300)}`);
+  assert.ok(
+    statuses.includes(res.status),
+    `${what} answered ${res.status}, expected ${statuses.join(' or ')}: ${res.text.slice(0, 300)}`,
+  );
   assert.deepEqual(problemErrors(res), [], `${what}: ${res.text.slice(0, 300)}`);
 }

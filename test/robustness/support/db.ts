@@ -3,7 +3,14 @@ import { DataSource } from 'typeorm';
 import type { TestApp } from '../../support/test-app';
 
 /** The tables a request can change, with the key that orders their rows. */
-export const TABLES = ['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings', 'idempotency_keys'] as const;
+export const TABLES = [
+  'consultants',
+  'users',
+  'availabilities',
+  'recurring_rules',
+  'bookings',
+  'idempotency_keys',
+] as const;
 export type Table = (typeof TABLES)[number];
 const ORDER: Record<Table, string> = {
   consultants: 'id',
@@ -31,10 +38,16 @@ export class DbReader {
     if (t.databaseUrl) {
       const client = new Client({ connectionString: t.databaseUrl });
       await client.connect();
-      return new DbReader(async (sql) => (await client.query(sql)).rows, () => client.end());
+      return new DbReader(
+        async (sql) => (await client.query(sql)).rows,
+        () => client.end(),
+      );
     }
     const dataSource = t.app.get(DataSource);
-    return new DbReader((sql) => dataSource.query(sql), async () => {});
+    return new DbReader(
+      (sql) => dataSource.query(sql),
+      async () => {},
+    );
   }
 
   query(sql: string): Promise<Record<string, unknown>[]> {
@@ -44,7 +57,13 @@ export class DbReader {
   /** One digest per table over every column of every row: equal snapshots, equal data. */
   async snapshot(tables: readonly Table[] = TABLES): Promise<Snapshot> {
     const sql = `SELECT ${tables
-      .map((t) => `(SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY ${ORDER[t].split(', ').map((c) => `r.${c}`).join(', ')})), '') FROM ${t} r) AS ${t}`)
+      .map(
+        (t) =>
+          `(SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY ${ORDER[t]
+            .split(', ')
+            .map((c) => `r.${c}`)
+            .join(', ')})), '') FROM ${t} r) AS ${t}`,
+      )
       .join(', ')}`;
     const [row] = await this.run(sql);
     return row as Snapshot;
@@ -57,4 +76,5 @@ export class DbReader {
 }
 
 /** The tables whose digests differ between two snapshots. */
-export const changedTables = (before: Snapshot, after: Snapshot): string[] => Object.keys(before).filter((t) => before[t] !== after[t]);
+export const changedTables = (before: Snapshot, after: Snapshot): string[] =>
+  Object.keys(before).filter((t) => before[t] !== after[t]);

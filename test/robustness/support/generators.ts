@@ -16,7 +16,8 @@ export class Ref {
   ) {}
 }
 
-export type Principal = 'admin' | 'owner' | 'other-consultant' | 'party-user' | 'other-user' | 'none' | 'forged' | 'malformed';
+export type Principal =
+  'admin' | 'owner' | 'other-consultant' | 'party-user' | 'other-user' | 'none' | 'forged' | 'malformed';
 
 export interface Template {
   op: Operation;
@@ -41,19 +42,43 @@ export interface Template {
 // ---------------------------------------------------------------- values
 
 export const BASE_DATE = '2031-03-03'; // a Monday, years ahead: bookable
-export const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+export const addDays = (date: string, days: number) =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 const pad = (n: number) => String(n).padStart(2, '0');
 const nearDate = fc.integer({ min: 0, max: 13 }).map((d) => addDays(BASE_DATE, d));
 const time = fc.oneof(
   { weight: 4, arbitrary: fc.integer({ min: 7, max: 19 }).map((h) => `${pad(h)}:00`) },
-  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45)).map(([h, m]) => `${pad(h)}:${pad(m)}`) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 })).map(([h, m, s]) => `${pad(h)}:${pad(m)}:${pad(s)}`) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: 23 }), fc.constantFrom(0, 15, 30, 45))
+      .map(([h, m]) => `${pad(h)}:${pad(m)}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }))
+      .map(([h, m, s]) => `${pad(h)}:${pad(m)}:${pad(s)}`),
+  },
 );
 const offset = fc.constantFrom('Z', 'Z', 'Z', '+00:00', '+02:00', '-05:00', '+05:30', '+14:00', '-12:00');
 const instant = fc.tuple(nearDate, time, offset).map(([d, t, o]) => `${d}T${t.length === 5 ? `${t}:00` : t}${o}`);
 
-export const ZONES = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'Pacific/Kiritimati', 'America/St_Johns', 'Asia/Kathmandu', 'Etc/GMT+12', 'Pacific/Apia', 'America/Sao_Paulo'];
+export const ZONES = [
+  'UTC',
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Australia/Lord_Howe',
+  'Pacific/Chatham',
+  'Pacific/Kiritimati',
+  'America/St_Johns',
+  'Asia/Kathmandu',
+  'Etc/GMT+12',
+  'Pacific/Apia',
+  'America/Sao_Paulo',
+];
 const NASTY = [
   "Robert'); DROP TABLE consultants;--",
   '<script>alert(1)</script>',
@@ -76,21 +101,132 @@ const nameText = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...NASTY) },
   { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 50, unit: 'grapheme' }) },
 );
-const specialization = fc.oneof(fc.constantFrom('cardiology', 'dermatology', 'tax', 'law'), fc.constantFrom(...NASTY), fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme' }));
+const specialization = fc.oneof(
+  fc.constantFrom('cardiology', 'dermatology', 'tax', 'law'),
+  fc.constantFrom(...NASTY),
+  fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme' }),
+);
 
 // Invalid on purpose; each is refused by the contract.
-export const BAD_DATES = ['2031-02-30', '2031-13-01', '2031-00-10', '2031-04-31', '2030-02-29', '0000-00-00', '31-03-2031', '2031-3-3', '20310303', '2031/03/03', '2031-03-03T10:00:00Z', '+002031-03-03', '99999-01-01', '', ' 2031-03-03', '2031-03-03\n', 'today', '２０３１-０３-０３', '1e3'];
+export const BAD_DATES = [
+  '2031-02-30',
+  '2031-13-01',
+  '2031-00-10',
+  '2031-04-31',
+  '2030-02-29',
+  '0000-00-00',
+  '31-03-2031',
+  '2031-3-3',
+  '20310303',
+  '2031/03/03',
+  '2031-03-03T10:00:00Z',
+  '+002031-03-03',
+  '99999-01-01',
+  '',
+  ' 2031-03-03',
+  '2031-03-03\n',
+  'today',
+  '２０３１-０３-０３',
+  '1e3',
+];
 /** Valid by the contract, at the edges of what a date can be. */
 const EDGE_DATES = ['0000-01-01', '0001-01-01', '1582-10-10', '1970-01-01', '2032-02-29', '9999-12-31', '2038-01-19'];
-export const BAD_TIMES = ['24:00', '23:60', '9:00', '09:0', '09:00:60', '25:00:00', '-01:00', '09:00:00.000', '09h00', '', ' 09:00', '09:00 ', '０９:００', '99:99', '0900', '09:00:00:00', 'noon'];
+export const BAD_TIMES = [
+  '24:00',
+  '23:60',
+  '9:00',
+  '09:0',
+  '09:00:60',
+  '25:00:00',
+  '-01:00',
+  '09:00:00.000',
+  '09h00',
+  '',
+  ' 09:00',
+  '09:00 ',
+  '０９:００',
+  '99:99',
+  '0900',
+  '09:00:00:00',
+  'noon',
+];
 const EDGE_TIMES = ['00:00', '00:00:00', '23:59', '23:59:59', '12:00:00'];
-export const BAD_INSTANTS = ['2031-03-03T09:00:00', '2031-03-03T25:00:00Z', '2031-02-30T09:00:00Z', '2031-03-03 09:00', '2031-03-03T09:00:00+25:00', '+275760-09-13T00:00:00.001Z', '-271821-04-20T00:00:00Z', 'now', '1e10', '', '2031-03-03', 'T09:00Z'];
-const EDGE_INSTANTS = ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999Z', '1970-01-01T00:00:00Z', '2031-03-03T09:00:00+14:00', '2031-03-03T09:00:00-12:00', '2031-03-03t09:00:00z'];
-export const BAD_ZONES = ['Mars/Olympus', '+05:00', 'UTC+1', '../../etc/passwd', '', 'Europe/Berlin\u0000', 'Europe/', 'x'.repeat(300)];
+export const BAD_INSTANTS = [
+  '2031-03-03T09:00:00',
+  '2031-03-03T25:00:00Z',
+  '2031-02-30T09:00:00Z',
+  '2031-03-03 09:00',
+  '2031-03-03T09:00:00+25:00',
+  '+275760-09-13T00:00:00.001Z',
+  '-271821-04-20T00:00:00Z',
+  'now',
+  '1e10',
+  '',
+  '2031-03-03',
+  'T09:00Z',
+];
+const EDGE_INSTANTS = [
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59.999999999Z',
+  '1970-01-01T00:00:00Z',
+  '2031-03-03T09:00:00+14:00',
+  '2031-03-03T09:00:00-12:00',
+  '2031-03-03t09:00:00z',
+];
+export const BAD_ZONES = [
+  'Mars/Olympus',
+  '+05:00',
+  'UTC+1',
+  '../../etc/passwd',
+  '',
+  'Europe/Berlin\u0000',
+  'Europe/',
+  'x'.repeat(300),
+];
 const WRONG_TYPES: unknown[] = [0, 1, -1, 1.5, true, false, [], {}, ['x'], { a: 1 }, 'x'];
-const UNKNOWN_FIELDS = ['is_booked', 'status', 'user_id', 'id', 'role', 'consultant_id', 'api_token', 'api_token_hash', 'created_at', 'updated_at', 'is_admin', 'sequence', 'constructor', 'toString', 'hasOwnProperty'];
+const UNKNOWN_FIELDS = [
+  'is_booked',
+  'status',
+  'user_id',
+  'id',
+  'role',
+  'consultant_id',
+  'api_token',
+  'api_token_hash',
+  'created_at',
+  'updated_at',
+  'is_admin',
+  'sequence',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+];
 /** Path segments that are not ids: each a 400 (or the guard's 401/403 first). */
-export const BAD_SEGMENTS = ['abc', '0', '-1', '1.5', '1e3', '00000000001', '2147483648', '9999999999', '%20', '%00', '1%2F2', '%D9%A1', '0x1F', '%2B1', '1%20', "1'", '1%3B', 'null', 'undefined', 'a'.repeat(101), '9'.repeat(120), '%E0%A4%A', '%'];
+export const BAD_SEGMENTS = [
+  'abc',
+  '0',
+  '-1',
+  '1.5',
+  '1e3',
+  '00000000001',
+  '2147483648',
+  '9999999999',
+  '%20',
+  '%00',
+  '1%2F2',
+  '%D9%A1',
+  '0x1F',
+  '%2B1',
+  '1%20',
+  "1'",
+  '1%3B',
+  'null',
+  'undefined',
+  'a'.repeat(101),
+  '9'.repeat(120),
+  '%E0%A4%A',
+  '%',
+];
 
 // ---------------------------------------------------------------- schema → values
 
@@ -114,10 +250,22 @@ export function poolOf(name: string, path: string, inPath = false): PoolName | u
 const ref = (pool: PoolName) => fc.nat({ max: 999_999 }).map((pick) => new Ref(pool, pick));
 
 /** A value the document (and API.md) allow for this field. */
-export function validValue(doc: OpenApiDocument, schema: Schema, name: string, path: string, inQuery = false): fc.Arbitrary<unknown> {
+export function validValue(
+  doc: OpenApiDocument,
+  schema: Schema,
+  name: string,
+  path: string,
+  inQuery = false,
+): fc.Arbitrary<unknown> {
   const s = resolve(doc, schema);
   const pool = poolOf(name, path, false);
-  if (pool) return pool === 'cursor' ? ref('cursor') : fc.oneof({ weight: 9, arbitrary: ref(pool) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2_147_483_647 }) });
+  if (pool)
+    return pool === 'cursor'
+      ? ref('cursor')
+      : fc.oneof(
+          { weight: 9, arbitrary: ref(pool) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 2_147_483_647 }) },
+        );
   if (s.enum) return fc.constantFrom(...s.enum);
   switch (name) {
     case 'first_name':
@@ -145,7 +293,10 @@ export function validValue(doc: OpenApiDocument, schema: Schema, name: string, p
     case 'limit':
       return fc.oneof(fc.constantFrom(1, 2, 50, 200), fc.integer({ min: 1, max: 200 }));
     case 'year':
-      return fc.oneof({ weight: 4, arbitrary: fc.constant(2031) }, { weight: 1, arbitrary: fc.constantFrom(1971, 2030, 9998) });
+      return fc.oneof(
+        { weight: 4, arbitrary: fc.constant(2031) },
+        { weight: 1, arbitrary: fc.constantFrom(1971, 2030, 9998) },
+      );
     case 'month':
       return fc.integer({ min: 1, max: 12 });
     case 'slot_minutes':
@@ -180,9 +331,11 @@ export function validObject(doc: OpenApiDocument, schema: Schema, path: string):
   const model = Object.fromEntries(props.map((p) => [p, validValue(doc, s.properties![p], p, path)]));
   if (TARGET_FORMS.every((form) => form.every((f) => props.includes(f)))) {
     const extras = props.filter((p) => !TARGET_FORMS.flat().includes(p));
-    return fc.constantFrom(...TARGET_FORMS).chain((form) =>
-      fc.record(Object.fromEntries([...form, ...extras].map((f) => [f, model[f]])), { requiredKeys: form }),
-    );
+    return fc
+      .constantFrom(...TARGET_FORMS)
+      .chain((form) =>
+        fc.record(Object.fromEntries([...form, ...extras].map((f) => [f, model[f]])), { requiredKeys: form }),
+      );
   }
   return fc.record(model, { requiredKeys: required });
 }
@@ -195,33 +348,77 @@ interface Bad {
 }
 
 const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-const bad = (label: string, refuse = true) => (value: unknown): Bad => ({ value, label, refuse });
+const bad =
+  (label: string, refuse = true) =>
+  (value: unknown): Bad => ({ value, label, refuse });
 
 /** A value that breaks the field's contract (or sits at its edge, with refuse=false). */
 export function invalidValue(doc: OpenApiDocument, schema: Schema, name: string, required: boolean): fc.Arbitrary<Bad> {
   const s = resolve(doc, schema);
-  const wrong = WRONG_TYPES.filter((v) => (s.type === 'number' || s.type === 'integer' ? typeof v !== 'number' || !Number.isInteger(v) : s.type === 'array' ? !Array.isArray(v) || v.length > 0 : kindOf(v) !== s.type));
+  const wrong = WRONG_TYPES.filter((v) =>
+    s.type === 'number' || s.type === 'integer'
+      ? typeof v !== 'number' || !Number.isInteger(v)
+      : s.type === 'array'
+        ? !Array.isArray(v) || v.length > 0
+        : kindOf(v) !== s.type,
+  );
   const options: fc.Arbitrary<Bad>[] = [fc.constantFrom(...wrong).map(bad('wrong-type'))];
   // null on an optional field may mean "not given" or "clear it": only a required one must be refused.
   options.push(fc.constant({ value: null, label: 'null', refuse: required }));
   if (s.type === 'string') {
-    options.push(fc.constantFrom(5_000, 100_000).map((n) => ({ value: 'x'.repeat(n), label: `oversized-${n}`, refuse: true })));
-    if (s.maxLength !== undefined) options.push(fc.constant({ value: 'y'.repeat(s.maxLength + 1), label: 'too-long', refuse: true }));
-    if (s.enum) options.push(fc.constantFrom('mon', 'MON', 'Monday', '7', '', 'Mon ', 'TRUE', 'CONFIRMED').filter((v) => !s.enum!.includes(v)).map(bad('not-in-enum')));
+    options.push(
+      fc.constantFrom(5_000, 100_000).map((n) => ({ value: 'x'.repeat(n), label: `oversized-${n}`, refuse: true })),
+    );
+    if (s.maxLength !== undefined)
+      options.push(fc.constant({ value: 'y'.repeat(s.maxLength + 1), label: 'too-long', refuse: true }));
+    if (s.enum)
+      options.push(
+        fc
+          .constantFrom('mon', 'MON', 'Monday', '7', '', 'Mon ', 'TRUE', 'CONFIRMED')
+          .filter((v) => !s.enum!.includes(v))
+          .map(bad('not-in-enum')),
+      );
     if (s.format === 'date' || ['date', 'valid_from', 'valid_until'].includes(name)) {
-      options.push(fc.constantFrom(...BAD_DATES).map(bad('bad-date')), fc.constantFrom(...EDGE_DATES).map(bad('edge-date', false)));
-      options.push(fc.tuple(fc.integer({ min: 1000, max: 9999 }), fc.integer({ min: 13, max: 99 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => bad('bad-month')(`${y}-${m}-${pad(d)}`)));
+      options.push(
+        fc.constantFrom(...BAD_DATES).map(bad('bad-date')),
+        fc.constantFrom(...EDGE_DATES).map(bad('edge-date', false)),
+      );
+      options.push(
+        fc
+          .tuple(
+            fc.integer({ min: 1000, max: 9999 }),
+            fc.integer({ min: 13, max: 99 }),
+            fc.integer({ min: 1, max: 28 }),
+          )
+          .map(([y, m, d]) => bad('bad-month')(`${y}-${m}-${pad(d)}`)),
+      );
     }
-    if (s.pattern?.includes(':') || ['start_time', 'end_time'].includes(name)) options.push(fc.constantFrom(...BAD_TIMES).map(bad('bad-time')), fc.constantFrom(...EDGE_TIMES).map(bad('edge-time', false)));
-    if (s.format === 'date-time' || ['start', 'end'].includes(name)) options.push(fc.constantFrom(...BAD_INSTANTS).map(bad('bad-instant')), fc.constantFrom(...EDGE_INSTANTS).map(bad('edge-instant', false)));
+    if (s.pattern?.includes(':') || ['start_time', 'end_time'].includes(name))
+      options.push(
+        fc.constantFrom(...BAD_TIMES).map(bad('bad-time')),
+        fc.constantFrom(...EDGE_TIMES).map(bad('edge-time', false)),
+      );
+    if (s.format === 'date-time' || ['start', 'end'].includes(name))
+      options.push(
+        fc.constantFrom(...BAD_INSTANTS).map(bad('bad-instant')),
+        fc.constantFrom(...EDGE_INSTANTS).map(bad('edge-instant', false)),
+      );
     if (name === 'timezone') options.push(fc.constantFrom(...BAD_ZONES).map(bad('bad-zone')));
-    if (name === 'first_name' || name === 'last_name') options.push(fc.constantFrom('', '   ', 'a\u0000b', 'tab\there', 'line\nbreak').map(bad('bad-name')));
+    if (name === 'first_name' || name === 'last_name')
+      options.push(fc.constantFrom('', '   ', 'a\u0000b', 'tab\there', 'line\nbreak').map(bad('bad-name')));
     if (name === 'specialization') options.push(fc.constantFrom('', 'bell\u0007').map(bad('bad-specialization')));
   }
   if (s.type === 'number' || s.type === 'integer') {
     const min = s.minimum ?? (name.endsWith('id') ? 1 : undefined);
     const max = s.maximum;
-    const out = [1.5, 2 ** 53 + 2, 1e308, -1e308, ...(min !== undefined ? [min - 1] : []), ...(max !== undefined ? [max + 1] : [])];
+    const out = [
+      1.5,
+      2 ** 53 + 2,
+      1e308,
+      -1e308,
+      ...(min !== undefined ? [min - 1] : []),
+      ...(max !== undefined ? [max + 1] : []),
+    ];
     options.push(fc.constantFrom(...out).map(bad('out-of-range')));
     options.push(fc.constantFrom('1', '0x10', '1e3', '').map(bad('numeric-string')));
   }
@@ -230,7 +427,15 @@ export function invalidValue(doc: OpenApiDocument, schema: Schema, name: string,
     options.push(fc.constantFrom({}, 'x', 1).map(bad('not-an-array')));
     if (s.maxItems !== undefined) {
       const item = resolve(doc, s.items ?? {});
-      options.push(fc.constant({ value: Array.from({ length: s.maxItems + 1 }, (_, i) => (item.type === 'object' ? { day_of_week: i % 7, start_time: '09:00', end_time: '10:00' } : 1)), label: 'too-many-items', refuse: true }));
+      options.push(
+        fc.constant({
+          value: Array.from({ length: s.maxItems + 1 }, (_, i) =>
+            item.type === 'object' ? { day_of_week: i % 7, start_time: '09:00', end_time: '10:00' } : 1,
+          ),
+          label: 'too-many-items',
+          refuse: true,
+        }),
+      );
     }
   }
   return fc.oneof(...options);
@@ -250,15 +455,33 @@ function bodyArb(doc: OpenApiDocument, op: Operation): fc.Arbitrary<BodyCase> {
   const props = Object.keys(schema.properties ?? {});
   const required = schema.required ?? [];
   const valid = validObject(doc, schema, op.path);
-  const ok = (value: unknown, mutations: string[] = [], mustRefuse = false): BodyCase => ({ body: { value }, mutations, mustRefuse, wellFormed: true });
-  const cases: { weight: number; arbitrary: fc.Arbitrary<BodyCase> }[] = [{ weight: 20, arbitrary: valid.map((v) => ok(v)) }];
+  const ok = (value: unknown, mutations: string[] = [], mustRefuse = false): BodyCase => ({
+    body: { value },
+    mutations,
+    mustRefuse,
+    wellFormed: true,
+  });
+  const cases: { weight: number; arbitrary: fc.Arbitrary<BodyCase> }[] = [
+    { weight: 20, arbitrary: valid.map((v) => ok(v)) },
+  ];
   if (required.length) {
-    cases.push({ weight: 2, arbitrary: fc.tuple(valid, fc.constantFrom(...required)).map(([v, field]) => ok(Object.fromEntries(Object.entries(v).filter(([k]) => k !== field)), [`missing:${field}`], true)) });
+    cases.push({
+      weight: 2,
+      arbitrary: fc
+        .tuple(valid, fc.constantFrom(...required))
+        .map(([v, field]) =>
+          ok(Object.fromEntries(Object.entries(v).filter(([k]) => k !== field)), [`missing:${field}`], true),
+        ),
+    });
   }
   if (props.length) {
-    const fieldInvalid = fc.constantFrom(...props).chain((field) =>
-      fc.tuple(valid, invalidValue(doc, schema.properties![field], field, required.includes(field))).map(([v, b]) => ok({ ...v, [field]: b.value }, [`${b.label}:${field}`], b.refuse)),
-    );
+    const fieldInvalid = fc
+      .constantFrom(...props)
+      .chain((field) =>
+        fc
+          .tuple(valid, invalidValue(doc, schema.properties![field], field, required.includes(field)))
+          .map(([v, b]) => ok({ ...v, [field]: b.value }, [`${b.label}:${field}`], b.refuse)),
+      );
     cases.push({ weight: 6, arbitrary: fieldInvalid });
   }
   // An array of objects (the weekly schedule): break one entry.
@@ -269,37 +492,92 @@ function bodyArb(doc: OpenApiDocument, op: Operation): fc.Arbitrary<BodyCase> {
     if (!itemProps.length) continue;
     cases.push({
       weight: 3,
-      arbitrary: fc.tuple(validObject(doc, items, op.path), fc.array(validObject(doc, items, op.path), { maxLength: 4 }), fc.constantFrom(...itemProps)).chain(([item, others, key]) =>
-        fc.oneof(
-          invalidValue(doc, items.properties![key], key, (items.required ?? []).includes(key)).map((b) => ok({ [field]: [...others, { ...item, [key]: b.value }] }, [`${b.label}:${field}[].${key}`], b.refuse)),
-          fc.constantFrom(...UNKNOWN_FIELDS.filter((u) => !itemProps.includes(u))).map((u) => ok({ [field]: [...others, { ...item, [u]: 1 }] }, [`unknown:${field}[].${u}`], true)),
+      arbitrary: fc
+        .tuple(
+          validObject(doc, items, op.path),
+          fc.array(validObject(doc, items, op.path), { maxLength: 4 }),
+          fc.constantFrom(...itemProps),
+        )
+        .chain(([item, others, key]) =>
+          fc.oneof(
+            invalidValue(doc, items.properties![key], key, (items.required ?? []).includes(key)).map((b) =>
+              ok({ [field]: [...others, { ...item, [key]: b.value }] }, [`${b.label}:${field}[].${key}`], b.refuse),
+            ),
+            fc
+              .constantFrom(...UNKNOWN_FIELDS.filter((u) => !itemProps.includes(u)))
+              .map((u) => ok({ [field]: [...others, { ...item, [u]: 1 }] }, [`unknown:${field}[].${u}`], true)),
+          ),
         ),
-      ),
     });
   }
   cases.push({
     weight: 3,
-    arbitrary: fc.tuple(valid, fc.constantFrom(...UNKNOWN_FIELDS.filter((u) => !props.includes(u))), fc.constantFrom<unknown>(true, 1, 'x', null, { nested: true }, [1])).map(([v, key, value]) => ok({ ...v, [key]: value }, [`unknown:${key}`], true)),
+    arbitrary: fc
+      .tuple(
+        valid,
+        fc.constantFrom(...UNKNOWN_FIELDS.filter((u) => !props.includes(u))),
+        fc.constantFrom<unknown>(true, 1, 'x', null, { nested: true }, [1]),
+      )
+      .map(([v, key, value]) => ok({ ...v, [key]: value }, [`unknown:${key}`], true)),
   });
   // Not an object at all. `null` becomes {} in Nest's pipe, which an all-optional DTO accepts.
-  cases.push({ weight: 1, arbitrary: fc.constantFrom<unknown>([], [{}], 'text', 42, true).map((v) => ok(v, ['not-an-object'], true)) });
+  cases.push({
+    weight: 1,
+    arbitrary: fc.constantFrom<unknown>([], [{}], 'text', 42, true).map((v) => ok(v, ['not-an-object'], true)),
+  });
   cases.push({ weight: 1, arbitrary: fc.constant(ok(null, ['null-body'], required.length > 0)) });
   cases.push({
     weight: 1,
-    arbitrary: fc.constantFrom('{', '{"a":', '[1,', '{"first_name": "x",}', "{'a': 1}", 'nul', '{"a":1}{"b":2}', '\u0000', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {"admin": true}}}').map(
-      (raw): BodyCase => ({ body: { raw, contentType: 'application/json' }, mutations: ['malformed-json'], mustRefuse: true, wellFormed: false }),
-    ),
+    arbitrary: fc
+      .constantFrom(
+        '{',
+        '{"a":',
+        '[1,',
+        '{"first_name": "x",}',
+        "{'a': 1}",
+        'nul',
+        '{"a":1}{"b":2}',
+        '\u0000',
+        '{"__proto__": {"admin": true}}',
+        '{"constructor": {"prototype": {"admin": true}}}',
+      )
+      .map((raw): BodyCase => ({
+        body: { raw, contentType: 'application/json' },
+        mutations: ['malformed-json'],
+        mustRefuse: true,
+        wellFormed: false,
+      })),
   });
   cases.push({
     weight: 1,
-    arbitrary: fc.tuple(valid, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'application/json; charset=utf-8', 'application/vnd.api+json', '')).map(([v, contentType]): BodyCase => ({
-      body: { value: v, contentType },
-      mutations: [`content-type:${contentType || 'none'}`],
-      mustRefuse: false,
-      wellFormed: false,
-    })),
+    arbitrary: fc
+      .tuple(
+        valid,
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/xml',
+          'application/json; charset=utf-8',
+          'application/vnd.api+json',
+          '',
+        ),
+      )
+      .map(([v, contentType]): BodyCase => ({
+        body: { value: v, contentType },
+        mutations: [`content-type:${contentType || 'none'}`],
+        mustRefuse: false,
+        wellFormed: false,
+      })),
   });
-  cases.push({ weight: 1, arbitrary: fc.constant<BodyCase>({ body: undefined, mutations: ['no-body'], mustRefuse: required.length > 0, wellFormed: true }) });
+  cases.push({
+    weight: 1,
+    arbitrary: fc.constant<BodyCase>({
+      body: undefined,
+      mutations: ['no-body'],
+      mustRefuse: required.length > 0,
+      wellFormed: true,
+    }),
+  });
   return fc.oneof(...cases);
 }
 
@@ -324,39 +602,103 @@ const BAD_QUERY: Record<string, string[]> = {
   date: [...BAD_DATES.filter((d) => d !== '2031-03-03T10:00:00Z'), ...BAD_INSTANTS.filter((i) => i !== '2031-03-03')],
   enum: ['TRUE', '1', 'yes', '', 'confirmed ', 'maybe'],
   text: ['', 'x'.repeat(101), 'bell\u0007'],
-  cursor: ['abc', 'bm90LWpzb24', 'W10', 'WyJ4Il0', 'x'.repeat(201), '!!', 'WzEsMiwzXQ', 'WyItMjcxODIxLTA0LTIwVDAwOjAwOjAwWiIsMV0'],
+  cursor: [
+    'abc',
+    'bm90LWpzb24',
+    'W10',
+    'WyJ4Il0',
+    'x'.repeat(201),
+    '!!',
+    'WzEsMiwzXQ',
+    'WyItMjcxODIxLTA0LTIwVDAwOjAwOjAwWiIsMV0',
+  ],
 };
 
 function badQueryValue(p: Parameter): fc.Arbitrary<string> {
   const s = p.schema;
   if (p.name === 'cursor') return fc.constantFrom(...BAD_QUERY.cursor);
   if (s.enum) return fc.constantFrom(...BAD_QUERY.enum.filter((v) => !s.enum!.includes(v)));
-  if (s.type === 'number' || s.type === 'integer') return fc.constantFrom(...BAD_QUERY.number, ...(s.minimum !== undefined ? [String(s.minimum - 1)] : []), ...(s.maximum !== undefined ? [String(s.maximum + 1)] : []));
+  if (s.type === 'number' || s.type === 'integer')
+    return fc.constantFrom(
+      ...BAD_QUERY.number,
+      ...(s.minimum !== undefined ? [String(s.minimum - 1)] : []),
+      ...(s.maximum !== undefined ? [String(s.maximum + 1)] : []),
+    );
   if (['from', 'to', 'start', 'end'].includes(p.name)) return fc.constantFrom(...BAD_QUERY.date);
   return fc.constantFrom(...BAD_QUERY.text);
 }
 
 /** Parameters the document does not bound but the contract does. */
-const QUERY_BOUNDS: Record<string, [number, number]> = { year: [1971, 9998], month: [1, 12], slot_minutes: [5, 1440], limit: [1, 200] };
+const QUERY_BOUNDS: Record<string, [number, number]> = {
+  year: [1971, 9998],
+  month: [1, 12],
+  slot_minutes: [5, 1440],
+  limit: [1, 200],
+};
 
-function queryArb(doc: OpenApiDocument, op: Operation): fc.Arbitrary<{ query: [string, unknown][]; mutations: string[]; mustRefuse: boolean }> {
-  const params = queryParams(doc, op).map((p) => (QUERY_BOUNDS[p.name] ? { ...p, schema: { ...p.schema, minimum: QUERY_BOUNDS[p.name][0], maximum: QUERY_BOUNDS[p.name][1] } } : p));
+function queryArb(
+  doc: OpenApiDocument,
+  op: Operation,
+): fc.Arbitrary<{ query: [string, unknown][]; mutations: string[]; mustRefuse: boolean }> {
+  const params = queryParams(doc, op).map((p) =>
+    QUERY_BOUNDS[p.name]
+      ? { ...p, schema: { ...p.schema, minimum: QUERY_BOUNDS[p.name][0], maximum: QUERY_BOUNDS[p.name][1] } }
+      : p,
+  );
   const hasQueryDto = params.length > 0;
   type One = { entries: [string, unknown][]; mutation?: string; refuse: boolean };
   const perParam = params.map((p): fc.Arbitrary<One> => {
-    const valid = validValue(doc, p.schema, p.name, op.path, true).map((v): One => ({ entries: [[p.name, v]], refuse: false }));
-    const invalid = badQueryValue(p).map((v): One => ({ entries: [[p.name, v]], mutation: `bad-query:${p.name}`, refuse: true }));
-    const absent = fc.constant<One>({ entries: [], mutation: p.required ? `missing-query:${p.name}` : undefined, refuse: p.required });
-    return p.required ? fc.oneof({ weight: 17, arbitrary: valid }, { weight: 2, arbitrary: invalid }, { weight: 1, arbitrary: absent }) : fc.oneof({ weight: 10, arbitrary: absent }, { weight: 8, arbitrary: valid }, { weight: 1, arbitrary: invalid });
+    const valid = validValue(doc, p.schema, p.name, op.path, true).map((v): One => ({
+      entries: [[p.name, v]],
+      refuse: false,
+    }));
+    const invalid = badQueryValue(p).map((v): One => ({
+      entries: [[p.name, v]],
+      mutation: `bad-query:${p.name}`,
+      refuse: true,
+    }));
+    const absent = fc.constant<One>({
+      entries: [],
+      mutation: p.required ? `missing-query:${p.name}` : undefined,
+      refuse: p.required,
+    });
+    return p.required
+      ? fc.oneof({ weight: 17, arbitrary: valid }, { weight: 2, arbitrary: invalid }, { weight: 1, arbitrary: absent })
+      : fc.oneof({ weight: 10, arbitrary: absent }, { weight: 8, arbitrary: valid }, { weight: 1, arbitrary: invalid });
   });
   const extra = fc.oneof(
     { weight: 12, arbitrary: fc.constant<One>({ entries: [], refuse: false }) },
-    { weight: 1, arbitrary: fc.constantFrom('foo', 'is_admin', 'id', 'role', '__proto__', 'constructor').map((k): One => ({ entries: [[k, '1']], mutation: `unknown-query:${k}`, refuse: hasQueryDto && k !== '__proto__' && k !== 'constructor' })) },
-    ...(params.length ? [{ weight: 1, arbitrary: fc.constantFrom(...params).map((p): One => ({ entries: [[p.name, '1'], [p.name, '2']], mutation: `repeated-query:${p.name}`, refuse: true })) }] : []),
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('foo', 'is_admin', 'id', 'role', '__proto__', 'constructor').map((k): One => ({
+        entries: [[k, '1']],
+        mutation: `unknown-query:${k}`,
+        refuse: hasQueryDto && k !== '__proto__' && k !== 'constructor',
+      })),
+    },
+    ...(params.length
+      ? [
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(...params).map((p): One => ({
+              entries: [
+                [p.name, '1'],
+                [p.name, '2'],
+              ],
+              mutation: `repeated-query:${p.name}`,
+              refuse: true,
+            })),
+          },
+        ]
+      : []),
   );
   return fc.tuple(fc.tuple(...perParam), extra).map(([ones, more]) => {
     const all = [...ones, more];
-    return { query: all.flatMap((o) => o.entries), mutations: all.flatMap((o) => (o.mutation ? [o.mutation] : [])), mustRefuse: all.some((o) => o.refuse) };
+    return {
+      query: all.flatMap((o) => o.entries),
+      mutations: all.flatMap((o) => (o.mutation ? [o.mutation] : [])),
+      mustRefuse: all.some((o) => o.refuse),
+    };
   });
 }
 
@@ -367,16 +709,37 @@ export function requestArb(doc: OpenApiDocument, op: Operation): fc.Arbitrary<Te
   const pathArb = fc.tuple(
     ...pathParams.map((p) =>
       fc.oneof(
-        { weight: 9, arbitrary: p.name === 'date' ? fc.oneof(nearDate, fc.constantFrom(...EDGE_DATES)).map((raw) => ({ raw, bad: false })) : ref(poolOf(p.name, op.path, true)!).map((r) => ({ ref: r, bad: false })) },
-        { weight: 1, arbitrary: fc.constantFrom(...(p.name === 'date' ? BAD_DATES.map(encodeURIComponent).filter(Boolean) : BAD_SEGMENTS)).map((raw) => ({ raw, bad: true })) },
+        {
+          weight: 9,
+          arbitrary:
+            p.name === 'date'
+              ? fc.oneof(nearDate, fc.constantFrom(...EDGE_DATES)).map((raw) => ({ raw, bad: false }))
+              : ref(poolOf(p.name, op.path, true)!).map((r) => ({ ref: r, bad: false })),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom(...(p.name === 'date' ? BAD_DATES.map(encodeURIComponent).filter(Boolean) : BAD_SEGMENTS))
+            .map((raw) => ({ raw, bad: true })),
+        },
       ),
     ),
   );
   const idempotency = op.parameters.some((p) => p.in === 'header' && p.name === 'Idempotency-Key')
     ? fc.oneof(
         { weight: 6, arbitrary: fc.constant<[Record<string, string>, boolean]>([{}, false]) },
-        { weight: 3, arbitrary: fc.constantFrom('k-1', 'k-2', 'k-3', 'b7d6c0e2-4a8f-4a55-9e4e-2f1b1c9d0a11').map((k): [Record<string, string>, boolean] => [{ 'idempotency-key': k }, false]) },
-        { weight: 1, arbitrary: fc.constantFrom('', 'has space', 'k'.repeat(256)).map((k): [Record<string, string>, boolean] => [{ 'idempotency-key': k }, true]) },
+        {
+          weight: 3,
+          arbitrary: fc
+            .constantFrom('k-1', 'k-2', 'k-3', 'b7d6c0e2-4a8f-4a55-9e4e-2f1b1c9d0a11')
+            .map((k): [Record<string, string>, boolean] => [{ 'idempotency-key': k }, false]),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .constantFrom('', 'has space', 'k'.repeat(256))
+            .map((k): [Record<string, string>, boolean] => [{ 'idempotency-key': k }, true]),
+        },
       )
     : fc.constant<[Record<string, string>, boolean]>([{}, false]);
   const principal = fc.oneof(
@@ -386,19 +749,30 @@ export function requestArb(doc: OpenApiDocument, op: Operation): fc.Arbitrary<Te
     { weight: 1, arbitrary: fc.constantFrom<Principal>('other-consultant', 'other-user') },
     { weight: 2, arbitrary: fc.constantFrom<Principal>('none', 'none', 'forged', 'malformed') },
   );
-  const body = op.body ? bodyArb(doc, op) : fc.constant<BodyCase>({ mutations: [], mustRefuse: false, wellFormed: true });
-  return fc.tuple(pathArb, queryArb(doc, op), body, principal, idempotency).map(([path, q, b, who, [headers, badKey]]) => {
-    const badPath = path.some((p) => p.bad);
-    return {
-      op,
-      principal: who,
-      path: Object.fromEntries(pathParams.map((p, i) => [p.name, 'ref' in path[i] ? path[i].ref! : { raw: path[i].raw! }])),
-      query: q.query,
-      headers,
-      body: b.body,
-      mutations: [...(badPath ? ['bad-path'] : []), ...q.mutations, ...b.mutations, ...(badKey ? ['bad-idempotency-key'] : [])],
-      mustRefuse: badPath || q.mustRefuse || b.mustRefuse || badKey,
-      reachesGuard: !badPath && b.wellFormed,
-    };
-  });
+  const body = op.body
+    ? bodyArb(doc, op)
+    : fc.constant<BodyCase>({ mutations: [], mustRefuse: false, wellFormed: true });
+  return fc
+    .tuple(pathArb, queryArb(doc, op), body, principal, idempotency)
+    .map(([path, q, b, who, [headers, badKey]]) => {
+      const badPath = path.some((p) => p.bad);
+      return {
+        op,
+        principal: who,
+        path: Object.fromEntries(
+          pathParams.map((p, i) => [p.name, 'ref' in path[i] ? path[i].ref! : { raw: path[i].raw! }]),
+        ),
+        query: q.query,
+        headers,
+        body: b.body,
+        mutations: [
+          ...(badPath ? ['bad-path'] : []),
+          ...q.mutations,
+          ...b.mutations,
+          ...(badKey ? ['bad-idempotency-key'] : []),
+        ],
+        mustRefuse: badPath || q.mustRefuse || b.mustRefuse || badKey,
+        reachesGuard: !badPath && b.wellFormed,
+      };
+    });
 }

@@ -61,13 +61,20 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const responses: Record<string, ResponseSpec> = {};
       for (const [status, r] of Object.entries<any>(op.responses ?? {})) {
-        responses[status] = { content: Object.fromEntries(Object.entries<any>(r.content ?? {}).map(([type, c]) => [type, c.schema])) };
+        responses[status] = {
+          content: Object.fromEntries(Object.entries<any>(r.content ?? {}).map(([type, c]) => [type, c.schema])),
+        };
       }
       ops.push({
         method: method.toUpperCase() as Operation['method'],
         path,
         id: `${method.toUpperCase()} ${path}`,
-        parameters: (op.parameters ?? []).map((p: any) => ({ name: p.name, in: p.in, required: !!p.required, schema: p.schema ?? {} })),
+        parameters: (op.parameters ?? []).map((p: any) => ({
+          name: p.name,
+          in: p.in,
+          required: !!p.required,
+          schema: p.schema ?? {},
+        })),
         body: op.requestBody?.content?.['application/json']?.schema,
         secured: Array.isArray(op.security) && op.security.length > 0,
         responses,
@@ -115,10 +122,13 @@ export function checkSchema(doc: OpenApiDocument, value: unknown, schema: Schema
   if (s.allOf) return s.allOf.flatMap((part) => checkSchema(doc, value, part, at, name));
   if (s.oneOf || s.anyOf) {
     const options = (s.oneOf ?? s.anyOf)!;
-    return options.some((o) => checkSchema(doc, value, o, at, name).length === 0) ? [] : [`${at}: matches none of ${options.length} alternatives`];
+    return options.some((o) => checkSchema(doc, value, o, at, name).length === 0)
+      ? []
+      : [`${at}: matches none of ${options.length} alternatives`];
   }
   const errors: string[] = [];
-  if (s.enum && !s.enum.includes(value)) errors.push(`${at}: ${JSON.stringify(value)} not in enum ${JSON.stringify(s.enum)}`);
+  if (s.enum && !s.enum.includes(value))
+    errors.push(`${at}: ${JSON.stringify(value)} not in enum ${JSON.stringify(s.enum)}`);
   switch (s.type) {
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) return [`${at}: expected object, got ${kind(value)}`];
@@ -127,8 +137,10 @@ export function checkSchema(doc: OpenApiDocument, value: unknown, schema: Schema
       for (const [key, v] of Object.entries(obj)) {
         const prop = s.properties?.[key];
         if (prop) errors.push(...checkSchema(doc, v, prop, `${at}.${key}`, key));
-        else if (s.additionalProperties === undefined || s.additionalProperties === false) errors.push(`${at}.${key}: not in the document`);
-        else if (typeof s.additionalProperties === 'object') errors.push(...checkSchema(doc, v, s.additionalProperties, `${at}.${key}`));
+        else if (s.additionalProperties === undefined || s.additionalProperties === false)
+          errors.push(`${at}.${key}: not in the document`);
+        else if (typeof s.additionalProperties === 'object')
+          errors.push(...checkSchema(doc, v, s.additionalProperties, `${at}.${key}`));
       }
       break;
     }
@@ -142,10 +154,13 @@ export function checkSchema(doc: OpenApiDocument, value: unknown, schema: Schema
       if (typeof value !== 'string') return [`${at}: expected string, got ${kind(value)}`];
       if (s.minLength !== undefined && value.length < s.minLength) errors.push(`${at}: shorter than ${s.minLength}`);
       if (s.maxLength !== undefined && value.length > s.maxLength) errors.push(`${at}: longer than ${s.maxLength}`);
-      if (s.pattern && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
-      if (s.format === 'date-time' && Number.isNaN(Date.parse(value))) errors.push(`${at}: ${JSON.stringify(value)} is not a date-time`);
+      if (s.pattern && !new RegExp(s.pattern, 'u').test(value))
+        errors.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
+      if (s.format === 'date-time' && Number.isNaN(Date.parse(value)))
+        errors.push(`${at}: ${JSON.stringify(value)} is not a date-time`);
       if (s.format === 'date' && !DATE.test(value)) errors.push(`${at}: ${JSON.stringify(value)} is not a date`);
-      if (name && CONTRACT_FORMATS[name] && !CONTRACT_FORMATS[name].test(value)) errors.push(`${at}: ${JSON.stringify(value)} breaks the contract format of ${name}`);
+      if (name && CONTRACT_FORMATS[name] && !CONTRACT_FORMATS[name].test(value))
+        errors.push(`${at}: ${JSON.stringify(value)} breaks the contract format of ${name}`);
       break;
     case 'number':
     case 'integer':

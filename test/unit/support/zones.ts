@@ -44,7 +44,8 @@ export const LAST_DAY = LAST_INSTANT / 86_400_000 - 1;
 export const TRANSITIONS: ReadonlyMap<string, readonly Transition[]> = new Map(
   ZONES.map((zone) => {
     const found: Transition[] = [];
-    let zoned: Temporal.ZonedDateTime | null = Temporal.Instant.fromEpochMilliseconds(FIRST_INSTANT).toZonedDateTimeISO(zone);
+    let zoned: Temporal.ZonedDateTime | null =
+      Temporal.Instant.fromEpochMilliseconds(FIRST_INSTANT).toZonedDateTimeISO(zone);
     let offset = zoned.offsetNanoseconds / 1e6;
     for (;;) {
       zoned = zoned.getTimeZoneTransition('next');
