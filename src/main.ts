@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { NestApplicationOptions } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -38,8 +39,8 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(error);
 }
 
-/** Builds the fully configured app; `main` and the e2e tests share it so tests run the real pipeline. */
-export async function bootstrap(): Promise<NestFastifyApplication> {
+/** The Fastify adapter with our limits, error answers and request ids; one per application. */
+export function createAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
@@ -91,15 +92,25 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
       return reply;
     }
   });
+  return adapter;
+}
 
-  // Start-up errors are reported once, by main(); Nest's own logger would print them twice.
-  // bodyParser: false leaves only Fastify's JSON parser (with the body limit above).
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), adapter, {
-    bufferLogs: true,
-    abortOnError: false,
-    logger: false,
-    bodyParser: false,
-  });
+/**
+ * Start-up errors are reported once, by main(); Nest's own logger would print them twice.
+ * bodyParser: false leaves only Fastify's JSON parser (with the body limit above).
+ */
+export const APP_OPTIONS = {
+  bufferLogs: true,
+  abortOnError: false,
+  logger: false,
+  bodyParser: false,
+} as const satisfies NestApplicationOptions;
+
+/**
+ * What every instance of the app gets on top of its module: logger, validation and the OpenAPI
+ * document. `bootstrap` and the tests' `Test.createTestingModule` both go through it.
+ */
+export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
 
@@ -120,6 +131,12 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
     swaggerOptions: { persistAuthorization: true },
   });
   return app;
+}
+
+/** Builds the fully configured app, as `npm start` serves it. */
+export async function bootstrap(): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), createAdapter(), APP_OPTIONS);
+  return configureApp(app);
 }
 
 async function main(): Promise<void> {

@@ -1,13 +1,19 @@
-import { join } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
+import { Consultant } from '../consultants/entities/consultant.entity';
+import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
+import { User } from '../users/entities/user.entity';
+import { MIGRATIONS } from './migrations';
+
+/** Every table's entity. Listed, not globbed, for the same reason as MIGRATIONS. */
+export const ENTITIES = [Consultant, User, RecurringRule];
 
 /** One definition of the connection for the app, the tests and the TypeORM CLI. */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities: [join(__dirname, '..', '**', '*.entity.js')],
-    migrations: [join(__dirname, 'migrations', '*.js')],
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
     migrationsTransactionMode: 'each',
     synchronize: false,
     // A request should fail fast with a 503 rather than queue forever on a dead database.

@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { Http } from './http';
 import { ADMIN_TOKEN } from './test-app';
 
@@ -13,13 +12,13 @@ export async function createConsultant(http: Http, body: Record<string, unknown>
   const res = await http
     .as(ADMIN_TOKEN)
     .post('/consultants', { first_name: 'Con', last_name: `Sultant${++counter}`, ...body });
-  assert.equal(res.status, 201, res.text);
+  expect(res).toHaveStatus(201);
   return { id: res.body.id, token: res.body.api_token };
 }
 
 export async function createUser(http: Http, body: Record<string, unknown> = {}): Promise<Created> {
   const res = await http.as(undefined).post('/users', { first_name: 'Ur', last_name: `Ser${++counter}`, ...body });
-  assert.equal(res.status, 201, res.text);
+  expect(res).toHaveStatus(201);
   return { id: res.body.id, token: res.body.api_token };
 }
 
@@ -28,11 +27,13 @@ export function assertProblem(
   res: { status: number; headers: Record<string, unknown>; body: any; text: string },
   status: number,
 ): void {
-  assert.equal(res.status, status, res.text);
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(res.body.status, status);
-  assert.equal(typeof res.body.type, 'string');
-  assert.equal(typeof res.body.title, 'string');
-  assert.equal(typeof res.body.detail, 'string');
-  assert.doesNotMatch(res.text, /\bat .+\.js:\d+|QueryFailedError|SELECT |INSERT |node_modules/);
+  expect(res).toHaveStatus(status);
+  expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(res.text).not.toMatch(/\bat .+\.(js|ts):\d+|QueryFailedError|SELECT |INSERT |node_modules/);
 }

@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 
-const MAIN = join(__dirname, '..', '..', 'src', 'main.js');
+/** The build's entry point: these tests run the service as `npm start` does, from dist/. */
+const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 
 export interface ServerProcess {
   url: string;

@@ -1,7 +1,11 @@
+import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
-import { bootstrap } from '../../src/main';
+import { join } from 'node:path';
+import { AppModule } from '../../src/app.module';
+import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
 
 export const ADMIN_TOKEN = 'cc_a_test-admin-token-0123456789';
 
@@ -15,11 +19,34 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Settings on top of the tests' defaults. */
+  env?: Record<string, string>;
+  /** Replaces providers before the app starts (`.overrideProvider(...)`); pipes, filters and guards stay real. */
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
 /**
- * The real app (same bootstrap, pipes and filters as production) on a database of its own:
- * a fresh database on the server when DATABASE_URL is set, an in-memory PGlite otherwise.
+ * Jest compiles with SWC, which runs no TypeScript plugins: load the Swagger plugin's metadata
+ * that the global setup generated (test/setup/global-setup.mjs), once per test file.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+let swaggerMetadata: Promise<void> | undefined;
+function loadSwaggerMetadata(): Promise<void> {
+  // A path, not a static import: the file exists only once Jest's global setup has run.
+  const file = join(__dirname, '..', '.generated', 'swagger-metadata');
+  swaggerMetadata ??= import(file).then((m: { default: () => Promise<Record<string, any>> }) =>
+    SwaggerModule.loadPluginMetadata(m.default),
+  );
+  return swaggerMetadata;
+}
+
+/**
+ * The real app (same adapter, pipes, filters and guards as production, built by
+ * `Test.createTestingModule`) on a database of its own: a fresh database on the server when
+ * DATABASE_URL is set, an in-memory PGlite otherwise.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  await loadSwaggerMetadata();
   let databaseUrl: string | undefined;
   let dropDatabase = async () => {};
   if (serverUrl) {
@@ -35,11 +62,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
     DATA_DIR: 'memory://',
-    ...env,
+    ...options.env,
   });
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
   else delete process.env.DATABASE_URL;
-  const app = await bootstrap();
+  const builder = Test.createTestingModule({ imports: [AppModule.register()] });
+  const moduleRef = await (options.override ? options.override(builder) : builder).compile();
+  const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), APP_OPTIONS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   if (serverUrl) process.env.DATABASE_URL = serverUrl;

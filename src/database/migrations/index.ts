@@ -1,0 +1,15 @@
+import { Foundation1763700000000 } from './1763700000000-Foundation';
+import { Availability1763700100000 } from './1763700100000-Availability';
+import { Bookings1763700200000 } from './1763700200000-Bookings';
+import { BookingLength1763700300000 } from './1763700300000-BookingLength';
+
+/**
+ * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
+ * and the service runs compiled `.js` while the tests run the `.ts` sources.
+ */
+export const MIGRATIONS = [
+  Foundation1763700000000,
+  Availability1763700100000,
+  Bookings1763700200000,
+  BookingLength1763700300000,
+];
