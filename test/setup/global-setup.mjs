@@ -3,7 +3,7 @@
 // TypeScript plugins, so the tests load this file instead (Nest's documented way for SWC).
 import { PluginMetadataGenerator } from '@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator.js';
 import { ReadonlyVisitor } from '@nestjs/swagger/plugin';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,9 +18,11 @@ export default function globalSetup() {
   new PluginMetadataGenerator().generate({
     visitors: [new ReadonlyVisitor({ ...plugin.options, pathToSource: METADATA_DIR })],
     outputDir: METADATA_DIR,
-    filename: 'swagger-metadata.ts',
+    filename: `swagger-metadata.${process.pid}.ts`,
     // Relative to the working directory, as the generator expects.
     tsconfigPath: relative(process.cwd(), join(root, 'tsconfig.build.json')),
     printDiagnostics: false,
   });
+  // Written under a name of its own, then renamed: Jest runs started side by side never read half a file.
+  renameSync(join(METADATA_DIR, `swagger-metadata.${process.pid}.ts`), join(METADATA_DIR, 'swagger-metadata.ts'));
 }
