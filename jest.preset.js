@@ -52,8 +52,9 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/setup/global-setup.mjs',
   setupFilesAfterEnv: ['<rootDir>/test/setup/matchers.ts'],
-  // An e2e file boots the app (PGlite in WebAssembly when embedded) before its first test.
-  testTimeout: 60_000,
+  // An e2e file boots the app (PGlite in WebAssembly when embedded) before its first test;
+  // on a busy 2-core machine that alone took up to a minute.
+  testTimeout: 120_000,
   // Two cores here: one worker per core beat Jest's default of one worker (cores - 1).
   maxWorkers: 2,
 };

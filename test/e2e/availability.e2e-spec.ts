@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http, Reply } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
@@ -12,26 +10,27 @@ const fieldsOf = (res: Reply): string[] => (res.body.errors ?? []).map((e: { fie
 /** A 400 whose `errors` name `field`. */
 function assertNamesField(res: Reply, field: string, what: string): void {
   assertProblem(res, 400);
-  assert.equal(res.body.type, '/problems/validation-error', res.text);
-  assert.ok(fieldsOf(res).includes(field), `${what}: errors name ${field}: ${res.text}`);
+  expect(res.body).toMatchObject({ type: '/problems/validation-error' });
+  // `what` rides along so that a failure names the case.
+  expect({ what, fields: fieldsOf(res) }).toEqual({ what, fields: expect.arrayContaining([field]) });
 }
 
 describe('one-time availability', () => {
   let t: TestApp;
   let http: Http;
   let admin: Http;
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
     admin = http.as(ADMIN_TOKEN);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   /** All of a consultant's slots, as the public list shows them. */
   async function slotsOf(consultantId: number): Promise<any[]> {
     const res = await http.get(`/consultants/${consultantId}/availabilities?limit=200`);
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.next_cursor, null);
+    expect(res).toHaveStatus(200);
+    expect(res.body.next_cursor).toBeNull();
     return res.body.data;
   }
 
@@ -43,32 +42,33 @@ describe('one-time availability', () => {
     end_time: string,
   ): Promise<any> {
     const res = await as.post(`/consultants/${consultantId}/availabilities`, { date, start_time, end_time });
-    assert.equal(res.status, 201, `${date} ${start_time}–${end_time}: ${res.text}`);
+    expect(res).toHaveStatus(201);
     return res.body;
   }
 
   const ids = (res: Reply): number[] => {
-    assert.equal(res.status, 200, res.text);
+    expect(res).toHaveStatus(200);
     return res.body.data.map((s: { id: number }) => s.id);
   };
 
   it('runs the seed "Manage Availability" curls, with the consultant\'s token', async () => {
     // Seed "Create Entities": the first consultant of this database is consultant 1.
     const created = await admin.post('/consultant/', { first_name: 'John', last_name: 'Doe' });
-    assert.equal(created.status, 201, created.text);
-    assert.equal(created.body.id, 1, 'each test file has a database of its own');
+    expect(created).toHaveStatus(201);
+    // Each test file has a database of its own.
+    expect(created.body.id).toBe(1);
     const john = http.as(created.body.api_token);
     const seedBody = { date: '2024-12-25', start_time: '09:00:00', end_time: '10:00:00' };
 
     // The curl as the seed writes it has no token: the contract needs one for writes.
     assertProblem(await http.post('/consultants/1/availabilities/', seedBody), 401);
-    assert.deepEqual((await http.get('/consultant/1/availability/')).body.data, []);
+    expect((await http.get('/consultant/1/availability/')).body.data).toEqual([]);
 
     const slot = await john.post('/consultants/1/availabilities/', seedBody);
-    assert.equal(slot.status, 201, slot.text);
-    assert.match(String(slot.headers['content-type']), /^application\/json/);
-    assert.equal(typeof slot.body.id, 'number');
-    assert.deepEqual(slot.body, {
+    expect(slot).toHaveStatus(201);
+    expect(String(slot.headers['content-type'])).toMatch(/^application\/json/);
+    expect(typeof slot.body.id).toBe('number');
+    expect(slot.body).toEqual({
       id: slot.body.id,
       consultant_id: 1,
       date: '2024-12-25',
@@ -80,15 +80,15 @@ describe('one-time availability', () => {
     });
 
     const list = await http.get('/consultant/1/availability/');
-    assert.equal(list.status, 200, list.text);
-    assert.deepEqual(list.body, { data: [slot.body], next_cursor: null });
+    expect(list).toHaveStatus(200);
+    expect(list.body).toEqual({ data: [slot.body], next_cursor: null });
     // The seed path and the canonical one, with or without the slash, are the same list.
     for (const url of [
       '/consultant/1/availability',
       '/consultants/1/availabilities',
       '/consultants/1/availabilities/',
     ]) {
-      assert.deepEqual((await http.get(url)).body, list.body, url);
+      expect({ url, body: (await http.get(url)).body }).toEqual({ url, body: list.body });
     }
   });
 
@@ -100,9 +100,9 @@ describe('one-time availability', () => {
       start_time: '09:00',
       end_time: '10:15:30',
     });
-    assert.equal(res.status, 201, res.text);
-    assert.deepEqual(Object.keys(res.body).sort(), SLOT_FIELDS);
-    assert.deepEqual(res.body, {
+    expect(res).toHaveStatus(201);
+    expect(Object.keys(res.body).sort()).toEqual(SLOT_FIELDS);
+    expect(res.body).toEqual({
       id: res.body.id,
       consultant_id: c.id,
       date: '2026-12-01',
@@ -114,28 +114,26 @@ describe('one-time availability', () => {
     });
     // A leap day exists in a leap year.
     const leap = await createSlot(me, c.id, '2028-02-29', '12:00', '13:00');
-    assert.equal(leap.start, '2028-02-29T06:30:00.000Z');
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [res.body.id, leap.id],
-    );
+    expect(leap.start).toBe('2028-02-29T06:30:00.000Z');
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([res.body.id, leap.id]);
   });
 
   it('lets an end_time earlier than start_time end on the next day', async () => {
     const ny = await createConsultant(http, { timezone: 'America/New_York' });
     const night = await createSlot(http.as(ny.token), ny.id, '2026-12-01', '23:00', '01:00');
-    assert.equal(night.date, '2026-12-01');
-    assert.equal(night.start_time, '23:00:00');
-    assert.equal(night.end_time, '01:00:00');
-    assert.equal(night.start, '2026-12-02T04:00:00.000Z');
-    assert.equal(night.end, '2026-12-02T06:00:00.000Z', 'the end instant is on the next day');
+    expect(night.date).toBe('2026-12-01');
+    expect(night.start_time).toBe('23:00:00');
+    expect(night.end_time).toBe('01:00:00');
+    expect(night.start).toBe('2026-12-02T04:00:00.000Z');
+    // The end instant is on the next day.
+    expect(night.end).toBe('2026-12-02T06:00:00.000Z');
 
     // The longest slot there is: one second short of 24 hours.
     const utc = await createConsultant(http);
     const long = await createSlot(http.as(utc.token), utc.id, '2026-12-01', '09:00:00', '08:59:59');
-    assert.equal(long.start, '2026-12-01T09:00:00.000Z');
-    assert.equal(long.end, '2026-12-02T08:59:59.000Z');
-    assert.equal(long.date, '2026-12-01');
+    expect(long.start).toBe('2026-12-01T09:00:00.000Z');
+    expect(long.end).toBe('2026-12-02T08:59:59.000Z');
+    expect(long.date).toBe('2026-12-01');
   });
 
   it('rejects malformed dates and times with a 400 naming the field, and stores nothing', async () => {
@@ -180,7 +178,7 @@ describe('one-time availability', () => {
       400,
     );
     assertProblem(await me.post(`/consultants/${c.id}/availabilities`), 400);
-    assert.deepEqual(await slotsOf(c.id), []);
+    expect(await slotsOf(c.id)).toEqual([]);
   });
 
   it('rejects fields a client may not set (no mass assignment), and stores nothing', async () => {
@@ -199,8 +197,8 @@ describe('one-time availability', () => {
       for (const [body, field] of cases)
         assertNamesField(await as.post(`/consultants/${c.id}/availabilities`, body), field, JSON.stringify(body));
     }
-    assert.deepEqual(await slotsOf(c.id), []);
-    assert.deepEqual(await slotsOf(other.id), []);
+    expect(await slotsOf(c.id)).toEqual([]);
+    expect(await slotsOf(other.id)).toEqual([]);
   });
 
   it('refuses an overlapping slot with a 409 availability-overlap; adjacent slots are fine', async () => {
@@ -209,8 +207,8 @@ describe('one-time availability', () => {
     const nine = await createSlot(me, c.id, '2026-12-01', '09:00', '10:00');
     const ten = await createSlot(me, c.id, '2026-12-01', '10:00', '11:00');
     const eight = await createSlot(me, c.id, '2026-12-01', '08:00', '09:00');
-    assert.equal(ten.start, nine.end);
-    assert.equal(eight.end, nine.start);
+    expect(ten.start).toBe(nine.end);
+    expect(eight.end).toBe(nine.start);
     const overlapping: [string, string, string][] = [
       ['2026-12-01', '09:00', '10:00'],
       ['2026-12-01', '09:30', '10:30'],
@@ -222,7 +220,7 @@ describe('one-time availability', () => {
     for (const [date, start_time, end_time] of overlapping) {
       const res = await me.post(`/consultants/${c.id}/availabilities`, { date, start_time, end_time });
       assertProblem(res, 409);
-      assert.equal(res.body.type, '/problems/availability-overlap', res.text);
+      expect(res.body).toMatchObject({ type: '/problems/availability-overlap' });
     }
     // Across midnight: 23:00→01:00 collides with the next day's 00:30.
     const night = await createSlot(me, c.id, '2026-12-01', '23:00', '01:00');
@@ -232,13 +230,10 @@ describe('one-time availability', () => {
       end_time: '02:00',
     });
     assertProblem(res, 409);
-    assert.equal(res.body.type, '/problems/availability-overlap');
+    expect(res.body.type).toBe('/problems/availability-overlap');
     const after = await createSlot(me, c.id, '2026-12-02', '01:00', '02:00');
-    assert.equal(after.start, night.end);
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [eight.id, nine.id, ten.id, night.id, after.id],
-    );
+    expect(after.start).toBe(night.end);
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([eight.id, nine.id, ten.id, night.id, after.id]);
     // Another consultant's time is their own.
     const other = await createConsultant(http);
     await createSlot(http.as(other.token), other.id, '2026-12-01', '09:00', '10:00');
@@ -253,37 +248,36 @@ describe('one-time availability', () => {
     const s2 = await createSlot(me, c.id, '2026-12-02', '09:00', '10:00'); // 14:00Z–15:00Z
     const list = (query: string) => http.get(`/consultants/${c.id}/availabilities?${query}`);
 
-    assert.deepEqual(ids(await list('')), [s1.id, night.id, s2.id, s3.id]);
+    expect(ids(await list(''))).toEqual([s1.id, night.id, s2.id, s3.id]);
     // Local dates are the consultant's days (2026-12-02 is 05:00Z to 05:00Z), `to` inclusive.
-    assert.deepEqual(ids(await list('from=2026-12-02&to=2026-12-02')), [night.id, s2.id]);
-    assert.deepEqual(ids(await list('from=2026-12-02')), [night.id, s2.id, s3.id]);
-    assert.deepEqual(ids(await list('to=2026-12-01')), [s1.id, night.id]);
-    assert.deepEqual(ids(await list('from=2026-12-04')), []);
-    assert.deepEqual(ids(await list('from=2026-12-03&to=2026-12-01')), []);
+    expect(ids(await list('from=2026-12-02&to=2026-12-02'))).toEqual([night.id, s2.id]);
+    expect(ids(await list('from=2026-12-02'))).toEqual([night.id, s2.id, s3.id]);
+    expect(ids(await list('to=2026-12-01'))).toEqual([s1.id, night.id]);
+    expect(ids(await list('from=2026-12-04'))).toEqual([]);
+    expect(ids(await list('from=2026-12-03&to=2026-12-01'))).toEqual([]);
     // Instants: slots ending after `from` and starting before `to` (half-open).
-    assert.deepEqual(ids(await list('from=2026-12-02T14:00:00Z')), [s2.id, s3.id]);
-    assert.deepEqual(ids(await list('from=2026-12-02T06:00:00Z')), [s2.id, s3.id]);
-    assert.deepEqual(ids(await list('from=2026-12-02T05:59:59Z')), [night.id, s2.id, s3.id]);
-    assert.deepEqual(ids(await list('to=2026-12-02T14:00:00Z')), [s1.id, night.id]);
-    assert.deepEqual(ids(await list('to=2026-12-02T14:00:01.5Z')), [s1.id, night.id, s2.id]);
-    assert.deepEqual(
+    expect(ids(await list('from=2026-12-02T14:00:00Z'))).toEqual([s2.id, s3.id]);
+    expect(ids(await list('from=2026-12-02T06:00:00Z'))).toEqual([s2.id, s3.id]);
+    expect(ids(await list('from=2026-12-02T05:59:59Z'))).toEqual([night.id, s2.id, s3.id]);
+    expect(ids(await list('to=2026-12-02T14:00:00Z'))).toEqual([s1.id, night.id]);
+    expect(ids(await list('to=2026-12-02T14:00:01.5Z'))).toEqual([s1.id, night.id, s2.id]);
+    expect(
       ids(
         await list(
           `from=${encodeURIComponent('2026-12-02T09:00:00-05:00')}&to=${encodeURIComponent('2026-12-02T10:00:00-05:00')}`,
         ),
       ),
-      [s2.id],
-    );
-    assert.deepEqual(ids(await list('from=2026-12-02T14:30:00Z&to=2026-12-02T14:31:00Z')), [s2.id]);
+    ).toEqual([s2.id]);
+    expect(ids(await list('from=2026-12-02T14:30:00Z&to=2026-12-02T14:31:00Z'))).toEqual([s2.id]);
     // Mixed: a local date and an instant.
-    assert.deepEqual(ids(await list('from=2026-12-01T15:00:00Z&to=2026-12-02')), [night.id, s2.id]);
+    expect(ids(await list('from=2026-12-01T15:00:00Z&to=2026-12-02'))).toEqual([night.id, s2.id]);
     // The widest dates there are.
-    assert.deepEqual(ids(await list('from=1970-01-01&to=9998-12-31')), [s1.id, night.id, s2.id, s3.id]);
+    expect(ids(await list('from=1970-01-01&to=9998-12-31'))).toEqual([s1.id, night.id, s2.id, s3.id]);
     assertProblem(await http.get(`/consultants/${c.id}/availabilities?from=0001-01-01&to=9999-12-31`), 400);
     // Nothing is booked yet.
-    assert.deepEqual(ids(await list('is_booked=false')), [s1.id, night.id, s2.id, s3.id]);
-    assert.deepEqual(ids(await list('is_booked=true')), []);
-    assert.deepEqual(ids(await list('is_booked=false&from=2026-12-03')), [s3.id]);
+    expect(ids(await list('is_booked=false'))).toEqual([s1.id, night.id, s2.id, s3.id]);
+    expect(ids(await list('is_booked=true'))).toEqual([]);
+    expect(ids(await list('is_booked=false&from=2026-12-03'))).toEqual([s3.id]);
 
     const bad: [string, string][] = [
       ['from=yesterday', 'from'],
@@ -306,11 +300,8 @@ describe('one-time availability', () => {
     for (const day of ['05', '02', '07', '01', '04', '03', '06'])
       created.push(await createSlot(me, c.id, `2026-12-${day}`, '09:00', '10:00'));
     const expected = [...created].sort((a, b) => a.start.localeCompare(b.start)).map((s) => s.id);
-    assert.notDeepEqual(
-      expected,
-      created.map((s) => s.id),
-      'creation order differs from start order',
-    );
+    // Creation order differs from start order.
+    expect(expected).not.toEqual(created.map((s) => s.id));
 
     const seen: number[] = [];
     let cursor: string | null = null;
@@ -319,30 +310,30 @@ describe('one-time availability', () => {
       const res: Reply = await http.get(
         `/consultant/${c.id}/availability/?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
       );
-      assert.equal(res.status, 200, res.text);
-      assert.ok(res.body.data.length <= 3);
+      expect(res).toHaveStatus(200);
+      expect(res.body.data.length).toBeLessThanOrEqual(3);
       seen.push(...res.body.data.map((s: { id: number }) => s.id));
       cursor = res.body.next_cursor;
       pages++;
     } while (cursor && pages < 10);
-    assert.equal(pages, 3);
-    assert.deepEqual(seen, expected);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(expected);
 
     // A cursor combines with a filter.
     const first = await http.get(`/consultants/${c.id}/availabilities?from=2026-12-03&limit=2`);
-    assert.deepEqual(ids(first), expected.slice(2, 4));
+    expect(ids(first)).toEqual(expected.slice(2, 4));
     const second = await http.get(
       `/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${first.body.next_cursor}`,
     );
-    assert.deepEqual(ids(second), expected.slice(4, 6));
+    expect(ids(second)).toEqual(expected.slice(4, 6));
     const last = await http.get(
       `/consultants/${c.id}/availabilities?from=2026-12-03&limit=2&cursor=${second.body.next_cursor}`,
     );
-    assert.deepEqual(ids(last), expected.slice(6));
-    assert.equal(last.body.next_cursor, null);
+    expect(ids(last)).toEqual(expected.slice(6));
+    expect(last.body.next_cursor).toBeNull();
 
     // The default page size is 50.
-    assert.equal((await http.get(`/consultants/${c.id}/availabilities`)).body.data.length, 7);
+    expect((await http.get(`/consultants/${c.id}/availabilities`)).body.data).toHaveLength(7);
 
     const forged = Buffer.from(JSON.stringify(['not a date', 1])).toString('base64url');
     const wrongShape = Buffer.from(JSON.stringify([1, 'x'])).toString('base64url');
@@ -358,7 +349,7 @@ describe('one-time availability', () => {
     ];
     for (const [query, field] of bad)
       assertNamesField(await http.get(`/consultants/${c.id}/availabilities?${query}`), field, query);
-    assert.equal((await http.get(`/consultants/${c.id}/availabilities?limit=200`)).status, 200);
+    expect(await http.get(`/consultants/${c.id}/availabilities?limit=200`)).toHaveStatus(200);
   });
 
   it('deletes a slot by the canonical route and by the seed route (body {"id"} or ?id=)', async () => {
@@ -372,24 +363,15 @@ describe('one-time availability', () => {
     ];
 
     const canonical = await me.delete(`/consultants/${c.id}/availabilities/${a.id}`);
-    assert.equal(canonical.status, 204, canonical.text);
-    assert.equal(canonical.text, '');
+    expect(canonical).toHaveStatus(204);
+    expect(canonical.text).toBe('');
     assertProblem(await me.delete(`/consultants/${c.id}/availabilities/${a.id}/`), 404);
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [b.id, d.id, e.id],
-    );
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([b.id, d.id, e.id]);
 
-    assert.equal((await me.delete(`/consultant/${c.id}/availability/`, { id: b.id })).status, 204);
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [d.id, e.id],
-    );
-    assert.equal((await me.delete(`/consultant/${c.id}/availability/?id=${d.id}`)).status, 204);
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [e.id],
-    );
+    expect(await me.delete(`/consultant/${c.id}/availability/`, { id: b.id })).toHaveStatus(204);
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([d.id, e.id]);
+    expect(await me.delete(`/consultant/${c.id}/availability/?id=${d.id}`)).toHaveStatus(204);
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([e.id]);
     assertProblem(await me.delete(`/consultant/${c.id}/availability/`, { id: b.id }), 404);
     assertProblem(await me.delete(`/consultant/${c.id}/availability?id=${d.id}`), 404);
 
@@ -415,18 +397,12 @@ describe('one-time availability', () => {
     assertProblem(await me.delete(`/consultant/${c.id}/availability/`, { id: theirs.id }), 404);
     assertProblem(await me.delete(`/consultant/${c.id}/availability?id=${theirs.id}`), 404);
     assertProblem(await admin.delete(`/consultants/${c.id}/availabilities/${theirs.id}`), 404);
-    assert.deepEqual(
-      (await slotsOf(other.id)).map((s) => s.id),
-      [theirs.id],
-    );
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [e.id],
-    );
+    expect((await slotsOf(other.id)).map((s) => s.id)).toEqual([theirs.id]);
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([e.id]);
 
     // The freed time can be published again.
     const again = await createSlot(me, c.id, '2026-12-01', '09:00', '10:00');
-    assert.notEqual(again.id, a.id);
+    expect(again.id).not.toBe(a.id);
   });
 
   it('answers 400 for a malformed path id and 404 for an unknown consultant', async () => {
@@ -457,14 +433,11 @@ describe('one-time availability', () => {
     assertProblem(await http.get('/consultants/999999/availabilities?from=2026-12-01T00:00:00Z'), 404);
     assertProblem(await http.get('/consultant/999999/availability/'), 404);
     const empty = await createConsultant(http);
-    assert.deepEqual((await http.get(`/consultants/${empty.id}/availabilities`)).body, { data: [], next_cursor: null });
+    expect((await http.get(`/consultants/${empty.id}/availabilities`)).body).toEqual({ data: [], next_cursor: null });
     assertProblem(await admin.post('/consultants/999999/availabilities/', body), 404);
     assertProblem(await admin.delete(`/consultants/999999/availabilities/${slot.id}`), 404);
     assertProblem(await admin.delete('/consultant/999999/availability/', { id: slot.id }), 404);
-    assert.deepEqual(
-      (await slotsOf(c.id)).map((s) => s.id),
-      [slot.id],
-    );
+    expect((await slotsOf(c.id)).map((s) => s.id)).toEqual([slot.id]);
   });
 
   it('lets only the consultant itself or the admin write: 401 without a token, 403 for anyone else, and nothing changes', async () => {
@@ -488,7 +461,8 @@ describe('one-time availability', () => {
       assertProblem(await write(http.as('cc_a_not-the-admin-token')), 401);
       assertProblem(await write(http.as(stranger.token)), 403);
       assertProblem(await write(http.as(user.token)), 403);
-      assert.deepEqual(await slotsOf(owner.id), before, `${what} changed nothing`);
+      // Each write changed nothing.
+      expect({ what, slots: await slotsOf(owner.id) }).toEqual({ what, slots: before });
     }
     for (const header of ['Basic YWRtaW46YWRtaW4=', `Bearer`, `Token ${owner.token}`]) {
       assertProblem(
@@ -496,23 +470,20 @@ describe('one-time availability', () => {
         401,
       );
     }
-    assert.deepEqual(await slotsOf(owner.id), before);
-    assert.deepEqual(await slotsOf(stranger.id), []);
+    expect(await slotsOf(owner.id)).toEqual(before);
+    expect(await slotsOf(stranger.id)).toEqual([]);
     // Reads are public, and the same for everyone.
-    assert.deepEqual((await http.as(user.token).get(`/consultants/${owner.id}/availabilities`)).body.data, before);
+    expect((await http.as(user.token).get(`/consultants/${owner.id}/availabilities`)).body.data).toEqual(before);
 
     // The admin can do everything the consultant can.
     const made = await admin.post(`/consultants/${owner.id}/availabilities`, body);
-    assert.equal(made.status, 201, made.text);
-    assert.equal(made.body.consultant_id, owner.id);
+    expect(made).toHaveStatus(201);
+    expect(made.body.consultant_id).toBe(owner.id);
     const made2 = await createSlot(admin, owner.id, '2026-12-03', '09:00', '10:00');
     const made3 = await createSlot(admin, owner.id, '2026-12-04', '09:00', '10:00');
-    assert.equal((await admin.delete(`/consultants/${owner.id}/availabilities/${slot.id}`)).status, 204);
-    assert.equal((await admin.delete(`/consultant/${owner.id}/availability/`, { id: made2.id })).status, 204);
-    assert.equal((await admin.delete(`/consultant/${owner.id}/availability?id=${made3.id}`)).status, 204);
-    assert.deepEqual(
-      (await slotsOf(owner.id)).map((s) => s.id),
-      [made.body.id],
-    );
+    expect(await admin.delete(`/consultants/${owner.id}/availabilities/${slot.id}`)).toHaveStatus(204);
+    expect(await admin.delete(`/consultant/${owner.id}/availability/`, { id: made2.id })).toHaveStatus(204);
+    expect(await admin.delete(`/consultant/${owner.id}/availability?id=${made3.id}`)).toHaveStatus(204);
+    expect((await slotsOf(owner.id)).map((s) => s.id)).toEqual([made.body.id]);
   });
 });

@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { assertProblem, createConsultant } from '../support/factories';
 import { Http, Reply } from '../support/http';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -14,11 +12,11 @@ import { startTestApp, TestApp } from '../support/test-app';
 describe('daylight-saving time', () => {
   let t: TestApp;
   let http: Http;
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   type Slot = { date: string; start_time: string; end_time: string; start: string; end: string; id: number };
 
@@ -30,12 +28,12 @@ describe('daylight-saving time', () => {
       as.post(`/consultants/${c.id}/availabilities`, { date, start_time, end_time });
     const slot = async (date: string, start_time: string, end_time: string): Promise<Slot> => {
       const res = await post(date, start_time, end_time);
-      assert.equal(res.status, 201, `${timezone} ${date} ${start_time}–${end_time}: ${res.text}`);
+      expect(res).toHaveStatus(201);
       return res.body;
     };
     const list = async (query: string): Promise<number[]> => {
       const res = await http.get(`/consultants/${c.id}/availabilities?${query}`);
-      assert.equal(res.status, 200, res.text);
+      expect(res).toHaveStatus(200);
       return res.body.data.map((s: Slot) => s.id);
     };
     return { ...c, as, post, slot, list };
@@ -46,21 +44,21 @@ describe('daylight-saving time', () => {
     slot: Slot,
     expected: { start: string; end: string; date: string; start_time: string; end_time: string },
   ): void {
-    assert.deepEqual(
-      { start: slot.start, end: slot.end, date: slot.date, start_time: slot.start_time, end_time: slot.end_time },
-      expected,
-    );
+    expect({
+      start: slot.start,
+      end: slot.end,
+      date: slot.date,
+      start_time: slot.start_time,
+      end_time: slot.end_time,
+    }).toEqual(expected);
   }
 
   /** A 400 naming exactly `field` as a time the clocks skip. */
   function assertSkipped(res: Reply, field: 'start_time' | 'end_time', what: string): void {
     assertProblem(res, 400);
-    assert.deepEqual(
-      res.body.errors.map((e: { field: string }) => e.field),
-      [field],
-      `${what}: ${res.text}`,
-    );
-    assert.match(res.body.errors[0].message, /does not exist/, res.text);
+    // `what` rides along so that a failure names the case.
+    expect({ what, fields: res.body.errors.map((e: { field: string }) => e.field) }).toEqual({ what, fields: [field] });
+    expect(res.body.errors[0].message).toMatch(/does not exist/);
   }
 
   const hours = (slot: Slot) => (Date.parse(slot.end) - Date.parse(slot.start)) / 3_600_000;
@@ -74,10 +72,10 @@ describe('daylight-saving time', () => {
       valid_from: '2026-03-02',
       valid_until: '2026-03-09',
     });
-    assert.equal(created.status, 201, created.text);
+    expect(created).toHaveStatus(201);
     const rules = await http.get(`/consultants/${ny.id}/recurring`);
-    assert.equal(rules.status, 200, rules.text);
-    assert.deepEqual(rules.body.data, [
+    expect(rules).toHaveStatus(200);
+    expect(rules.body.data).toEqual([
       {
         id: created.body.id,
         consultant_id: ny.id,
@@ -97,21 +95,20 @@ describe('daylight-saving time', () => {
       start_time: '02:30',
       end_time: '03:30',
     });
-    assert.equal(inGap.status, 201, inGap.text);
+    expect(inGap).toHaveStatus(201);
     const repeated = await ny.as.post(`/consultant/${ny.id}/recurring/`, {
       day: 'Sun',
       start_time: '01:00',
       end_time: '02:00',
     });
-    assert.equal(repeated.status, 201, repeated.text);
-    assert.deepEqual(
+    expect(repeated).toHaveStatus(201);
+    expect(
       (await http.get(`/consultant/${ny.id}/recurring/`)).body.data.map((r: any) => [r.day, r.start_time, r.end_time]),
-      [
-        ['Mon', '09:00:00', '17:00:00'],
-        ['Sun', '01:00:00', '02:00:00'],
-        ['Sun', '02:30:00', '03:30:00'],
-      ],
-    );
+    ).toEqual([
+      ['Mon', '09:00:00', '17:00:00'],
+      ['Sun', '01:00:00', '02:00:00'],
+      ['Sun', '02:30:00', '03:30:00'],
+    ]);
   });
 
   it('puts a New York Monday 09:00 slot at 14:00Z before the March change and 13:00Z after it', async () => {
@@ -155,7 +152,7 @@ describe('daylight-saving time', () => {
     assertSkipped(await ny.post('2026-03-08', '01:00', '02:00'), 'end_time', 'ending at 02:00');
     assertSkipped(await ny.post('2026-03-08', '01:00', '02:30'), 'end_time', 'ending at 02:30');
     assertSkipped(await ny.post('2026-03-07', '23:00', '02:30'), 'end_time', 'crossing midnight into the gap');
-    assert.deepEqual(await ny.list(''), []);
+    expect(await ny.list('')).toEqual([]);
 
     // Right up to the gap and right after it.
     const before = await ny.slot('2026-03-08', '00:00', '01:59:59');
@@ -183,10 +180,10 @@ describe('daylight-saving time', () => {
       end_time: '04:00:00',
     });
     // The same wall-clock a week later exists.
-    assert.equal((await ny.slot('2026-03-15', '02:30', '03:30')).start, '2026-03-15T06:30:00.000Z');
+    expect((await ny.slot('2026-03-15', '02:30', '03:30')).start).toBe('2026-03-15T06:30:00.000Z');
     // In UTC nothing is skipped.
     const utc = await consultantIn('UTC');
-    assert.equal((await utc.slot('2026-03-08', '02:30', '04:00')).start, '2026-03-08T02:30:00.000Z');
+    expect((await utc.slot('2026-03-08', '02:30', '04:00')).start).toBe('2026-03-08T02:30:00.000Z');
 
     // Three wall-clock hours across the gap last two.
     const other = await consultantIn('America/New_York');
@@ -198,17 +195,17 @@ describe('daylight-saving time', () => {
       start_time: '01:00:00',
       end_time: '04:00:00',
     });
-    assert.equal(hours(long), 2);
+    expect(hours(long)).toBe(2);
 
     // The local day 2026-03-08 has 23 hours: 05:00Z to 04:00Z.
     const late = await ny.slot('2026-03-08', '23:30', '00:30');
-    assert.equal(late.start, '2026-03-09T03:30:00.000Z');
+    expect(late.start).toBe('2026-03-09T03:30:00.000Z');
     const nextDay = await ny.slot('2026-03-09', '00:30', '01:00');
-    assert.equal(nextDay.start, '2026-03-09T04:30:00.000Z');
+    expect(nextDay.start).toBe('2026-03-09T04:30:00.000Z');
     const dayBefore = await ny.slot('2026-03-07', '23:00', '23:59');
-    assert.deepEqual(await ny.list('from=2026-03-08&to=2026-03-08'), [before.id, across.id, after.id, late.id]);
-    assert.deepEqual(await ny.list('to=2026-03-07'), [dayBefore.id]);
-    assert.deepEqual(await ny.list('from=2026-03-09&to=2026-03-09'), [late.id, nextDay.id]);
+    expect(await ny.list('from=2026-03-08&to=2026-03-08')).toEqual([before.id, across.id, after.id, late.id]);
+    expect(await ny.list('to=2026-03-07')).toEqual([dayBefore.id]);
+    expect(await ny.list('from=2026-03-09&to=2026-03-09')).toEqual([late.id, nextDay.id]);
   });
 
   it('reads a New York 01:30 on the fall-back night as its first occurrence (05:30Z)', async () => {
@@ -221,11 +218,11 @@ describe('daylight-saving time', () => {
       start_time: '01:30:00',
       end_time: '02:30:00',
     });
-    assert.equal(hours(repeated), 2);
+    expect(hours(repeated)).toBe(2);
     // There is no second 01:30 to publish: it is the same instant, so it overlaps.
     const again = await ny.post('2026-11-01', '01:30', '01:45');
     assertProblem(again, 409);
-    assert.equal(again.body.type, '/problems/availability-overlap');
+    expect(again.body.type).toBe('/problems/availability-overlap');
     // A slot ending at 01:30 ends at its first occurrence too, and touches the one above.
     const earlier = await ny.slot('2026-11-01', '00:00', '01:30');
     assertSlot(earlier, {
@@ -246,20 +243,20 @@ describe('daylight-saving time', () => {
       start_time: '00:30:00',
       end_time: '03:00:00',
     });
-    assert.equal(hours(long), 3.5);
+    expect(hours(long)).toBe(3.5);
 
     // The local day 2026-11-01 has 25 hours: 04:00Z to 05:00Z the next day.
     const late = await ny.slot('2026-11-01', '23:30', '23:59');
-    assert.equal(late.start, '2026-11-02T04:30:00.000Z');
+    expect(late.start).toBe('2026-11-02T04:30:00.000Z');
     const nextDay = await ny.slot('2026-11-02', '00:00', '00:30');
-    assert.equal(nextDay.start, '2026-11-02T05:00:00.000Z');
-    assert.deepEqual(await ny.list('from=2026-11-01&to=2026-11-01'), [earlier.id, repeated.id, late.id]);
+    expect(nextDay.start).toBe('2026-11-02T05:00:00.000Z');
+    expect(await ny.list('from=2026-11-01&to=2026-11-01')).toEqual([earlier.id, repeated.id, late.id]);
   });
 
   it('handles Europe/Berlin around its 2026 transitions', async () => {
     const berlin = await consultantIn('Europe/Berlin');
-    assert.equal((await berlin.slot('2026-03-28', '09:00', '10:00')).start, '2026-03-28T08:00:00.000Z');
-    assert.equal((await berlin.slot('2026-03-30', '09:00', '10:00')).start, '2026-03-30T07:00:00.000Z');
+    expect((await berlin.slot('2026-03-28', '09:00', '10:00')).start).toBe('2026-03-28T08:00:00.000Z');
+    expect((await berlin.slot('2026-03-30', '09:00', '10:00')).start).toBe('2026-03-30T07:00:00.000Z');
     assertSkipped(await berlin.post('2026-03-29', '02:30', '03:30'), 'start_time', 'Berlin 02:30');
     assertSkipped(await berlin.post('2026-03-29', '01:00', '02:15'), 'end_time', 'Berlin ending 02:15');
     const spring = await berlin.slot('2026-03-29', '01:00', '04:00');
@@ -271,8 +268,8 @@ describe('daylight-saving time', () => {
       end_time: '04:00:00',
     });
 
-    assert.equal((await berlin.slot('2026-10-24', '09:00', '10:00')).start, '2026-10-24T07:00:00.000Z');
-    assert.equal((await berlin.slot('2026-10-26', '09:00', '10:00')).start, '2026-10-26T08:00:00.000Z');
+    expect((await berlin.slot('2026-10-24', '09:00', '10:00')).start).toBe('2026-10-24T07:00:00.000Z');
+    expect((await berlin.slot('2026-10-26', '09:00', '10:00')).start).toBe('2026-10-26T08:00:00.000Z');
     // 02:30 happens twice on 2026-10-25; the first (CEST) is meant.
     const autumn = await berlin.slot('2026-10-25', '02:30', '03:30');
     assertSlot(autumn, {
@@ -282,7 +279,7 @@ describe('daylight-saving time', () => {
       start_time: '02:30:00',
       end_time: '03:30:00',
     });
-    assert.equal(hours(autumn), 2);
+    expect(hours(autumn)).toBe(2);
   });
 
   it('handles Australia/Lord_Howe and its half-hour shifts', async () => {
@@ -311,7 +308,7 @@ describe('daylight-saving time', () => {
       start_time: '01:45:00',
       end_time: '02:15:00',
     });
-    assert.equal(hours(repeated), 1);
+    expect(hours(repeated)).toBe(1);
 
     // 02:00–02:30 does not exist on 2026-10-04.
     assertSkipped(await lh.post('2026-10-04', '02:15', '03:00'), 'start_time', 'Lord Howe 02:15');
@@ -325,7 +322,7 @@ describe('daylight-saving time', () => {
       start_time: '01:30:00',
       end_time: '02:30:00',
     });
-    assert.equal(hours(across), 0.5);
+    expect(hours(across)).toBe(0.5);
     const after = await lh.slot('2026-10-04', '02:30', '03:30');
     assertSlot(after, {
       start: '2026-10-03T15:30:00.000Z',
@@ -335,7 +332,7 @@ describe('daylight-saving time', () => {
       end_time: '03:30:00',
     });
     // Listing by the consultant's date finds slots whose instants fall on the UTC day before.
-    assert.deepEqual(await lh.list('from=2026-10-04&to=2026-10-04'), [across.id, after.id]);
-    assert.deepEqual(await lh.list('from=2026-10-03T00:00:00Z&to=2026-10-03T23:59:59Z'), [across.id, after.id]);
+    expect(await lh.list('from=2026-10-04&to=2026-10-04')).toEqual([across.id, after.id]);
+    expect(await lh.list('from=2026-10-03T00:00:00Z&to=2026-10-03T23:59:59Z')).toEqual([across.id, after.id]);
   });
 });

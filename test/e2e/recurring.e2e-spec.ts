@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http, Reply } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
@@ -20,13 +18,15 @@ const fieldsOf = (res: Reply): string[] => (res.body.errors ?? []).map((e: { fie
 
 function assertNamesField(res: Reply, field: string, what: string): void {
   assertProblem(res, 400);
-  assert.equal(res.body.type, '/problems/validation-error', res.text);
-  assert.ok(fieldsOf(res).includes(field), `${what}: errors name ${field}: ${res.text}`);
+  expect(res.body).toMatchObject({ type: '/problems/validation-error' });
+  // `what` rides along so that a failure names the case.
+  expect({ what, fields: fieldsOf(res) }).toEqual({ what, fields: expect.arrayContaining([field]) });
 }
 
 function assertOverlap(res: Reply, what: string): void {
   assertProblem(res, 409);
-  assert.equal(res.body.type, '/problems/recurring-overlap', `${what}: ${res.text}`);
+  // `what` rides along so that a failure names the case.
+  expect({ what, body: res.body }).toMatchObject({ what, body: { type: '/problems/recurring-overlap' } });
 }
 
 type Window = { day?: string; day_of_week?: number; start_time: string; end_time: string; [more: string]: unknown };
@@ -35,24 +35,24 @@ describe('recurring availability', () => {
   let t: TestApp;
   let http: Http;
   let admin: Http;
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
     admin = http.as(ADMIN_TOKEN);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   /** All of a consultant's rules, as the public list shows them. */
   async function rulesOf(consultantId: number): Promise<any[]> {
     const res = await http.get(`/consultants/${consultantId}/recurring?limit=200`);
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.next_cursor, null);
+    expect(res).toHaveStatus(200);
+    expect(res.body.next_cursor).toBeNull();
     return res.body.data;
   }
 
   async function createRule(as: Http, consultantId: number, body: Window): Promise<any> {
     const res = await as.post(`/consultants/${consultantId}/recurring`, body);
-    assert.equal(res.status, 201, `${JSON.stringify(body)}: ${res.text}`);
+    expect(res).toHaveStatus(201);
     return res.body;
   }
 
@@ -66,9 +66,9 @@ describe('recurring availability', () => {
       start_time: '09:00',
       end_time: '12:00',
     });
-    assert.equal(monday.status, 201, monday.text);
-    assert.deepEqual(Object.keys(monday.body).sort(), RULE_FIELDS);
-    assert.deepEqual(monday.body, {
+    expect(monday).toHaveStatus(201);
+    expect(Object.keys(monday.body).sort()).toEqual(RULE_FIELDS);
+    expect(monday.body).toEqual({
       id: monday.body.id,
       consultant_id: c.id,
       day_of_week: 0,
@@ -85,13 +85,13 @@ describe('recurring availability', () => {
       start_time: '08:00:00',
       end_time: '16:30:15',
     });
-    assert.equal(tuesday.status, 201, tuesday.text);
-    assert.equal(tuesday.body.day_of_week, 1);
-    assert.equal(tuesday.body.day, 'Tue');
-    assert.equal(tuesday.body.end_time, '16:30:15');
+    expect(tuesday).toHaveStatus(201);
+    expect(tuesday.body.day_of_week).toBe(1);
+    expect(tuesday.body.day).toBe('Tue');
+    expect(tuesday.body.end_time).toBe('16:30:15');
     const sunday = await createRule(me, c.id, { day_of_week: 6, day: 'Sun', start_time: '10:00', end_time: '11:00' });
-    assert.equal(sunday.day_of_week, 6);
-    assert.equal(sunday.day, 'Sun');
+    expect(sunday.day_of_week).toBe(6);
+    expect(sunday.day).toBe('Sun');
     const all = await createRule(me, c.id, {
       day_of_week: 3,
       start_time: '10:00',
@@ -100,22 +100,22 @@ describe('recurring availability', () => {
       valid_from: '2026-01-01',
       valid_until: '2026-12-31',
     });
-    assert.equal(all.day, 'Thu');
-    assert.equal(all.is_active, false);
-    assert.equal(all.valid_from, '2026-01-01');
-    assert.equal(all.valid_until, '2026-12-31');
+    expect(all.day).toBe('Thu');
+    expect(all.is_active).toBe(false);
+    expect(all.valid_from).toBe('2026-01-01');
+    expect(all.valid_until).toBe('2026-12-31');
 
     // Listed by day, then start; the seed paths show the same list.
     const list = await http.get(`/consultants/${c.id}/recurring`);
-    assert.equal(list.status, 200, list.text);
-    assert.deepEqual(list.body, { data: [monday.body, tuesday.body, all, sunday], next_cursor: null });
+    expect(list).toHaveStatus(200);
+    expect(list.body).toEqual({ data: [monday.body, tuesday.body, all, sunday], next_cursor: null });
     for (const url of [
       `/consultant/${c.id}/recurring/`,
       `/consultant/${c.id}/recurring`,
       `/consultants/${c.id}/recurring/`,
       `/api/doctors/${c.id}/availability/`,
     ]) {
-      assert.deepEqual((await http.get(url)).body, list.body, url);
+      expect({ url, body: (await http.get(url)).body }).toEqual({ url, body: list.body });
     }
   });
 
@@ -159,7 +159,7 @@ describe('recurring availability', () => {
       );
     }
     assertProblem(await me.post(`/consultants/${c.id}/recurring`, [{ day: 'Mon', ...times }]), 400);
-    assert.deepEqual(await rulesOf(c.id), []);
+    expect(await rulesOf(c.id)).toEqual([]);
     // One validity day is enough.
     const oneDay = await createRule(me, c.id, {
       day: 'Mon',
@@ -167,7 +167,7 @@ describe('recurring availability', () => {
       valid_from: '2026-06-29',
       valid_until: '2026-06-29',
     });
-    assert.equal(oneDay.valid_until, '2026-06-29');
+    expect(oneDay.valid_until).toBe('2026-06-29');
   });
 
   it('refuses a rule overlapping another active rule with a 409; touching windows and several per day are fine', async () => {
@@ -187,10 +187,7 @@ describe('recurring availability', () => {
     ]) {
       assertOverlap(await me.post(`/consultants/${c.id}/recurring`, body), JSON.stringify(body));
     }
-    assert.deepEqual(
-      (await rulesOf(c.id)).map((r) => r.id),
-      [early.id, day.id, lunch.id, afternoon.id, tuesday.id],
-    );
+    expect((await rulesOf(c.id)).map((r) => r.id)).toEqual([early.id, day.id, lunch.id, afternoon.id, tuesday.id]);
   });
 
   it('sees overlaps across midnight and across the end of the week', async () => {
@@ -198,13 +195,13 @@ describe('recurring availability', () => {
     const a = await createConsultant(http);
     const asA = http.as(a.token);
     const mondayNight = await createRule(asA, a.id, window('Mon', '23:00', '01:00'));
-    assert.equal(mondayNight.end_time, '01:00:00');
+    expect(mondayNight.end_time).toBe('01:00:00');
     assertOverlap(await asA.post(`/consultants/${a.id}/recurring`, window('Tue', '00:30', '02:00')), 'Tue 00:30');
     assertOverlap(await asA.post(`/consultants/${a.id}/recurring`, window('Mon', '22:00', '23:30')), 'Mon 22:00');
     assertOverlap(await asA.post(`/consultants/${a.id}/recurring`, window('Mon', '23:30', '00:15')), 'Mon 23:30→00:15');
     await createRule(asA, a.id, window('Tue', '01:00', '02:00'));
     await createRule(asA, a.id, window('Mon', '22:00', '23:00'));
-    assert.equal((await rulesOf(a.id)).length, 3);
+    expect(await rulesOf(a.id)).toHaveLength(3);
 
     // Sunday 23:00→01:00 runs into Monday, in either order of creation.
     const b = await createConsultant(http);
@@ -222,7 +219,7 @@ describe('recurring availability', () => {
       await asC.post(`/consultants/${c.id}/recurring`, window('Sun', '23:00', '01:00')),
       'Sun 23:00→01:00 after Mon 00:00',
     );
-    assert.equal((await rulesOf(c.id)).length, 1);
+    expect(await rulesOf(c.id)).toHaveLength(1);
   });
 
   it('lets windows overlap only when their validity periods share no day', async () => {
@@ -240,10 +237,7 @@ describe('recurring availability', () => {
       'both valid on 06-22',
     );
     assertOverlap(await me.post(`/consultants/${c.id}/recurring`, window('Mon', '11:00', '11:30')), 'open-ended');
-    assert.deepEqual(
-      (await rulesOf(c.id)).map((r) => r.id),
-      [untilJune22.id, fromJune23.id],
-    );
+    expect((await rulesOf(c.id)).map((r) => r.id)).toEqual([untilJune22.id, fromJune23.id]);
 
     // A Sunday night window on its last valid day still runs into the next Monday.
     const d = await createConsultant(http);
@@ -257,7 +251,7 @@ describe('recurring availability', () => {
       'spill into 06-29',
     );
     await createRule(asD, d.id, { ...window('Mon', '00:00', '00:30'), valid_from: '2026-06-30' });
-    assert.equal((await rulesOf(d.id)).length, 2);
+    expect(await rulesOf(d.id)).toHaveLength(2);
   });
 
   it('lets an inactive rule overlap; activating it is a 409 and changes nothing', async () => {
@@ -265,7 +259,7 @@ describe('recurring availability', () => {
     const me = http.as(c.token);
     const active = await createRule(me, c.id, window('Mon', '09:00', '17:00'));
     const inactive = await createRule(me, c.id, { ...window('Mon', '10:00', '11:00'), is_active: false });
-    assert.equal(inactive.is_active, false);
+    expect(inactive.is_active).toBe(false);
     const alsoInactive = await createRule(me, c.id, { ...window('Mon', '10:30', '11:30'), is_active: false });
     const before = await rulesOf(c.id);
 
@@ -273,9 +267,9 @@ describe('recurring availability', () => {
       await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, { is_active: true }),
       'PATCH is_active',
     );
-    assert.deepEqual(await rulesOf(c.id), before);
+    expect(await rulesOf(c.id)).toEqual(before);
     assertOverlap(await me.patch(`/api/availability/${inactive.id}/toggle/`), 'toggle');
-    assert.deepEqual(await rulesOf(c.id), before);
+    expect(await rulesOf(c.id)).toEqual(before);
     assertOverlap(
       await me.patch(`/consultants/${c.id}/recurring/${inactive.id}`, {
         is_active: true,
@@ -284,40 +278,37 @@ describe('recurring availability', () => {
       }),
       'PATCH times and is_active',
     );
-    assert.deepEqual(await rulesOf(c.id), before);
+    expect(await rulesOf(c.id)).toEqual(before);
 
     // An inactive rule's times may change freely, even onto an active window.
     const moved = await me.patch(`/consultants/${c.id}/recurring/${alsoInactive.id}`, {
       start_time: '11:00',
       end_time: '12:00',
     });
-    assert.equal(moved.status, 200, moved.text);
-    assert.equal(moved.body.is_active, false);
-    assert.equal(moved.body.start_time, '11:00:00');
+    expect(moved).toHaveStatus(200);
+    expect(moved.body.is_active).toBe(false);
+    expect(moved.body.start_time).toBe('11:00:00');
 
     // Switch the big window off: the small ones may now come on.
     const off = await me.patch(`/api/availability/${active.id}/toggle`);
-    assert.equal(off.status, 200, off.text);
-    assert.equal(off.body.is_active, false);
+    expect(off).toHaveStatus(200);
+    expect(off.body.is_active).toBe(false);
     const on = await me.patch(`/api/availability/${inactive.id}/toggle/`);
-    assert.equal(on.status, 200, on.text);
-    assert.equal(on.body.is_active, true);
+    expect(on).toHaveStatus(200);
+    expect(on.body.is_active).toBe(true);
     const onToo = await me.patch(`/consultants/${c.id}/recurring/${alsoInactive.id}/`, { is_active: true });
-    assert.equal(onToo.status, 200, onToo.text);
-    assert.equal(onToo.body.is_active, true);
+    expect(onToo).toHaveStatus(200);
+    expect(onToo.body.is_active).toBe(true);
     // And the big one may not come back while they are on.
     const now = await rulesOf(c.id);
     assertOverlap(await me.patch(`/api/availability/${active.id}/toggle/`), 'toggle back');
     assertOverlap(await me.patch(`/consultants/${c.id}/recurring/${active.id}`, { is_active: true }), 'PATCH back');
-    assert.deepEqual(await rulesOf(c.id), now);
-    assert.deepEqual(
-      now.map((r) => [r.id, r.is_active]),
-      [
-        [active.id, false],
-        [inactive.id, true],
-        [alsoInactive.id, true],
-      ],
-    );
+    expect(await rulesOf(c.id)).toEqual(now);
+    expect(now.map((r) => [r.id, r.is_active])).toEqual([
+      [active.id, false],
+      [inactive.id, true],
+      [alsoInactive.id, true],
+    ]);
   });
 
   it('PATCH changes any field; a change that overlaps or is malformed is refused and changes nothing', async () => {
@@ -328,23 +319,23 @@ describe('recurring availability', () => {
     const patch = (body: unknown) => me.patch(`/consultants/${c.id}/recurring/${rule.id}`, body);
 
     let res = await patch({ start_time: '08:00', end_time: '12:30:30' });
-    assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body, { ...rule, start_time: '08:00:00', end_time: '12:30:30' });
+    expect(res).toHaveStatus(200);
+    expect(res.body).toEqual({ ...rule, start_time: '08:00:00', end_time: '12:30:30' });
     res = await patch({ day: 'Wed' });
-    assert.equal(res.body.day_of_week, 2, res.text);
-    assert.equal(res.body.day, 'Wed');
+    expect(res.body).toMatchObject({ day_of_week: 2 });
+    expect(res.body.day).toBe('Wed');
     res = await patch({ day_of_week: 0 });
-    assert.equal(res.body.day, 'Mon', res.text);
+    expect(res.body).toMatchObject({ day: 'Mon' });
     res = await patch({ day_of_week: 6, day: 'Sun' });
-    assert.equal(res.body.day_of_week, 6, res.text);
+    expect(res.body).toMatchObject({ day_of_week: 6 });
     res = await patch({ day: 'Mon', valid_from: '2026-07-01', valid_until: '2026-12-31' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.valid_from, '2026-07-01');
+    expect(res).toHaveStatus(200);
+    expect(res.body.valid_from).toBe('2026-07-01');
     res = await patch({});
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.valid_until, '2026-12-31');
+    expect(res).toHaveStatus(200);
+    expect(res.body.valid_until).toBe('2026-12-31');
     const current = (await rulesOf(c.id)).find((r) => r.id === rule.id);
-    assert.deepEqual(current, res.body);
+    expect(current).toEqual(res.body);
     const before = await rulesOf(c.id);
 
     // Overlaps with the afternoon window: a 409, and nothing moves.
@@ -375,29 +366,26 @@ describe('recurring availability', () => {
       [{ is_available: false }, 'is_available'],
     ];
     for (const [body, field] of malformed) assertNamesField(await patch(body), field, JSON.stringify(body));
-    assert.deepEqual(await rulesOf(c.id), before);
+    expect(await rulesOf(c.id)).toEqual(before);
 
     // Validity periods that share no day let the windows overlap; opening one up again does not.
     res = await me.patch(`/consultants/${c.id}/recurring/${other.id}`, {
       start_time: '12:00',
       valid_until: '2026-06-29',
     });
-    assert.equal(res.status, 200, res.text);
+    expect(res).toHaveStatus(200);
     const withDates = await rulesOf(c.id);
     assertOverlap(await patch({ valid_from: null }), 'opening the validity onto the other window');
     assertOverlap(await patch({ valid_from: '2026-06-29' }), 'sharing Monday 2026-06-29');
-    assert.deepEqual(await rulesOf(c.id), withDates);
+    expect(await rulesOf(c.id)).toEqual(withDates);
 
     res = await patch({ valid_from: null, valid_until: null, end_time: '12:00' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.body.valid_from, null);
-    assert.equal(res.body.valid_until, null);
+    expect(res).toHaveStatus(200);
+    expect(res.body.valid_from).toBeNull();
+    expect(res.body.valid_until).toBeNull();
     res = await patch({ is_active: false });
-    assert.equal(res.body.is_active, false, res.text);
-    assert.deepEqual(
-      (await rulesOf(c.id)).find((r) => r.id === rule.id),
-      res.body,
-    );
+    expect(res.body).toMatchObject({ is_active: false });
+    expect((await rulesOf(c.id)).find((r) => r.id === rule.id)).toEqual(res.body);
 
     // Unknown rules, and rules of another consultant, are not found.
     const stranger = await createConsultant(http);
@@ -405,7 +393,7 @@ describe('recurring availability', () => {
     assertProblem(await me.patch(`/consultants/${c.id}/recurring/999999`, { is_active: true }), 404);
     assertProblem(await me.patch(`/consultants/${c.id}/recurring/${theirs.id}`, { is_active: false }), 404);
     assertProblem(await admin.patch(`/consultants/${c.id}/recurring/${theirs.id}`, { is_active: false }), 404);
-    assert.deepEqual(await rulesOf(stranger.id), [theirs]);
+    expect(await rulesOf(stranger.id)).toEqual([theirs]);
   });
 
   it('DELETE answers 204, then 404, and the rule is gone', async () => {
@@ -414,12 +402,12 @@ describe('recurring availability', () => {
     const keep = await createRule(me, c.id, window('Mon', '09:00', '12:00'));
     const drop = await createRule(me, c.id, window('Tue', '09:00', '12:00'));
     const res = await me.delete(`/consultants/${c.id}/recurring/${drop.id}`);
-    assert.equal(res.status, 204, res.text);
-    assert.equal(res.text, '');
+    expect(res).toHaveStatus(204);
+    expect(res.text).toBe('');
     assertProblem(await me.delete(`/consultants/${c.id}/recurring/${drop.id}/`), 404);
     assertProblem(await me.patch(`/consultants/${c.id}/recurring/${drop.id}`, { is_active: false }), 404);
     assertProblem(await me.patch(`/api/availability/${drop.id}/toggle/`), 404);
-    assert.deepEqual(await rulesOf(c.id), [keep]);
+    expect(await rulesOf(c.id)).toEqual([keep]);
     // Its time is free for a new window.
     await createRule(me, c.id, window('Tue', '10:00', '11:00'));
 
@@ -428,7 +416,7 @@ describe('recurring availability', () => {
     assertProblem(await me.delete(`/consultants/${c.id}/recurring/${theirs.id}`), 404);
     assertProblem(await admin.delete(`/consultants/${c.id}/recurring/${theirs.id}`), 404);
     assertProblem(await me.delete(`/consultants/${c.id}/recurring/999999`), 404);
-    assert.deepEqual(await rulesOf(stranger.id), [theirs]);
+    expect(await rulesOf(stranger.id)).toEqual([theirs]);
   });
 
   it('runs the seed 004 example requests: bulk create, list, toggle', async () => {
@@ -441,11 +429,11 @@ describe('recurring availability', () => {
       ],
     };
     const created = await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, payload);
-    assert.equal(created.status, 201, created.text);
-    assert.ok(Array.isArray(created.body));
-    assert.equal(created.body.length, 2);
+    expect(created).toHaveStatus(201);
+    expect(Array.isArray(created.body)).toBe(true);
+    expect(created.body).toHaveLength(2);
     const [mon, tue] = created.body;
-    assert.deepEqual(mon, {
+    expect(mon).toEqual({
       id: mon.id,
       consultant_id: doctor.id,
       day_of_week: 0,
@@ -456,7 +444,7 @@ describe('recurring availability', () => {
       valid_from: null,
       valid_until: null,
     });
-    assert.deepEqual(tue, {
+    expect(tue).toEqual({
       id: tue.id,
       consultant_id: doctor.id,
       day_of_week: 1,
@@ -469,16 +457,16 @@ describe('recurring availability', () => {
     });
 
     const list = await http.get(`/api/doctors/${doctor.id}/availability/`);
-    assert.equal(list.status, 200, list.text);
-    assert.deepEqual(list.body, { data: [mon, tue], next_cursor: null });
+    expect(list).toHaveStatus(200);
+    expect(list.body).toEqual({ data: [mon, tue], next_cursor: null });
 
     const toggled = await asDoctor.patch(`/api/availability/${tue.id}/toggle/`);
-    assert.equal(toggled.status, 200, toggled.text);
-    assert.deepEqual(toggled.body, { ...tue, is_active: false });
-    assert.deepEqual(await rulesOf(doctor.id), [mon, { ...tue, is_active: false }]);
+    expect(toggled).toHaveStatus(200);
+    expect(toggled.body).toEqual({ ...tue, is_active: false });
+    expect(await rulesOf(doctor.id)).toEqual([mon, { ...tue, is_active: false }]);
     const back = await asDoctor.patch(`/api/availability/${tue.id}/toggle`);
-    assert.deepEqual(back.body, tue);
-    assert.deepEqual(await rulesOf(doctor.id), [mon, tue]);
+    expect(back.body).toEqual(tue);
+    expect(await rulesOf(doctor.id)).toEqual([mon, tue]);
 
     // More windows later add to the week (the PUT is what replaces it); all or nothing.
     const more = await asDoctor.post(`/api/doctors/${doctor.id}/availability`, {
@@ -487,13 +475,10 @@ describe('recurring availability', () => {
         { day: 'Mon', start_time: '17:00', end_time: '18:00' },
       ],
     });
-    assert.equal(more.status, 201, more.text);
-    assert.deepEqual(
-      more.body.map((r: { day: string }) => r.day),
-      ['Wed', 'Mon'],
-    );
+    expect(more).toHaveStatus(201);
+    expect(more.body.map((r: { day: string }) => r.day)).toEqual(['Wed', 'Mon']);
     const before = await rulesOf(doctor.id);
-    assert.equal(before.length, 4);
+    expect(before).toHaveLength(4);
     assertOverlap(
       await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, {
         availability: [window('Thu', '09:00', '12:00'), window('Mon', '16:00', '18:00')],
@@ -527,11 +512,11 @@ describe('recurring availability', () => {
       'availability[0].is_available',
       'seed field',
     );
-    assert.deepEqual(await rulesOf(doctor.id), before);
+    expect(await rulesOf(doctor.id)).toEqual(before);
     const empty = await asDoctor.post(`/api/doctors/${doctor.id}/availability/`, { availability: [] });
-    assert.equal(empty.status, 201, empty.text);
-    assert.deepEqual(empty.body, []);
-    assert.deepEqual(await rulesOf(doctor.id), before);
+    expect(empty).toHaveStatus(201);
+    expect(empty.body).toEqual([]);
+    expect(await rulesOf(doctor.id)).toEqual(before);
   });
 
   it('PUT weekly-schedule replaces every rule at once', async () => {
@@ -550,8 +535,8 @@ describe('recurring availability', () => {
         { day_of_week: 5, day: 'Sat', start_time: '08:00', end_time: '09:00' },
       ],
     });
-    assert.equal(res.status, 200, res.text);
-    assert.deepEqual(
+    expect(res).toHaveStatus(200);
+    expect(
       res.body.map((r: any) => [
         r.day_of_week,
         r.day,
@@ -562,37 +547,34 @@ describe('recurring availability', () => {
         r.valid_until,
         r.consultant_id,
       ]),
-      [
-        [0, 'Mon', '09:00:00', '12:00:00', true, null, null, c.id],
-        [0, 'Mon', '13:00:00', '17:00:00', true, null, null, c.id],
-        [4, 'Fri', '23:00:00', '01:00:00', true, null, null, c.id],
-        [5, 'Sat', '08:00:00', '09:00:00', true, null, null, c.id],
-      ],
-    );
+    ).toEqual([
+      [0, 'Mon', '09:00:00', '12:00:00', true, null, null, c.id],
+      [0, 'Mon', '13:00:00', '17:00:00', true, null, null, c.id],
+      [4, 'Fri', '23:00:00', '01:00:00', true, null, null, c.id],
+      [5, 'Sat', '08:00:00', '09:00:00', true, null, null, c.id],
+    ]);
     const now = await rulesOf(c.id);
-    assert.deepEqual(now, res.body);
+    expect(now).toEqual(res.body);
     for (const rule of old) {
-      assert.ok(!now.some((r) => r.id === rule.id), `old rule ${rule.id} is gone`);
+      // The old rule is gone.
+      expect(now.map((r) => r.id)).not.toContain(rule.id);
       assertProblem(await me.patch(`/consultants/${c.id}/recurring/${rule.id}`, { is_active: false }), 404);
     }
     // Seed spelling with a trailing slash; an empty week clears everything.
     const again = await me.put(`/consultants/${c.id}/weekly-schedule/`, {
       availability: [window('Sun', '10:00', '11:00')],
     });
-    assert.equal(again.status, 200, again.text);
-    assert.deepEqual(
-      (await rulesOf(c.id)).map((r) => r.id),
-      [again.body[0].id],
-    );
+    expect(again).toHaveStatus(200);
+    expect((await rulesOf(c.id)).map((r) => r.id)).toEqual([again.body[0].id]);
     const cleared = await me.put(`/consultants/${c.id}/weekly-schedule`, { availability: [] });
-    assert.equal(cleared.status, 200, cleared.text);
-    assert.deepEqual(cleared.body, []);
-    assert.deepEqual(await rulesOf(c.id), []);
+    expect(cleared).toHaveStatus(200);
+    expect(cleared.body).toEqual([]);
+    expect(await rulesOf(c.id)).toEqual([]);
     // Another consultant's rules are not touched.
     const other = await createConsultant(http);
     const theirs = await createRule(http.as(other.token), other.id, window('Mon', '09:00', '10:00'));
     await me.put(`/consultants/${c.id}/weekly-schedule`, { availability: [window('Mon', '09:00', '10:00')] });
-    assert.deepEqual(await rulesOf(other.id), [theirs]);
+    expect(await rulesOf(other.id)).toEqual([theirs]);
   });
 
   it('PUT weekly-schedule is all or nothing: one bad entry leaves the previous rules untouched', async () => {
@@ -602,10 +584,10 @@ describe('recurring availability', () => {
     const first = await put({
       availability: [window('Mon', '09:00', '17:00'), { ...window('Tue', '09:00', '17:00') }],
     });
-    assert.equal(first.status, 200, first.text);
+    expect(first).toHaveStatus(200);
     await me.patch(`/api/availability/${first.body[1].id}/toggle/`);
     const before = await rulesOf(c.id);
-    assert.equal(before.length, 2);
+    expect(before).toHaveLength(2);
     const good = window('Wed', '09:00', '12:00');
 
     const invalid: [unknown, string][] = [
@@ -636,7 +618,9 @@ describe('recurring availability', () => {
     ];
     for (const [body, field] of invalid) {
       assertNamesField(await put(body), field, JSON.stringify(body).slice(0, 120));
-      assert.deepEqual(await rulesOf(c.id), before, `${JSON.stringify(body).slice(0, 120)} changed nothing`);
+      // The refused PUT changed nothing.
+      const what = JSON.stringify(body).slice(0, 120);
+      expect({ what, rules: await rulesOf(c.id) }).toEqual({ what, rules: before });
     }
     assertProblem(await put([good]), 400);
     const overlapping: unknown[] = [
@@ -647,7 +631,9 @@ describe('recurring availability', () => {
     ];
     for (const body of overlapping) {
       assertOverlap(await put(body), JSON.stringify(body));
-      assert.deepEqual(await rulesOf(c.id), before, `${JSON.stringify(body)} changed nothing`);
+      // The refused PUT changed nothing.
+      const what = JSON.stringify(body);
+      expect({ what, rules: await rulesOf(c.id) }).toEqual({ what, rules: before });
     }
 
     // A hundred windows is the most a week may hold.
@@ -657,11 +643,13 @@ describe('recurring availability', () => {
       end_time: `${String(Math.floor(i / 7)).padStart(2, '0')}:30`,
     }));
     const full = await put({ availability: hundred });
-    assert.equal(full.status, 200, full.text);
-    assert.equal(full.body.length, 100);
+    expect(full).toHaveStatus(200);
+    expect(full.body).toHaveLength(100);
     const stored = await rulesOf(c.id);
-    assert.equal(stored.length, 100);
-    assert.ok(!stored.some((r) => before.some((b) => b.id === r.id)));
+    expect(stored).toHaveLength(100);
+    // None of the previous rules survives.
+    const storedIds = stored.map((r) => r.id);
+    for (const b of before) expect(storedIds).not.toContain(b.id);
   });
 
   it('pages through the rules by day and start time', async () => {
@@ -683,13 +671,13 @@ describe('recurring availability', () => {
     let pages = 0;
     do {
       const res: Reply = await http.get(`/consultant/${c.id}/recurring/?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.equal(res.status, 200, res.text);
+      expect(res).toHaveStatus(200);
       seen.push(...res.body.data.map((r: { id: number }) => r.id));
       cursor = res.body.next_cursor;
       pages++;
     } while (cursor && pages < 10);
-    assert.equal(pages, 3);
-    assert.deepEqual(seen, expected);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(expected);
     for (const query of ['limit=0', 'limit=201', 'cursor=bm90LWpzb24', 'cursor=%24', 'day=Mon'])
       assertProblem(await http.get(`/consultants/${c.id}/recurring?${query}`), 400);
   });
@@ -745,7 +733,7 @@ describe('recurring availability', () => {
     assertProblem(await admin.patch(`/consultants/${ghost}/recurring/${rule.id}`, { is_active: false }), 404);
     assertProblem(await admin.delete(`/consultants/${ghost}/recurring/${rule.id}`), 404);
     assertProblem(await admin.patch(`/api/availability/${ghost}/toggle/`), 404);
-    assert.deepEqual(await rulesOf(c.id), [rule]);
+    expect(await rulesOf(c.id)).toEqual([rule]);
   });
 
   it('lets only the consultant itself or the admin write: 401 without a token, 403 for anyone else, and nothing changes', async () => {
@@ -774,38 +762,41 @@ describe('recurring availability', () => {
       assertProblem(await write(http.as('cc_a_not-the-admin-token')), 401);
       assertProblem(await write(http.as(stranger.token)), 403);
       assertProblem(await write(http.as(user.token)), 403);
-      assert.deepEqual(await rulesOf(owner.id), before, `${what} changed nothing`);
+      // Each write changed nothing.
+      expect({ what, rules: await rulesOf(owner.id) }).toEqual({ what, rules: before });
     }
-    assert.deepEqual(await rulesOf(stranger.id), [strangerRule]);
+    expect(await rulesOf(stranger.id)).toEqual([strangerRule]);
     // Reads are public.
-    assert.deepEqual((await http.as(user.token).get(`/consultants/${owner.id}/recurring`)).body.data, before);
+    expect((await http.as(user.token).get(`/consultants/${owner.id}/recurring`)).body.data).toEqual(before);
 
     // The admin can do everything.
     const viaCanonical = await admin.post(`/consultants/${owner.id}/recurring`, body);
-    assert.equal(viaCanonical.status, 201, viaCanonical.text);
+    expect(viaCanonical).toHaveStatus(201);
     const viaSeed = await admin.post(`/consultant/${owner.id}/recurring/`, window('Thu', '09:00', '12:00'));
-    assert.equal(viaSeed.status, 201, viaSeed.text);
+    expect(viaSeed).toHaveStatus(201);
     const patched = await admin.patch(`/consultants/${owner.id}/recurring/${rule.id}`, { end_time: '11:00' });
-    assert.equal(patched.status, 200, patched.text);
-    assert.equal(patched.body.end_time, '11:00:00');
+    expect(patched).toHaveStatus(200);
+    expect(patched.body.end_time).toBe('11:00:00');
     const toggled = await admin.patch(`/api/availability/${spare.id}/toggle/`);
-    assert.equal(toggled.status, 200, toggled.text);
-    assert.equal(toggled.body.is_active, true);
-    assert.equal((await admin.delete(`/consultants/${owner.id}/recurring/${viaSeed.body.id}`)).status, 204);
+    expect(toggled).toHaveStatus(200);
+    expect(toggled.body.is_active).toBe(true);
+    expect(await admin.delete(`/consultants/${owner.id}/recurring/${viaSeed.body.id}`)).toHaveStatus(204);
     const doctor = await admin.post(`/api/doctors/${owner.id}/availability/`, {
       availability: [window('Fri', '09:00', '12:00')],
     });
-    assert.equal(doctor.status, 201, doctor.text);
-    assert.deepEqual(
-      (await rulesOf(owner.id)).map((r) => r.id),
-      [rule.id, spare.id, viaCanonical.body.id, doctor.body[0].id],
-    );
+    expect(doctor).toHaveStatus(201);
+    expect((await rulesOf(owner.id)).map((r) => r.id)).toEqual([
+      rule.id,
+      spare.id,
+      viaCanonical.body.id,
+      doctor.body[0].id,
+    ]);
     const week = await admin.put(`/consultants/${owner.id}/weekly-schedule`, {
       availability: [window('Sat', '09:00', '12:00')],
     });
-    assert.equal(week.status, 200, week.text);
-    assert.deepEqual(await rulesOf(owner.id), week.body);
+    expect(week).toHaveStatus(200);
+    expect(await rulesOf(owner.id)).toEqual(week.body);
     // And the stranger's rules are still theirs alone.
-    assert.deepEqual(await rulesOf(stranger.id), [strangerRule]);
+    expect(await rulesOf(stranger.id)).toEqual([strangerRule]);
   });
 });
