@@ -6,11 +6,9 @@
  * changes no row of the database (read behind the app's back). Unknown and forbidden fields are
  * 400s that store nothing.
  */
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
-import { problemErrors, RawReply, send } from './support/client';
+import { inContext, problemErrors, RawReply, send } from './support/client';
 import { changedTables, DbReader } from './support/db';
 
 type Who = 'A' | 'B' | 'U1' | 'U2' | 'admin' | 'none' | 'forged';
@@ -331,11 +329,11 @@ describe('access matrix', () => {
   const matrix: string[] = [];
   const counts = { requests: 0, allowed: 0, refused: 0, fields: 0 };
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     db = await DbReader.open(t);
   });
-  after(async () => {
+  afterAll(async () => {
     console.log(
       `access matrix: ${counts.allowed + counts.refused} route × caller checks (${counts.allowed} allowed, ${counts.refused} refused and checked against the database), ` +
         `${counts.fields} forbidden-field requests, ${counts.requests} requests in all; ✓ allowed and succeeded, else the refusal:\n${matrix.join('\n')}`,
@@ -350,7 +348,7 @@ describe('access matrix', () => {
   };
   async function created(method: string, url: string, token: string, body: unknown): Promise<any> {
     const res = await call(method, url, token, body);
-    assert.ok(res.status === 201 || res.status === 200, `${method} ${url}: ${res.status} ${res.text}`);
+    inContext(`${method} ${url}: ${res.status} ${res.text}`, () => expect([201, 200]).toContain(res.status));
     return res.json;
   }
 
@@ -423,19 +421,23 @@ describe('access matrix', () => {
         const res = await call(c.method, c.url(w), w.tokens[who], c.body?.(w, who));
         const what = `${who} ${c.method} ${c.url(w)}`;
         if (allowed) {
-          assert.equal(res.status, c.success, `${what} is allowed: ${describeRes(res)}`);
+          inContext(`${what} is allowed: ${describeRes(res)}`, () => expect(res).toHaveStatus(c.success));
           row.push(`${who} ✓`);
           counts.allowed++;
           continue;
         }
         row.push(`${who} ${res.status}`);
         counts.refused++;
-        assert.ok(REFUSALS.includes(res.status), `${what} must be refused with 401, 403 or 404: ${describeRes(res)}`);
+        inContext(`${what} must be refused with 401, 403 or 404: ${describeRes(res)}`, () =>
+          expect(REFUSALS).toContain(res.status),
+        );
         if (who === 'none' || who === 'forged')
-          assert.equal(res.status, 401, `${what} without a valid token: ${describeRes(res)}`);
-        assert.deepEqual(problemErrors(res), [], `${what}: ${res.text}`);
+          inContext(`${what} without a valid token: ${describeRes(res)}`, () => expect(res).toHaveStatus(401));
+        inContext(`${what}: ${res.text}`, () => expect(problemErrors(res)).toEqual([]));
         const changed = changedTables(before, await db.snapshot());
-        assert.deepEqual(changed, [], `${what} was refused (${res.status}) but changed ${changed.join(', ')}`);
+        inContext(`${what} was refused (${res.status}) but changed ${changed.join(', ')}`, () =>
+          expect(changed).toEqual([]),
+        );
       }
       matrix.push(`  ${c.method.padEnd(6)} ${c.name.padEnd(48)} ${row.join('  ')}`);
     });
@@ -466,17 +468,18 @@ describe('access matrix', () => {
         for (let cursor: string | null = ''; cursor !== null; cursor = res.json.next_cursor) {
           res = await call('GET', `/bookings?limit=200&${query}${cursor ? `&cursor=${cursor}` : ''}`, w.tokens[who]);
           if (res.status === 403) break;
-          assert.equal(res.status, 200, `${who} GET /bookings?${query}: ${res.text}`);
+          inContext(`${who} GET /bookings?${query}`, () => expect(res!).toHaveStatus(200));
           ids.push(...res.json.data.map((b: { id: number }) => b.id).filter((id: number) => id in parties));
         }
-        for (const id of ids) assert.ok(may(who, id), `${who} sees booking ${id} through /bookings?${query}`);
-        if (who === 'admin' && !query.includes('_id'))
-          assert.deepEqual(ids.sort(), [w.bk, other.id].sort(), 'the admin sees every booking');
+        for (const id of ids)
+          inContext(`${who} sees booking ${id} through /bookings?${query}`, () => expect(may(who, id)).toBe(true));
+        // The admin sees every booking.
+        if (who === 'admin' && !query.includes('_id')) expect(ids.sort()).toEqual([w.bk, other.id].sort());
       }
     }
     // Asking for someone else's side outright is refused rather than answered empty.
-    assert.equal((await call('GET', `/bookings?user_id=${w.U1}`, w.tokens.U2)).status, 403);
-    assert.equal((await call('GET', `/bookings?consultant_id=${w.A}`, w.tokens.B)).status, 403);
+    expect(await call('GET', `/bookings?user_id=${w.U1}`, w.tokens.U2)).toHaveStatus(403);
+    expect(await call('GET', `/bookings?consultant_id=${w.A}`, w.tokens.B)).toHaveStatus(403);
   });
 
   it('never says who booked a slot on a public read', async () => {
@@ -492,11 +495,11 @@ describe('access matrix', () => {
     for (const url of reads) {
       for (const who of ['none', 'B', 'U2'] as Who[]) {
         const res = await call('GET', url, w.tokens[who]);
-        assert.equal(res.status, 200, `${url}: ${res.text}`);
+        inContext(url, () => expect(res).toHaveStatus(200));
         if (!url.startsWith('/consultants/availabilities/'))
-          assert.ok(res.text.includes('"is_booked":true'), `${url} shows the booked slot as booked`);
+          inContext(`${url} shows the booked slot as booked`, () => expect(res.text).toContain('"is_booked":true'));
         for (const secret of ['user_id', 'Uma', 'One', 'api_token', 'booking_id'])
-          assert.ok(!res.text.includes(secret), `${url} as ${who} reveals ${secret}`);
+          inContext(`${url} as ${who} reveals ${secret}`, () => expect(res.text).not.toContain(secret));
       }
     }
   });
@@ -649,7 +652,7 @@ describe('access matrix', () => {
       },
     ];
     let w: World;
-    before(async () => {
+    beforeAll(async () => {
       w = await makeWorld();
     });
 
@@ -661,17 +664,13 @@ describe('access matrix', () => {
             counts.fields++;
             const res = await call(write.method, write.url(w), w.tokens[who], { ...write.body(w), [field]: value(w) });
             const what = `${who} ${write.method} ${write.url(w)} with ${field}=${JSON.stringify(value(w))}`;
-            assert.equal(res.status, 400, `${what}: ${res.text}`);
-            assert.deepEqual(problemErrors(res), [], what);
-            assert.ok(
-              res.json.errors?.some((e: { field: string }) => e.field === field),
-              `${what} names the field: ${res.text}`,
+            inContext(what, () => expect(res).toHaveStatus(400));
+            inContext(what, () => expect(problemErrors(res)).toEqual([]));
+            inContext(`${what} names the field: ${res.text}`, () =>
+              expect(res.json.errors).toContainEqual(expect.objectContaining({ field })),
             );
-            assert.deepEqual(
-              changedTables(before, await db.snapshot()),
-              [],
-              `${what} was refused but stored something`,
-            );
+            const changed = changedTables(before, await db.snapshot());
+            inContext(`${what} was refused but stored something`, () => expect(changed).toEqual([]));
           }
           // Inside each entry of a bulk schedule too.
           if (write.body(w).availability) {
@@ -681,15 +680,13 @@ describe('access matrix', () => {
               const res = await call(write.method, write.url(w), w.tokens[who], {
                 availability: [{ ...body.availability[0], [field]: 1 }],
               });
-              assert.equal(res.status, 400, `${who} ${write.name} with availability[0].${field}: ${res.text}`);
-              assert.ok(
-                res.json.errors?.some((e: { field: string }) => e.field === `availability[0].${field}`),
-                res.text,
+              inContext(`${who} ${write.name} with availability[0].${field}`, () => expect(res).toHaveStatus(400));
+              inContext(res.text, () =>
+                expect(res.json.errors).toContainEqual(expect.objectContaining({ field: `availability[0].${field}` })),
               );
-              assert.deepEqual(
-                changedTables(before, await db.snapshot()),
-                [],
-                `${write.name} with availability[0].${field} stored something`,
+              const changed = changedTables(before, await db.snapshot());
+              inContext(`${write.name} with availability[0].${field} stored something`, () =>
+                expect(changed).toEqual([]),
               );
             }
           }
@@ -704,8 +701,8 @@ describe('access matrix', () => {
       ] as const) {
         const before = await db.snapshot();
         const res = await call('POST', url, w.tokens.U1, { availability_id: w.s1, user_id: w.U2, ...extra });
-        assert.ok([400, 403].includes(res.status), `U1 books for U2 at ${url}: ${res.text}`);
-        assert.deepEqual(changedTables(before, await db.snapshot()), []);
+        inContext(`U1 books for U2 at ${url}: ${res.text}`, () => expect([400, 403]).toContain(res.status));
+        expect(changedTables(before, await db.snapshot())).toEqual([]);
       }
     });
   });

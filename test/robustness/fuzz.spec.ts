@@ -15,11 +15,9 @@
  * FUZZ_REQUESTS sets the number of requests (default 400), FUZZ_SEED replays a run.
  */
 import fc from 'fast-check';
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
-import { problemErrors, RawReply, send } from './support/client';
+import { inContext, problemErrors, RawReply, send } from './support/client';
 import { changedTables, DbReader } from './support/db';
 import { addDays, BASE_DATE, Ref, requestArb, type Template, ZONES } from './support/generators';
 import { checkSchema, type OpenApiDocument, type Operation, operationsOf } from './support/openapi';
@@ -30,6 +28,11 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : randomBytes
 const DB_CHECK_EVERY = Math.max(1, Number.parseInt(process.env.FUZZ_DB_CHECK_EVERY ?? '', 10) || 4);
 /** New fixtures (a consultant, a user, a slot, a rule, a booking) every this many requests. */
 const REFRESH_EVERY = 50;
+/**
+ * The run's time budget: node:test gave it none, and Jest's 60 s would cut `npm run fuzz` (10,000
+ * requests) short. A request takes 20–50 ms on a busy two-core machine; allow 250 ms each.
+ */
+const FUZZ_TIMEOUT_MS = Math.max(60_000, REQUESTS * 250);
 
 interface Account {
   id: number;
@@ -72,15 +75,15 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
   const failures: { rule: string; request: string; status: number; detail: string }[] = [];
   let fixtureDay = 0;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     db = await DbReader.open(t);
     const res = await send(t.app, { method: 'GET', url: '/docs-json' });
-    assert.equal(res.status, 200);
+    expect(res).toHaveStatus(200);
     doc = res.json;
     ops = operationsOf(doc);
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.close();
     await t?.close();
   });
@@ -95,10 +98,10 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       last_name: `Ture${world.consultants.length}`,
       timezone: ZONES[fixtureDay % ZONES.length],
     });
-    assert.equal(c.status, 201, c.text);
+    expect(c).toHaveStatus(201);
     remember(world.consultants, { id: c.json.id, token: c.json.api_token });
     const u = await admin('POST', '/users', { first_name: 'Fix', last_name: 'User' });
-    assert.equal(u.status, 201, u.text);
+    expect(u).toHaveStatus(201);
     remember(world.users, { id: u.json.id, token: u.json.api_token });
     const date = addDays(BASE_DATE, 14 + (fixtureDay++ % 300));
     for (const start of ['09:00', '11:00']) {
@@ -107,7 +110,7 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
         start_time: start,
         end_time: start.replace(/^\d+/, (h) => String(Number(h) + 1).padStart(2, '0')),
       });
-      assert.equal(s.status, 201, s.text);
+      expect(s).toHaveStatus(201);
       remember(world.slots, { id: s.json.id, consultant_id: c.json.id });
     }
     const r = await admin('POST', `/consultants/${c.json.id}/recurring`, {
@@ -115,13 +118,13 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
       start_time: '13:00',
       end_time: '18:00',
     });
-    assert.equal(r.status, 201, r.text);
+    expect(r).toHaveStatus(201);
     remember(world.rules, { id: r.json.id, consultant_id: c.json.id });
     const b = await admin('POST', '/bookings', {
       availability_id: world.slots[world.slots.length - 1].id,
       user_id: u.json.id,
     });
-    assert.equal(b.status, 201, b.text);
+    expect(b).toHaveStatus(201);
     remember(world.bookings, { id: b.json.id, consultant_id: c.json.id, user_id: u.json.id });
   }
 
@@ -334,67 +337,69 @@ describe(`schema-driven fuzzing (${REQUESTS} requests, seed ${SEED})`, () => {
   }
 
   it('reads an OpenAPI document that lists every route with its answers', () => {
-    assert.ok(ops.length >= 38, `only ${ops.length} operations in /docs-json`);
+    // Every operation of API.md (38 of them) is in /docs-json.
+    expect(ops.length).toBeGreaterThanOrEqual(38);
     for (const op of ops) {
-      assert.ok(
-        Object.keys(op.responses).some((s) => s.startsWith('2')),
-        `${op.id} documents no success`,
+      inContext(`${op.id} documents no success`, () =>
+        expect(Object.keys(op.responses)).toContainEqual(expect.stringMatching(/^2/)),
       );
       // Any route answers a bad token with 401 and a flood with 429; a body can be too large or not JSON.
       for (const status of ['401', ...(op.path === '/health' ? [] : ['429']), ...(op.body ? ['413', '415'] : [])])
-        assert.ok(op.responses[status], `${op.id} does not document ${status}`);
+        inContext(`${op.id} does not document ${status}`, () => expect(op.responses[status]).toBeTruthy());
     }
   });
 
-  it('answers every generated request within the contract', async () => {
-    const arb = fc.constantFrom(...ops).chain((op) => requestArb(doc, op));
-    const templates = fc.sample(arb, { numRuns: REQUESTS, seed: SEED });
-    const started = performance.now();
-    for (let i = 0; i < templates.length; i++) {
-      if (i % REFRESH_EVERY === 0) await refreshFixtures();
-      const tp = templates[i];
-      const req = resolveTemplate(tp, i);
-      const checkDb = i % DB_CHECK_EVERY === 0;
-      const before = checkDb
-        ? await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings'])
-        : undefined;
-      const res = await send(t.app, {
-        method: req.method,
-        url: req.url,
-        token: req.token,
-        headers: req.headers,
-        raw: req.raw,
-      });
-      const problems = check(tp, req, res);
-      if (before && (res.status >= 400 || req.method === 'GET')) {
-        tally.dbChecks++;
-        const changed = changedTables(
-          before,
-          await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings']),
-        );
-        if (changed.length) problems.push(`stored-on-refusal: ${res.status} but ${changed.join(', ')} changed`);
+  it(
+    'answers every generated request within the contract',
+    async () => {
+      const arb = fc.constantFrom(...ops).chain((op) => requestArb(doc, op));
+      const templates = fc.sample(arb, { numRuns: REQUESTS, seed: SEED });
+      const started = performance.now();
+      for (let i = 0; i < templates.length; i++) {
+        if (i % REFRESH_EVERY === 0) await refreshFixtures();
+        const tp = templates[i];
+        const req = resolveTemplate(tp, i);
+        const checkDb = i % DB_CHECK_EVERY === 0;
+        const before = checkDb
+          ? await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings'])
+          : undefined;
+        const res = await send(t.app, {
+          method: req.method,
+          url: req.url,
+          token: req.token,
+          headers: req.headers,
+          raw: req.raw,
+        });
+        const problems = check(tp, req, res);
+        if (before && (res.status >= 400 || req.method === 'GET')) {
+          tally.dbChecks++;
+          const changed = changedTables(
+            before,
+            await db.snapshot(['consultants', 'users', 'availabilities', 'recurring_rules', 'bookings']),
+          );
+          if (changed.length) problems.push(`stored-on-refusal: ${res.status} but ${changed.join(', ')} changed`);
+        }
+        for (const p of problems) {
+          const [rule, ...detail] = p.split(': ');
+          failures.push({ rule, request: req.label, status: res.status, detail: detail.join(': ') });
+        }
+        tally.byStatus.set(res.status, (tally.byStatus.get(res.status) ?? 0) + 1);
+        const perOp = tally.byOp.get(tp.op.id) ?? new Map<number, number>();
+        perOp.set(res.status, (perOp.get(res.status) ?? 0) + 1);
+        tally.byOp.set(tp.op.id, perOp);
+        learn(tp, res);
       }
-      for (const p of problems) {
-        const [rule, ...detail] = p.split(': ');
-        failures.push({ rule, request: req.label, status: res.status, detail: detail.join(': ') });
-      }
-      tally.byStatus.set(res.status, (tally.byStatus.get(res.status) ?? 0) + 1);
-      const perOp = tally.byOp.get(tp.op.id) ?? new Map<number, number>();
-      perOp.set(res.status, (perOp.get(res.status) ?? 0) + 1);
-      tally.byOp.set(tp.op.id, perOp);
-      learn(tp, res);
-    }
-    tally.ms = performance.now() - started;
-    printTally(templates.length);
-    const byRule = groupBy(failures, (f) => f.rule).map(
-      ([rule, list]) => `${rule} ×${list.length}, e.g. ${list[0].request} → ${list[0].status}: ${list[0].detail}`,
-    );
-    assert.equal(
-      failures.length,
-      0,
-      `${failures.length} failures (replay with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS}):\n${byRule.join('\n')}`,
-    );
-  });
+      tally.ms = performance.now() - started;
+      printTally(templates.length);
+      const byRule = groupBy(failures, (f) => f.rule).map(
+        ([rule, list]) => `${rule} ×${list.length}, e.g. ${list[0].request} → ${list[0].status}: ${list[0].detail}`,
+      );
+      inContext(`${failures.length} failures (replay with FUZZ_SEED=${SEED} FUZZ_REQUESTS=${REQUESTS})`, () =>
+        expect(byRule).toEqual([]),
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   function printTally(total: number): void {
     const lines = [

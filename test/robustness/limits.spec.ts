@@ -5,12 +5,10 @@
  * strings, thousands of entries in a bulk schedule. Each is refused with a 4xx problem, quickly
  * (under LIMIT_MS), and stores nothing. Bursts beyond the rate limit get 429 with Retry-After.
  */
-import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
-import { problemErrors, RawReply, RawRequest, send } from './support/client';
+import { inContext, problemErrors, RawReply, RawRequest, send } from './support/client';
 import { changedTables, DbReader } from './support/db';
 import { type OpenApiDocument, operationsOf, resolve } from './support/openapi';
 
@@ -30,7 +28,7 @@ describe('resource limits', () => {
   let port: number;
   const slowest = { ms: 0, what: '' };
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     db = await DbReader.open(t);
     doc = (await send(t.app, { method: 'GET', url: '/docs-json' })).json;
@@ -77,7 +75,7 @@ describe('resource limits', () => {
         url: `/availabilities/timerange?start=2031-05-01&end=2031-05-31&consultant_id=${consultant.id}`,
       });
   });
-  after(async () => {
+  afterAll(async () => {
     console.log(`resource limits: slowest refusal ${slowest.ms.toFixed(1)} ms (${slowest.what})`);
     await db?.close();
     await t?.close();
@@ -91,18 +89,17 @@ describe('resource limits', () => {
   ): Promise<RawReply> {
     const before = await db.snapshot();
     const res = await send(t.app, req);
-    assert.ok(
-      statuses.includes(res.status),
-      `${what}: ${res.status}, expected ${statuses.join('/')}: ${res.text.slice(0, 300)}`,
+    inContext(`${what}: ${res.status}, expected ${statuses.join('/')}: ${res.text.slice(0, 300)}`, () =>
+      expect(statuses).toContain(res.status),
     );
-    assert.deepEqual(problemErrors(res), [], `${what}: ${res.text.slice(0, 300)}`);
-    assert.ok(res.ms < LIMIT_MS, `${what} took ${res.ms.toFixed(0)} ms`);
+    inContext(`${what}: ${res.text.slice(0, 300)}`, () => expect(problemErrors(res)).toEqual([]));
+    inContext(`${what} took ${res.ms.toFixed(0)} ms`, () => expect(res.ms).toBeLessThan(LIMIT_MS));
     // The problem's `instance` repeats the path; nothing else may grow with the request.
-    assert.ok(
-      res.text.length < 20_000 + req.url.length,
-      `${what} answered ${res.text.length} bytes: a refusal must not amplify`,
+    inContext(`${what} answered ${res.text.length} bytes: a refusal must not amplify`, () =>
+      expect(res.text.length).toBeLessThan(20_000 + req.url.length),
     );
-    assert.deepEqual(changedTables(before, await db.snapshot()), [], `${what} was refused but stored something`);
+    const changed = changedTables(before, await db.snapshot());
+    inContext(`${what} was refused but stored something`, () => expect(changed).toEqual([]));
     if (res.ms > slowest.ms) Object.assign(slowest, { ms: res.ms, what });
     return res;
   }
@@ -144,7 +141,8 @@ describe('resource limits', () => {
         'slot_minutes=1e9',
       );
       const ok = await send(t.app, { method: 'GET', url: `${base}&start=2031-01-01&end=2031-04-02` });
-      assert.equal(ok.status, 200, `92 days is the most, and allowed: ${ok.text.slice(0, 200)}`);
+      // 92 days is the most, and allowed.
+      expect(ok).toHaveStatus(200);
     });
 
     it('refuses years outside 1970–9998 in every view', async () => {
@@ -173,11 +171,11 @@ describe('resource limits', () => {
         ['/bookings?from=1970-01-01&to=9998-12-31', ADMIN_TOKEN],
       ] as const) {
         const res = await send(t.app, { method: 'GET', url, token });
-        assert.equal(res.status, 200, res.text);
-        assert.ok(
-          res.json.data.length <= 50 && res.ms < LIMIT_MS,
-          `${url}: ${res.json.data.length} rows in ${res.ms} ms`,
-        );
+        expect(res).toHaveStatus(200);
+        inContext(`${url}: ${res.json.data.length} rows in ${res.ms} ms`, () => {
+          expect(res.json.data.length).toBeLessThanOrEqual(50);
+          expect(res.ms).toBeLessThan(LIMIT_MS);
+        });
       }
     });
 
@@ -185,7 +183,8 @@ describe('resource limits', () => {
       const lists = operationsOf(doc).filter(
         (op) => op.method === 'GET' && op.parameters.some((p) => p.name === 'limit'),
       );
-      assert.ok(lists.length >= 8, `${lists.length} paginated lists documented`);
+      // The paginated lists documented.
+      expect(lists.length).toBeGreaterThanOrEqual(8);
       for (const op of lists) {
         const url = op.path.replace('{id}', String(consultant.id)).replace('{date}', '2031-05-05');
         for (const limit of ['1000000000', '201', '0', '-1', '1e9', '99999999999999999999', '2.5']) {
@@ -237,9 +236,9 @@ describe('resource limits', () => {
         req.write('{"first_name":"' + 'x'.repeat(1024 * 1024));
       });
       const ms = performance.now() - started;
-      assert.equal(status, 413, body);
-      assert.match(type, /^application\/problem\+json/);
-      assert.ok(ms < LIMIT_MS, `413 after ${ms} ms`);
+      expect({ status, text: body }).toHaveStatus(413);
+      expect(type).toMatch(/^application\/problem\+json/);
+      inContext(`413 after ${ms} ms`, () => expect(ms).toBeLessThan(LIMIT_MS));
     });
 
     it('refuses JSON nested ten thousand deep, in any place, with a 400', async () => {
@@ -296,13 +295,13 @@ describe('resource limits', () => {
             `${r.method} ${r.url} with a 100,000-character ${name}`,
           );
           const field = bulk ? `availability[0].${name}` : name;
-          assert.ok(
-            res.json.errors?.some((e: { field: string }) => e.field === field),
-            `${r.url} names ${field}: ${res.text.slice(0, 300)}`,
+          inContext(`${r.url} names ${field}: ${res.text.slice(0, 300)}`, () =>
+            expect(res.json.errors).toContainEqual(expect.objectContaining({ field })),
           );
         }
       }
-      assert.ok(fields >= 20, `${fields} string fields tried`);
+      // The string fields tried.
+      expect(fields).toBeGreaterThanOrEqual(20);
     });
 
     it('refuses 100,000-character query values, path segments and headers', async () => {
@@ -353,10 +352,10 @@ describe('resource limits', () => {
         const started = performance.now();
         const res = await fetch(`http://127.0.0.1:${port}${init.url}`, { headers: init.headers });
         const ms = performance.now() - started;
-        assert.equal(res.status, 431);
-        assert.match(String(res.headers.get('content-type')), /^application\/problem\+json/);
-        assert.equal(((await res.json()) as { status: number }).status, 431);
-        assert.ok(ms < LIMIT_MS, `${ms} ms`);
+        expect(res.status).toBe(431);
+        expect(String(res.headers.get('content-type'))).toMatch(/^application\/problem\+json/);
+        expect(((await res.json()) as { status: number }).status).toBe(431);
+        expect(ms).toBeLessThan(LIMIT_MS);
       }
     });
   });
@@ -403,34 +402,31 @@ describe('resource limits', () => {
         token: consultant.token,
         body: { availability: Array.from({ length: 100 }, (_, i) => window(i)) },
       });
-      assert.equal(res.status, 200, res.text.slice(0, 300));
-      assert.equal(res.json.length, 100);
-      assert.ok(res.ms < LIMIT_MS, `${res.ms} ms`);
+      expect(res).toHaveStatus(200);
+      expect(res.json.length).toBe(100);
+      expect(res.ms).toBeLessThan(LIMIT_MS);
     });
 
     it('answers the largest legitimate view (92 days cut into 5-minute slots) within a few seconds', async () => {
       // Around the clock, every day: the most free time a consultant can publish.
       const allDay = Array.from({ length: 7 }, (_, d) => ({ day_of_week: d, start_time: '00:00', end_time: '23:59' }));
-      assert.equal(
-        (
-          await send(t.app, {
-            method: 'PUT',
-            url: `/consultants/${consultant.id}/weekly-schedule`,
-            token: consultant.token,
-            body: { availability: allDay },
-          })
-        ).status,
-        200,
-      );
+      expect(
+        await send(t.app, {
+          method: 'PUT',
+          url: `/consultants/${consultant.id}/weekly-schedule`,
+          token: consultant.token,
+          body: { availability: allDay },
+        }),
+      ).toHaveStatus(200);
       const res = await send(t.app, {
         method: 'GET',
         url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-04-02&slot_minutes=5`,
       });
-      assert.equal(res.status, 200);
+      expect(res).toHaveStatus(200);
       console.log(
         `largest time-range view: ${res.json.data[0].slots.length} slots, ${(res.text.length / 1e6).toFixed(1)} MB in ${res.ms.toFixed(0)} ms`,
       );
-      assert.ok(res.ms < 5 * LIMIT_MS, `${res.ms} ms`);
+      expect(res.ms).toBeLessThan(5 * LIMIT_MS);
     });
   });
 });
@@ -439,8 +435,8 @@ describe('rate limiting', () => {
   const LIMIT = 20;
   let t: TestApp;
   let user: { id: number; token: string };
-  before(async () => {
-    t = await startTestApp({ RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+  beforeAll(async () => {
+    t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
     // Signing up is the first of this IP's requests.
     const res = await send(t.app, {
       method: 'POST',
@@ -449,7 +445,7 @@ describe('rate limiting', () => {
     });
     user = { id: res.json.id, token: res.json.api_token };
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   async function burst(n: number, req: (i: number) => RawRequest): Promise<RawReply[]> {
     const replies: RawReply[] = [];
@@ -459,18 +455,15 @@ describe('rate limiting', () => {
 
   it('answers a burst beyond the limit with 429, Retry-After and a problem, quickly', async () => {
     const replies = await burst(LIMIT + 10, () => ({ method: 'GET', url: '/consultants' }));
-    assert.deepEqual(
-      replies.map((r) => r.status),
-      [...Array(LIMIT - 1).fill(200), ...Array(11).fill(429)],
-    );
+    expect(replies.map((r) => r.status)).toEqual([...Array(LIMIT - 1).fill(200), ...Array(11).fill(429)]);
     for (const r of replies.slice(LIMIT)) {
-      assert.deepEqual(problemErrors(r), []);
-      assert.equal(r.json.type, '/problems/rate-limited');
-      assert.ok(
-        Number(r.headers['retry-after']) > 0 && Number(r.headers['retry-after']) <= 60,
-        `Retry-After: ${r.headers['retry-after']}`,
-      );
-      assert.ok(r.ms < LIMIT_MS);
+      expect(problemErrors(r)).toEqual([]);
+      expect(r.json.type).toBe('/problems/rate-limited');
+      inContext(`Retry-After: ${r.headers['retry-after']}`, () => {
+        expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+        expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(60);
+      });
+      expect(r.ms).toBeLessThan(LIMIT_MS);
     }
   });
 
@@ -488,38 +481,30 @@ describe('rate limiting', () => {
       url: routes[i % routes.length],
       token: user.token,
     }));
-    assert.deepEqual(
-      replies.map((r) => r.status === 429),
-      [...Array(LIMIT).fill(false), true],
-      replies.map((r) => r.status).join(','),
+    inContext(replies.map((r) => r.status).join(','), () =>
+      expect(replies.map((r) => r.status === 429)).toEqual([...Array(LIMIT).fill(false), true]),
     );
   });
 
   it('gives each principal its own budget and never limits /health', async () => {
     const admin = await burst(LIMIT, () => ({ method: 'GET', url: '/me', token: ADMIN_TOKEN }));
-    assert.ok(
-      admin.every((r) => r.status === 200),
-      'the admin has a budget of its own',
-    );
-    assert.equal((await send(t.app, { method: 'GET', url: '/me', token: ADMIN_TOKEN })).status, 429);
+    // The admin has a budget of its own.
+    expect(admin.map((r) => r.status)).toEqual(Array(LIMIT).fill(200));
+    expect(await send(t.app, { method: 'GET', url: '/me', token: ADMIN_TOKEN })).toHaveStatus(429);
     const health = await burst(LIMIT * 2, () => ({ method: 'GET', url: '/health' }));
-    assert.ok(
-      health.every((r) => r.status === 200),
-      'health checks are not limited',
-    );
+    // Health checks are not limited.
+    expect(health.map((r) => r.status)).toEqual(Array(LIMIT * 2).fill(200));
   });
 
   it('limits sign-ups per IP, so fresh tokens cannot be minted without bound', async () => {
     // This IP spent its budget above: signing up (which would mint a fresh budget) is limited too.
     const res = await send(t.app, { method: 'POST', url: '/users', body: { first_name: 'Mint', last_name: 'Ed' } });
-    assert.equal(res.status, 429, res.text);
+    expect(res).toHaveStatus(429);
   });
 
   it('answers made-up tokens with 401 at the cost of one lookup, never a 5xx', async () => {
     const replies = await burst(50, (i) => ({ method: 'GET', url: '/consultants', token: `cc_u_made-up-${i}` }));
-    assert.ok(
-      replies.every((r) => r.status === 401 && r.ms < LIMIT_MS),
-      replies.map((r) => r.status).join(','),
-    );
+    expect(replies.map((r) => r.status)).toEqual(Array(50).fill(401));
+    expect(Math.max(...replies.map((r) => r.ms))).toBeLessThan(LIMIT_MS);
   });
 });

@@ -2,10 +2,8 @@
  * Defects the fuzzer and the limit probes found, each pinned by the smallest request that showed
  * it (docs/RELIABILITY.md lists them). Every answer here must be a problem with the given status.
  */
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
-import { problemErrors, RawRequest, send } from './support/client';
+import { inContext, problemErrors, RawRequest, send } from './support/client';
 import { changedTables, DbReader } from './support/db';
 
 describe('regressions found by fuzzing', () => {
@@ -15,7 +13,7 @@ describe('regressions found by fuzzing', () => {
   let user: { id: number; token: string };
   let slotId: number;
 
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     db = await DbReader.open(t);
     const c = await send(t.app, {
@@ -44,7 +42,7 @@ describe('regressions found by fuzzing', () => {
         body: { day_of_week: day, start_time: '20:00', end_time: '02:00' },
       });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.close();
     await t?.close();
   });
@@ -53,10 +51,13 @@ describe('regressions found by fuzzing', () => {
     const before = await db.snapshot();
     const res = await send(t.app, req);
     const what = `${req.method} ${req.url.slice(0, 120)} ${req.raw ?? JSON.stringify(req.body) ?? ''}`.slice(0, 200);
-    assert.equal(res.status, status, `${what}: ${res.text.slice(0, 300)}`);
-    assert.deepEqual(problemErrors(res), [], `${what}: ${res.text.slice(0, 300)}`);
-    if (type) assert.equal(res.json.type, type, what);
-    assert.deepEqual(changedTables(before, await db.snapshot()), [], `${what} stored something`);
+    inContext(what, () => {
+      expect(res).toHaveStatus(status);
+      inContext(res.text.slice(0, 300), () => expect(problemErrors(res)).toEqual([]));
+      if (type) expect(res.json.type).toBe(type);
+    });
+    const changed = changedTables(before, await db.snapshot());
+    inContext(`${what} stored something`, () => expect(changed).toEqual([]));
     return res;
   }
 
@@ -81,9 +82,8 @@ describe('regressions found by fuzzing', () => {
           },
           400,
         );
-        assert.ok(
-          res.json.errors?.some((e: { field: string }) => e.field === field),
-          `${url} ${JSON.stringify(body)} names ${field}: ${res.text}`,
+        inContext(`${url} ${JSON.stringify(body)} names ${field}: ${res.text}`, () =>
+          expect(res.json.errors).toContainEqual(expect.objectContaining({ field })),
         );
       }
     }
@@ -104,7 +104,7 @@ describe('regressions found by fuzzing', () => {
         },
         400,
       );
-      assert.deepEqual(res.json.errors, [{ field: key, message: 'is not a known field' }]);
+      expect(res.json.errors).toEqual([{ field: key, message: 'is not a known field' }]);
       await problem(
         {
           method: 'PUT',
@@ -157,7 +157,7 @@ describe('regressions found by fuzzing', () => {
       },
       400,
     );
-    assert.deepEqual(res.json.errors, [{ field: 'x', message: 'is not a known field' }]);
+    expect(res.json.errors).toEqual([{ field: 'x', message: 'is not a known field' }]);
   });
 
   it('answers a broken URL or an over-long path parameter with a 400 problem (was a raw Fastify 400/414)', async () => {
@@ -172,8 +172,9 @@ describe('regressions found by fuzzing', () => {
         400,
         '/problems/validation-error',
       );
-      assert.ok(res.headers['x-request-id'], 'the request id is echoed here too');
-      assert.doesNotMatch(res.text, /FST_ERR/);
+      // The request id is echoed here too.
+      expect(res.headers['x-request-id']).toBeTruthy();
+      expect(res.text).not.toMatch(/FST_ERR/);
     }
   });
 
@@ -207,24 +208,21 @@ describe('regressions found by fuzzing', () => {
       await problem({ method: 'GET', url: `/consultants/availabilities/${date}` }, 400, '/problems/validation-error');
     for (const date of ['9998-12-31', '1970-01-01']) {
       const res = await send(t.app, { method: 'GET', url: `/consultants/availabilities/${date}` });
-      assert.equal(res.status, 200, `${date}: ${res.text.slice(0, 200)}`);
+      inContext(date, () => expect(res).toHaveStatus(200));
+      // Instants print as plain ISO 8601.
       for (const slot of res.json.data.flatMap((d: { slots: { start: string; end: string }[] }) => d.slots))
-        assert.match(
-          `${slot.start} ${slot.end}`,
-          /^\d{4}-\d\d-\d\dT\S+Z \d{4}-\d\d-\d\dT\S+Z$/,
-          'instants print as plain ISO 8601',
-        );
+        expect(`${slot.start} ${slot.end}`).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \d{4}-\d\d-\d\dT\S+Z$/);
     }
   });
 
   it('documents every refusal a route can give (401, 429, and 413/415 for bodies)', async () => {
     const doc = (await send(t.app, { method: 'GET', url: '/docs-json' })).json;
-    assert.ok(
-      doc.paths['/consultants'].get.parameters.some((p: { name: string }) => p.name === 'limit'),
-      'lists document limit and cursor',
-    );
+    // Lists document limit and cursor.
+    expect(doc.paths['/consultants'].get.parameters).toContainEqual(expect.objectContaining({ name: 'limit' }));
     const users = doc.paths['/users'].post.responses;
-    for (const status of ['401', '413', '415', '429']) assert.ok(users[status], `POST /users documents ${status}`);
-    assert.equal(doc.paths['/health'].get.responses['429'], undefined, '/health is not rate limited');
+    for (const status of ['401', '413', '415', '429'])
+      inContext(`POST /users documents ${status}`, () => expect(users[status]).toBeTruthy());
+    // /health is not rate limited.
+    expect(doc.paths['/health'].get.responses['429']).toBeUndefined();
   });
 });

@@ -1,5 +1,4 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import assert from 'node:assert/strict';
 
 export interface RawRequest {
   method: string;
@@ -74,9 +73,27 @@ export function problemErrors(res: RawReply): string[] {
 
 export function assertProblemStatus(res: RawReply, allowed: number | number[], what = ''): void {
   const statuses = Array.isArray(allowed) ? allowed : [allowed];
-  assert.ok(
-    statuses.includes(res.status),
-    `${what} answered ${res.status}, expected ${statuses.join(' or ')}: ${res.text.slice(0, 300)}`,
-  );
-  assert.deepEqual(problemErrors(res), [], `${what}: ${res.text.slice(0, 300)}`);
+  inContext(`${what} answered ${res.status}, expected ${statuses.join(' or ')}: ${res.text.slice(0, 300)}`, () => {
+    expect(statuses).toContain(res.status);
+    expect(problemErrors(res)).toEqual([]);
+  });
+}
+
+/**
+ * Runs `check` (calls of `expect`) and, should it fail, puts `what` at the head of the failure
+ * message, as node:assert's message argument did: in a loop, it says which case failed. Takes a
+ * function or an async function.
+ */
+export function inContext<T>(what: string, check: () => T): T {
+  const withContext = (error: unknown): never => {
+    const e = error as { message?: unknown } | undefined;
+    if (e && typeof e.message === 'string') e.message = `${what}\n\n${e.message}`;
+    throw error;
+  };
+  try {
+    const result = check();
+    return result instanceof Promise ? (result.catch(withContext) as T) : result;
+  } catch (error) {
+    return withContext(error);
+  }
 }
