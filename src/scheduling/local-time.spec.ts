@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import * as fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
 import {
@@ -17,10 +15,10 @@ import {
   localToInstant,
   localWindowToInterval,
   parseLocalTime,
-} from '../../src/scheduling';
-import { check } from './support/properties';
-import { gapBefore, isSkipped, localMs, plusDays, temporalInstant, temporalLocal } from './support/temporal-oracle';
-import { ZONES, instantNear, localMsNear, splitLocalMs, zoneArb } from './support/zones';
+} from './index';
+import { check } from './testing/properties';
+import { gapBefore, isSkipped, localMs, plusDays, temporalInstant, temporalLocal } from './testing/temporal-oracle';
+import { ZONES, instantNear, localMsNear, splitLocalMs, zoneArb } from './testing/zones';
 
 const utc = (iso: string) => Date.parse(iso);
 
@@ -31,7 +29,7 @@ describe('local time in a zone', () => {
   it('localToInstant agrees with Temporal disambiguation "compatible" (gaps forward, repeats first)', () => {
     check(
       fc.property(localReadingArb, ({ zone, date, time }) => {
-        assert.equal(localToInstant(date, time, zone, 'compatible'), temporalInstant(date, time, zone, 'compatible'));
+        expect(localToInstant(date, time, zone, 'compatible')).toBe(temporalInstant(date, time, zone, 'compatible'));
       }),
     );
   });
@@ -40,16 +38,11 @@ describe('local time in a zone', () => {
     check(
       fc.property(localReadingArb, ({ zone, date, time }) => {
         if (isSkipped(date, time, zone)) {
-          assert.throws(
-            () => localToInstant(date, time, zone, 'reject'),
-            (error: unknown) =>
-              error instanceof NonexistentLocalTimeError &&
-              error.date === date &&
-              error.time === time &&
-              error.zone === zone,
-          );
+          const reject = () => localToInstant(date, time, zone, 'reject');
+          expect(reject).toThrow(NonexistentLocalTimeError);
+          expect(reject).toThrow(expect.objectContaining({ date, time, zone }));
         } else {
-          assert.equal(localToInstant(date, time, zone, 'reject'), temporalInstant(date, time, zone, 'earlier'));
+          expect(localToInstant(date, time, zone, 'reject')).toBe(temporalInstant(date, time, zone, 'earlier'));
         }
       }),
     );
@@ -64,8 +57,8 @@ describe('local time in a zone', () => {
         zoneArb.chain((zone) => fc.oneof(instantNear(zone), wide).map((instant) => ({ zone, instant }))),
         ({ zone, instant }) => {
           const expected = temporalLocal(instant, zone);
-          assert.deepEqual(instantToLocal(instant, zone), expected);
-          assert.equal(instantToLocalTime(instant, zone), expected.time);
+          expect(instantToLocal(instant, zone)).toStrictEqual(expected);
+          expect(instantToLocalTime(instant, zone)).toBe(expected.time);
         },
       ),
     );
@@ -76,14 +69,13 @@ describe('local time in a zone', () => {
     const last = Date.parse('9999-12-31T23:59:59.999Z');
     check(
       fc.property(fc.oneof(fc.integer({ min: first, max: last }), fc.integer({ min: -1000, max: 1000 })), (ms) => {
-        assert.equal(isoFromEpochMs(ms), new Date(ms).toISOString());
+        expect(isoFromEpochMs(ms)).toBe(new Date(ms).toISOString());
       }),
     );
-    assert.equal(isoFromEpochMs(Date.UTC(2030, 2, 5, 9)), '2030-03-05T09:00:00.000Z');
-    assert.equal(isoFromEpochMs(first), '0000-01-01T00:00:00.000Z');
-    assert.equal(isoFromEpochMs(last), '9999-12-31T23:59:59.999Z');
-    for (const ms of [first - 1, last + 1, 0.5, Number.NaN])
-      assert.throws(() => isoFromEpochMs(ms), RangeError, String(ms));
+    expect(isoFromEpochMs(Date.UTC(2030, 2, 5, 9))).toBe('2030-03-05T09:00:00.000Z');
+    expect(isoFromEpochMs(first)).toBe('0000-01-01T00:00:00.000Z');
+    expect(isoFromEpochMs(last)).toBe('9999-12-31T23:59:59.999Z');
+    for (const ms of [first - 1, last + 1, 0.5, Number.NaN]) expect(() => isoFromEpochMs(ms)).toThrow(RangeError);
   });
 
   it('a local time maps back to itself, or when skipped to a time later by exactly the gap', () => {
@@ -92,9 +84,9 @@ describe('local time in a zone', () => {
         const instant = localToInstant(date, time, zone);
         const back = instantToLocal(instant, zone);
         if (isSkipped(date, time, zone)) {
-          assert.equal(localMs(back.date, back.time) - localMs(date, time), gapBefore(instant, zone));
+          expect(localMs(back.date, back.time) - localMs(date, time)).toBe(gapBefore(instant, zone));
         } else {
-          assert.deepEqual(back, { date, time });
+          expect(back).toStrictEqual({ date, time });
         }
       }),
     );
@@ -112,7 +104,7 @@ describe('local time in a zone', () => {
       fc.property(windowArb, ({ zone, start, endTime }) => {
         const { date, time: startTime } = splitLocalMs(start);
         if (endTime === startTime) {
-          assert.throws(() => localWindowToInterval(date, startTime, endTime, zone), InvalidLocalWindowError);
+          expect(() => localWindowToInterval(date, startTime, endTime, zone)).toThrow(InvalidLocalWindowError);
           return;
         }
         const endDate = endTime < startTime ? plusDays(date, 1) : date;
@@ -121,17 +113,16 @@ describe('local time in a zone', () => {
           end: temporalInstant(endDate, endTime, zone, 'compatible'),
         };
         if (expected.end <= expected.start) {
-          assert.throws(() => localWindowToInterval(date, startTime, endTime, zone), InvalidLocalWindowError);
+          expect(() => localWindowToInterval(date, startTime, endTime, zone)).toThrow(InvalidLocalWindowError);
         } else {
-          assert.deepEqual(localWindowToInterval(date, startTime, endTime, zone), expected);
+          expect(localWindowToInterval(date, startTime, endTime, zone)).toStrictEqual(expected);
         }
         if (isSkipped(date, startTime, zone) || isSkipped(endDate, endTime, zone)) {
-          assert.throws(
-            () => localWindowToInterval(date, startTime, endTime, zone, 'reject'),
+          expect(() => localWindowToInterval(date, startTime, endTime, zone, 'reject')).toThrow(
             NonexistentLocalTimeError,
           );
         } else if (expected.end > expected.start) {
-          assert.deepEqual(localWindowToInterval(date, startTime, endTime, zone, 'reject'), {
+          expect(localWindowToInterval(date, startTime, endTime, zone, 'reject')).toStrictEqual({
             start: temporalInstant(date, startTime, zone, 'earlier'),
             end: temporalInstant(endDate, endTime, zone, 'earlier'),
           });
@@ -150,83 +141,74 @@ describe('local time in a zone', () => {
         const to = plusDays(from, extra);
         const startOfDay = (date: string) =>
           Temporal.PlainDate.from(date).toZonedDateTime({ timeZone: zone }).epochMilliseconds;
-        assert.deepEqual(localDatesToInterval(from, to, zone), {
+        expect(localDatesToInterval(from, to, zone)).toStrictEqual({
           start: startOfDay(from),
           end: startOfDay(plusDays(to, 1)),
         });
       }),
     );
-    assert.throws(() => localDatesToInterval('2026-01-02', '2026-01-01', 'UTC'), RangeError);
+    expect(() => localDatesToInterval('2026-01-02', '2026-01-01', 'UTC')).toThrow(RangeError);
   });
 
   it('New York: Monday 09:00 is 14:00Z in winter and 13:00Z after the March change', () => {
-    assert.equal(localToInstant('2026-03-02', '09:00', 'America/New_York'), utc('2026-03-02T14:00:00Z'));
-    assert.equal(localToInstant('2026-03-09', '09:00', 'America/New_York'), utc('2026-03-09T13:00:00Z'));
+    expect(localToInstant('2026-03-02', '09:00', 'America/New_York')).toBe(utc('2026-03-02T14:00:00Z'));
+    expect(localToInstant('2026-03-09', '09:00', 'America/New_York')).toBe(utc('2026-03-09T13:00:00Z'));
   });
 
   it('New York: 02:30 on the spring-forward Sunday is 03:30 local, or an error in reject mode', () => {
-    assert.equal(localToInstant('2026-03-08', '02:30', 'America/New_York'), utc('2026-03-08T07:30:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-03-08T07:30:00Z'), 'America/New_York'), {
+    expect(localToInstant('2026-03-08', '02:30', 'America/New_York')).toBe(utc('2026-03-08T07:30:00Z'));
+    expect(instantToLocal(utc('2026-03-08T07:30:00Z'), 'America/New_York')).toStrictEqual({
       date: '2026-03-08',
       time: '03:30:00',
     });
-    assert.throws(
-      () => localWindowToInterval('2026-03-08', '02:30', '04:00', 'America/New_York', 'reject'),
-      (error: unknown) =>
-        error instanceof NonexistentLocalTimeError &&
-        error.date === '2026-03-08' &&
-        error.time === '02:30:00' &&
-        error.zone === 'America/New_York',
-    );
-    assert.throws(
-      () => localWindowToInterval('2026-03-08', '01:00', '02:15', 'America/New_York', 'reject'),
+    const reject = () => localWindowToInterval('2026-03-08', '02:30', '04:00', 'America/New_York', 'reject');
+    expect(reject).toThrow(NonexistentLocalTimeError);
+    expect(reject).toThrow(expect.objectContaining({ date: '2026-03-08', time: '02:30:00', zone: 'America/New_York' }));
+    expect(() => localWindowToInterval('2026-03-08', '01:00', '02:15', 'America/New_York', 'reject')).toThrow(
       NonexistentLocalTimeError,
     );
-    assert.deepEqual(localWindowToInterval('2026-03-08', '01:00', '03:30', 'America/New_York', 'reject'), {
+    expect(localWindowToInterval('2026-03-08', '01:00', '03:30', 'America/New_York', 'reject')).toStrictEqual({
       start: utc('2026-03-08T06:00:00Z'),
       end: utc('2026-03-08T07:30:00Z'),
     });
   });
 
   it('New York: 01:30 on the fall-back Sunday is the first 01:30 in both modes', () => {
-    assert.equal(localToInstant('2026-11-01', '01:30', 'America/New_York'), utc('2026-11-01T05:30:00Z'));
-    assert.equal(localToInstant('2026-11-01', '01:30', 'America/New_York', 'reject'), utc('2026-11-01T05:30:00Z'));
+    expect(localToInstant('2026-11-01', '01:30', 'America/New_York')).toBe(utc('2026-11-01T05:30:00Z'));
+    expect(localToInstant('2026-11-01', '01:30', 'America/New_York', 'reject')).toBe(utc('2026-11-01T05:30:00Z'));
   });
 
   it('Lord Howe: the 30-minute shift moves 02:15 to 02:45 in October and repeats 01:45 in April', () => {
     // 2026-10-04 02:00 +10:30 becomes 02:30 +11:00; 2026-04-05 02:00 +11:00 becomes 01:30 +10:30.
-    assert.equal(localToInstant('2026-10-04', '02:15', 'Australia/Lord_Howe'), utc('2026-10-03T15:45:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-10-03T15:45:00Z'), 'Australia/Lord_Howe'), {
+    expect(localToInstant('2026-10-04', '02:15', 'Australia/Lord_Howe')).toBe(utc('2026-10-03T15:45:00Z'));
+    expect(instantToLocal(utc('2026-10-03T15:45:00Z'), 'Australia/Lord_Howe')).toStrictEqual({
       date: '2026-10-04',
       time: '02:45:00',
     });
-    assert.equal(localToInstant('2026-04-05', '01:45', 'Australia/Lord_Howe'), utc('2026-04-04T14:45:00Z'));
-    assert.deepEqual(instantToLocal(utc('2026-04-04T15:15:00Z'), 'Australia/Lord_Howe'), {
+    expect(localToInstant('2026-04-05', '01:45', 'Australia/Lord_Howe')).toBe(utc('2026-04-04T14:45:00Z'));
+    expect(instantToLocal(utc('2026-04-04T15:15:00Z'), 'Australia/Lord_Howe')).toStrictEqual({
       date: '2026-04-05',
       time: '01:45:00',
     });
   });
 
   it('a 23:00→01:00 window ends on the next day; equal times are refused', () => {
-    assert.deepEqual(localWindowToInterval('2026-06-30', '23:00', '01:00', 'Europe/Berlin'), {
+    expect(localWindowToInterval('2026-06-30', '23:00', '01:00', 'Europe/Berlin')).toStrictEqual({
       start: utc('2026-06-30T21:00:00Z'),
       end: utc('2026-06-30T23:00:00Z'),
     });
-    assert.throws(
-      () => localWindowToInterval('2026-06-30', '09:00', '09:00:00', 'Europe/Berlin'),
+    expect(() => localWindowToInterval('2026-06-30', '09:00', '09:00:00', 'Europe/Berlin')).toThrow(
       InvalidLocalWindowError,
     );
-    assert.throws(
-      () => localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York', 'reject'),
+    expect(() => localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York', 'reject')).toThrow(
       NonexistentLocalTimeError,
     );
     // Both ends in the gap move forward together; 02:30→03:15 leaves nothing once 02:30 is 03:30.
-    assert.deepEqual(localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York'), {
+    expect(localWindowToInterval('2026-03-08', '02:10', '02:50', 'America/New_York')).toStrictEqual({
       start: utc('2026-03-08T07:10:00Z'),
       end: utc('2026-03-08T07:50:00Z'),
     });
-    assert.throws(
-      () => localWindowToInterval('2026-03-08', '02:30', '03:15', 'America/New_York'),
+    expect(() => localWindowToInterval('2026-03-08', '02:30', '03:15', 'America/New_York')).toThrow(
       InvalidLocalWindowError,
     );
   });
@@ -242,17 +224,17 @@ describe('local time in a zone', () => {
         (day, delta) => {
           const plain = Temporal.PlainDate.from('1970-01-01').add({ days: day });
           const date = plain.toString();
-          assert.equal(addDays(date, delta), plain.add({ days: delta }).toString());
-          assert.equal(dayOfWeek(date), plain.dayOfWeek - 1);
+          expect(addDays(date, delta)).toBe(plain.add({ days: delta }).toString());
+          expect(dayOfWeek(date)).toBe(plain.dayOfWeek - 1);
         },
       ),
     );
-    assert.equal(dayOfWeek('2026-03-02'), 0);
-    assert.equal(dayOfWeek('2026-03-08'), 6);
-    assert.equal(addDays('2024-02-28', 1), '2024-02-29');
-    assert.equal(addDays('2100-02-28', 1), '2100-03-01');
-    assert.throws(() => addDays('2026-02-30', 1), RangeError);
-    assert.throws(() => addDays('9999-12-31', 1), RangeError);
+    expect(dayOfWeek('2026-03-02')).toBe(0);
+    expect(dayOfWeek('2026-03-08')).toBe(6);
+    expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
+    expect(addDays('2100-02-28', 1)).toBe('2100-03-01');
+    expect(() => addDays('2026-02-30', 1)).toThrow(RangeError);
+    expect(() => addDays('9999-12-31', 1)).toThrow(RangeError);
   });
 
   it('isValidLocalDate accepts exactly the YYYY-MM-DD dates Temporal accepts without overflow', () => {
@@ -270,7 +252,7 @@ describe('local time in a zone', () => {
           } catch {
             exists = false;
           }
-          assert.equal(isValidLocalDate(text), exists, text);
+          expect(isValidLocalDate(text)).toBe(exists);
         },
       ),
     );
@@ -284,7 +266,7 @@ describe('local time in a zone', () => {
       '２０２６-01-01',
       '',
     ]) {
-      assert.equal(isValidLocalDate(text), false, text);
+      expect({ text, valid: isValidLocalDate(text) }).toStrictEqual({ text, valid: false });
     }
   });
 
@@ -298,17 +280,17 @@ describe('local time in a zone', () => {
         (h, m, s) => {
           const text = s === null ? `${pad(h)}:${pad(m)}` : `${pad(h)}:${pad(m)}:${pad(s)}`;
           const valid = h <= 23 && m <= 59 && (s ?? 0) <= 59;
-          assert.equal(parseLocalTime(text), valid ? `${pad(h)}:${pad(m)}:${pad(s ?? 0)}` : null, text);
+          expect(parseLocalTime(text)).toBe(valid ? `${pad(h)}:${pad(m)}:${pad(s ?? 0)}` : null);
         },
       ),
     );
     for (const text of ['9:00', '09:00:00.000', '24:00', ' 09:00', '09:00 ', '0900', '09:00:60', 'T09:00', '']) {
-      assert.equal(parseLocalTime(text), null, text);
+      expect({ text, parsed: parseLocalTime(text) }).toStrictEqual({ text, parsed: null });
     }
   });
 
   it('isValidTimeZone accepts IANA names as Temporal spells them and refuses offsets and unknown names', () => {
-    for (const zone of ZONES) assert.equal(isValidTimeZone(zone), true, zone);
+    for (const zone of ZONES) expect({ zone, valid: isValidTimeZone(zone) }).toStrictEqual({ zone, valid: true });
     for (const zone of [
       '+05:00',
       '-0500',
@@ -321,11 +303,11 @@ describe('local time in a zone', () => {
       '',
       '2026-01-01T00:00[UTC]',
     ]) {
-      assert.equal(isValidTimeZone(zone), false, zone);
+      expect({ zone, valid: isValidTimeZone(zone) }).toStrictEqual({ zone, valid: false });
     }
-    assert.equal(canonicalTimeZone('america/new_york'), 'America/New_York');
-    assert.equal(canonicalTimeZone('+05:00'), null);
-    assert.throws(() => localToInstant('2026-01-01', '09:00', '+05:00'), RangeError);
-    assert.throws(() => localToInstant('2026-01-01', '25:00', 'UTC'), RangeError);
+    expect(canonicalTimeZone('america/new_york')).toBe('America/New_York');
+    expect(canonicalTimeZone('+05:00')).toBeNull();
+    expect(() => localToInstant('2026-01-01', '09:00', '+05:00')).toThrow(RangeError);
+    expect(() => localToInstant('2026-01-01', '25:00', 'UTC')).toThrow(RangeError);
   });
 });

@@ -1,3 +1,4 @@
+// Test support for the scheduling specs only: production code must never import from testing/.
 import * as fc from 'fast-check';
 
 /**

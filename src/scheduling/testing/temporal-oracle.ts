@@ -1,3 +1,4 @@
+// Test support for the scheduling specs only: production code must never import from testing/.
 import { Temporal } from 'temporal-polyfill';
 
 /** Answers straight from Temporal, to check the scheduling module's cached arithmetic against. */
