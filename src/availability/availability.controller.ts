@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { badRequest } from '../common/http/problem';
@@ -22,6 +22,7 @@ export class AvailabilityController {
   @Access('admin', 'consultant:self')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Publish a one-time slot (consultant-local date and times; the seed uses this path too)' })
+  @ApiCreatedResponse({ type: AvailabilityDto })
   @ApiProblems(400, 404, 409)
   create(@IdParam('id') id: number, @Body() dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
     return this.slots.create(id, dto);
@@ -30,6 +31,7 @@ export class AvailabilityController {
   @Get('consultants/:id/availabilities')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: "A consultant's one-time slots, ordered by start" })
+  @ApiOkResponse({ type: AvailabilityPageDto })
   @ApiProblems(400, 404)
   list(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
     return this.slots.list(id, query);
@@ -38,6 +40,7 @@ export class AvailabilityController {
   @Get('consultant/:id/availability')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Seed alias of GET /consultants/{id}/availabilities', tags: ['seed aliases'] })
+  @ApiOkResponse({ type: AvailabilityPageDto })
   @ApiProblems(400, 404)
   listSeed(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
     return this.slots.list(id, query);
@@ -49,6 +52,7 @@ export class AvailabilityController {
   @ApiIdParam('id', 'Consultant id')
   @ApiIdParam('slot_id', 'Slot id')
   @ApiOperation({ summary: 'Delete a slot; 409 while it is booked' })
+  @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   remove(@IdParam('id') id: number, @IdParam('slot_id') slotId: number): Promise<void> {
     return this.slots.remove(id, slotId);
@@ -63,6 +67,7 @@ export class AvailabilityController {
       'Seed alias of DELETE /consultants/{id}/availabilities/{slot_id}: the slot id in the body {"id": …} or as ?id=',
     tags: ['seed aliases'],
   })
+  @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   removeSeed(@IdParam('id') id: number, @Body() body: SlotIdDto, @Query() query: SlotIdDto): Promise<void> {
     const slotId = body?.id ?? query.id;

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
@@ -24,6 +24,7 @@ export class BookingsController {
   @Access('admin', 'user')
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
+  @ApiCreatedResponse({ type: BookingDto })
   @ApiProblems(400, 404, 409, 422)
   create(
     @CurrentPrincipal() principal: Principal,
@@ -38,6 +39,7 @@ export class BookingsController {
   @ApiIdParam('id', 'Consultant id')
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })
+  @ApiCreatedResponse({ type: BookingDto })
   @ApiProblems(400, 404, 409, 422)
   reserve(
     @CurrentPrincipal() principal: Principal,
@@ -51,6 +53,7 @@ export class BookingsController {
   @Get('bookings')
   @Access('admin', 'consultant', 'user')
   @ApiOperation({ summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)' })
+  @ApiOkResponse({ type: BookingPageDto })
   @ApiProblems(400)
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListBookingsQuery): Promise<BookingPageDto> {
     return this.bookings.list(principal, query);
@@ -60,6 +63,7 @@ export class BookingsController {
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
   @ApiOperation({ summary: 'One booking, to its user, its consultant or the admin' })
+  @ApiOkResponse({ type: BookingDto })
   @ApiProblems(400, 404)
   get(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.get(principal, id);
@@ -70,6 +74,7 @@ export class BookingsController {
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
   @ApiOperation({ summary: 'Cancel; the time is free again at once' })
+  @ApiOkResponse({ type: BookingDto })
   @ApiProblems(400, 404, 422)
   cancel(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.cancel(principal, id);
@@ -82,6 +87,7 @@ export class BookingsController {
   @ApiOperation({
     summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',
   })
+  @ApiOkResponse({ type: BookingDto })
   @ApiProblems(400, 404, 409, 422)
   reschedule(
     @CurrentPrincipal() principal: Principal,

@@ -36,6 +36,7 @@ export class CalendarController {
   @ApiOperation({
     summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)",
   })
+  @ApiOkResponse({ type: DailyViewDto })
   @ApiProblems(400)
   daily(@Param('date', LocalDatePipe) date: string, @Query() query: DailyViewQuery): Promise<DailyViewDto> {
     return this.calendar.daily(date, query);
@@ -43,6 +44,7 @@ export class CalendarController {
 
   @Get('availabilities/monthly')
   @ApiOperation({ summary: "Seed monthly view: one consultant's slots per local day of the month, booked ones marked" })
+  @ApiOkResponse({ type: MonthlyViewDto })
   @ApiProblems(400, 404)
   monthly(@Query() query: MonthlyViewQuery): Promise<MonthlyViewDto> {
     return this.calendar.monthly(query);
@@ -53,6 +55,7 @@ export class CalendarController {
     summary:
       "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes",
   })
+  @ApiOkResponse({ type: TimeRangeViewDto })
   @ApiProblems(400, 404)
   timeRange(@Query() query: TimeRangeQuery): Promise<TimeRangeViewDto> {
     return this.calendar.timeRange(query);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
@@ -21,6 +21,7 @@ export class ConsultantsController {
   @Post('consultants')
   @Access('admin')
   @ApiOperation({ summary: 'Create a consultant; the response holds its api_token, once' })
+  @ApiCreatedResponse({ type: CreatedConsultantDto })
   @ApiProblems(400)
   create(@Body() dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
     return this.consultants.create(dto);
@@ -29,6 +30,7 @@ export class ConsultantsController {
   @Post('consultant')
   @Access('admin')
   @ApiOperation({ summary: 'Seed alias of POST /consultants', tags: ['seed aliases'] })
+  @ApiCreatedResponse({ type: CreatedConsultantDto })
   @ApiProblems(400)
   createSeed(@Body() dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
     return this.consultants.create(dto);
@@ -36,6 +38,7 @@ export class ConsultantsController {
 
   @Get('consultants')
   @ApiOperation({ summary: 'List consultants, optionally by specialization' })
+  @ApiOkResponse({ type: ConsultantPageDto })
   @ApiProblems(400)
   list(@Query() query: ListConsultantsQuery): Promise<ConsultantPageDto> {
     return this.consultants.list(query);
@@ -44,6 +47,7 @@ export class ConsultantsController {
   @Get('consultants/:id')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'One consultant' })
+  @ApiOkResponse({ type: ConsultantDto })
   @ApiProblems(400, 404)
   get(@IdParam('id') id: number): Promise<ConsultantDto> {
     return this.consultants.get(id);
@@ -52,6 +56,7 @@ export class ConsultantsController {
   @Get('consultant/:id')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Seed alias of GET /consultants/{id}', tags: ['seed aliases'] })
+  @ApiOkResponse({ type: ConsultantDto })
   @ApiProblems(400, 404)
   getSeed(@IdParam('id') id: number): Promise<ConsultantDto> {
     return this.consultants.get(id);
@@ -61,6 +66,7 @@ export class ConsultantsController {
   @Access('admin', 'consultant:self')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Change names, time zone or specialization' })
+  @ApiOkResponse({ type: ConsultantDto })
   @ApiProblems(400, 404)
   update(@IdParam('id') id: number, @Body() dto: UpdateConsultantDto): Promise<ConsultantDto> {
     return this.consultants.update(id, dto);
@@ -71,6 +77,7 @@ export class ConsultantsController {
   @Access('admin')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Delete a consultant; 409 while it has future confirmed bookings' })
+  @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
   remove(@IdParam('id') id: number): Promise<void> {
     return this.consultants.remove(id);

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiProblems } from '../common/http/api-problems.decorator';
@@ -17,6 +17,7 @@ export class HealthController {
   @Get()
   @SkipThrottle()
   @ApiOperation({ summary: 'Liveness and database reachability' })
+  @ApiOkResponse({ type: HealthDto })
   @ApiProblems(503)
   async check(): Promise<HealthDto> {
     try {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, Principal } from '../common/auth/principal';
 import { MeService } from './me.service';
@@ -13,6 +13,7 @@ export class MeController {
   @Get()
   @Access('admin', 'consultant', 'user')
   @ApiOperation({ summary: 'Who the token belongs to' })
+  @ApiOkResponse({ type: MeDto })
   get(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.me.describe(principal);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
@@ -13,6 +13,7 @@ export class UsersController {
 
   @Post('users')
   @ApiOperation({ summary: 'Sign up; the response holds the api_token, once' })
+  @ApiCreatedResponse({ type: CreatedUserDto })
   @ApiProblems(400)
   create(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(dto);
@@ -20,6 +21,7 @@ export class UsersController {
 
   @Post('user')
   @ApiOperation({ summary: 'Seed alias of POST /users', tags: ['seed aliases'] })
+  @ApiCreatedResponse({ type: CreatedUserDto })
   @ApiProblems(400)
   createSeed(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(dto);
@@ -29,6 +31,7 @@ export class UsersController {
   @Access('admin', 'user:self')
   @ApiIdParam('id', 'User id')
   @ApiOperation({ summary: 'One user' })
+  @ApiOkResponse({ type: UserDto })
   @ApiProblems(400, 404)
   get(@IdParam('id') id: number): Promise<UserDto> {
     return this.users.get(id);

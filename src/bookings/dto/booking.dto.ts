@@ -1,19 +1,16 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
   IsDateOrInstant,
+  IsId,
   IsInstant,
   IsLocalDate,
   IsLocalTime,
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
-
-// Written out on each field (not composed) so the Swagger plugin documents minimum and maximum;
-// listed last-first, as decorators apply bottom-up, so a non-integer is told it is not an integer.
-const MAX_ID = 2_147_483_647;
 
 /**
  * Where to book, in exactly one of three forms: a one-time slot by id; UTC instants `start`
@@ -22,9 +19,7 @@ const MAX_ID = 2_147_483_647;
 export class BookingTargetDto {
   /** Book this one-time slot, whole. @example 1 */
   @Omittable()
-  @Max(MAX_ID)
-  @Min(1)
-  @IsInt()
+  @IsId({ required: false })
   availability_id?: number;
 
   @Omittable()
@@ -51,18 +46,14 @@ export class BookingTargetDto {
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
   @Omittable()
-  @Max(MAX_ID)
-  @Min(1)
-  @IsInt()
+  @IsId({ required: false })
   user_id?: number;
 }
 
 export class CreateBookingDto extends ReserveDto {
   /** The consultant to book; may be left out with availability_id. @example 1 */
   @Omittable()
-  @Max(MAX_ID)
-  @Min(1)
-  @IsInt()
+  @IsId({ required: false })
   consultant_id?: number;
 }
 

@@ -16,8 +16,12 @@ export class DailyViewQuery extends PageQuery {
   specialization?: string;
 }
 
-/** Monthly and time-range views: one consultant with `consultant_id`, else a page of consultants. */
-class ConsultantsViewQuery extends DailyViewQuery {
+/**
+ * Monthly and time-range views: one consultant with `consultant_id`, else a page of consultants.
+ * Exported so the Swagger plugin documents it in every build mode (its metadata generator skips
+ * classes a file does not export).
+ */
+export class ConsultantsViewQuery extends DailyViewQuery {
   /** Just this consultant; without it, a page of consultants (`limit`, `cursor`, `specialization`). @example 1 */
   @IsOptional()
   @QueryId()

@@ -139,6 +139,20 @@ export const QueryInt = (min: number, max: number) =>
 export const QueryId = () => QueryInt(1, MAX_ID);
 
 /**
+ * An id in a JSON body: a positive 32-bit integer, sent as a number (no conversion from text).
+ * Documents its bounds itself, so the OpenAPI document does not depend on the Swagger plugin
+ * reading them off Min/Max (it copies only literal arguments).
+ */
+export const IsId = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({ type: Number, minimum: 1, maximum: MAX_ID, example: 1, ...options } as ApiPropertyOptions),
+    // In this order, like QueryInt: "1.5" is "must be an integer number", not a range error.
+    IsInt(),
+    Min(1),
+    Max(MAX_ID),
+  );
+
+/**
  * A positive integer id from the path; anything else is a 400 naming the parameter. Read from
  * the raw path, not through the global ValidationPipe, which would turn "1e3" into 1000.
  */
