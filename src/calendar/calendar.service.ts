@@ -51,7 +51,7 @@ export class CalendarService {
     const fitted = this.fit(
       page,
       (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}),
-      'ask for fewer consultants with limit',
+      'ask /availabilities/timerange/ for part of the day, with instants as start and end',
     );
     return {
       date,
@@ -81,7 +81,7 @@ export class CalendarService {
       page,
       (consultant, i) =>
         freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], { includeBooked: true }),
-      'ask for fewer consultants with limit, or for a shorter range with /availabilities/timerange/',
+      'ask /availabilities/timerange/ for part of the month',
     );
     const data = fitted.data.map(({ consultant, slots }) => {
       const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
@@ -113,7 +113,7 @@ export class CalendarService {
     const fitted = this.fit(
       page,
       (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
-      'ask for a shorter range between start and end, a larger slot_minutes, or fewer consultants with limit',
+      'ask for a shorter range between start and end, or a larger slot_minutes',
     );
     return {
       data: fitted.data.map(({ consultant, slots }, i) => ({

@@ -359,5 +359,6 @@ describe('bounded calendar answers in the daily and monthly views (a small MAX_S
     const alone = await http.get('/consultants/availabilities/2031-06-02?specialization=bounded');
     assertProblem(alone, 400);
     expect(alone.body.type).toBe('/problems/response-too-large');
+    expect(alone.body.detail).toMatch(/5 slots.*at most 4.*timerange.*part of the day/);
   });
 });

@@ -117,7 +117,7 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
       return await super.handleRequest(request);
     } catch (error) {
       if (!(error instanceof Throttled)) throw error;
-      throw REFUSALS[request.throttler.name!](request.limit, error.seconds);
+      throw (REFUSALS[request.throttler.name!] ?? REFUSALS.default)(request.limit, error.seconds);
     }
   }
 
