@@ -8,8 +8,8 @@ import { BookingsModule } from './bookings/bookings.module';
 import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { PrincipalCacheModule } from './common/auth/principal-cache';
-import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
-import { FixedWindowStorage } from './common/http/fixed-window-storage';
+import { ClientThrottlerGuard, clientThrottlers } from './common/http/client-throttler.guard';
+import { FixedWindowStorage, RateLimitStorageModule } from './common/http/fixed-window-storage';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
 import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
@@ -41,11 +41,12 @@ export class AppModule {
             },
           }),
         }),
+        RateLimitStorageModule,
         ThrottlerModule.forRootAsync({
-          inject: [ConfigService],
-          useFactory: (config: ConfigService<AppConfig, true>) => ({
-            throttlers: [{ ttl: 60_000, limit: config.get('RATE_LIMIT_PER_MINUTE', { infer: true }) }],
-            storage: new FixedWindowStorage(),
+          inject: [ConfigService, FixedWindowStorage],
+          useFactory: (config: ConfigService<AppConfig, true>, storage: FixedWindowStorage) => ({
+            throttlers: clientThrottlers(config),
+            storage,
           }),
         }),
         DatabaseModule,
@@ -60,8 +61,9 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // Authentication first, so the rate limit counts per principal: a client cannot dodge
-        // its budget by sending made-up tokens, each of which is a 401 after one indexed lookup.
+        // Authentication first, so the rate limit counts per principal. Made-up tokens cannot dodge
+        // a budget either: each failure counts against the client address (FAILED_AUTH_PER_IP_PER_MINUTE),
+        // and once that is spent the auth guard refuses before any lookup.
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_GUARD, useClass: ClientThrottlerGuard },
       ],

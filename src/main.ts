@@ -15,6 +15,7 @@ import { badRequest } from './common/http/problem';
 import { sendProblem, toProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
+import { parseTrustProxy } from './config/trust-proxy';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -39,10 +40,17 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy(error);
 }
 
-/** The Fastify adapter with our limits, error answers and request ids; one per application. */
+/**
+ * The Fastify adapter with our limits, error answers and request ids; one per application.
+ * Made after AppModule.register(), which loads `.env` into the environment: the adapter exists
+ * before the config service, so it reads TRUST_PROXY there (a bad value, taken as off here, stops
+ * start-up in the config validation with one line).
+ */
 export function createAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // Every per-address limit counts request.ip: the socket's address unless proxies are trusted.
+    trustProxy: parseTrustProxy(process.env.TRUST_PROXY) ?? false,
     routerOptions: { ignoreTrailingSlash: true },
     requestIdHeader: false,
     return503OnClosing: false,
@@ -135,7 +143,8 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
 
 /** Builds the fully configured app, as `npm start` serves it. */
 export async function bootstrap(): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(), createAdapter(), APP_OPTIONS);
+  const appModule = AppModule.register();
+  const app = await NestFactory.create<NestFastifyApplication>(appModule, createAdapter(), APP_OPTIONS);
   return configureApp(app);
 }
 

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { LimitPerAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
 import {
@@ -22,6 +23,7 @@ export class BookingsController {
 
   @Post('bookings')
   @Access('admin', 'user')
+  @LimitPerAddress('bookings')
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
   @ApiCreatedResponse({ type: BookingDto })
@@ -36,6 +38,7 @@ export class BookingsController {
 
   @Post('consultant/:id/reserve')
   @Access('admin', 'user')
+  @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Consultant id')
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })

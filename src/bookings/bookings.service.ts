@@ -23,6 +23,20 @@ import { Idempotency } from './idempotency';
 
 const DAY_MS = 86_400_000;
 
+/** The advisory-lock namespace (first key of the two-int form) of a user's booking creations. */
+const USER_BOOKINGS_LOCK = 1;
+
+/**
+ * Serialises the creation of one user's bookings for the rest of the transaction, so that the
+ * per-user cap counts every booking committed before: without it, two bookings at two
+ * consultants (two different row locks) each see the other's user one short of the cap. An
+ * advisory lock rather than a row lock on the user: a booking's write stays within one
+ * consultant's rows.
+ */
+async function lockUserBookings(manager: EntityManager, userId: number): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock($1::int, $2::int)`, [USER_BOOKINGS_LOCK, userId]);
+}
+
 interface BookingRow {
   id: number;
   consultant_id: number;
@@ -107,11 +121,15 @@ export class BookingsService {
     }
     const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
+      // The user first, then the consultant, always in this order: a user's bookings at several
+      // consultants queue here without holding a consultant's row lock while they wait.
+      await lockUserBookings(manager, userId);
       const { timezone } = await lockConsultant(manager, consultantId);
       const { interval, source } = await this.accept(manager, consultantId, timezone, target, null);
       const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-      // One round trip: the cap is the insert's condition, and an overlap is refused by the
-      // exclusion constraint (bookings_no_overlap, a 409 time-taken) under the consultant's lock.
+      // One round trip: the cap is the insert's condition, exact because the user's lock is held
+      // (the count's snapshot is taken after it, so it sees every booking committed before); an
+      // overlap is refused by the exclusion constraint (bookings_no_overlap, a 409 time-taken).
       const [row] = await manager.query<Omit<BookingRow, 'timezone'>[]>(
         `INSERT INTO bookings (consultant_id, user_id, availability_id, recurring_id, start_at, end_at)
          SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { badRequest, invalidFields } from '../common/http/problem';
+import { ConfigService } from '@nestjs/config';
+import { encodeCursor } from '../common/http/pagination';
+import { badRequest, invalidFields, ProblemException } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
-import { ConsultantsService } from '../consultants/consultants.service';
+import type { AppConfig } from '../config/configuration';
+import { consultantPageKey, ConsultantsService } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import {
   computeFreeTime,
@@ -26,25 +29,37 @@ import {
 
 const DAY_MS = 86_400_000;
 
+type ConsultantPage = { data: ConsultantDto[]; next_cursor: string | null };
+
 @Injectable()
 export class CalendarService {
+  private readonly maxSlots: number;
+
   constructor(
     private readonly consultants: ConsultantsService,
     private readonly repository: CalendarRepository,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.maxSlots = config.get('MAX_SLOTS_PER_RESPONSE', { infer: true });
+  }
 
   /** Each consultant's free time on its own local `date`: one page of consultants, four queries. */
   async daily(date: string, query: DailyViewQuery): Promise<DailyViewDto> {
     const page = await this.consultants.list(query);
     const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(date, date, c.timezone) }));
     const schedules = await this.repository.schedules(windows);
+    const fitted = this.fit(
+      page,
+      (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}),
+      'ask /availabilities/timerange/ for part of the day, with instants as start and end',
+    );
     return {
       date,
-      data: page.data.map((consultant, i) => ({
+      data: fitted.data.map(({ consultant, slots }) => ({
         consultant,
-        slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}),
+        slots: slots.map((s) => toViewSlot(s, consultant.timezone)),
       })),
-      next_cursor: page.next_cursor,
+      next_cursor: fitted.next_cursor,
     };
   }
 
@@ -62,16 +77,22 @@ export class CalendarService {
       ...localDatesToInterval(dates[0], dates[dates.length - 1], c.timezone),
     }));
     const schedules = await this.repository.schedules(windows);
-    const data = page.data.map((consultant, i) => {
+    const fitted = this.fit(
+      page,
+      (consultant, i) =>
+        freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], { includeBooked: true }),
+      'ask /availabilities/timerange/ for part of the month',
+    );
+    const data = fitted.data.map(({ consultant, slots }) => {
       const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
       // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
-      for (const slot of viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {
-        includeBooked: true,
-      }))
-        byDate.get(slot.date)?.push(slot);
+      for (const slot of slots) {
+        const view = toViewSlot(slot, consultant.timezone);
+        byDate.get(view.date)?.push(view);
+      }
       return { consultant, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
     });
-    return { year: query.year, month: query.month, data, next_cursor: page.next_cursor };
+    return { year: query.year, month: query.month, data, next_cursor: fitted.next_cursor };
   }
 
   /** Slots in a range of at most 92 days, optionally cut into bookable lengths, per consultant. */
@@ -89,21 +110,54 @@ export class CalendarService {
       ]);
     const schedules = await this.repository.schedules(windows);
     const options = { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' };
+    const fitted = this.fit(
+      page,
+      (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
+      'ask for a shorter range between start and end, or a larger slot_minutes',
+    );
     return {
-      data: page.data.map((consultant, i) => ({
+      data: fitted.data.map(({ consultant, slots }, i) => ({
         consultant,
         start: isoFromEpochMs(windows[i].start),
         end: isoFromEpochMs(windows[i].end),
-        slots: viewSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
+        slots: slots.map((s) => toViewSlot(s, consultant.timezone)),
       })),
-      next_cursor: page.next_cursor,
+      next_cursor: fitted.next_cursor,
     };
   }
 
+  /**
+   * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted before any slot is formatted:
+   * a page of consultants ends before the first consultant that would pass the ceiling (its
+   * next_cursor resumes there), and a first consultant that passes it alone is a 400 that says
+   * how to ask for less (`narrow`). The consultants after the cut are not computed at all.
+   */
+  private fit(
+    page: ConsultantPage,
+    slotsOf: (consultant: ConsultantDto, index: number) => FreeSlot[],
+    narrow: string,
+  ): { data: { consultant: ConsultantDto; slots: FreeSlot[] }[]; next_cursor: string | null } {
+    const data: { consultant: ConsultantDto; slots: FreeSlot[] }[] = [];
+    let total = 0;
+    for (const [i, consultant] of page.data.entries()) {
+      const slots = slotsOf(consultant, i);
+      total += slots.length;
+      if (total > this.maxSlots) {
+        if (i > 0) return { data, next_cursor: encodeCursor(consultantPageKey(page.data[i - 1])) };
+        throw new ProblemException(
+          400,
+          'response-too-large',
+          `This view would list ${slots.length} slots for consultant ${consultant.id}; one answer lists at most ${this.maxSlots}: ${narrow}.`,
+          { max_slots: this.maxSlots },
+        );
+      }
+      data.push({ consultant, slots });
+    }
+    return { data, next_cursor: page.next_cursor };
+  }
+
   /** The one consultant asked for (404 if unknown), or a page of consultants. */
-  private async consultantsOf(
-    query: { consultant_id?: number } & DailyViewQuery,
-  ): Promise<{ data: ConsultantDto[]; next_cursor: string | null }> {
+  private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<ConsultantPage> {
     if (query.consultant_id === undefined) return this.consultants.list(query);
     // A cursor pages over consultants; with one consultant named it could only be a mistake.
     if (query.cursor !== undefined)
@@ -118,12 +172,12 @@ function spanDays(from: string, to: string, start: number, end: number): number 
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
 }
 
-function viewSlots(
+function freeSlots(
   schedule: ConsultantSchedule,
   zone: string,
   range: Interval,
   options: { slotMinutes?: number; includeBooked?: boolean },
-): ViewSlotDto[] {
+): FreeSlot[] {
   const occurrences = expandRules(schedule.rules, zone, range);
   return computeFreeTime({
     oneTimeSlots: schedule.slots,
@@ -131,7 +185,7 @@ function viewSlots(
     bookings: schedule.bookings,
     range,
     ...options,
-  }).map((s) => toViewSlot(s, zone));
+  });
 }
 
 function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {

@@ -1,5 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
+import { parseTrustProxy } from './trust-proxy';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -11,6 +13,10 @@ const toBool = ({ value }: { value: unknown }) =>
       : value === false || value === 'false' || value === '0'
         ? false
         : value;
+
+/** A count of at least 1 (and at most `max`), given as digits. */
+const Count = (max?: number) =>
+  applyDecorators(Transform(toInt), IsInt(), Min(1), ...(max === undefined ? [] : [Max(max)]));
 
 /** Every setting the service reads, with its default. `.env.example` mirrors this class. */
 export class AppConfig {
@@ -62,6 +68,33 @@ export class AppConfig {
   @Min(1)
   @Max(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
+
+  /** Sign-up attempts per client address per hour: each sign-up mints a fresh token and budget. */
+  @Count()
+  SIGNUPS_PER_IP_PER_HOUR = 10;
+
+  /** Requests per client address per minute whose token is missing (where needed), malformed or unknown. */
+  @Count()
+  FAILED_AUTH_PER_IP_PER_MINUTE = 30;
+
+  /** Booking (and hold) attempts per client address per hour, whatever the account; the admin is exempt. */
+  @Count()
+  BOOKINGS_PER_IP_PER_HOUR = 60;
+
+  /** Which X-Forwarded-For hops to believe: off, a hop count, or the proxies' addresses (config/trust-proxy.ts). */
+  @ValidateBy({
+    name: 'trustProxy',
+    validator: {
+      validate: (value) => typeof value === 'string' && parseTrustProxy(value) !== undefined,
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, a hop count (1-100), or a comma list of proxy addresses or CIDR ranges',
+    },
+  })
+  TRUST_PROXY = 'false';
+
+  /** Slots one calendar view may answer with; a larger answer is narrowed or refused, never sent. */
+  @Count(1_000_000)
+  MAX_SLOTS_PER_RESPONSE = 5000;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */

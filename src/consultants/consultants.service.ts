@@ -24,6 +24,9 @@ import { Consultant } from './entities/consultant.entity';
  */
 const DTO_COLUMNS = `id, first_name AS "firstName", last_name AS "lastName", timezone, specialization, created_at AS "createdAt"`;
 
+/** A page of consultants is ordered by id; its cursor is the last id. Views that cut a page short resume with it too. */
+export const consultantPageKey = (consultant: { id: number }): [number] => [consultant.id];
+
 @Injectable()
 export class ConsultantsService {
   constructor(
@@ -72,7 +75,7 @@ export class ConsultantsService {
       `SELECT ${DTO_COLUMNS} FROM consultants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit + 1}`,
       params,
     );
-    return toPage(rows, limit, toConsultantDto, (c) => [c.id]);
+    return toPage(rows, limit, toConsultantDto, consultantPageKey);
   }
 
   async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {

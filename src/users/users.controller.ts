@@ -2,6 +2,7 @@ import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { LimitPerAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { CreatedUserDto, CreateUserDto, UserDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -12,6 +13,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post('users')
+  @LimitPerAddress('signup')
   @ApiOperation({ summary: 'Sign up; the response holds the api_token, once' })
   @ApiCreatedResponse({ type: CreatedUserDto })
   @ApiProblems(400)
@@ -20,6 +22,7 @@ export class UsersController {
   }
 
   @Post('user')
+  @LimitPerAddress('signup')
   @ApiOperation({ summary: 'Seed alias of POST /users', tags: ['seed aliases'] })
   @ApiCreatedResponse({ type: CreatedUserDto })
   @ApiProblems(400)

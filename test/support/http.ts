@@ -14,10 +14,16 @@ export class Http {
   constructor(
     private readonly app: NestFastifyApplication,
     private readonly token?: string,
+    private readonly remoteAddress?: string,
   ) {}
 
   as(token: string | undefined): Http {
-    return new Http(this.app, token);
+    return new Http(this.app, token, this.remoteAddress);
+  }
+
+  /** Requests from this socket address (inject's default is 127.0.0.1), for the per-address limits. */
+  from(remoteAddress: string): Http {
+    return new Http(this.app, this.token, remoteAddress);
   }
 
   async request<T = any>(
@@ -29,6 +35,7 @@ export class Http {
     const res = await this.app.inject({
       method,
       url,
+      remoteAddress: this.remoteAddress,
       headers: {
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),

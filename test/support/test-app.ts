@@ -61,6 +61,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // A test file makes many accounts, bookings and refused tokens from one address; the spec of
+    // each limit (test/e2e/abuse.e2e-spec.ts) sets its real, small value.
+    SIGNUPS_PER_IP_PER_HOUR: '100000',
+    FAILED_AUTH_PER_IP_PER_MINUTE: '100000',
+    BOOKINGS_PER_IP_PER_HOUR: '100000',
+    // Written each time: one app's setting must not leak into the next app of the same file.
+    TRUST_PROXY: 'false',
+    MAX_SLOTS_PER_RESPONSE: '5000',
     DATA_DIR: 'memory://',
     ...options.env,
   });

@@ -5,7 +5,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/configuration';
-import { forbidden, ProblemException } from '../http/problem';
+import { clientAddress } from '../http/client-throttler.guard';
+import { FixedWindowStorage } from '../http/fixed-window-storage';
+import { forbidden, ProblemException, TooManyRequests } from '../http/problem';
 import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
 import type { Principal } from './principal';
@@ -13,6 +15,10 @@ import { PrincipalCache } from './principal-cache';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
 
 const unauthorized = (detail: string) => new ProblemException(401, 'unauthorized', detail);
+
+/** The budget of failed authentications per client address, in the rate-limit store under this name. */
+const FAILURES = 'auth-failures';
+const FAILURE_WINDOW_MS = 60_000;
 
 /** Authenticates every request that carries a token and enforces each route's @Access. */
 @Injectable()
@@ -25,6 +31,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly config: ConfigService<AppConfig, true>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly cache: PrincipalCache,
+    private readonly budgets: FixedWindowStorage,
   ) {}
 
   onModuleInit(): void {
@@ -44,17 +51,22 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       context.getClass(),
     ]);
     const header = request.headers.authorization;
-    if (header !== undefined) request.principal = await this.authenticate(header);
+    if (header !== undefined) request.principal = await this.authenticate(header, request);
     if (!policies) return true;
     const principal = request.principal;
-    if (!principal) throw unauthorized('This route needs an Authorization: Bearer <token> header.');
+    if (!principal) throw await this.failed(request, 'This route needs an Authorization: Bearer <token> header.');
     if (policies.some((policy) => allows(policy, principal, request.params as Record<string, string>))) return true;
     throw forbidden('Your token does not allow this action.');
   }
 
-  private async authenticate(header: string): Promise<Principal> {
+  /**
+   * The admin's token and recently seen tokens are recognised without the database, so they pass
+   * even from an address that has spent its failure budget; any other token from such an address
+   * is refused before its lookup, so guessing costs the server next to nothing.
+   */
+  private async authenticate(header: string, request: FastifyRequest): Promise<Principal> {
     const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
-    if (!match) throw unauthorized('The Authorization header must be "Bearer <token>".');
+    if (!match) throw await this.failed(request, 'The Authorization header must be "Bearer <token>".');
     const token = match[1];
     const hash = hashToken(token);
     const role = roleOfToken(token);
@@ -63,6 +75,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     } else {
       const cached = this.cache.get(hash);
       if (cached) return cached;
+      const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
+      if (wait > 0) throw this.tooManyFailures(wait);
       const table = role === 'consultant' ? 'consultants' : 'users';
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
       const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [
@@ -74,7 +88,27 @@ export class AuthGuard implements CanActivate, OnModuleInit {
         return principal;
       }
     }
-    throw unauthorized('The token is not valid.');
+    throw await this.failed(request, 'The token is not valid.');
+  }
+
+  /** Counts a failed authentication against the client address: a 401, or a 429 once its budget is spent. */
+  private async failed(request: FastifyRequest, detail: string): Promise<ProblemException> {
+    const { isBlocked, timeToBlockExpire } = await this.budgets.increment(
+      clientAddress(request),
+      FAILURE_WINDOW_MS,
+      this.config.get('FAILED_AUTH_PER_IP_PER_MINUTE', { infer: true }),
+      FAILURE_WINDOW_MS,
+      FAILURES,
+    );
+    return isBlocked ? this.tooManyFailures(timeToBlockExpire) : unauthorized(detail);
+  }
+
+  private tooManyFailures(seconds: number): TooManyRequests {
+    return new TooManyRequests(
+      'auth-failures',
+      `Too many requests from this address had a missing or invalid token; retry in ${seconds} seconds.`,
+      seconds,
+    );
   }
 }
 

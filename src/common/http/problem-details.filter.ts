@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { QueryFailedError } from 'typeorm';
-import { Problem, ProblemException } from './problem';
+import { Problem, ProblemException, TooManyRequests } from './problem';
 
 /**
  * PostgreSQL errors that a client's request can legitimately cause, by SQLSTATE, and by
@@ -168,6 +168,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     else if (problem.status >= 500)
       this.logger.error({ err: exception, reqId: request.id }, `${request.method} ${request.url} failed`);
-    sendProblem(http.getResponse<FastifyReply>(), request, problem);
+    const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof TooManyRequests) void reply.header('retry-after', String(exception.retryAfterSeconds));
+    sendProblem(reply, request, problem);
   }
 }

@@ -55,6 +55,17 @@ export class ProblemException extends HttpException {
   }
 }
 
+/** A spent budget: 429 with Retry-After, which the problem+json filter writes from `retryAfterSeconds`. */
+export class TooManyRequests extends ProblemException {
+  constructor(
+    slug: string,
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, slug, detail);
+  }
+}
+
 export const badRequest = (detail: string, errors?: FieldError[]) =>
   new ProblemException(400, 'validation-error', detail, errors ? { errors } : {});
 /** A 400 that lists every bad field. */
