@@ -407,8 +407,8 @@ describe('resource limits', () => {
       expect(res.ms).toBeLessThan(LIMIT_MS);
     });
 
-    it('answers the largest legitimate view (92 days cut into 5-minute slots) within a few seconds', async () => {
-      // Around the clock, every day: the most free time a consultant can publish.
+    it('answers the largest view under the slot ceiling within a few seconds, and refuses a larger one at once', async () => {
+      // Around the clock, every day: the most free time a consultant can publish (287 slots a day).
       const allDay = Array.from({ length: 7 }, (_, d) => ({ day_of_week: d, start_time: '00:00', end_time: '23:59' }));
       expect(
         await send(t.app, {
@@ -418,15 +418,25 @@ describe('resource limits', () => {
           body: { availability: allDay },
         }),
       ).toHaveStatus(200);
-      const res = await send(t.app, {
+      // 17 days: 4,879 slots, under MAX_SLOTS_PER_RESPONSE's default of 5,000.
+      const largest = await send(t.app, {
+        method: 'GET',
+        url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-01-17&slot_minutes=5`,
+      });
+      expect(largest).toHaveStatus(200);
+      expect(largest.json.data[0].slots).toHaveLength(17 * 287);
+      console.log(
+        `largest time-range view: ${largest.json.data[0].slots.length} slots, ${(largest.text.length / 1e6).toFixed(1)} MB in ${largest.ms.toFixed(0)} ms`,
+      );
+      expect(largest.ms).toBeLessThan(5 * LIMIT_MS);
+      // 92 days would be about 26,000 slots (5 MB): refused, with a way to narrow it.
+      const tooLarge = await send(t.app, {
         method: 'GET',
         url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-04-02&slot_minutes=5`,
       });
-      expect(res).toHaveStatus(200);
-      console.log(
-        `largest time-range view: ${res.json.data[0].slots.length} slots, ${(res.text.length / 1e6).toFixed(1)} MB in ${res.ms.toFixed(0)} ms`,
-      );
-      expect(res.ms).toBeLessThan(5 * LIMIT_MS);
+      expect(tooLarge).toHaveStatus(400);
+      expect(tooLarge.json.type).toBe('/problems/response-too-large');
+      expect(tooLarge.ms).toBeLessThan(LIMIT_MS);
     });
   });
 });
