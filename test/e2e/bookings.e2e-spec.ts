@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
 import { Http } from '../support/http';
@@ -16,8 +14,8 @@ describe('bookings', () => {
   let alice: Created;
   let bob: Created;
 
-  before(async () => {
-    t = await startTestApp({ MAX_FUTURE_BOOKINGS_PER_USER: '6' });
+  beforeAll(async () => {
+    t = await startTestApp({ env: { MAX_FUTURE_BOOKINGS_PER_USER: '6' } });
     http = new Http(t.app);
     admin = http.as(ADMIN_TOKEN);
     consultant = await createConsultant(http, { timezone: 'Europe/Berlin' });
@@ -27,15 +25,15 @@ describe('bookings', () => {
     const rule = await http
       .as(consultant.token)
       .post(`/consultants/${consultant.id}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
-    assert.equal(rule.status, 201, rule.text);
+    expect(rule).toHaveStatus(201);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   const slot = async (c: Created, date: string, start: string, end: string) => {
     const res = await http
       .as(c.token)
       .post(`/consultants/${c.id}/availabilities`, { date, start_time: start, end_time: end });
-    assert.equal(res.status, 201, res.text);
+    expect(res).toHaveStatus(201);
     return res.body;
   };
   const book = (who: Created, body: Record<string, unknown>, headers?: Record<string, string>) =>
@@ -44,38 +42,35 @@ describe('bookings', () => {
   it('books a whole one-time slot, marks it booked, and frees it on cancel', async () => {
     const s = await slot(consultant, '2030-12-03', '10:00', '11:00');
     const res = await book(alice, { availability_id: s.id });
-    assert.equal(res.status, 201, res.text);
-    assert.deepEqual(
-      { ...res.body, id: undefined, created_at: undefined },
-      {
-        id: undefined,
-        created_at: undefined,
-        consultant_id: consultant.id,
-        user_id: alice.id,
-        availability_id: s.id,
-        recurring_id: null,
-        start: '2030-12-03T09:00:00.000Z',
-        end: '2030-12-03T10:00:00.000Z',
-        date: '2030-12-03',
-        start_time: '10:00:00',
-        end_time: '11:00:00',
-        status: 'confirmed',
-      },
-    );
+    expect(res).toHaveStatus(201);
+    expect({ ...res.body, id: undefined, created_at: undefined }).toStrictEqual({
+      id: undefined,
+      created_at: undefined,
+      consultant_id: consultant.id,
+      user_id: alice.id,
+      availability_id: s.id,
+      recurring_id: null,
+      start: '2030-12-03T09:00:00.000Z',
+      end: '2030-12-03T10:00:00.000Z',
+      date: '2030-12-03',
+      start_time: '10:00:00',
+      end_time: '11:00:00',
+      status: 'confirmed',
+    });
     const listed = await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-03&to=2030-12-03`);
-    assert.equal(listed.body.data[0].is_booked, true);
+    expect(listed.body.data[0].is_booked).toBe(true);
     assertProblem(await book(bob, { availability_id: s.id }), 409);
     assertProblem(await http.as(consultant.token).delete(`/consultants/${consultant.id}/availabilities/${s.id}`), 409);
     const cancelled = await http.as(alice.token).post(`/bookings/${res.body.id}/cancel`);
-    assert.equal(cancelled.status, 200, cancelled.text);
-    assert.equal(cancelled.body.status, 'cancelled');
-    assert.equal(
+    expect(cancelled).toHaveStatus(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    expect(
       (await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-03&to=2030-12-03`)).body.data[0]
         .is_booked,
-      false,
-    );
+    ).toBe(false);
     const again = await book(bob, { availability_id: s.id });
-    assert.equal(again.status, 201, 'the time of a cancelled booking is free again');
+    // The time of a cancelled booking is free again.
+    expect(again).toHaveStatus(201);
   });
 
   it('books inside a weekly window in all three forms, and adjacent bookings both succeed', async () => {
@@ -85,20 +80,20 @@ describe('bookings', () => {
       start_time: '10:00',
       end_time: '10:30',
     });
-    assert.equal(local.status, 201, local.text);
-    assert.equal(local.body.start, '2030-12-02T09:00:00.000Z');
-    assert.equal(local.body.recurring_id !== null, true);
+    expect(local).toHaveStatus(201);
+    expect(local.body.start).toBe('2030-12-02T09:00:00.000Z');
+    expect(local.body.recurring_id).not.toBeNull();
     const adjacent = await book(bob, {
       consultant_id: consultant.id,
       start: '2030-12-02T09:30:00Z',
       end: '2030-12-02T10:00:00Z',
     });
-    assert.equal(adjacent.status, 201, adjacent.text);
-    assert.equal(adjacent.body.start_time, '10:30:00');
+    expect(adjacent).toHaveStatus(201);
+    expect(adjacent.body.start_time).toBe('10:30:00');
     const seed = await http
       .as(bob.token)
       .post(`/consultant/${consultant.id}/reserve/`, { date: MONDAY, start_time: '11:00', end_time: '11:30' });
-    assert.equal(seed.status, 201, seed.text);
+    expect(seed).toHaveStatus(201);
     const overlapping = await book(alice, {
       consultant_id: consultant.id,
       date: MONDAY,
@@ -106,11 +101,8 @@ describe('bookings', () => {
       end_time: '10:45',
     });
     assertProblem(overlapping, 409);
-    assert.equal(
-      overlapping.body.type,
-      '/problems/time-taken',
-      'the exclusion constraint answers as the time being taken',
-    );
+    // The exclusion constraint answers as the time being taken.
+    expect(overlapping.body.type).toBe('/problems/time-taken');
   });
 
   it('refuses the past, outside availability, partial slots, bad forms and bad values', async () => {
@@ -134,7 +126,7 @@ describe('bookings', () => {
       end_time: '11:00',
     });
     assertProblem(partial, 422);
-    assert.match(partial.body.detail, new RegExp(`slot ${s.id}`));
+    expect(partial.body.detail).toMatch(new RegExp(`slot ${s.id}`));
     assertProblem(await book(alice, { consultant_id: consultant.id }), 400);
     assertProblem(await book(alice, { consultant_id: consultant.id, availability_id: s.id, date: MONDAY }), 400);
     assertProblem(await book(alice, { consultant_id: consultant.id, start: '2030-12-02T10:00:00Z' }), 400);
@@ -163,10 +155,10 @@ describe('bookings', () => {
     // A non-integer id is told so, in the body and in a query, not that it is out of range.
     const notInteger = await book(alice, { availability_id: 'abc' });
     assertProblem(notInteger, 400);
-    assert.deepEqual(notInteger.body.errors, [{ field: 'availability_id', message: 'must be an integer number' }]);
+    expect(notInteger.body.errors).toEqual([{ field: 'availability_id', message: 'must be an integer number' }]);
     const notIntegerQuery = await http.as(alice.token).get('/bookings?consultant_id=abc');
     assertProblem(notIntegerQuery, 400);
-    assert.deepEqual(notIntegerQuery.body.errors, [{ field: 'consultant_id', message: 'must be an integer number' }]);
+    expect(notIntegerQuery.body.errors).toEqual([{ field: 'consultant_id', message: 'must be an integer number' }]);
     for (const field of ['status', 'is_booked', 'id', 'created_at']) {
       assertProblem(
         await book(alice, {
@@ -182,10 +174,10 @@ describe('bookings', () => {
     const mine = await http
       .as(alice.token)
       .get(`/bookings?consultant_id=${consultant.id}&from=2030-12-02&to=2030-12-02`);
-    assert.ok(
-      !mine.body.data.some((b: any) => b.start_time === '13:00:00' || b.start === '2030-12-02T11:00:00.000Z'),
-      'nothing was stored',
-    );
+    // Nothing was stored.
+    expect(
+      mine.body.data.filter((b: any) => b.start_time === '13:00:00' || b.start === '2030-12-02T11:00:00.000Z'),
+    ).toEqual([]);
   });
 
   it('lets only users and the admin book, and only the admin for someone else', async () => {
@@ -228,8 +220,8 @@ describe('bookings', () => {
       start_time: '13:00',
       end_time: '13:30',
     });
-    assert.equal(onBehalf.status, 201, onBehalf.text);
-    assert.equal(onBehalf.body.user_id, bob.id);
+    expect(onBehalf).toHaveStatus(201);
+    expect(onBehalf.body.user_id).toBe(bob.id);
   });
 
   it('shows and cancels a booking for its user, its consultant and the admin only', async () => {
@@ -239,41 +231,42 @@ describe('bookings', () => {
       start_time: '14:00',
       end_time: '14:30',
     });
-    assert.equal(res.status, 201, res.text);
+    expect(res).toHaveStatus(201);
     const id = res.body.id;
     for (const who of [alice.token, consultant.token, ADMIN_TOKEN])
-      assert.equal((await http.as(who).get(`/bookings/${id}`)).status, 200);
+      expect(await http.as(who).get(`/bookings/${id}`)).toHaveStatus(200);
     assertProblem(await http.as(bob.token).get(`/bookings/${id}`), 404);
     assertProblem(await http.as(other.token).get(`/bookings/${id}`), 404);
     assertProblem(await http.get(`/bookings/${id}`), 401);
     assertProblem(await http.as(bob.token).post(`/bookings/${id}/cancel`), 404);
     assertProblem(await http.as(other.token).post(`/bookings/${id}/cancel`), 404);
-    assert.equal((await http.as(alice.token).get(`/bookings/${id}`)).body.status, 'confirmed', 'nothing changed');
+    // Nothing changed.
+    expect((await http.as(alice.token).get(`/bookings/${id}`)).body.status).toBe('confirmed');
     const byConsultant = await http.as(consultant.token).post(`/bookings/${id}/cancel/`);
-    assert.equal(byConsultant.body.status, 'cancelled');
-    assert.equal(
-      (await http.as(alice.token).post(`/bookings/${id}/cancel`)).status,
-      200,
-      'cancelling twice is a no-op',
-    );
+    expect(byConsultant.body.status).toBe('cancelled');
+    // Cancelling twice is a no-op.
+    expect(await http.as(alice.token).post(`/bookings/${id}/cancel`)).toHaveStatus(200);
   });
 
   it('scopes the list to what the caller may see', async () => {
     const bobs = await http.as(bob.token).get('/bookings?limit=200');
-    assert.equal(bobs.status, 200);
-    assert.ok(bobs.body.data.length > 0 && bobs.body.data.every((b: any) => b.user_id === bob.id));
+    expect(bobs).toHaveStatus(200);
+    expect(bobs.body.data.length).toBeGreaterThan(0);
+    expect(bobs.body.data.filter((b: any) => b.user_id !== bob.id)).toEqual([]);
     assertProblem(await http.as(bob.token).get(`/bookings?user_id=${alice.id}`), 403);
     assertProblem(await http.as(other.token).get(`/bookings?consultant_id=${consultant.id}`), 403);
-    assert.equal((await http.as(other.token).get('/bookings')).body.data.length, 0);
+    expect((await http.as(other.token).get('/bookings')).body.data).toHaveLength(0);
     const theirs = await http.as(consultant.token).get('/bookings?status=confirmed&limit=2');
-    assert.ok(theirs.body.data.every((b: any) => b.consultant_id === consultant.id && b.status === 'confirmed'));
+    expect(
+      theirs.body.data.filter((b: any) => !(b.consultant_id === consultant.id && b.status === 'confirmed')),
+    ).toEqual([]);
     const next = await http
       .as(consultant.token)
       .get(`/bookings?status=confirmed&limit=2&cursor=${theirs.body.next_cursor}`);
-    assert.equal(next.status, 200);
-    assert.ok(next.body.data[0].start >= theirs.body.data[1].start);
+    expect(next).toHaveStatus(200);
+    expect(Date.parse(next.body.data[0].start)).toBeGreaterThanOrEqual(Date.parse(theirs.body.data[1].start));
     const all = await admin.get(`/bookings?user_id=${alice.id}`);
-    assert.ok(all.body.data.every((b: any) => b.user_id === alice.id));
+    expect(all.body.data.filter((b: any) => b.user_id !== alice.id)).toEqual([]);
   });
 
   it('reschedules atomically: onto a free time it moves, onto a taken one nothing changes', async () => {
@@ -289,38 +282,34 @@ describe('bookings', () => {
       start_time: '10:00',
       end_time: '10:30',
     });
-    assert.equal(second.status, 201, second.text);
+    expect(second).toHaveStatus(201);
     const taken = await http
       .as(alice.token)
       .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '10:00', end_time: '10:30' });
     assertProblem(taken, 409);
-    assert.equal(taken.body.type, '/problems/time-taken');
-    assert.deepEqual(
-      (await http.as(alice.token).get(`/bookings/${first.body.id}`)).body,
-      first.body,
-      'unchanged after a 409',
-    );
+    expect(taken.body.type).toBe('/problems/time-taken');
+    // Unchanged after a 409.
+    expect((await http.as(alice.token).get(`/bookings/${first.body.id}`)).body).toEqual(first.body);
     const overlapSelf = await http
       .as(alice.token)
       .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '09:15', end_time: '09:45' });
-    assert.equal(overlapSelf.status, 200, overlapSelf.text);
-    assert.equal(overlapSelf.body.id, first.body.id);
-    assert.equal(overlapSelf.body.start_time, '09:15:00');
+    expect(overlapSelf).toHaveStatus(200);
+    expect(overlapSelf.body.id).toBe(first.body.id);
+    expect(overlapSelf.body.start_time).toBe('09:15:00');
     const s = await slot(consultant, '2030-12-10', '09:00', '10:00');
     const ontoSlot = await http
       .as(alice.token)
       .post(`/bookings/${first.body.id}/reschedule`, { availability_id: s.id });
-    assert.equal(ontoSlot.body.availability_id, s.id);
+    expect(ontoSlot.body.availability_id).toBe(s.id);
     const back = await http
       .as(alice.token)
       .post(`/bookings/${first.body.id}/reschedule`, { date: '2030-12-09', start_time: '11:00', end_time: '11:30' });
-    assert.equal(back.status, 200, back.text);
-    assert.equal(
+    expect(back).toHaveStatus(200);
+    // The old slot is freed.
+    expect(
       (await http.get(`/consultants/${consultant.id}/availabilities?from=2030-12-10&to=2030-12-10`)).body.data[0]
         .is_booked,
-      false,
-      'the old slot is freed',
-    );
+    ).toBe(false);
     assertProblem(
       await http
         .as(consultant.token)
@@ -339,29 +328,29 @@ describe('bookings', () => {
     const body = { consultant_id: consultant.id, date: '2030-12-16', start_time: '09:00', end_time: '09:30' };
     const key = { 'idempotency-key': 'key-abc-1' };
     const first = await book(alice, body, key);
-    assert.equal(first.status, 201, first.text);
+    expect(first).toHaveStatus(201);
     const replay = await book(alice, { ...body }, key);
-    assert.equal(replay.status, 201);
-    assert.deepEqual(replay.body, first.body);
+    expect(replay).toHaveStatus(201);
+    expect(replay.body).toEqual(first.body);
     const reordered = await book(
       alice,
       { end_time: '09:30', start_time: '09:00', date: '2030-12-16', consultant_id: consultant.id },
       key,
     );
-    assert.deepEqual(reordered.body, first.body, 'key order in the body does not matter');
+    // Key order in the body does not matter.
+    expect(reordered.body).toEqual(first.body);
     assertProblem(await book(alice, { ...body, end_time: '10:00' }, key), 422);
     const sameKeyOtherUser = await book(bob, body, key);
     assertProblem(sameKeyOtherUser, 409);
-    assert.equal(
-      sameKeyOtherUser.body.type,
-      '/problems/time-taken',
-      "keys are per caller: bob meets alice's booking, not her key",
-    );
+    // Keys are per caller: bob meets alice's booking, not her key.
+    expect(sameKeyOtherUser.body.type).toBe('/problems/time-taken');
     const refusedReplay = await book(bob, body, key);
-    assert.deepEqual(refusedReplay.body, sameKeyOtherUser.body, 'a refusal is replayed too');
+    // A refusal is replayed too.
+    expect(refusedReplay.body).toEqual(sameKeyOtherUser.body);
     assertProblem(await book(alice, body, { 'idempotency-key': 'x'.repeat(256) }), 400);
     const list = await http.as(alice.token).get('/bookings?from=2030-12-16&to=2030-12-16');
-    assert.equal(list.body.data.filter((b: any) => b.status === 'confirmed').length, 1, 'booked once');
+    // Booked once.
+    expect(list.body.data.filter((b: any) => b.status === 'confirmed')).toHaveLength(1);
   });
 
   it('forgets an Idempotency-Key after 24 hours', async () => {
@@ -371,7 +360,7 @@ describe('bookings', () => {
       { consultant_id: consultant.id, date: '2030-12-16', start_time: '11:00', end_time: '11:30' },
       key,
     );
-    assert.equal(first.status, 201, first.text);
+    expect(first).toHaveStatus(201);
     await t.app
       .get(DataSource)
       .query(
@@ -382,8 +371,9 @@ describe('bookings', () => {
       { consultant_id: consultant.id, date: '2030-12-16', start_time: '12:00', end_time: '12:30' },
       key,
     );
-    assert.equal(later.status, 201, `an expired key is a new request, not a mismatch: ${later.text}`);
-    assert.notEqual(later.body.id, first.body.id);
+    // An expired key is a new request, not a mismatch.
+    expect(later).toHaveStatus(201);
+    expect(later.body.id).not.toBe(first.body.id);
   });
 
   it('caps the upcoming bookings one user may hold, and says why', async () => {
@@ -395,7 +385,7 @@ describe('bookings', () => {
         start_time: `${String(9 + i).padStart(2, '0')}:00`,
         end_time: `${String(9 + i).padStart(2, '0')}:30`,
       });
-      assert.equal(res.status, 201, res.text);
+      expect(res).toHaveStatus(201);
     }
     const refused = await book(carol, {
       consultant_id: consultant.id,
@@ -404,11 +394,11 @@ describe('bookings', () => {
       end_time: '16:30',
     });
     assertProblem(refused, 422);
-    assert.match(refused.body.detail, /6 upcoming bookings/);
+    expect(refused.body.detail).toMatch(/6 upcoming bookings/);
   });
 
   it('refuses to delete a consultant with upcoming bookings', async () => {
     assertProblem(await admin.delete(`/consultants/${consultant.id}`), 409);
-    assert.equal((await http.get(`/consultants/${consultant.id}`)).status, 200);
+    expect(await http.get(`/consultants/${consultant.id}`)).toHaveStatus(200);
   });
 });

@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
@@ -8,40 +6,41 @@ describe('consultants and users', () => {
   let t: TestApp;
   let http: Http;
   let admin: Http;
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
     admin = http.as(ADMIN_TOKEN);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it('runs the seed "Create Entities" curls (with the admin token)', async () => {
     const consultant = await admin.post('/consultant/', { first_name: 'John', last_name: 'Doe' });
-    assert.equal(consultant.status, 201);
-    assert.equal(consultant.body.first_name, 'John');
-    assert.equal(consultant.body.timezone, 'UTC');
-    assert.match(consultant.body.api_token, /^cc_c_/);
+    expect(consultant).toHaveStatus(201);
+    expect(consultant.body.first_name).toBe('John');
+    expect(consultant.body.timezone).toBe('UTC');
+    expect(consultant.body.api_token).toMatch(/^cc_c_/);
     const user = await http.post('/user/', { first_name: 'Jane', last_name: 'Smith' });
-    assert.equal(user.status, 201);
-    assert.match(user.body.api_token, /^cc_u_/);
+    expect(user).toHaveStatus(201);
+    expect(user.body.api_token).toMatch(/^cc_u_/);
     const fetched = await http.get(`/consultant/${consultant.body.id}/`);
-    assert.equal(fetched.status, 200);
-    assert.equal(fetched.body.api_token, undefined, 'the token is shown once only');
-    assert.deepEqual(fetched.body, (await http.get(`/consultants/${consultant.body.id}`)).body);
+    expect(fetched).toHaveStatus(200);
+    // The token is shown once only.
+    expect(fetched.body.api_token).toBeUndefined();
+    expect(fetched.body).toEqual((await http.get(`/consultants/${consultant.body.id}`)).body);
   });
 
   it('creates with a time zone and specialization, and lists by specialization with cursors', async () => {
     for (let i = 0; i < 3; i++)
       await createConsultant(http, { specialization: 'dermatology', timezone: 'Asia/Kolkata' });
     const first = await http.get('/consultants?specialization=dermatology&limit=2');
-    assert.equal(first.status, 200);
-    assert.equal(first.body.data.length, 2);
-    assert.equal(first.body.data[0].timezone, 'Asia/Kolkata');
-    assert.ok(first.body.next_cursor);
+    expect(first).toHaveStatus(200);
+    expect(first.body.data).toHaveLength(2);
+    expect(first.body.data[0].timezone).toBe('Asia/Kolkata');
+    expect(first.body.next_cursor).toBeTruthy();
     const second = await http.get(`/consultants?specialization=dermatology&limit=2&cursor=${first.body.next_cursor}`);
-    assert.equal(second.body.data.length, 1);
-    assert.equal(second.body.next_cursor, null);
-    assert.ok(second.body.data[0].id > first.body.data[1].id);
+    expect(second.body.data).toHaveLength(1);
+    expect(second.body.next_cursor).toBeNull();
+    expect(second.body.data[0].id).toBeGreaterThan(first.body.data[1].id);
   });
 
   it('rejects each invalid field with a named error, and stores nothing', async () => {
@@ -61,14 +60,14 @@ describe('consultants and users', () => {
     for (const [body, field] of cases) {
       const res = await admin.post('/consultants', body);
       assertProblem(res, 400);
-      assert.ok(
-        res.body.errors.some((e: { field: string }) => e.field === field),
-        `${JSON.stringify(body)} names ${field}: ${res.text}`,
-      );
+      // Each body's errors name its bad field (the body and the whole reply show on failure).
+      expect({ body, reply: res.body }).toMatchObject({
+        reply: { errors: expect.arrayContaining([expect.objectContaining({ field })]) },
+      });
     }
     assertProblem(await admin.post('/consultants', [1, 2]), 400);
     assertProblem(await http.post('/users', { first_name: 'A', last_name: 'B', role: 'admin' }), 400);
-    assert.equal((await http.get('/consultants?limit=200')).body.data.length, before);
+    expect((await http.get('/consultants?limit=200')).body.data).toHaveLength(before);
   });
 
   it('validates ids, page sizes and cursors', async () => {
@@ -89,22 +88,22 @@ describe('consultants and users', () => {
     const own = await http
       .as(a.token)
       .patch(`/consultants/${a.id}/`, { timezone: 'America/New_York', specialization: 'cardiology' });
-    assert.equal(own.status, 200);
-    assert.equal(own.body.timezone, 'America/New_York');
-    assert.equal((await admin.patch(`/consultants/${a.id}`, { first_name: 'Renamed' })).body.first_name, 'Renamed');
+    expect(own).toHaveStatus(200);
+    expect(own.body.timezone).toBe('America/New_York');
+    expect((await admin.patch(`/consultants/${a.id}`, { first_name: 'Renamed' })).body.first_name).toBe('Renamed');
     assertProblem(await http.as(b.token).patch(`/consultants/${a.id}`, { first_name: 'Hijack' }), 403);
     assertProblem(await http.as(user.token).patch(`/consultants/${a.id}`, { first_name: 'Hijack' }), 403);
     assertProblem(await http.patch(`/consultants/${a.id}`, { first_name: 'Hijack' }), 401);
     assertProblem(await http.as(a.token).patch(`/consultants/${a.id}`, { timezone: 'Nowhere/City' }), 400);
     assertProblem(await http.as(a.token).patch(`/consultants/${a.id}`, { first_name: null }), 400);
     assertProblem(await admin.patch('/consultants/999999', { first_name: 'Ghost' }), 404);
-    assert.equal((await http.get(`/consultants/${a.id}`)).body.first_name, 'Renamed');
+    expect((await http.get(`/consultants/${a.id}`)).body.first_name).toBe('Renamed');
   });
 
   it('lets only the admin delete a consultant', async () => {
     const a = await createConsultant(http);
     assertProblem(await http.as(a.token).delete(`/consultants/${a.id}`), 403);
-    assert.equal((await admin.delete(`/consultants/${a.id}`)).status, 204);
+    expect(await admin.delete(`/consultants/${a.id}`)).toHaveStatus(204);
     assertProblem(await http.get(`/consultants/${a.id}`), 404);
     assertProblem(await admin.delete(`/consultants/${a.id}`), 404);
     assertProblem(await http.as(a.token).get('/me'), 401);
@@ -114,8 +113,8 @@ describe('consultants and users', () => {
     const u = await createUser(http);
     const other = await createUser(http);
     const consultant = await createConsultant(http);
-    assert.equal((await http.as(u.token).get(`/users/${u.id}`)).body.id, u.id);
-    assert.equal((await admin.get(`/users/${u.id}/`)).status, 200);
+    expect((await http.as(u.token).get(`/users/${u.id}`)).body.id).toBe(u.id);
+    expect(await admin.get(`/users/${u.id}/`)).toHaveStatus(200);
     assertProblem(await http.as(other.token).get(`/users/${u.id}`), 403);
     assertProblem(await http.as(consultant.token).get(`/users/${u.id}`), 403);
     assertProblem(await http.get(`/users/${u.id}`), 401);

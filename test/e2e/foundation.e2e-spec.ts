@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
@@ -7,29 +5,29 @@ import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 describe('foundation: pipeline, docs, health, auth', () => {
   let t: TestApp;
   let http: Http;
-  before(async () => {
+  beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
   });
-  after(() => t.close());
+  afterAll(() => t.close());
 
   it('reports health with the database up', async () => {
     const res = await http.get('/health');
-    assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { status: 'ok', database: 'up' });
+    expect(res).toHaveStatus(200);
+    expect(res.body).toEqual({ status: 'ok', database: 'up' });
   });
 
   it('echoes a sane X-Request-Id and generates one otherwise', async () => {
     const given = await http.get('/health', { 'x-request-id': 'trace-abc.123' });
-    assert.equal(given.headers['x-request-id'], 'trace-abc.123');
+    expect(given.headers['x-request-id']).toBe('trace-abc.123');
     const generated = await http.get('/health', { 'x-request-id': 'bad id with spaces' });
-    assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    expect(String(generated.headers['x-request-id'])).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('serves an OpenAPI 3 document with problem+json errors and every route', async () => {
     const res = await http.get('/docs-json');
-    assert.equal(res.status, 200);
-    assert.match(res.body.openapi, /^3\./);
+    expect(res).toHaveStatus(200);
+    expect(res.body.openapi).toMatch(/^3\./);
     for (const path of [
       '/consultants',
       '/consultant',
@@ -41,18 +39,21 @@ describe('foundation: pipeline, docs, health, auth', () => {
       '/me',
       '/health',
     ]) {
-      assert.ok(res.body.paths[path], `${path} is documented`);
+      // Every route is documented.
+      expect(Object.keys(res.body.paths)).toContain(path);
+      expect(res.body.paths[path]).toBeTruthy();
     }
     const create = res.body.paths['/consultants'].post;
-    assert.ok(create.responses['400'].content['application/problem+json']);
-    assert.ok(create.responses['401'] && create.responses['403']);
-    assert.deepEqual(create.security, [{ bearer: [] }]);
+    expect(create.responses['400'].content['application/problem+json']).toBeTruthy();
+    expect(create.responses['401']).toBeTruthy();
+    expect(create.responses['403']).toBeTruthy();
+    expect(create.security).toEqual([{ bearer: [] }]);
     const schema = res.body.components.schemas.CreateConsultantDto;
-    assert.deepEqual(schema.required.sort(), ['first_name', 'last_name']);
-    assert.equal(schema.properties.timezone.example, 'Europe/Berlin');
+    expect(schema.required.sort()).toEqual(['first_name', 'last_name']);
+    expect(schema.properties.timezone.example).toBe('Europe/Berlin');
     const ui = await http.get('/docs');
-    assert.equal(ui.status, 200);
-    assert.match(ui.text, /swagger/i);
+    expect(ui).toHaveStatus(200);
+    expect(ui.text).toMatch(/swagger/i);
   });
 
   it('answers an unknown route with a problem+json 404', async () => {
@@ -72,7 +73,7 @@ describe('foundation: pipeline, docs, health, auth', () => {
     for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
       assertProblem(await http.request('POST', '/users', 'first_name=A&last_name=B', { 'content-type': type }), 415);
     }
-    assert.equal((await http.post('/users', { first_name: 'A', last_name: 'B' })).status, 201);
+    expect(await http.post('/users', { first_name: 'A', last_name: 'B' })).toHaveStatus(201);
   });
 
   describe('auth', () => {
@@ -99,14 +100,15 @@ describe('foundation: pipeline, docs, health, auth', () => {
     it('tells each principal who it is on /me', async () => {
       const consultant = await createConsultant(http, { first_name: 'Ann' });
       const user = await createUser(http, { first_name: 'Bob' });
-      assert.deepEqual((await http.as(ADMIN_TOKEN).get('/me')).body, { role: 'admin' });
+      expect((await http.as(ADMIN_TOKEN).get('/me')).body).toEqual({ role: 'admin' });
       const me = await http.as(consultant.token).get('/me/');
-      assert.equal(me.status, 200);
-      assert.deepEqual(
-        { role: me.body.role, id: me.body.id, first_name: me.body.first_name },
-        { role: 'consultant', id: consultant.id, first_name: 'Ann' },
-      );
-      assert.equal((await http.as(user.token).get('/me')).body.role, 'user');
+      expect(me).toHaveStatus(200);
+      expect({ role: me.body.role, id: me.body.id, first_name: me.body.first_name }).toEqual({
+        role: 'consultant',
+        id: consultant.id,
+        first_name: 'Ann',
+      });
+      expect((await http.as(user.token).get('/me')).body.role).toBe('user');
       assertProblem(await http.get('/me'), 401);
     });
   });
