@@ -3,12 +3,13 @@ import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'test/.generated/', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // Formatting is Prettier's (.prettierrc); unformatted code fails lint.
   prettierRecommended,
   {
+    files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -17,10 +18,16 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript configuration and set-up files: no TypeScript project, Node's globals.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: {
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      // node:test's describe/it return promises the runner itself awaits.
-      '@typescript-eslint/no-floating-promises': 'off',
       // Response bodies are JSON of whatever shape the test checks.
       '@typescript-eslint/no-explicit-any': 'off',
       'no-console': 'off',
