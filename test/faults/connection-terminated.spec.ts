@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
@@ -18,17 +16,15 @@ import {
   waitFor,
 } from './fault-kit';
 
-const skip = skipWithoutPostgres('faults: connection terminated');
+// Skipped loudly (skipWithoutPostgres warns), and counted: the tally shows skipped tests rather than nothing at all.
+const describeWithPostgres = skipWithoutPostgres('faults: connection terminated') ? describe.skip : describe;
 
 /**
  * A booking's database connection dies mid-transaction: the booking waits on the consultant's
  * row lock (held by another connection), and its backend is terminated. Nothing it wrote may
  * survive, the client must get an answer it can retry (503, or 409), and the retry must succeed.
  */
-describe('faults: booking connection terminated mid-transaction', { timeout: 55_000 }, () => {
-  // Skipped loudly, and counted: the tally shows a skipped test rather than nothing at all.
-  if (skip) return void it('runs against a private PostgreSQL server', { skip }, () => undefined);
-
+describeWithPostgres('faults: booking connection terminated mid-transaction', () => {
   let pg: PostgresServer;
   let dbUrl: string;
   let server: ServerProcess;
@@ -36,14 +32,14 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
   let consultant: Party;
   let user: Party;
 
-  before(async () => {
+  beforeAll(async () => {
     ({ pg, url: dbUrl } = await privateDatabase());
     server = await startService({ DATABASE_URL: dbUrl });
     api = new Api(server.url);
     consultant = await createConsultant(api);
     user = await createUser(api);
   });
-  after(async () => {
+  afterAll(async () => {
     if (server) await killService(server);
     if (pg) await pg.destroy();
   });
@@ -71,7 +67,7 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
       const [{ terminated }] = await sql<{ terminated: boolean }>('SELECT pg_terminate_backend($1) AS terminated', [
         victim,
       ]);
-      assert.equal(terminated, true);
+      expect(terminated).toBe(true);
       const answer = await pending;
       console.log(`# terminated booking answered ${answer.status} ${answer.text}`);
       return answer;
@@ -97,18 +93,17 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     const slot = await createSlot(api, consultant, '2031-03-03', '10:00', '11:00');
     const failed = await bookThroughTermination({ availability_id: slot.id }, {});
     assertProblem(failed, [503, 409]);
-    if (failed.status === 503) assert.ok(failed.headers.get('retry-after'), 'a 503 says when to retry');
-    assert.deepEqual(
-      await footprint(slot.id),
-      { bookings: 0, is_booked: false, keys: 0 },
-      'nothing of the killed transaction survives',
-    );
+    // A 503 says when to retry.
+    if (failed.status === 503) expect(failed.headers.get('retry-after')).toBeTruthy();
+    // Nothing of the killed transaction survives.
+    expect(await footprint(slot.id)).toEqual({ bookings: 0, is_booked: false, keys: 0 });
 
     const retried = await api.as(user.token).post('/bookings', { availability_id: slot.id });
-    assert.equal(retried.status, 201, retried.text);
-    assert.deepEqual(await footprint(slot.id), { bookings: 1, is_booked: true, keys: 0 });
+    expect(retried).toHaveStatus(201);
+    expect(await footprint(slot.id)).toEqual({ bookings: 1, is_booked: true, keys: 0 });
     const health = await api.get('/health');
-    assert.equal(health.status, 200, `the pool dropped the dead connection: ${health.text}`);
+    // The pool dropped the dead connection.
+    expect(health).toHaveStatus(200);
   });
 
   it('with an Idempotency-Key: the outage is not stored as the answer, so the retry with the same key books', async () => {
@@ -117,20 +112,18 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     const failed = await bookThroughTermination({ availability_id: slot.id }, { 'idempotency-key': key });
     assertProblem(failed, [503, 409]);
     const before = await footprint(slot.id);
-    assert.deepEqual(
-      before,
-      { bookings: 1, is_booked: false, keys: 0 },
-      "only the first test's booking exists, and no key was stored",
-    );
+    // Only the first test's booking exists, and no key was stored.
+    expect(before).toEqual({ bookings: 1, is_booked: false, keys: 0 });
 
     const retried = await api
       .as(user.token)
       .post('/bookings', { availability_id: slot.id }, { 'idempotency-key': key });
-    assert.equal(retried.status, 201, retried.text);
+    expect(retried).toHaveStatus(201);
     const replay = await api.as(user.token).post('/bookings', { availability_id: slot.id }, { 'idempotency-key': key });
-    assert.equal(replay.status, 201, replay.text);
-    assert.equal(replay.body.id, retried.body.id, 'the key now replays the booking');
-    assert.deepEqual(await footprint(slot.id), { bookings: 2, is_booked: true, keys: 1 });
+    expect(replay).toHaveStatus(201);
+    // The key now replays the booking.
+    expect(replay.body.id).toBe(retried.body.id);
+    expect(await footprint(slot.id)).toEqual({ bookings: 2, is_booked: true, keys: 1 });
   });
 
   // Regression: when the connection dies while the transaction is between two statements, TypeORM
@@ -141,7 +134,7 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     const rule = await api
       .as(consultant2.token)
       .post(`/consultants/${consultant2.id}/recurring`, { day: 'Mon', start_time: '00:00', end_time: '23:30' });
-    assert.equal(rule.status, 201, rule.text);
+    expect(rule).toHaveStatus(201);
     const reaper = new Client({ connectionString: dbUrl });
     await reaper.connect();
     let reaping = true;
@@ -186,7 +179,9 @@ describe('faults: booking connection terminated mid-transaction', { timeout: 55_
     console.log(
       `# ${reaped} idle-in-transaction backends terminated; answers ${JSON.stringify(statuses)}; errors logged: ${errors}`,
     );
-    assert.ok(reaped > 0, 'some transactions were caught between statements');
-    assert.equal(statuses[500] ?? 0, 0, `answers: ${JSON.stringify(statuses)}`);
+    // Some transactions were caught between statements.
+    expect(reaped).toBeGreaterThan(0);
+    // No 500 among the answers (shown whole on a failure).
+    expect(statuses).not.toHaveProperty('500');
   });
 });

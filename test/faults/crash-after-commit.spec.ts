@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
@@ -19,30 +17,28 @@ import {
   waitFor,
 } from './fault-kit';
 
-const skip = skipWithoutPostgres('faults: crash after commit');
+// Skipped loudly (skipWithoutPostgres warns), and counted: the tally shows skipped tests rather than nothing at all.
+const describeWithPostgres = skipWithoutPostgres('faults: crash after commit') ? describe.skip : describe;
 
 /**
  * The service dies (SIGKILL) right after a booking commits. The client, not knowing whether its
  * booking went through, retries with the same Idempotency-Key on the restarted service: it must
  * get the same booking back, and the database must hold exactly one.
  */
-describe('faults: service killed right after a booking commits', { timeout: 55_000 }, () => {
-  // Skipped loudly, and counted: the tally shows a skipped test rather than nothing at all.
-  if (skip) return void it('runs against a private PostgreSQL server', { skip }, () => undefined);
-
+describeWithPostgres('faults: service killed right after a booking commits', () => {
   let pg: PostgresServer;
   let dbUrl: string;
   let server: ServerProcess;
   let api: Api;
   let user: Party;
 
-  before(async () => {
+  beforeAll(async () => {
     ({ pg, url: dbUrl } = await privateDatabase());
     server = await startService({ DATABASE_URL: dbUrl });
     api = new Api(server.url);
     user = await createUser(api);
   });
-  after(async () => {
+  afterAll(async () => {
     if (server) await killService(server);
     if (pg) await pg.destroy();
   });
@@ -70,12 +66,13 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
     const { consultant, body } = await freshSlot('2031-04-01');
     const key = randomUUID();
     const first = await api.as(user.token).post('/bookings', body, { 'idempotency-key': key });
-    assert.equal(first.status, 201, first.text);
+    expect(first).toHaveStatus(201);
     await restart();
     const retry = await api.as(user.token).post('/bookings', body, { 'idempotency-key': key });
-    assert.equal(retry.status, 201, retry.text);
-    assert.deepEqual(retry.body, first.body, 'the same booking, word for word');
-    assert.deepEqual(await bookingsOf(consultant), [{ id: first.body.id, status: 'confirmed' }]);
+    expect(retry).toHaveStatus(201);
+    // The same booking, word for word.
+    expect(retry.body).toEqual(first.body);
+    expect(await bookingsOf(consultant)).toEqual([{ id: first.body.id, status: 'confirmed' }]);
   });
 
   it('killed after COMMIT reached the database but before the answer left: the retry returns that booking', async () => {
@@ -105,7 +102,8 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
       });
       server.child.kill('SIGKILL');
       const first = await pending;
-      assert.equal(typeof first, 'string', `the client never got an answer (${JSON.stringify(first)})`);
+      // The client never got an answer: a network error code, not an HTTP answer.
+      expect(first).toEqual(expect.any(String));
       // Let the commit finish; PostgreSQL keeps it (it was already in the WAL).
       await resetCommitWait();
       await waitFor('the orphaned backend to finish', async () =>
@@ -115,13 +113,16 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
       await resetCommitWait();
     }
     const rows = await bookingsOf(consultant);
-    assert.equal(rows.length, 1, `the booking committed though its answer was lost: ${JSON.stringify(rows)}`);
+    // The booking committed though its answer was lost.
+    expect(rows).toHaveLength(1);
 
     await restart();
     const retry = await api.as(user.token).post('/bookings', body, { 'idempotency-key': key });
-    assert.equal(retry.status, 201, retry.text);
-    assert.equal(retry.body.id, rows[0].id, 'the retry returns the committed booking, not a new one');
-    assert.deepEqual(await bookingsOf(consultant), rows, 'still exactly one booking');
+    expect(retry).toHaveStatus(201);
+    // The retry returns the committed booking, not a new one.
+    expect(retry.body.id).toBe(rows[0].id);
+    // Still exactly one booking.
+    expect(await bookingsOf(consultant)).toEqual(rows);
     // A different key is a new request, and the slot is taken by the first.
     assertProblem(await api.as(user.token).post('/bookings', body, { 'idempotency-key': randomUUID() }), [409]);
   });
@@ -147,7 +148,8 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
         return rows.length ? true : undefined;
       });
       server.child.kill('SIGKILL');
-      assert.equal(typeof (await pending), 'string', 'the client lost its connection');
+      // The client lost its connection: a network error code, not an HTTP answer.
+      expect(await pending).toEqual(expect.any(String));
       await restart();
       // The dead process's backend still waits on the lock, holding the key's advisory lock:
       // PostgreSQL notices a vanished client only when it next writes to it.
@@ -165,12 +167,9 @@ describe('faults: service killed right after a booking commits', { timeout: 55_0
         10_000,
         100,
       );
-      assert.equal(retry.status, 201, retry.text);
-      assert.deepEqual(
-        await bookingsOf(consultant),
-        [{ id: retry.body.id, status: 'confirmed' }],
-        "exactly one booking, the retry's",
-      );
+      expect(retry).toHaveStatus(201);
+      // Exactly one booking, the retry's.
+      expect(await bookingsOf(consultant)).toEqual([{ id: retry.body.id, status: 'confirmed' }]);
     } finally {
       if (!released) await locker.query('ROLLBACK').catch(() => undefined);
       await locker.end();

@@ -1,9 +1,8 @@
-import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOnSignals, freePort, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { exitHook, freePort, startPostgres, type PostgresServer } from '../support/postgres-server';
 import { startServer, type ServerProcess } from '../support/server-process';
 
 /**
@@ -13,11 +12,14 @@ import { startServer, type ServerProcess } from '../support/server-process';
 
 export const ADMIN_TOKEN = 'cc_a_fault-admin-token-0123456789';
 
-/** Settings for every service process the fault suites start. */
+/** Settings for every service process the fault suites start: every client is 127.0.0.1, so no limit may bite. */
 export const SERVICE_ENV = {
   ADMIN_TOKEN,
   RATE_LIMIT_PER_MINUTE: '1000000',
   MAX_FUTURE_BOOKINGS_PER_USER: '100000',
+  SIGNUPS_PER_IP_PER_HOUR: '100000',
+  FAILED_AUTH_PER_IP_PER_MINUTE: '100000',
+  BOOKINGS_PER_IP_PER_HOUR: '100000',
   LOG_LEVEL: 'warn',
   DATA_DIR: 'memory://',
 };
@@ -89,13 +91,13 @@ export async function createConsultant(api: Api, body: Record<string, unknown> =
   const res = await api
     .as(ADMIN_TOKEN)
     .post('/consultants', { first_name: 'Fault', last_name: `Consultant${++counter}`, ...body });
-  assert.equal(res.status, 201, res.text);
+  expect(res).toHaveStatus(201);
   return { id: res.body.id, token: res.body.api_token };
 }
 
 export async function createUser(api: Api): Promise<Party> {
   const res = await api.as(undefined).post('/users', { first_name: 'Fault', last_name: `User${++counter}` });
-  assert.equal(res.status, 201, res.text);
+  expect(res).toHaveStatus(201);
   return { id: res.body.id, token: res.body.api_token };
 }
 
@@ -109,7 +111,7 @@ export async function createSlot(
   const res = await api
     .as(consultant.token)
     .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: start, end_time: end });
-  assert.equal(res.status, 201, res.text);
+  expect(res).toHaveStatus(201);
   return res.body;
 }
 
@@ -119,7 +121,7 @@ export async function openEveryDay(api: Api, consultant: Party): Promise<void> {
   const res = await api.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, {
     availability: days.map((day) => ({ day, start_time: '06:00', end_time: '22:00' })),
   });
-  assert.equal(res.status, 200, res.text);
+  expect(res).toHaveStatus(200);
 }
 
 /** The n-th distinct bookable half hour (UTC) inside openEveryDay's windows, from 2031 on. */
@@ -131,12 +133,16 @@ export function halfHour(n: number): { start: string; end: string } {
 
 /** Asserts an RFC 9457 answer with one of the given statuses and no internals in it. */
 export function assertProblem(res: Answer, statuses: number[]): void {
-  assert.ok(statuses.includes(res.status), `expected ${statuses.join(' or ')}, got ${res.status}: ${res.text}`);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, res.text);
-  assert.equal(res.body.status, res.status);
-  for (const field of ['type', 'title', 'detail'])
-    assert.equal(typeof res.body[field], 'string', `${field} in ${res.text}`);
-  assert.doesNotMatch(res.text, /\bat .+\.js:\d+|QueryFailedError|SELECT |INSERT |node_modules/);
+  // The status, then the body, which says why when it is not one of those expected.
+  expect(`${res.status} ${res.text}`).toMatch(new RegExp(`^(?:${statuses.join('|')}) `));
+  expect(res.headers.get('content-type') ?? '').toMatch(/^application\/problem\+json/);
+  expect(res.body).toMatchObject({
+    status: res.status,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
+  expect(res.text).not.toMatch(/\bat .+\.js:\d+|QueryFailedError|SELECT |INSERT |node_modules/);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -171,29 +177,37 @@ export function networkCode(error: unknown): string {
 /** Service processes and folders still there when the test process exits are removed, whatever failed. */
 const servers = new Set<ServerProcess>();
 const folders = new Set<string>();
-exitOnSignals();
-process.on('exit', () => {
-  for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-});
+const updateExitHook = exitHook(
+  () => {
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+  },
+  () => servers.size > 0 || folders.size > 0,
+);
 
 /** A temporary folder, removed by removeTempDir() or, at the latest, when the test process exits. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   folders.add(dir);
+  updateExitHook();
   return dir;
 }
 
 export function removeTempDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   folders.delete(dir);
+  updateExitHook();
 }
 
 export async function startService(env: Record<string, string>): Promise<ServerProcess & { port: number }> {
   const port = await freePort(40_000, 50_000);
   const server = await startServer({ ...SERVICE_ENV, ...env }, port);
   servers.add(server);
-  server.child.once('exit', () => servers.delete(server));
+  updateExitHook();
+  server.child.once('exit', () => {
+    servers.delete(server);
+    updateExitHook();
+  });
   return Object.assign(server, { port });
 }
 
@@ -203,7 +217,7 @@ export async function killService(server: ServerProcess): Promise<void> {
   await server.stop('SIGKILL');
 }
 
-/** A private PostgreSQL with a fresh database for the service; destroy() it in after(). */
+/** A private PostgreSQL with a fresh database for the service; destroy() it in afterAll(). */
 export async function privateDatabase(): Promise<{ pg: PostgresServer; url: string }> {
   const pg = await startPostgres();
   try {

@@ -1,5 +1,3 @@
-import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
@@ -33,17 +31,15 @@ interface Outcome {
   contentType?: string | null;
 }
 
-const skip = skipWithoutPostgres('faults: PostgreSQL outage');
+// Skipped loudly (skipWithoutPostgres warns), and counted: the tally shows skipped tests rather than nothing at all.
+const describeWithPostgres = skipWithoutPostgres('faults: PostgreSQL outage') ? describe.skip : describe;
 
 /**
  * PostgreSQL goes away under load (a clean fast shutdown, then a crash) and comes back: while it
  * is gone every request is a 503 problem (never a 500, never a dropped connection) and /health
  * is a 503; once it is back the service heals by itself, without a restart.
  */
-describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
-  // Skipped loudly, and counted: the tally shows a skipped test rather than nothing at all.
-  if (skip) return void it('runs against a private PostgreSQL server', { skip }, () => undefined);
-
+describeWithPostgres('faults: PostgreSQL stopped under load', () => {
   let pg: PostgresServer;
   let dbUrl: string;
   let server: ServerProcess;
@@ -53,13 +49,13 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
   let next = 0;
   const atBreak: (Outcome & { label: string })[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     ({ pg, url: dbUrl } = await privateDatabase());
     server = await startService({ DATABASE_URL: dbUrl });
     api = new Api(server.url);
     users = [await createUser(api), await createUser(api), await createUser(api)];
   });
-  after(async () => {
+  afterAll(async () => {
     if (server) await killService(server);
     if (pg) await pg.destroy();
   });
@@ -127,10 +123,11 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
       await sleep(300);
       const health = await api.get('/health');
       assertProblem(health, [503]);
-      assert.equal(health.body.database, 'down', health.text);
+      expect(health.body).toMatchObject({ database: 'down' });
       await sleep(1500);
       const healthStill = await api.get('/health');
-      assert.equal(healthStill.status, 503, `still down: ${healthStill.text}`);
+      // Still down.
+      expect(healthStill).toHaveStatus(503);
 
       phase = 'recovering';
       const restarted = Date.now();
@@ -151,47 +148,37 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
     const outcomes = run.outcomes;
     console.log(`# ${label}: healed ${healedIn ?? '?'} ms after PostgreSQL was back; ${summary(outcomes)}`);
 
-    const all = summary(outcomes);
-    assert.deepEqual(
-      outcomes.filter((o) => o.error),
-      [],
-      `every request got an HTTP answer: ${all}`,
-    );
+    // Every request got an HTTP answer (the summary of all is logged above).
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
     // Requests in flight at the moment of the break are judged apart (see the last test).
     const inFlight = (o: Outcome) => o.phase === 'stopping' || (o.phase === 'up' && o.endPhase !== 'up');
     atBreak.push(...outcomes.filter(inFlight).map((o) => ({ ...o, label })));
-    assert.deepEqual(
-      outcomes.filter((o) => o.status === 500 && !inFlight(o)),
-      [],
-      `never a 500: ${all}`,
-    );
-    assert.ok(
-      outcomes.some((o) => o.phase === 'up'),
-      all,
-    );
-    assert.deepEqual(
+    // Never a 500.
+    expect(outcomes.filter((o) => o.status === 500 && !inFlight(o))).toEqual([]);
+    expect(outcomes.map((o) => o.phase)).toContain('up');
+    // All well before the outage.
+    expect(
       outcomes
         .filter((o) => o.phase === 'up' && o.endPhase === 'up' && o.status !== 200 && o.status !== 201)
         .map((o) => o.status),
-      [],
-      `all well before the outage: ${all}`,
-    );
+    ).toEqual([]);
     const down = outcomes.filter((o) => o.phase === 'down');
-    assert.ok(down.length > 10, `load went on during the outage: ${all}`);
+    // Load went on during the outage.
+    expect(down.length).toBeGreaterThan(10);
     for (const o of down) {
-      assert.equal(o.status, 503, `during the outage: ${JSON.stringify(o)}`);
-      assert.match(o.contentType ?? '', /^application\/problem\+json/);
-      assert.equal(o.body.type, '/problems/database-unavailable');
-      assert.ok(Number(o.retryAfter) > 0, 'a 503 carries Retry-After');
+      // During the outage (the whole outcome is shown on a failure).
+      expect(o).toMatchObject({ status: 503 });
+      expect(o.contentType ?? '').toMatch(/^application\/problem\+json/);
+      expect(o.body.type).toBe('/problems/database-unavailable');
+      // A 503 carries Retry-After.
+      expect(Number(o.retryAfter)).toBeGreaterThan(0);
     }
     const recovered = outcomes.filter((o) => o.phase === 'recovered');
-    assert.ok(recovered.length > 10, all);
-    assert.deepEqual(
-      recovered.filter((o) => o.status !== 200 && o.status !== 201).map((o) => `${o.op} ${o.status}`),
-      [],
-      `all well again after recovery, without a restart: ${all}`,
-    );
-    assert.equal(server.child.exitCode, null, 'the service never exited');
+    expect(recovered.length).toBeGreaterThan(10);
+    // All well again after recovery, without a restart.
+    expect(recovered.filter((o) => o.status !== 200 && o.status !== 201).map((o) => `${o.op} ${o.status}`)).toEqual([]);
+    // The service never exited.
+    expect(server.child.exitCode).toBeNull();
 
     // Every booking the clients were told about exists; the database holds no booking that was
     // answered with a 503 except (at most) those in flight at the moment of the break.
@@ -202,47 +189,40 @@ describe('faults: PostgreSQL stopped under load', { timeout: 55_000 }, () => {
       new URL(dbUrl).pathname.slice(1),
     );
     const stored = new Set(rows.map((r) => r.id));
-    assert.deepEqual(
-      told.filter((id) => !stored.has(id)),
-      [],
-      'every 201 booking is stored',
-    );
+    // Every 201 booking is stored.
+    expect(told.filter((id) => !stored.has(id))).toEqual([]);
     const inFlightAtBreak = outcomes.filter((o) => inFlight(o) && o.op === 'book').length;
-    assert.ok(
-      rows.length - told.length <= inFlightAtBreak + 3,
-      `no booking appeared from the outage beyond those in flight: ${rows.length} rows, ${told.length} told`,
-    );
+    // No booking appeared from the outage beyond those in flight (rows stored less bookings told).
+    expect(rows.length - told.length).toBeLessThanOrEqual(inFlightAtBreak + 3);
     return outcomes;
   }
 
   it('fast shutdown: 503s and a failing /health while it is down, then heals by itself', async () => {
     await outage(() => pg.stop(), 'fast shutdown');
     const res = await api.as(users[0].token).post('/bookings', { consultant_id: consultant.id, ...halfHour(next++) });
-    assert.equal(res.status, 201, res.text);
+    expect(res).toHaveStatus(201);
   });
 
   it('crash (SIGKILL of postgres and its backends): the same, across crash recovery', async () => {
     await outage(() => pg.kill(), 'crash');
     const res = await api.as(users[1].token).post('/bookings', { consultant_id: consultant.id, ...halfHour(next++) });
-    assert.equal(res.status, 201, res.text);
+    expect(res).toHaveStatus(201);
   });
 
   // Regression: a transaction whose connection dies between two of its statements fails with
   // TypeORM's QueryRunner(Provider)AlreadyReleasedError, which used to be a 500 instead of a 503.
   it('requests in flight when the database went away get a 503 too, never a 500', () => {
-    assert.ok(atBreak.length > 0, 'some requests were in flight at a break');
+    // Some requests were in flight at a break.
+    expect(atBreak.length).toBeGreaterThan(0);
     const bad = atBreak.filter(
       (o) => o.error !== undefined || (o.status !== 503 && o.status !== 200 && o.status !== 201),
     );
-    assert.deepEqual(
-      bad.map((o) => `${o.label}: ${o.op} ${o.status ?? o.error} ${o.body?.type ?? ''}`),
-      [],
-    );
+    expect(bad.map((o) => `${o.label}: ${o.op} ${o.status ?? o.error} ${o.body?.type ?? ''}`)).toEqual([]);
     // An outage is logged as a warning (level 40), never as an error of the code (level 50).
     const errors = server
       .output()
       .split('\n')
       .filter((line) => line.includes('"level":50'));
-    assert.deepEqual(errors, [], 'the service logged the outage as an error');
+    expect(errors).toEqual([]);
   });
 });

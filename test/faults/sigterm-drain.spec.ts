@@ -1,6 +1,4 @@
-import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
@@ -32,17 +30,15 @@ interface Outcome {
   doneAt?: number;
 }
 
-const skip = skipWithoutPostgres('faults: SIGTERM drain');
+// Skipped loudly (skipWithoutPostgres warns), and counted: the tally shows skipped tests rather than nothing at all.
+const describeWithPostgres = skipWithoutPostgres('faults: SIGTERM drain') ? describe.skip : describe;
 
 /**
  * SIGTERM while requests are in flight (bookings held inside their transactions by a row lock,
  * and a stream of reads): every request that had started gets its whole answer, nothing is
  * reset, new connections are refused, the database is closed and the process exits 0.
  */
-describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
-  // Skipped loudly, and counted: the tally shows a skipped test rather than nothing at all.
-  if (skip) return void it('runs against a private PostgreSQL server', { skip }, () => undefined);
-
+describeWithPostgres('faults: SIGTERM under load', () => {
   let pg: PostgresServer;
   let dbUrl: string;
   let server: ServerProcess;
@@ -51,7 +47,7 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
   let users: Party[];
   const drained: Outcome[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     ({ pg, url: dbUrl } = await privateDatabase());
     server = await startService({ DATABASE_URL: dbUrl });
     api = new Api(server.url);
@@ -59,7 +55,7 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
     await openEveryDay(api, consultant);
     users = [await createUser(api), await createUser(api)];
   });
-  after(async () => {
+  afterAll(async () => {
     if (server) await killService(server);
     if (pg) await pg.destroy();
   });
@@ -124,7 +120,8 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
       const signalledAt = Date.now();
       server.child.kill('SIGTERM');
       await sleep(700);
-      assert.equal(server.child.exitCode, null, 'it waits for the bookings in flight');
+      // It waits for the bookings in flight.
+      expect(server.child.exitCode).toBeNull();
       // A new connection is refused now.
       const late = await fetch(`${server.url}/health`, { headers: { connection: 'close' } }).then(
         (res) => `HTTP ${res.status}`,
@@ -156,29 +153,23 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
         `# exit ${code ?? signal} ${exitMs} ms after SIGTERM; new connection during drain: ${late}; ${JSON.stringify(tally)}`,
       );
 
-      assert.equal(code, 0, `exit code (signal ${signal}): ${server.output()}`);
-      assert.deepEqual(
-        booked.map((o) => o.status),
-        Array(8).fill(201),
-        `every booking in flight completed: ${JSON.stringify(booked)}`,
-      );
-      assert.ok(booked.every((o) => o.complete));
+      // Exit code 0 (so no signal); the service's output says why not.
+      expect({ code, signal, output: server.output() }).toEqual({ code: 0, signal: null, output: expect.any(String) });
+      // Every booking in flight completed.
+      expect(booked.map((o) => o.status)).toEqual(Array(8).fill(201));
+      expect(booked.filter((o) => !o.complete)).toEqual([]);
       const started = outcomes.filter((o) => o.before);
-      assert.deepEqual(
-        started.filter((o) => o.error || !o.complete),
-        [],
-        `every request started before SIGTERM got a whole answer: ${JSON.stringify(tally)}`,
-      );
-      // /health may already say 503 once shutdown has begun (terminus marks the app as shutting
-      // down, so a load balancer stops sending it work); everything else is answered normally.
-      assert.deepEqual(
+      // Every request started before SIGTERM got a whole answer.
+      expect(started.filter((o) => o.error || !o.complete)).toEqual([]);
+      // And a good answer: /health may already say 503 once shutdown has begun (terminus marks the
+      // app as shutting down, so a load balancer stops sending it work); all else is answered normally.
+      expect(
         started
           .filter((o) => o.status !== 200 && o.status !== 201 && !(o.op === 'health' && o.status === 503))
           .map((o) => `${o.op} ${o.status}`),
-        [],
-        'and a good one',
-      );
-      assert.match(late, /^ECONNREFUSED$|^HTTP 503$/, 'no new work is accepted while draining');
+      ).toEqual([]);
+      // No new work is accepted while draining.
+      expect(late).toMatch(/^ECONNREFUSED$|^HTTP 503$/);
       // Requests sent after SIGTERM are refused (or told 503 on a connection already open), never
       // cut off midway. The one exception is HTTP/1.1's keep-alive race: a request written to an
       // idle connection in the very milliseconds the server closes its idle connections is reset
@@ -186,23 +177,20 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
       const afterwards = outcomes.filter((o) => !o.before);
       const keepAliveRace = (o: Outcome) =>
         (o.error === 'ECONNRESET' || o.error === 'UND_ERR_SOCKET') && o.sentAt! - signalledAt < 100;
-      assert.deepEqual(
+      // After SIGTERM nothing is reset.
+      expect(
         afterwards
           .filter((o) => o.error && o.error !== 'ECONNREFUSED' && !keepAliveRace(o))
           .map((o) => `${o.op} ${o.error} +${o.sentAt! - signalledAt} ms`),
-        [],
-        `after SIGTERM nothing is reset: ${JSON.stringify(tally)}`,
-      );
-      assert.deepEqual(
-        afterwards.filter((o) => o.status !== undefined && !o.complete),
-        [],
-      );
+      ).toEqual([]);
+      expect(afterwards.filter((o) => o.status !== undefined && !o.complete)).toEqual([]);
       const [{ n }] = await pg.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM bookings WHERE consultant_id = $1',
         [consultant.id],
         new URL(dbUrl).pathname.slice(1),
       );
-      assert.equal(n, 8, 'the eight bookings are stored');
+      // The eight bookings are stored.
+      expect(n).toBe(8);
       const lockerPid = (await locker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       await waitFor(
         "the service's database connections to close",
@@ -225,10 +213,8 @@ describe('faults: SIGTERM under load', { timeout: 55_000 }, () => {
   // connections with its own plain-JSON 503, bypassing the problem+json filter.
   it('503s sent while draining are problem+json like every other error', () => {
     const drainAnswers = drained.filter((o) => !o.before && o.status === 503);
-    assert.ok(drainAnswers.length > 0, 'some requests were answered while draining');
-    assert.deepEqual(
-      drainAnswers.filter((o) => !/application\/problem\+json/.test(o.kind ?? '')).map((o) => o.kind),
-      [],
-    );
+    // Some requests were answered while draining.
+    expect(drainAnswers.length).toBeGreaterThan(0);
+    expect(drainAnswers.filter((o) => !/application\/problem\+json/.test(o.kind ?? '')).map((o) => o.kind)).toEqual([]);
   });
 });

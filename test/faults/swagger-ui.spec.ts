@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { warnSkipping } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
 import {
   ADMIN_TOKEN,
@@ -15,8 +14,8 @@ import {
 } from './fault-kit';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Kept for a person to look at (gitignored): the repository's test-artifacts/. */
-const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
+/** Kept for a person to look at (gitignored): the repository's test-artifacts/ (this file is in test/faults/). */
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 
 /**
  * The little of playwright-core's API this suite uses, typed here so that the project still
@@ -62,18 +61,17 @@ const missing = [
   !existsSync(CHROMIUM) && `${CHROMIUM} (apt-get install chromium)`,
   !playwright && 'the playwright-core package (npm i -D playwright-core)',
 ].filter(Boolean);
-const skip = missing.length ? `needs ${missing.join(' and ')}` : false;
-if (skip) console.warn(`\n!!! SKIPPING Swagger UI in a browser: ${skip}\n`);
+const skip = missing.length ? `needs ${missing.join(' and ')}` : undefined;
+if (skip) warnSkipping('Swagger UI in a browser', skip);
+// Skipped loudly, and counted: the tally shows skipped tests rather than nothing at all.
+const describeWithBrowser = skip ? describe.skip : describe;
 
 /**
  * Swagger UI as a person uses it, in Debian's Chromium driven headless: open /docs, authorize
  * with a user's bearer token in the Authorize dialog, "Try it out" on POST /bookings with a
  * valid body, Execute, and see the 201. The screenshot stays in test-artifacts/.
  */
-describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
-  // Skipped loudly, and counted: the tally shows a skipped test rather than nothing at all.
-  if (skip) return void it('drives Swagger UI in headless Chromium', { skip }, () => undefined);
-
+describeWithBrowser('Swagger UI in a real browser', () => {
   let server: ServerProcess;
   let api: Api;
   let user: Party;
@@ -114,7 +112,7 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     return { status, shown };
   }
 
-  before(async () => {
+  beforeAll(async () => {
     server = await startService({ DATA_DIR: 'memory://', DATABASE_URL: '' });
     api = new Api(server.url);
     consultant = await createConsultant(api);
@@ -136,7 +134,7 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(String(error)));
   });
-  after(async () => {
+  afterAll(async () => {
     await browser?.close().catch(() => undefined);
     if (server) await killService(server);
   });
@@ -145,7 +143,7 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     try {
       await page.goto(`${server.url}/docs`, { waitUntil: 'load' });
       await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
-      assert.match(await page.locator('.swagger-ui .info .title').innerText(), /Consultant Calendar/);
+      expect(await page.locator('.swagger-ui .info .title').innerText()).toMatch(/Consultant Calendar/);
 
       // The Authorize dialog: the bearer scheme's value field, Authorize, Close.
       await page.locator('.scheme-container button.authorize').click();
@@ -155,11 +153,8 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
       await dialog.locator('button.modal-btn.auth.authorize').click();
       await dialog.locator('button.btn-done').click();
       await dialog.waitFor({ state: 'detached' });
-      assert.match(
-        (await page.locator('.scheme-container button.authorize').getAttribute('class')) ?? '',
-        /locked/,
-        'the padlock shows as locked',
-      );
+      // The padlock shows as locked.
+      expect((await page.locator('.scheme-container button.authorize').getAttribute('class')) ?? '').toMatch(/locked/);
 
       // POST /bookings: expand, Try it out, a valid body, Execute.
       const op = bookingOp();
@@ -168,19 +163,21 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
       const { status, shown } = await execute({ availability_id: slotId });
       await screenshot('swagger-ui-booking.png');
 
-      assert.equal(status, '201', `the UI shows: ${shown}`);
+      // The status the UI shows, with what it shows beside it on a failure.
+      expect({ status, shown }).toEqual({ status: '201', shown: expect.any(String) });
       const booking = JSON.parse(shown) as { id: number; user_id: number; availability_id: number; status: string };
-      assert.equal(booking.user_id, user.id, 'booked as the authorized user');
-      assert.equal(booking.availability_id, slotId);
-      assert.equal(booking.status, 'confirmed');
+      // Booked as the authorized user.
+      expect(booking.user_id).toBe(user.id);
+      expect(booking.availability_id).toBe(slotId);
+      expect(booking.status).toBe('confirmed');
       // The curl Swagger shows carries the token, and the booking is really there.
-      assert.match(
-        await op.locator('.curl-command, .curl').first().innerText(),
+      expect(await op.locator('.curl-command, .curl').first().innerText()).toMatch(
         new RegExp(`Authorization: Bearer ${user.token}`),
       );
       const stored = await api.as(ADMIN_TOKEN).get(`/bookings/${booking.id}`);
-      assert.equal(stored.status, 200, stored.text);
-      assert.deepEqual(pageErrors, [], 'no script errors on the page');
+      expect(stored).toHaveStatus(200);
+      // No script errors on the page.
+      expect(pageErrors).toEqual([]);
     } catch (error) {
       await screenshot('swagger-ui-failure.png').catch(() => undefined);
       throw error;
@@ -193,6 +190,6 @@ describe('Swagger UI in a real browser', { timeout: 58_000 }, () => {
     const { status, shown } = await execute({ availability_id: second });
     await screenshot('swagger-ui-second-booking.png');
     console.log(`# second booking from Swagger UI: ${status} ${shown.replace(/\s+/g, ' ').slice(0, 160)}`);
-    assert.equal(status, '201', shown);
+    expect({ status, shown }).toEqual({ status: '201', shown: expect.any(String) });
   });
 });

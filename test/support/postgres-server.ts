@@ -4,6 +4,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInThisContext } from 'node:vm';
 import { Client } from 'pg';
 
 /**
@@ -32,14 +33,25 @@ export function postgresBinDir(): string | undefined {
 }
 
 /**
- * node:test's `skip` option for suites that need the binaries: a reason string when they are
- * absent (and a loud warning, so a skipped fault suite is never mistaken for a green one).
+ * Why a suite that needs the binaries must be skipped, or undefined when they are there. When
+ * absent it warns loudly, so a skipped fault suite is never mistaken for a green one; the caller
+ * picks `describe.skip` at load time, so Jest counts its tests as skipped.
  */
-export function skipWithoutPostgres(suite: string): string | false {
-  if (postgresBinDir()) return false;
+export function skipWithoutPostgres(suite: string): string | undefined {
+  if (postgresBinDir()) return undefined;
   const reason = `PostgreSQL server binaries (initdb, postgres >= 15) not found under /usr/lib/postgresql or $POSTGRES_BIN; install Debian's postgresql package`;
-  console.warn(`\n!!! SKIPPING ${suite}: ${reason}\n`);
+  warnSkipping(suite, reason);
   return reason;
+}
+
+/**
+ * The loud warning of a skipped suite. Jest's default reporter prints no console output of a
+ * test file whose tests were all skipped, so it goes straight to stderr as well.
+ */
+export function warnSkipping(suite: string, reason: string): void {
+  const message = `\n!!! SKIPPING ${suite}: ${reason}\n`;
+  console.warn(message);
+  process.stderr.write(`${message}\n`);
 }
 
 /** A free loopback TCP port, found by letting the kernel pick one in [low, high). */
@@ -98,31 +110,56 @@ export interface PostgresServer {
 }
 
 /**
- * Turns SIGTERM/SIGINT/SIGHUP (the test runner cancelling a file that overran its timeout, or a
- * Ctrl-C) into a normal exit, so that 'exit' handlers, which kill what a test started and remove
- * its temporary folders, run then too. Idempotent.
+ * The real `process`. Jest hands each test file a copy of it whose events never fire: its 'exit'
+ * is not the process's exit and signals reach only the real one. Exit hooks go on this one.
+ * (Evaluated by the vm module, it is the global of Node's main context, not of the test's.)
+ */
+export const hostProcess = runInThisContext('process') as NodeJS.Process;
+
+/**
+ * Turns SIGTERM/SIGINT/SIGHUP (Jest stopping a worker, or a Ctrl-C) into a normal exit, so that
+ * 'exit' handlers, which kill what a test started and remove its temporary folders, run then
+ * too. Once per process, however many test files a Jest worker runs.
  */
 export function exitOnSignals(): void {
   const flag = Symbol.for('cc.test.exitOnSignals');
-  const registry = globalThis as unknown as Record<symbol, boolean>;
+  const registry = hostProcess as unknown as Record<symbol, boolean>;
   if (registry[flag]) return;
   registry[flag] = true;
-  for (const [signal, code] of [
-    ['SIGTERM', 143],
-    ['SIGINT', 130],
-    ['SIGHUP', 129],
-  ] as const)
-    process.once(signal, () => process.exit(code));
+  // The handler is made in the main context too, so it keeps no test file's sandbox alive.
+  const exitOn = runInThisContext('(signal, code) => process.once(signal, () => process.exit(code))') as (
+    signal: NodeJS.Signals,
+    code: number,
+  ) => void;
+  exitOn('SIGTERM', 143);
+  exitOn('SIGINT', 130);
+  exitOn('SIGHUP', 129);
+}
+
+/**
+ * Runs `cleanUp` when the process exits while `pending()` says something is left; call the
+ * returned function whenever that may have changed. The hook is on the process only while
+ * there is something to clean up, so a test file that finished cleanly leaves no listener behind
+ * (which would keep its whole Jest sandbox alive in a worker that goes on to other files).
+ */
+export function exitHook(cleanUp: () => void, pending: () => boolean): () => void {
+  let installed = false;
+  return () => {
+    if (pending() && !installed) {
+      exitOnSignals();
+      hostProcess.on('exit', cleanUp);
+      installed = true;
+    } else if (!pending() && installed) {
+      hostProcess.off('exit', cleanUp);
+      installed = false;
+    }
+  };
 }
 
 /** Leftovers to remove if the test process dies without calling destroy(). */
 const live = new Set<{ pid?: number; dir: string }>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  exitOnSignals();
-  process.on('exit', () => {
+const updateExitHook = exitHook(
+  () => {
     for (const entry of live) {
       if (entry.pid) {
         try {
@@ -133,8 +170,9 @@ function installExitHook(): void {
       }
       rmSync(entry.dir, { recursive: true, force: true });
     }
-  });
-}
+  },
+  () => live.size > 0,
+);
 
 /** initdb into a new temporary folder and start the server; throws when the binaries are absent. */
 export async function startPostgres(
@@ -143,10 +181,10 @@ export async function startPostgres(
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found (see skipWithoutPostgres)');
   const user = serverUser();
-  installExitHook();
   const dir = mkdtempSync(join(tmpdir(), 'cc-pg-'));
   const entry: { pid?: number; dir: string } = { dir };
   live.add(entry);
+  updateExitHook();
   if (user) chownSync(dir, user.uid, user.gid);
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'postgres.log');
@@ -160,6 +198,7 @@ export async function startPostgres(
   );
   if (init.status !== 0) {
     live.delete(entry);
+    updateExitHook();
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout || init.error}`);
   }
@@ -286,6 +325,7 @@ export async function startPostgres(
       }
       entry.pid = undefined;
       live.delete(entry);
+      updateExitHook();
       rmSync(dir, { recursive: true, force: true });
     },
   };
