@@ -1,3 +1,4 @@
+import { warnSkipping } from '../support/postgres-server';
 // Abuse resistance (issue 16): per-address ceilings on sign-ups, failed authentication and
 // bookings, TRUST_PROXY, the per-user cap under concurrency, and bounded calendar answers. Each
 // limit is tested at a real, small value; startTestApp's defaults raise them for other files.
@@ -215,8 +216,9 @@ describe('TRUST_PROXY', () => {
 describe('the per-user booking cap under concurrency (MAX_FUTURE_BOOKINGS_PER_USER)', () => {
   const run = serverUrl ? it : it.skip;
   if (!serverUrl)
-    console.warn(
-      'SKIPPED: the per-user cap race needs PostgreSQL (DATABASE_URL); the embedded database runs one transaction at a time',
+    warnSkipping(
+      'the per-user cap race',
+      'needs PostgreSQL (DATABASE_URL); the embedded database runs one transaction at a time',
     );
 
   run('lets exactly 5 of 20 parallel bookings of one user at 20 consultants through', async () => {

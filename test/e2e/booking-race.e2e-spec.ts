@@ -1,3 +1,4 @@
+import { warnSkipping } from '../support/postgres-server';
 import { Client } from 'pg';
 import { createConsultant, createUser, type Created } from '../support/factories';
 import { Http } from '../support/http';
@@ -6,8 +7,7 @@ import { serverUrl, startTestApp, TestApp } from '../support/test-app';
 const ATTEMPTS = 100;
 
 // PGlite runs one statement at a time, so a race there proves nothing: these need a real server.
-if (!serverUrl)
-  console.warn('!!! SKIPPING booking-race: concurrency tests need PostgreSQL; set DATABASE_URL to run them');
+if (!serverUrl) warnSkipping('booking-race', 'concurrency tests need PostgreSQL; set DATABASE_URL to run them');
 const describeOnPostgres = serverUrl ? describe : describe.skip;
 
 describeOnPostgres('booking races against PostgreSQL', () => {

@@ -49,9 +49,7 @@ export function skipWithoutPostgres(suite: string): string | undefined {
  * test file whose tests were all skipped, so it goes straight to stderr as well.
  */
 export function warnSkipping(suite: string, reason: string): void {
-  const message = `\n!!! SKIPPING ${suite}: ${reason}\n`;
-  console.warn(message);
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`\n!!! SKIPPING ${suite}: ${reason}\n\n`);
 }
 
 /** A free loopback TCP port, found by letting the kernel pick one in [low, high). */

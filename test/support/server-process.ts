@@ -23,7 +23,8 @@ export async function startServer(env: Record<string, string>, port: number): Pr
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: an embedded start took up to 50 s with both cores busy.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${output}`);
     try {
@@ -33,7 +34,7 @@ export async function startServer(env: Record<string, string>, port: number): Pr
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not answer within 30 s: ${output}`);
+      throw new Error(`server did not answer within 90 s: ${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
