@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AvailabilityModule } from '../availability/availability.module';
+import { ConsultantsModule } from '../consultants/consultants.module';
 import { BookingsController } from './bookings.controller';
 import { BookingsService } from './bookings.service';
+import { Booking } from './entities/booking.entity';
+import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { Idempotency } from './idempotency';
 
-@Module({ controllers: [BookingsController], providers: [BookingsService, Idempotency], exports: [BookingsService] })
+@Module({
+  imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
+  controllers: [BookingsController],
+  providers: [BookingsService, Idempotency],
+  exports: [BookingsService],
+})
 export class BookingsModule {}

@@ -1,13 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, Raw } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { toProblem } from '../common/http/problem-details.filter';
 import { conflict, Problem, ProblemException, unprocessable } from '../common/http/problem';
+import { IdempotencyKey } from './entities/idempotency-key.entity';
 
 /** How long a key's first answer is replayed. */
 export const IDEMPOTENCY_TTL_HOURS = 24;
+const HOURS = { hours: IDEMPOTENCY_TTL_HOURS };
+// By the database's clock, as the row's created_at is.
+const unexpired = (createdAt: string) => `${createdAt} > now() - make_interval(hours => :hours)`;
+const expired = (createdAt: string) => `${createdAt} <= now() - make_interval(hours => :hours)`;
 
 /**
  * Runs a booking write at most once per caller and Idempotency-Key. The key's answer is stored in
@@ -41,15 +46,13 @@ export class Idempotency {
           'idempotency-in-flight',
           'A request with this Idempotency-Key is still running; retry when it has finished.',
         );
-      const [prior]: { fingerprint: string; status_code: number; response: T | Problem }[] = await runner.query(
-        `SELECT fingerprint, status_code, response FROM idempotency_keys WHERE principal = $1 AND key = $2 AND created_at > now() - make_interval(hours => $3)`,
-        [owner, key, IDEMPOTENCY_TTL_HOURS],
-      );
+      const keys = runner.manager.getRepository(IdempotencyKey);
+      const prior = await keys.findOneBy({ principal: owner, key, createdAt: Raw(unexpired, HOURS) });
       if (prior) {
         await runner.rollbackTransaction();
         if (prior.fingerprint !== fingerprint)
           throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
-        if (prior.status_code >= 400) throw ProblemException.replay(prior.response as Problem);
+        if (prior.statusCode >= 400) throw ProblemException.replay(prior.response as Problem);
         return prior.response as T;
       }
       await runner.query('SAVEPOINT work');
@@ -64,14 +67,8 @@ export class Idempotency {
         answer = { status: problem.status, body: problem, error };
       }
       // Expired keys of this caller go as it adds one, so the table holds about a day of keys.
-      await runner.query(
-        `DELETE FROM idempotency_keys WHERE principal = $1 AND created_at <= now() - make_interval(hours => $2)`,
-        [owner, IDEMPOTENCY_TTL_HOURS],
-      );
-      await runner.query(
-        `INSERT INTO idempotency_keys (principal, key, fingerprint, status_code, response) VALUES ($1, $2, $3, $4, $5)`,
-        [owner, key, fingerprint, answer.status, JSON.stringify(answer.body)],
-      );
+      await keys.delete({ principal: owner, createdAt: Raw(expired, HOURS) });
+      await keys.insert({ principal: owner, key, fingerprint, statusCode: answer.status, response: answer.body });
       await runner.commitTransaction();
       if (answer.error !== undefined) throw answer.error;
       return answer.body as T;

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
+import { BookingsModule } from '../bookings/bookings.module';
 import { ConsultantsModule } from '../consultants/consultants.module';
+import { UsersModule } from '../users/users.module';
 import { CalendarFeedService } from './calendar-feed.service';
 import { CalendarController } from './calendar.controller';
 import { CalendarRepository } from './calendar.repository';
 import { CalendarService } from './calendar.service';
 
 @Module({
-  imports: [ConsultantsModule],
+  imports: [ConsultantsModule, UsersModule, BookingsModule],
   controllers: [CalendarController],
   providers: [CalendarService, CalendarRepository, CalendarFeedService],
 })

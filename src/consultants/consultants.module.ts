@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConsultantRemovalChecks } from './consultant-removal';
 import { ConsultantsController } from './consultants.controller';
 import { ConsultantsService } from './consultants.service';
 import { Consultant } from './entities/consultant.entity';
@@ -7,7 +8,7 @@ import { Consultant } from './entities/consultant.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([Consultant])],
   controllers: [ConsultantsController],
-  providers: [ConsultantsService],
-  exports: [ConsultantsService],
+  providers: [ConsultantsService, ConsultantRemovalChecks],
+  exports: [ConsultantsService, ConsultantRemovalChecks],
 })
 export class ConsultantsModule {}

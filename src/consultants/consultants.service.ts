@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { conflict, notFound } from '../common/http/problem';
+import { notFound } from '../common/http/problem';
+import { selectAs, type SqlNames, sqlNames } from '../database/sql-names';
 import { lockConsultant } from './consultant-lock';
+import { ConsultantRemovalChecks } from './consultant-removal';
 import { PrincipalCache } from '../common/auth/principal-cache';
 import { generateToken, hashToken } from '../common/auth/token';
 import { type ConsultantFields, toConsultantDto } from './consultant.mapper';
@@ -17,22 +19,30 @@ import type {
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
 
-/**
- * ConsultantFields' columns, named as the entity names them. The read paths select them with a
- * plain DataSource.query: findOneBy and the query builder's getMany cost about twice the CPU
- * (140 against 80 µs for one consultant, 385 against 200 µs for a page of 51).
- */
-const DTO_COLUMNS = `id, first_name AS "firstName", last_name AS "lastName", timezone, specialization, created_at AS "createdAt"`;
+const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization', 'createdAt'] as const;
 
 /** A page of consultants is ordered by id; its cursor is the last id. Views that cut a page short resume with it too. */
 export const consultantPageKey = (consultant: { id: number }): [number] => [consultant.id];
 
 @Injectable()
 export class ConsultantsService {
+  private readonly c: SqlNames<Consultant>;
+  /**
+   * get() and list() select the DTO's columns with a plain statement: they start every calendar
+   * view (GET /consultants/availabilities/{date}/, /availabilities/monthly/, /availabilities/timerange/),
+   * where findOneBy and the query builder's getMany cost about twice the Node CPU (140 against
+   * 80 µs for one consultant, 385 against 200 µs for a page of 51; bench/RESULTS.md).
+   */
+  private readonly dtoColumns: string;
+
   constructor(
     @InjectRepository(Consultant) private readonly consultants: Repository<Consultant>,
     private readonly principals: PrincipalCache,
-  ) {}
+    private readonly removalChecks: ConsultantRemovalChecks,
+  ) {
+    this.c = sqlNames(consultants.metadata);
+    this.dtoColumns = selectAs(this.c, DTO_FIELDS);
+  }
 
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
     const token = generateToken('consultant');
@@ -51,35 +61,43 @@ export class ConsultantsService {
   /** Every view naming a consultant starts here: one plain statement, like list(). */
   async get(id: number): Promise<ConsultantDto> {
     const [row] = await this.consultants.query<ConsultantFields[]>(
-      `SELECT ${DTO_COLUMNS} FROM consultants WHERE id = $1`,
+      `SELECT ${this.dtoColumns} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
       [id],
     );
     if (!row) throw notFound(`Consultant ${id}`);
     return toConsultantDto(row);
   }
 
-  /** The consultant, or a 404: every consultant-scoped route starts here. */
-  async find(id: number): Promise<Consultant> {
-    const consultant = await this.consultants.findOneBy({ id });
-    if (!consultant) throw notFound(`Consultant ${id}`);
-    return consultant;
+  /** The consultants of these ids that exist, by id. */
+  async getMany(ids: readonly number[]): Promise<Map<number, ConsultantDto>> {
+    if (!ids.length) return new Map();
+    const found = await this.consultants.find({ where: { id: In([...new Set(ids)]) } });
+    return new Map(found.map((c) => [c.id, toConsultantDto(c)]));
+  }
+
+  /** The consultant whose API token has this digest, for authentication. */
+  async idByTokenHash(hash: string): Promise<number | null> {
+    const found = await this.consultants.findOne({ select: { id: true }, where: { apiTokenHash: hash } });
+    return found?.id ?? null;
   }
 
   async list(query: ListConsultantsQuery): Promise<ConsultantPageDto> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const params: unknown[] = [];
     const where: string[] = [];
-    if (query.specialization !== undefined) where.push(`specialization = $${params.push(query.specialization)}`);
-    if (query.cursor) where.push(`id > $${params.push(decodeCursor<[number]>(query.cursor, ['number'])[0])}`);
+    if (query.specialization !== undefined)
+      where.push(`${this.c.specialization} = $${params.push(query.specialization)}`);
+    if (query.cursor) where.push(`${this.c.id} > $${params.push(decodeCursor<[number]>(query.cursor, ['number'])[0])}`);
     const rows = await this.consultants.query<ConsultantFields[]>(
-      `SELECT ${DTO_COLUMNS} FROM consultants ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit + 1}`,
+      `SELECT ${this.dtoColumns} FROM ${this.c.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.c.id} LIMIT ${limit + 1}`,
       params,
     );
     return toPage(rows, limit, toConsultantDto, consultantPageKey);
   }
 
   async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {
-    const consultant = await this.find(id);
+    const consultant = await this.consultants.findOneBy({ id });
+    if (!consultant) throw notFound(`Consultant ${id}`);
     if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
     if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
     if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
@@ -87,19 +105,11 @@ export class ConsultantsService {
     return toConsultantDto(await this.consultants.save(consultant));
   }
 
-  /** Refused while the consultant has upcoming confirmed bookings: clients rely on those. */
+  /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */
   async remove(id: number): Promise<void> {
     await this.consultants.manager.transaction(async (manager) => {
       await lockConsultant(manager, id);
-      const [upcoming] = await manager.query(
-        `SELECT 1 FROM bookings WHERE consultant_id = $1 AND status = 'confirmed' AND end_at > now() LIMIT 1`,
-        [id],
-      );
-      if (upcoming)
-        throw conflict(
-          'consultant-has-bookings',
-          `Consultant ${id} has upcoming confirmed bookings; cancel them first.`,
-        );
+      await this.removalChecks.assertAll(manager, id);
       await manager.delete(Consultant, { id });
     });
     this.principals.forget('consultant', id);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { assertActsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
@@ -36,7 +36,7 @@ type RuleFields = Pick<RecurringRule, 'dayOfWeek' | 'startTime' | 'endTime' | 'i
 @Injectable()
 export class RecurringService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
+    @InjectRepository(RecurringRule) private readonly rules: Repository<RecurringRule>,
     private readonly consultants: ConsultantsService,
   ) {}
 
@@ -56,25 +56,24 @@ export class RecurringService {
   }
 
   async list(consultantId: number, query: ListRecurringQuery): Promise<RecurringPageDto> {
-    await this.consultants.find(consultantId);
+    await this.consultants.get(consultantId);
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const qb = this.db
-      .getRepository(RecurringRule)
+    const qb = this.rules
       .createQueryBuilder('r')
-      .where('r.consultant_id = :consultantId', { consultantId })
-      .orderBy('r.day_of_week')
-      .addOrderBy('r.start_time')
+      .where('r.consultantId = :consultantId', { consultantId })
+      .orderBy('r.dayOfWeek')
+      .addOrderBy('r.startTime')
       .addOrderBy('r.id')
       .limit(limit + 1);
     if (query.cursor) {
       const [day, time, id] = decodeCursor<[number, string, number]>(query.cursor, ['number', 'string', 'number']);
-      qb.andWhere('(r.day_of_week, r.start_time, r.id) > (:day, :time, :id)', { day, time, id });
+      qb.andWhere('(r.dayOfWeek, r.startTime, r.id) > (:day, :time, :id)', { day, time, id });
     }
     return toPage(await qb.getMany(), limit, toDto, (r) => [r.dayOfWeek, r.startTime, r.id]);
   }
 
   async update(consultantId: number, ruleId: number, dto: UpdateRecurringDto): Promise<RecurringDto> {
-    return this.db.transaction(async (manager) => {
+    return this.rules.manager.transaction(async (manager) => {
       await lockConsultant(manager, consultantId);
       const rule = await this.findRule(manager, ruleId, consultantId);
       const errors: FieldError[] = [];
@@ -96,24 +95,22 @@ export class RecurringService {
 
   /** The seed's toggle: flips is_active; turning a rule on must not make it overlap another. */
   async toggle(principal: Principal, ruleId: number): Promise<RecurringDto> {
-    const [owner] = await this.db.query<{ consultant_id: number }[]>(
-      `SELECT consultant_id FROM recurring_rules WHERE id = $1`,
-      [ruleId],
-    );
+    const owner = await this.rules.findOne({ select: { consultantId: true }, where: { id: ruleId } });
     if (!owner) throw notFound(`Recurring rule ${ruleId}`);
-    assertActsForConsultant(principal, owner.consultant_id);
-    return this.db.transaction(async (manager) => {
-      await lockConsultant(manager, owner.consultant_id);
-      const rule = await this.findRule(manager, ruleId, owner.consultant_id);
+    const { consultantId } = owner;
+    assertActsForConsultant(principal, consultantId);
+    return this.rules.manager.transaction(async (manager) => {
+      await lockConsultant(manager, consultantId);
+      const rule = await this.findRule(manager, ruleId, consultantId);
       rule.isActive = !rule.isActive;
-      await this.assertNoOverlap(manager, owner.consultant_id, [rule]);
+      await this.assertNoOverlap(manager, consultantId, [rule]);
       return toDto(await manager.save(rule));
     });
   }
 
   async remove(consultantId: number, ruleId: number): Promise<void> {
     // Bookings keep their own copy of the time, so removing a rule leaves them as they are.
-    const { affected } = await this.db.getRepository(RecurringRule).delete({ id: ruleId, consultantId });
+    const { affected } = await this.rules.delete({ id: ruleId, consultantId });
     if (!affected) throw notFound(`Recurring rule ${ruleId} of consultant ${consultantId}`);
   }
 
@@ -134,7 +131,7 @@ export class RecurringService {
     }));
     fields.forEach((f, i) => errors.push(...wellFormedErrors(f, prefix(i))));
     if (errors.length) throw invalidFields(errors);
-    return this.db.transaction(async (manager) => {
+    return this.rules.manager.transaction(async (manager) => {
       await lockConsultant(manager, consultantId);
       const repo = manager.getRepository(RecurringRule);
       if (replace) await repo.delete({ consultantId });

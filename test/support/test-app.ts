@@ -47,16 +47,9 @@ function loadSwaggerMetadata(): Promise<void> {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   await loadSwaggerMetadata();
-  let databaseUrl: string | undefined;
-  let dropDatabase = async () => {};
-  if (serverUrl) {
-    const name = `cc_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  }
+  const { url: databaseUrl, drop: dropDatabase } = serverUrl
+    ? await createServerDatabase()
+    : { url: undefined, drop: async () => {} };
   Object.assign(process.env, {
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -88,6 +81,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await dropDatabase();
     },
   };
+}
+
+/** An empty database of this test file's own on the server at DATABASE_URL, and how to drop it. */
+export async function createServerDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `cc_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl!);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/configuration';
+import { ConsultantsService } from '../../consultants/consultants.service';
+import { UsersService } from '../../users/users.service';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
 import { forbidden, ProblemException, TooManyRequests } from '../http/problem';
@@ -29,7 +29,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   constructor(
     private readonly reflector: Reflector,
     private readonly config: ConfigService<AppConfig, true>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly consultants: ConsultantsService,
+    private readonly users: UsersService,
     private readonly cache: PrincipalCache,
     private readonly budgets: FixedWindowStorage,
   ) {}
@@ -77,13 +78,10 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       if (cached) return cached;
       const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
       if (wait > 0) throw this.tooManyFailures(wait);
-      const table = role === 'consultant' ? 'consultants' : 'users';
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
-      const [row] = await this.dataSource.query<{ id: number }[]>(`SELECT id FROM ${table} WHERE api_token_hash = $1`, [
-        hash,
-      ]);
-      if (row) {
-        const principal: Principal = { role, id: row.id };
+      const id = await (role === 'consultant' ? this.consultants : this.users).idByTokenHash(hash);
+      if (id !== null) {
+        const principal: Principal = { role, id };
         this.cache.set(hash, principal);
         return principal;
       }

@@ -2,6 +2,7 @@ import { Foundation1763700000000 } from './1763700000000-Foundation';
 import { Availability1763700100000 } from './1763700100000-Availability';
 import { Bookings1763700200000 } from './1763700200000-Bookings';
 import { BookingLength1763700300000 } from './1763700300000-BookingLength';
+import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Availability1763700100000,
   Bookings1763700200000,
   BookingLength1763700300000,
+  GeneratedColumnsMetadata1763700400000,
 ];

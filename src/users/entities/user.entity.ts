@@ -1,6 +1,8 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, type Relation, Unique } from 'typeorm';
+import { Booking } from '../../bookings/entities/booking.entity';
 
 @Entity('users')
+@Unique('users_api_token_hash_key', ['apiTokenHash'])
 export class User {
   @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
   id: number;
@@ -11,9 +13,13 @@ export class User {
   @Column({ name: 'last_name', type: 'varchar', length: 50 })
   lastName: string;
 
+  /** SHA-256 of the API token, hex; the token itself is never stored. */
   @Column({ name: 'api_token_hash', type: 'char', length: 64, select: false })
   apiTokenHash: string;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  @OneToMany(() => Booking, (booking) => booking.user)
+  bookings: Relation<Booking>[];
 }

@@ -1,0 +1,93 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Exclusion,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  type Relation,
+  UpdateDateColumn,
+} from 'typeorm';
+import { Availability } from '../../availability/entities/availability.entity';
+import { Consultant } from '../../consultants/entities/consultant.entity';
+import { DuringColumn } from '../../database/during-column';
+import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
+import { User } from '../../users/entities/user.entity';
+
+export type BookingStatus = 'confirmed' | 'cancelled';
+
+/**
+ * A user's hold on a consultant's time. It keeps its own copy of the instants: the slot or rule
+ * it came from may change or go (its id is then set to null) without moving the booking.
+ */
+@Entity('bookings')
+@Check('bookings_positive', 'end_at > start_at')
+@Check('bookings_status_check', `status IN ('confirmed', 'cancelled')`)
+// The service never accepts more; saying so lets the views find a range's bookings on the
+// (consultant_id, start_at) B-tree, exactly.
+@Check('bookings_at_most_a_day', `end_at - start_at <= interval '24 hours'`)
+// The guarantee: two confirmed bookings of one consultant never overlap, whatever runs.
+@Exclusion('bookings_no_overlap', `USING gist (consultant_id WITH =, during WITH &&) WHERE (status = 'confirmed')`)
+@Index('bookings_consultant_start_idx', ['consultantId', 'startAt', 'id'])
+@Index('bookings_user_start_idx', ['userId', 'startAt', 'id'])
+@Index('bookings_availability_idx', ['availabilityId'], { where: 'availability_id IS NOT NULL' })
+@Index('bookings_recurring_idx', ['recurringId'], { where: 'recurring_id IS NOT NULL' })
+export class Booking {
+  @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
+  id: number;
+
+  @Column({ name: 'consultant_id', type: 'integer' })
+  consultantId: number;
+
+  @ManyToOne(() => Consultant, (consultant) => consultant.bookings, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'consultant_id', foreignKeyConstraintName: 'bookings_consultant_id_fkey' })
+  consultant: Relation<Consultant>;
+
+  @Column({ name: 'user_id', type: 'integer' })
+  userId: number;
+
+  @ManyToOne(() => User, (user) => user.bookings, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'bookings_user_id_fkey' })
+  user: Relation<User>;
+
+  /** The one-time slot booked whole, if that is where the time came from. */
+  @Column({ name: 'availability_id', type: 'integer', nullable: true })
+  availabilityId: number | null;
+
+  @ManyToOne(() => Availability, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'availability_id', foreignKeyConstraintName: 'bookings_availability_id_fkey' })
+  availability: Relation<Availability> | null;
+
+  /** The weekly window one of whose occurrences contains the booking, if that is where it came from. */
+  @Column({ name: 'recurring_id', type: 'integer', nullable: true })
+  recurringId: number | null;
+
+  @ManyToOne(() => RecurringRule, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'recurring_id', foreignKeyConstraintName: 'bookings_recurring_id_fkey' })
+  recurring: Relation<RecurringRule> | null;
+
+  @Column({ name: 'start_at', type: 'timestamptz' })
+  startAt: Date;
+
+  @Column({ name: 'end_at', type: 'timestamptz' })
+  endAt: Date;
+
+  @DuringColumn()
+  during: string;
+
+  @Column({ type: 'text', default: 'confirmed' })
+  status: BookingStatus;
+
+  /** RFC 5545 SEQUENCE of the booking's calendar event: raised by every reschedule and cancel. */
+  @Column({ type: 'integer', default: 0 })
+  sequence: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
