@@ -1,5 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { transportUrlProblem } from '../messaging/transport-url';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
@@ -62,13 +63,30 @@ export class AppConfig {
   @Min(1)
   @Max(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
+
+  // Internal messages (README "Internal messages"): the transport, and the token callers send.
+
+  /** `off`, or tcp://, nats://, redis:// or amqp:// (see src/messaging/transport-url.ts). */
+  @ValidateBy({
+    name: 'transportUrl',
+    validator: {
+      validate: (value) => transportUrlProblem(value) === undefined,
+      defaultMessage: (args) => `MICROSERVICE_URL ${transportUrlProblem(args?.value)}`,
+    },
+  })
+  MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
+  INTERNAL_TOKEN?: string;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.fromEntries(
     Object.keys(new AppConfig())
-      .concat('DATABASE_URL', 'ADMIN_TOKEN')
+      .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );
