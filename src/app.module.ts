@@ -7,6 +7,7 @@ import { AvailabilityModule } from './availability/availability.module';
 import { BookingsModule } from './bookings/bookings.module';
 import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
+import { InternalToken } from './common/auth/internal-token';
 import { PrincipalCacheModule } from './common/auth/principal-cache';
 import { ClientThrottlerGuard } from './common/http/client-throttler.guard';
 import { FixedWindowStorage } from './common/http/fixed-window-storage';
@@ -59,6 +60,7 @@ export class AppModule {
         CalendarModule,
       ],
       providers: [
+        InternalToken,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         // Authentication first, so the rate limit counts per principal: a client cannot dodge
         // its budget by sending made-up tokens, each of which is a 401 after one indexed lookup.

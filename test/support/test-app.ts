@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
+import { startMessageTransport } from '../../src/messaging/message-transport';
 
 export const ADMIN_TOKEN = 'cc_a_test-admin-token-0123456789';
 
@@ -62,6 +63,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RATE_LIMIT_PER_MINUTE: '100000',
     DATA_DIR: 'memory://',
+    // Test apps run side by side: one that speaks messages names its own transport.
+    MICROSERVICE_URL: 'off',
     ...options.env,
   });
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
@@ -71,6 +74,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), APP_OPTIONS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  await startMessageTransport(app);
   if (serverUrl) process.env.DATABASE_URL = serverUrl;
   return {
     app,

@@ -11,6 +11,11 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     return principal.role === 'admin' ? 'admin' : `${principal.role}:${principal.id}`;
   }
 
+  /** Internal messages come from trusted services, on their own transport: HTTP's budgets are not theirs. */
+  protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.getType() !== 'http');
+  }
+
   /** One budget per client for the whole API; the library's default key adds the route handler, a budget per route. */
   protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
     return `${throttlerName}:${tracker}`;
