@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConsultantsController } from './consultants.controller';
+import { ConsultantsMessages } from './consultants.messages';
 import { ConsultantsService } from './consultants.service';
 import { Consultant } from './entities/consultant.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Consultant])],
-  controllers: [ConsultantsController],
+  controllers: [ConsultantsController, ConsultantsMessages],
   providers: [ConsultantsService],
   exports: [ConsultantsService],
 })

@@ -1,6 +1,6 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
   IsDateOrInstant,
@@ -10,6 +10,7 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
 
 // Written out on each field (not composed) so the Swagger plugin documents minimum and maximum;
 // listed last-first, as decorators apply bottom-up, so a non-integer is told it is not an integer.
@@ -67,6 +68,23 @@ export class CreateBookingDto extends ReserveDto {
 }
 
 export class RescheduleDto extends BookingTargetDto {}
+
+/** bookings.create: POST /bookings' body, and the key a retried message is recognised by. */
+export class CreateBookingMessage extends CreateBookingDto {
+  /** As the Idempotency-Key header; required, since a broker may deliver a request twice. @example "7f9c2ba4-e88f-4c2b-9d1e-2f4a5b6c7d8e" */
+  @Matches(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 visible ASCII characters' })
+  @IsString()
+  idempotency_key: string;
+}
+
+/** bookings.reschedule: the booking's id (a path parameter over HTTP) and the new target. */
+export class RescheduleBookingMessage extends RescheduleDto {
+  /** @example 1 */
+  @Max(MAX_ID)
+  @Min(1)
+  @IsInt()
+  id: number;
+}
 
 export class ListBookingsQuery extends PageQuery {
   /** @example 1 */
