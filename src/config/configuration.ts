@@ -40,6 +40,23 @@ export class AppConfig {
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN?: string;
 
+  // Internal messages (README "Internal messages"): the transport, and the token callers send.
+
+  /** `off`, or tcp://, nats://, redis:// or amqp:// (see src/messaging/transport-url.ts). */
+  @ValidateBy({
+    name: 'transportUrl',
+    validator: {
+      validate: (value) => transportUrlProblem(value) === undefined,
+      defaultMessage: (args) => `MICROSERVICE_URL ${transportUrlProblem(args?.value)}`,
+    },
+  })
+  MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
+  INTERNAL_TOKEN?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -63,23 +80,6 @@ export class AppConfig {
   @Min(1)
   @Max(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
-
-  // Internal messages (README "Internal messages"): the transport, and the token callers send.
-
-  /** `off`, or tcp://, nats://, redis:// or amqp:// (see src/messaging/transport-url.ts). */
-  @ValidateBy({
-    name: 'transportUrl',
-    validator: {
-      validate: (value) => transportUrlProblem(value) === undefined,
-      defaultMessage: (args) => `MICROSERVICE_URL ${transportUrlProblem(args?.value)}`,
-    },
-  })
-  MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
-
-  @IsOptional()
-  @IsString()
-  @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
-  INTERNAL_TOKEN?: string;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */

@@ -59,6 +59,9 @@ function commonOptions(target: TransportTarget): ClientOptions {
           // Requests are worth nothing once their caller has timed out: no queue or message
           // outlives the broker, and a queue left by a test run's namespace goes with its consumer.
           queueOptions: { durable: false, autoDelete: true },
+          // amqp-connection-manager's 5 s heartbeat drops the connection whenever the event loop
+          // stalls for ten (the embedded database under load can); a URL's ?heartbeat= still wins.
+          socketOptions: { heartbeatIntervalInSeconds: 30, reconnectTimeInSeconds: 5 },
         },
       } satisfies RmqOptions;
   }
