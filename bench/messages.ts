@@ -276,8 +276,8 @@ async function measure(data: DataSet, face: Face, op: OpName, targets: Target[])
 
 function table(results: Measured[]): string {
   const lines = [
-    '| operation | face | calls/s | p50 ms | p99 ms | outcomes | cores: server / broker / callers / PostgreSQL / other |',
-    '|---|---|---|---|---|---|---|',
+    '| operation | face | calls/s | p50 ms | p99 ms | outcomes | server CPU ms per call | cores: server / broker / callers / PostgreSQL / other |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const face = FACES.find((f) => f.name === r.face)!.title;
@@ -286,7 +286,7 @@ function table(results: Measured[]): string {
       .join(', ');
     const c = r.cores;
     lines.push(
-      `| ${OPS[r.op]} | ${face} | ${fmt(r.perSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${outcomes} | ${[c.server, c.broker, c.client, c.postgres, c.other].map((x) => fmt(x, 2)).join(' / ')} |`,
+      `| ${OPS[r.op]} | ${face} | ${fmt(r.perSecond)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${outcomes} | ${fmt((1000 * c.server) / r.perSecond, 2)} | ${[c.server, c.broker, c.client, c.postgres, c.other].map((x) => fmt(x, 2)).join(' / ')} |`,
     );
   }
   return lines.join('\n');

@@ -409,3 +409,36 @@ for (const transport of TRANSPORTS) {
       });
   });
 }
+
+describe('internal messages and the HTTP rate limit', () => {
+  let t: TestApp;
+  let sibling: TestingModule;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      env: { MICROSERVICE_URL: 'tcp://127.0.0.1:0', INTERNAL_TOKEN, RATE_LIMIT_PER_MINUTE: '3' },
+    });
+    const port = (t.app.getMicroservices()[0].unwrap<NetServer>().address() as AddressInfo).port;
+    sibling = await Test.createTestingModule({
+      imports: [CalendarClientModule.register({ url: `tcp://127.0.0.1:${port}`, token: INTERNAL_TOKEN })],
+    })
+      .setLogger(t.app.get(Logger))
+      .compile();
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await sibling?.close();
+    await t?.close();
+  });
+
+  it('does not count messages: a service is not an HTTP client', async () => {
+    const http = new Http(t.app);
+    const { id } = await createConsultant(http);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await http.get(`/consultants/${id}`)).status);
+    expect(statuses).toContain(429);
+    const client = sibling.get(CalendarClient);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => client.getConsultant(id)));
+    expect(answers.map((c) => c.id)).toEqual(Array(10).fill(id));
+  });
+});
