@@ -18,7 +18,9 @@
  * Tokens are known: consultant n is `cc_c_bench-n`, user n is `cc_u_bench-n`.
  */
 import type { Client } from 'pg';
-import { ADMIN_TOKEN, databaseUrl, flags, fmt, startServer, withClient } from './common';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ADMIN_TOKEN, databaseUrl, flags, fmt, serverMain, startServer, withClient } from './common';
 
 export const TIME_ZONES = [
   'UTC',
@@ -255,6 +257,82 @@ export async function generateData(
     `  done in ${seconds.toFixed(1)} s: ${fmt(dataSet.consultants)} consultants, ${fmt(dataSet.users)} users, ${fmt(dataSet.rules)} rules, ${fmt(dataSet.slots)} slots, ${fmt(dataSet.bookings)} bookings, ${fmt(dataSet.bytes / 2 ** 20)} MiB`,
   );
   return dataSet;
+}
+
+export interface Target {
+  consultantId: number;
+  start: string;
+  end: string;
+}
+
+/**
+ * Free half hours inside the generated weekly windows (Mon–Fri 09:00–17:00 local) of the data
+ * year, among the consultant's existing bookings, as a booking client would find them. Request
+ * i goes to consultant 1 + i mod N, so consecutive requests never wait on one consultant's
+ * lock; the k-th time of a consultant (k from `offset`) is weekday (97·k mod 260) of the year,
+ * half hour (k div 260 + id) mod 16 of the window, skipped when a generated booking has it.
+ */
+export async function bookingTargets(
+  database: string,
+  offset: number,
+  count: number,
+  consultants: number,
+): Promise<Target[]> {
+  return withClient(databaseUrl(database), async (db) => {
+    const { rows } = await db.query<{ consultant_id: number; start_at: Date; end_at: Date }>(
+      `SELECT c.id AS consultant_id, u.start_at, u.end_at
+         FROM generate_series(0, $3::int - 1) i
+         CROSS JOIN LATERAL (SELECT 1 + i % $4::int AS cid, $2::int + i / $4::int AS k) x
+         JOIN consultants c ON c.id = x.cid
+         CROSS JOIN LATERAL (SELECT (k * 97) % 260 AS d, (k / 260 + c.id) % 16 AS s) g
+         CROSS JOIN LATERAL (SELECT $1::date + 7 * (d / 5) + d % 5 AS day, make_time(9 + s / 2, 30 * (s % 2), 0) AS slot) t
+         CROSS JOIN LATERAL (SELECT (day + slot) AT TIME ZONE c.timezone AS start_at, (day + slot + interval '30 minutes') AT TIME ZONE c.timezone AS end_at) u
+        WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.consultant_id = c.id AND b.start_at = u.start_at)
+        ORDER BY i`,
+      [DATA_START, offset, count, consultants],
+    );
+    return rows.map((r) => ({
+      consultantId: r.consultant_id,
+      start: r.start_at.toISOString(),
+      end: r.end_at.toISOString(),
+    }));
+  });
+}
+
+/**
+ * The data set of this scale, generated again only when the generator or the migrations
+ * changed since (or when `regenerate`); a reused one loses the bookings earlier runs made.
+ */
+export async function ensureData(scale: number, regenerate = false): Promise<DataSet> {
+  const database = defaultDatabase(scale);
+  const migrationsDir = join(serverMain(), '..', 'database', 'migrations');
+  const current = readdirSync(migrationsDir)
+    .filter((f) => /^\d+-.*\.js$/.test(f))
+    .map((f) => Number(f.split('-')[0]))
+    .sort((a, b) => a - b);
+  const existing = regenerate ? null : await readDataSet(database);
+  if (
+    existing &&
+    existing.version === GENERATOR_VERSION &&
+    existing.scale === scale &&
+    JSON.stringify(existing.migrations) === JSON.stringify(current)
+  ) {
+    console.log(
+      `Using ${database} generated ${existing.generatedAt} in ${existing.seconds.toFixed(1)} s (--regenerate to rebuild)`,
+    );
+    await removeBenchBookings(existing);
+    return existing;
+  }
+  return generateData(scale, database);
+}
+
+/** Back to the generated data: the bench's own bookings (and idempotency keys) go. */
+export async function removeBenchBookings(data: DataSet): Promise<void> {
+  await withClient(databaseUrl(data.database), async (db) => {
+    const { rowCount } = await db.query(`DELETE FROM bookings WHERE id > $1`, [data.maxBookingId]);
+    await db.query(`DELETE FROM idempotency_keys`);
+    if (rowCount) await db.query('VACUUM (ANALYZE) bookings');
+  });
 }
 
 /** What generateData left in the database's comment, or null when there is no such database. */

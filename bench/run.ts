@@ -19,7 +19,7 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CapturedStatement } from './capture-sql';
@@ -34,7 +34,6 @@ import {
   memoryOf,
   prng,
   ROOT,
-  serverMain,
   sleep,
   snapshotBuild,
   startServer,
@@ -42,7 +41,7 @@ import {
   watchCpu,
   withClient,
 } from './common';
-import { DATA_START, DataSet, defaultDatabase, GENERATOR_VERSION, generateData, readDataSet } from './generate-data';
+import { bookingTargets, DATA_START, DataSet, ensureData, removeBenchBookings } from './generate-data';
 import { buildScript, pgbench, PgbenchResult, Variation } from './pgbench';
 import { summarizeProfile } from './profile-summary';
 import { type ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
@@ -92,41 +91,6 @@ interface Route {
   request(i: number): HttpRequest;
   /** One request whose statements become the pgbench script, and what varies in them. */
   sample?(): Promise<{ request: HttpRequest; variation(response: any): Variation }>;
-}
-
-interface Target {
-  consultantId: number;
-  start: string;
-  end: string;
-}
-
-/**
- * Free half hours inside the generated weekly windows (Mon–Fri 09:00–17:00 local) of the data
- * year, among the consultant's existing bookings, as a booking client would find them. Request
- * i goes to consultant 1 + i mod N, so consecutive requests never wait on one consultant's
- * lock; the k-th time of a consultant (k from `offset`) is weekday (97·k mod 260) of the year,
- * half hour (k div 260 + id) mod 16 of the window, skipped when a generated booking has it.
- */
-async function bookingTargets(database: string, offset: number, count: number, consultants: number): Promise<Target[]> {
-  return withClient(databaseUrl(database), async (db) => {
-    const { rows } = await db.query<{ consultant_id: number; start_at: Date; end_at: Date }>(
-      `SELECT c.id AS consultant_id, u.start_at, u.end_at
-         FROM generate_series(0, $3::int - 1) i
-         CROSS JOIN LATERAL (SELECT 1 + i % $4::int AS cid, $2::int + i / $4::int AS k) x
-         JOIN consultants c ON c.id = x.cid
-         CROSS JOIN LATERAL (SELECT (k * 97) % 260 AS d, (k / 260 + c.id) % 16 AS s) g
-         CROSS JOIN LATERAL (SELECT $1::date + 7 * (d / 5) + d % 5 AS day, make_time(9 + s / 2, 30 * (s % 2), 0) AS slot) t
-         CROSS JOIN LATERAL (SELECT (day + slot) AT TIME ZONE c.timezone AS start_at, (day + slot + interval '30 minutes') AT TIME ZONE c.timezone AS end_at) u
-        WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.consultant_id = c.id AND b.start_at = u.start_at)
-        ORDER BY i`,
-      [DATA_START, offset, count, consultants],
-    );
-    return rows.map((r) => ({
-      consultantId: r.consultant_id,
-      start: r.start_at.toISOString(),
-      end: r.end_at.toISOString(),
-    }));
-  });
 }
 
 /** Offsets (s) of whole days in [from, to], for the pgbench variants of a read: 50, spread evenly. */
@@ -471,38 +435,6 @@ async function captureStatements(data: DataSet, routes: Route[]): Promise<Map<st
   return captured;
 }
 
-/** Back to the generated data: the bench's own bookings (and idempotency keys) go. */
-async function removeBenchBookings(data: DataSet): Promise<void> {
-  await withClient(databaseUrl(data.database), async (db) => {
-    const { rowCount } = await db.query(`DELETE FROM bookings WHERE id > $1`, [data.maxBookingId]);
-    await db.query(`DELETE FROM idempotency_keys`);
-    if (rowCount) await db.query('VACUUM (ANALYZE) bookings');
-  });
-}
-
-async function ensureData(scale: number): Promise<DataSet> {
-  const database = defaultDatabase(scale);
-  const migrationsDir = join(serverMain(), '..', 'database', 'migrations');
-  const current = readdirSync(migrationsDir)
-    .filter((f) => /^\d+-.*\.js$/.test(f))
-    .map((f) => Number(f.split('-')[0]))
-    .sort((a, b) => a - b);
-  const existing = args.has('regenerate') ? null : await readDataSet(database);
-  if (
-    existing &&
-    existing.version === GENERATOR_VERSION &&
-    existing.scale === scale &&
-    JSON.stringify(existing.migrations) === JSON.stringify(current)
-  ) {
-    console.log(
-      `Using ${database} generated ${existing.generatedAt} in ${existing.seconds.toFixed(1)} s (--regenerate to rebuild)`,
-    );
-    await removeBenchBookings(existing);
-    return existing;
-  }
-  return generateData(scale, database);
-}
-
 interface LimiterCost {
   hits: number;
   /** µs per request: @nestjs/throttler's default in-memory storage. */
@@ -623,8 +555,8 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
 
-  const full = await ensureData(1);
-  const small = args.has('skip-small') ? null : await ensureData(0.01);
+  const full = await ensureData(1, args.has('regenerate'));
+  const small = args.has('skip-small') ? null : await ensureData(0.01, args.has('regenerate'));
   const pg = await postgresInfo(full.database);
 
   console.log('Embedded mode (PGlite) start-up…');

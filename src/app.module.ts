@@ -7,6 +7,7 @@ import { AvailabilityModule } from './availability/availability.module';
 import { BookingsModule } from './bookings/bookings.module';
 import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
+import { InternalToken } from './common/auth/internal-token';
 import { PrincipalCacheModule } from './common/auth/principal-cache';
 import { ClientThrottlerGuard, clientThrottlers } from './common/http/client-throttler.guard';
 import { FixedWindowStorage, RateLimitStorageModule } from './common/http/fixed-window-storage';
@@ -60,6 +61,7 @@ export class AppModule {
         CalendarModule,
       ],
       providers: [
+        InternalToken,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         // Authentication first, so the rate limit counts per principal. Made-up tokens cannot dodge
         // a budget either: each failure counts against the client address (FAILED_AUTH_PER_IP_PER_MINUTE),

@@ -16,6 +16,7 @@ import { sendProblem, toProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
 import { parseTrustProxy } from './config/trust-proxy';
+import { connectMessageTransport, startMessageTransport } from './messaging/message-transport';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -115,12 +116,15 @@ export const APP_OPTIONS = {
 } as const satisfies NestApplicationOptions;
 
 /**
- * What every instance of the app gets on top of its module: logger, validation and the OpenAPI
- * document. `bootstrap` and the tests' `Test.createTestingModule` both go through it.
+ * What every instance of the app gets on top of its module: logger, validation, the internal
+ * message transport (started by `startMessageTransport`) and the OpenAPI document. `bootstrap`
+ * and the tests' `Test.createTestingModule` both go through it.
  */
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
+  // After the global pipe, which the transport inherits as it connects.
+  connectMessageTransport(app);
 
   const document = SwaggerModule.createDocument(
     app,
@@ -164,8 +168,11 @@ async function main(): Promise<void> {
     });
   }
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  const messages = await startMessageTransport(app);
   await app.listen({ port: config.get('PORT', { infer: true }), host: config.get('HOST', { infer: true }) });
-  app.get(Logger).log(`Listening on ${await app.getUrl()} (docs at /docs)`);
+  app
+    .get(Logger)
+    .log(`Listening on ${await app.getUrl()} (docs at /docs)${messages ? `; messages on ${messages}` : ''}`);
 }
 
 if (require.main === module) {

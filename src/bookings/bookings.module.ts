@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AvailabilityModule } from '../availability/availability.module';
 import { ConsultantsModule } from '../consultants/consultants.module';
 import { BookingsController } from './bookings.controller';
+import { BookingsMessages } from './bookings.messages';
 import { BookingsService } from './bookings.service';
 import { Booking } from './entities/booking.entity';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
@@ -10,7 +11,7 @@ import { Idempotency } from './idempotency';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
-  controllers: [BookingsController],
+  controllers: [BookingsController, BookingsMessages],
   providers: [BookingsService, Idempotency],
   exports: [BookingsService],
 })

@@ -4,11 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../common/http/problem';
 import { IDEMPOTENCY_TTL_HOURS } from './idempotency';
 
-/** The optional Idempotency-Key header: 1 to 255 visible ASCII characters. */
+/** An idempotency key, in a header or a message: 1 to 255 visible ASCII characters. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The optional Idempotency-Key header. */
 export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext): string | undefined => {
   const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(value)) {
+  if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
     throw badRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', [
       { field: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
     ]);

@@ -17,8 +17,10 @@ import {
 import { resolveBounds } from '../scheduling/query-range';
 import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
 import {
+  type ConsultantRangeDto,
   type DailyViewDto,
   type DailyViewQuery,
+  type FreeTimeQuery,
   MAX_RANGE_DAYS,
   type MonthlyViewDto,
   type MonthlyViewQuery,
@@ -124,6 +126,14 @@ export class CalendarService {
       })),
       next_cursor: fitted.next_cursor,
     };
+  }
+
+  /** One consultant's free time over a range: the time-range view of that consultant alone. */
+  async freeTime(query: FreeTimeQuery): Promise<ConsultantRangeDto> {
+    const {
+      data: [view],
+    } = await this.timeRange(query);
+    return view;
   }
 
   /**

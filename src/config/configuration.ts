@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, validateSync, ValidateBy } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import { transportUrlProblem } from '../messaging/transport-url';
 import { parseTrustProxy } from './trust-proxy';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -44,6 +45,23 @@ export class AppConfig {
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
   ADMIN_TOKEN?: string;
+
+  // Internal messages (README "Internal messages"): the transport, and the token callers send.
+
+  /** `off`, or tcp://, nats://, redis:// or amqp:// (see src/messaging/transport-url.ts). */
+  @ValidateBy({
+    name: 'transportUrl',
+    validator: {
+      validate: (value) => transportUrlProblem(value) === undefined,
+      defaultMessage: (args) => `MICROSERVICE_URL ${transportUrlProblem(args?.value)}`,
+    },
+  })
+  MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
+  INTERNAL_TOKEN?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -101,7 +119,7 @@ export class AppConfig {
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.fromEntries(
     Object.keys(new AppConfig())
-      .concat('DATABASE_URL', 'ADMIN_TOKEN')
+      .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );

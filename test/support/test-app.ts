@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
+import { startMessageTransport } from '../../src/messaging/message-transport';
 
 export const ADMIN_TOKEN = 'cc_a_test-admin-token-0123456789';
 
@@ -63,6 +64,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     TRUST_PROXY: 'false',
     MAX_SLOTS_PER_RESPONSE: '5000',
     DATA_DIR: 'memory://',
+    // Test apps run side by side: one that speaks messages names its own transport.
+    MICROSERVICE_URL: 'off',
     ...options.env,
   });
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
@@ -72,6 +75,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = configureApp(moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(), APP_OPTIONS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
+  await startMessageTransport(app);
   if (serverUrl) process.env.DATABASE_URL = serverUrl;
   return {
     app,

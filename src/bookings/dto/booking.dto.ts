@@ -1,6 +1,6 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
   IsDateOrInstant,
@@ -11,6 +11,7 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
 
 /**
  * Where to book, in exactly one of three forms: a one-time slot by id; UTC instants `start`
@@ -58,6 +59,20 @@ export class CreateBookingDto extends ReserveDto {
 }
 
 export class RescheduleDto extends BookingTargetDto {}
+
+/** bookings.create: POST /bookings' body, and the key a retried message is recognised by. */
+export class CreateBookingMessage extends CreateBookingDto {
+  /** As the Idempotency-Key header; required, since a broker may deliver a request twice. @example "7f9c2ba4-e88f-4c2b-9d1e-2f4a5b6c7d8e" */
+  @Matches(IDEMPOTENCY_KEY, { message: 'must be 1 to 255 visible ASCII characters' })
+  @IsString()
+  idempotency_key: string;
+}
+
+/** bookings.reschedule: the booking's id (a path parameter over HTTP) and the new target. */
+export class RescheduleBookingMessage extends RescheduleDto {
+  @IsId()
+  id: number;
+}
 
 export class ListBookingsQuery extends PageQuery {
   /** @example 1 */

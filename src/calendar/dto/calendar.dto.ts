@@ -1,5 +1,5 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { IsDateOrInstant, QueryId, QueryInt } from '../../common/validation/decorators';
@@ -56,6 +56,13 @@ export class TimeRangeQuery extends ConsultantsViewQuery {
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'must be true or false' })
   include_booked?: 'true' | 'false';
+}
+
+/** availability.free: one consultant's free time, as the time-range view finds it. */
+export class FreeTimeQuery extends PickType(TimeRangeQuery, ['start', 'end', 'slot_minutes'] as const) {
+  /** @example 1 */
+  @QueryId()
+  consultant_id: number;
 }
 
 export class ViewSlotDto extends TimeFieldsDto {

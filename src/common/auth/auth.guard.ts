@@ -4,12 +4,14 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { ConsultantsService } from '../../consultants/consultants.service';
+import { type Envelope, envelopePrincipal, envelopeToken } from '../../messaging/envelope';
 import { UsersService } from '../../users/users.service';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
 import { forbidden, ProblemException, TooManyRequests } from '../http/problem';
 import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
+import { InternalToken } from './internal-token';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
@@ -20,7 +22,10 @@ const unauthorized = (detail: string) => new ProblemException(401, 'unauthorized
 const FAILURES = 'auth-failures';
 const FAILURE_WINDOW_MS = 60_000;
 
-/** Authenticates every request that carries a token and enforces each route's @Access. */
+/**
+ * Authenticates every request that carries a token, and every internal message by its service
+ * token, and enforces each route's or message pattern's @Access.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate, OnModuleInit {
   private readonly logger = new Logger('Auth');
@@ -33,6 +38,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     private readonly users: UsersService,
     private readonly cache: PrincipalCache,
     private readonly budgets: FixedWindowStorage,
+    private readonly internalToken: InternalToken,
   ) {}
 
   onModuleInit(): void {
@@ -46,11 +52,12 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const policies = this.reflector.getAllAndOverride<Policy[] | undefined>(ACCESS_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
+    if (context.getType() === 'rpc') return this.admitMessage(context.switchToRpc().getData<unknown>(), policies);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     if (header !== undefined) request.principal = await this.authenticate(header, request);
     if (!policies) return true;
@@ -58,6 +65,21 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     if (!principal) throw await this.failed(request, 'This route needs an Authorization: Bearer <token> header.');
     if (policies.some((policy) => allows(policy, principal, request.params as Record<string, string>))) return true;
     throw forbidden('Your token does not allow this action.');
+  }
+
+  /**
+   * A message must carry the service token; the principal it names is then trusted as a
+   * verified token's would be, and meets the same policies.
+   */
+  private admitMessage(message: unknown, policies: Policy[] | undefined): boolean {
+    if (!this.internalToken.accepts(envelopeToken(message)))
+      throw unauthorized('The message needs the service token (INTERNAL_TOKEN) as its token.');
+    const envelope = message as Envelope<{ id?: unknown }>;
+    const principal = envelopePrincipal(envelope as unknown as Record<string, unknown>);
+    if (!policies) return true;
+    if (!principal) throw unauthorized('This message pattern needs the principal the call acts for.');
+    if (policies.some((policy) => allows(policy, principal, { id: String(envelope.data?.id) }))) return true;
+    throw forbidden('The principal may not do this.');
   }
 
   /**

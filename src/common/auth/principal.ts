@@ -10,7 +10,12 @@ declare module 'fastify' {
   }
 }
 
-/** The caller, or undefined on a public route called without a token. */
-export const CurrentPrincipal = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<FastifyRequest>().principal,
+/**
+ * The caller, or undefined on a public route called without a token. For an internal message,
+ * the principal its envelope names (checked by the AuthGuard before any handler runs).
+ */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  ctx.getType() === 'rpc'
+    ? ctx.switchToRpc().getData<{ principal?: Principal }>().principal
+    : ctx.switchToHttp().getRequest<FastifyRequest>().principal,
 );

@@ -31,7 +31,7 @@ const MAX_VALUES = 2_000;
  * (a few thousand levels of nesting overflow the stack, a 500) and de-duplicates keys in quadratic
  * time (one 100 KB object of 12,000 keys costs ~0.4 s). Iterative, so it cannot overflow itself.
  */
-function shapeError(value: unknown, where: string): FieldError | undefined {
+export function shapeError(value: unknown, where: string): FieldError | undefined {
   const stack: [unknown, number, string][] = [[value, 1, '']];
   let values = 0;
   while (stack.length) {

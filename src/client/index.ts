@@ -1,0 +1,4 @@
+// The typed client a sibling service imports (README "Internal messages").
+export { CalendarClient, type CalendarClientOptions, type CalendarPrincipal } from './calendar-client';
+export { CalendarClientError, CalendarTransportError } from './calendar-client.errors';
+export { CalendarClientModule } from './calendar-client.module';
