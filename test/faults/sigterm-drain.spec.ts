@@ -174,9 +174,11 @@ describeWithPostgres('faults: SIGTERM under load', () => {
       // cut off midway. The one exception is HTTP/1.1's keep-alive race: a request written to an
       // idle connection in the very milliseconds the server closes its idle connections is reset
       // (the client cannot know it was not processed; fetch does not retry it). See RELIABILITY.md.
+      // Those milliseconds come later on a busy machine: with two Jest workers they came ~190 ms
+      // after the signal, so the window is 500 ms; a reset after it is still a failure.
       const afterwards = outcomes.filter((o) => !o.before);
       const keepAliveRace = (o: Outcome) =>
-        (o.error === 'ECONNRESET' || o.error === 'UND_ERR_SOCKET') && o.sentAt! - signalledAt < 100;
+        (o.error === 'ECONNRESET' || o.error === 'UND_ERR_SOCKET') && o.sentAt! - signalledAt < 500;
       // After SIGTERM nothing is reset.
       expect(
         afterwards
