@@ -11,7 +11,7 @@
  *
  * Flags: --rounds=100 --concurrency=100 --database=cc_bench_race (dropped and created anew).
  */
-import { ADMIN_TOKEN, databaseUrl, flags, fmt, startServer, withClient } from './common';
+import { ADMIN_TOKEN, databaseUrl, flags, fmt, LOAD_ENV, startServer, withClient } from './common';
 
 const args = flags();
 const ROUNDS = Number(args.get('rounds') ?? 100);
@@ -30,11 +30,8 @@ async function main(): Promise<void> {
   });
   const server = await startServer({
     DATABASE_URL: databaseUrl(DATABASE),
+    ...LOAD_ENV,
     MIGRATIONS_RUN: 'true',
-    ADMIN_TOKEN,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '1000000000',
-    MAX_FUTURE_BOOKINGS_PER_USER: '100000',
   });
   const call = async (method: string, path: string, token: string | undefined, body?: unknown): Promise<Reply> => {
     const response = await fetch(server.url + path, {
