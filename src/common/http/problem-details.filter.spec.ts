@@ -1,3 +1,4 @@
+import { lastValueFrom } from 'rxjs';
 import {
   ArgumentsHost,
   ForbiddenException,
@@ -207,6 +208,7 @@ describe('ProblemDetailsFilter', () => {
     };
     const request = { id: 'req-1', method: 'POST', url: '/consultants/7/bookings?token=abc' };
     const host = {
+      getType: () => 'http',
       switchToHttp: () => ({ getRequest: () => request, getResponse: () => reply }),
     } as unknown as ArgumentsHost;
     return { host, sent };
@@ -265,5 +267,20 @@ describe('ProblemDetailsFilter', () => {
     const second = exchange({ 'retry-after': '30' });
     new ProblemDetailsFilter().catch(outage, second.host);
     expect(second.sent.headers['retry-after']).toBe('30');
+  });
+
+  it('answers a message with the same problem as an RpcException error, logging only a bug', async () => {
+    const host = {
+      getType: () => 'rpc',
+      switchToRpc: () => ({ getContext: () => ({ getPattern: () => 'bookings.get' }) }),
+    } as unknown as ArgumentsHost;
+    const refusal = new ProblemDetailsFilter().catch(notFound('Booking 3'), host);
+    await expect(lastValueFrom(refusal!)).rejects.toStrictEqual(
+      problem(404, 'Not Found', 'not-found', 'Booking 3 was not found'),
+    );
+    expect(error).not.toHaveBeenCalled();
+    const bug = new TypeError('boom');
+    await expect(lastValueFrom(new ProblemDetailsFilter().catch(bug, host)!)).rejects.toStrictEqual(INTERNAL);
+    expect(error).toHaveBeenCalledWith({ err: bug, reqId: undefined }, 'message bookings.get failed');
   });
 });
