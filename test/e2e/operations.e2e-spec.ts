@@ -62,7 +62,7 @@ describe('operations', () => {
     // Two starts of the built service, each given 30 s by startServer: more than the default 60 s.
     it("makes a new embedded database from the build's template, keeps its data across a SIGTERM and a restart, and exits 0", async () => {
       const env = { DATA_DIR: dataDir, ADMIN_TOKEN, DATABASE_URL: '' };
-      const first = await startServer(env, await freePort(40_000, 50_000));
+      const first = await startServer(env, await freePort());
       const created = await fetch(`${first.url}/consultant/`, {
         method: 'POST',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -76,7 +76,7 @@ describe('operations', () => {
       const systemIdentifier = (dir: string) => readFileSync(join(dir, 'global', 'pg_control')).subarray(0, 8);
       // Copied from the template, not made by initdb.
       expect(systemIdentifier(dataDir)).toEqual(systemIdentifier(BUILT_TEMPLATE_DIR));
-      const second = await startServer(env, await freePort(40_000, 50_000));
+      const second = await startServer(env, await freePort());
       try {
         const fetched = await fetch(`${second.url}/consultant/${id}/`);
         expect(fetched.status).toBe(200);
@@ -88,10 +88,7 @@ describe('operations', () => {
     }, 120_000);
 
     it('generates and prints an admin token once when ADMIN_TOKEN is unset', async () => {
-      const server = await startServer(
-        { DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' },
-        await freePort(40_000, 50_000),
-      );
+      const server = await startServer({ DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' }, await freePort());
       try {
         const announcement = /generated admin token for this run: (cc_a_[\w-]+)/;
         expect(server.output()).toMatch(announcement);

@@ -200,7 +200,7 @@ export function removeTempDir(dir: string): void {
 }
 
 export async function startService(env: Record<string, string>): Promise<ServerProcess & { port: number }> {
-  const port = await freePort(40_000, 50_000);
+  const port = await freePort();
   const server = await startServer({ ...SERVICE_ENV, ...env }, port);
   servers.add(server);
   updateExitHook();

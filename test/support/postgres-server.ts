@@ -52,8 +52,11 @@ export function warnSkipping(suite: string, reason: string): void {
   process.stderr.write(`\n!!! SKIPPING ${suite}: ${reason}\n\n`);
 }
 
-/** A free loopback TCP port, found by letting the kernel pick one in [low, high). */
-export async function freePort(low = 55_000, high = 60_000): Promise<number> {
+/**
+ * A free loopback port below Linux's ephemeral range (32768-60999): a port probed free inside that
+ * range can be taken by any outgoing connection before the server binds it (EADDRINUSE in CI).
+ */
+export async function freePort(low = 20_000, high = 32_000): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low));
     const ok = await new Promise<boolean>((resolve) => {
