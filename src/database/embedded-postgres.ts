@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { seedFromTemplate } from './pglite-template';
+import { seedFromTemplate, templateArchive } from './pglite-template';
 
 /**
  * PostgreSQL in-process (PGlite, real Postgres compiled to WASM), served on a private
@@ -19,8 +19,9 @@ export class EmbeddedPostgres {
 
   /** `dataDir` is a folder (created if missing) or `memory://` for a throwaway database. */
   static async start(dataDir: string): Promise<EmbeddedPostgres> {
-    const fromTemplate = seedFromTemplate(dataDir);
-    const db = await PGlite.create({ dataDir, extensions: { btree_gist } });
+    const loadDataDir = templateArchive(dataDir);
+    const fromTemplate = loadDataDir !== undefined || seedFromTemplate(dataDir);
+    const db = await PGlite.create({ dataDir, loadDataDir, extensions: { btree_gist } });
     // One client connection: the socket interleaves statements of concurrent connections
     // outside transactions, which would mix up the extended-protocol messages of two queries.
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });

@@ -1,20 +1,41 @@
 import { PGlite } from '@electric-sql/pglite';
-import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
- * A new PGlite data folder (initdb's output and nothing else), made once by `npm run build`.
- * Copying it takes a fraction of a second where initdb in WebAssembly takes seconds, most of
- * the embedded database's first start. Migrations still run on the copy at start-up, as on
- * any database. The folder is named by PGlite's version so that an upgrade never starts from
- * another version's catalogue (package.json is read directly: PGlite does not export it).
+ * A new PGlite database (initdb's output and nothing else), made once by `npm run build`, as a
+ * folder and as the same files in one tar. Starting from it takes a fraction of a second where
+ * initdb in WebAssembly takes seconds, most of the embedded database's first start. Migrations
+ * still run on it at start-up, as on any database. It is named by PGlite's version so that an
+ * upgrade never starts from another version's catalogue (package.json is read directly: PGlite
+ * does not export it). It lives in `dist/`, found from the project's root, so the same files
+ * serve the built service and the test runner, which runs this module from `src/`.
  */
 const pgliteVersion = (
   JSON.parse(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as {
     version: string;
   }
 ).version;
-export const TEMPLATE_DIR = join(__dirname, `pglite-template-${pgliteVersion}`);
+
+function projectRoot(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+
+export const TEMPLATE_DIR = join(projectRoot(), 'dist', `pglite-template-${pgliteVersion}`);
+/** For `memory://` databases: PGlite loads a tar of a data folder at start (`loadDataDir`). */
+const TEMPLATE_TAR = `${TEMPLATE_DIR}.tar`;
 
 /**
  * Copies the template into `dataDir` when that is a folder path (not `memory://` or another
@@ -32,13 +53,26 @@ export function seedFromTemplate(dataDir: string): boolean {
   return true;
 }
 
+/**
+ * The template as PGlite's `loadDataDir` takes it, for a new `memory://` database; undefined
+ * when the build has not made it (PGlite then runs initdb).
+ */
+export function templateArchive(dataDir: string): Blob | undefined {
+  if (dataDir !== 'memory://' || !existsSync(TEMPLATE_TAR)) return undefined;
+  return new Blob([readFileSync(TEMPLATE_TAR)]);
+}
+
 /** Makes the template unless this PGlite version's already exists, so a rebuild costs nothing. */
 async function buildTemplate(): Promise<void> {
-  if (existsSync(TEMPLATE_DIR)) return;
+  if (existsSync(TEMPLATE_DIR) && existsSync(TEMPLATE_TAR)) return;
   const staging = `${TEMPLATE_DIR}.${process.pid}`;
   const db = await PGlite.create({ dataDir: staging });
+  // Uncompressed: loading it is what every new in-memory database pays, and gzip triples that.
+  const archive = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
   await db.close();
-  // Renamed whole, so a template that exists is complete.
+  // Each renamed whole, so a template that exists is complete.
+  writeFileSync(`${TEMPLATE_TAR}.${process.pid}`, archive);
+  renameSync(`${TEMPLATE_TAR}.${process.pid}`, TEMPLATE_TAR);
   try {
     renameSync(staging, TEMPLATE_DIR);
   } catch (error) {

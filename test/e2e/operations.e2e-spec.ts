@@ -1,18 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { TEMPLATE_DIR } from '../../src/database/pglite-template';
 import { assertProblem } from '../support/factories';
 import { Http } from '../support/http';
 import { freePort } from '../support/postgres-server';
 import { runToFailure, startServer } from '../support/server-process';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
-
-/**
- * The template the built service copies (dist/src/database/, made by `npm run build`). Under Jest
- * TEMPLATE_DIR names the folder beside the TypeScript source, which no build makes.
- */
-const BUILT_TEMPLATE_DIR = join(__dirname, '..', '..', 'dist', 'src', 'database', basename(TEMPLATE_DIR));
 
 describe('operations', () => {
   describe('rate limiting', () => {
@@ -75,7 +69,7 @@ describe('operations', () => {
       // initdb draws a new system identifier (pg_control's first 8 bytes); a copy keeps the template's.
       const systemIdentifier = (dir: string) => readFileSync(join(dir, 'global', 'pg_control')).subarray(0, 8);
       // Copied from the template, not made by initdb.
-      expect(systemIdentifier(dataDir)).toEqual(systemIdentifier(BUILT_TEMPLATE_DIR));
+      expect(systemIdentifier(dataDir)).toEqual(systemIdentifier(TEMPLATE_DIR));
       const second = await startServer(env, await freePort());
       try {
         const fetched = await fetch(`${second.url}/consultant/${id}/`);
