@@ -145,6 +145,15 @@ describe('toProblem', () => {
     expect(toProblem(missing)).toStrictEqual(
       problem(404, 'Not Found', 'not-found', 'A referenced record does not exist.'),
     );
+    // And for a delete of a row that others still refer to: the difference is only in DETAIL.
+    const referenced = queryFailed(
+      '23503',
+      'update or delete on table "users" violates foreign key constraint "bookings_user_id_fkey" on table "bookings"',
+      { constraint: 'bookings_user_id_fkey', detail: 'Key (id)=(7) is still referenced from table "bookings".' },
+    );
+    expect(toProblem(referenced)).toStrictEqual(
+      problem(409, 'Conflict', 'conflict', 'Other records still refer to this one.'),
+    );
   });
 
   it('answers a lost or refused database connection with a 503', () => {

@@ -76,7 +76,7 @@ export function toProblem(exception: unknown): Problem {
   const error = exception as {
     code?: string;
     constraint?: string;
-    driverError?: { code?: string; constraint?: string };
+    driverError?: { code?: string; constraint?: string; detail?: string };
     statusCode?: number;
     message?: string;
   };
@@ -84,7 +84,7 @@ export function toProblem(exception: unknown): Problem {
     const code = error.driverError?.code ?? error.code;
     const known =
       CONSTRAINT_PROBLEMS[error.driverError?.constraint ?? ''] ??
-      (code === '23503' ? foreignKeyProblem(exception as Error) : SQLSTATE_PROBLEMS[code ?? '']);
+      (code === '23503' ? foreignKeyProblem(error.driverError?.detail) : SQLSTATE_PROBLEMS[code ?? '']);
     if (known)
       return { type: `/problems/${known[1]}`, title: STATUS_CODES[known[0]]!, status: known[0], detail: known[2] };
   }
@@ -113,9 +113,10 @@ export function toProblem(exception: unknown): Problem {
   };
 }
 
-function foreignKeyProblem(error: Error): [number, string, string] {
-  // An insert naming a missing row is a 404; a delete of a row still referenced is a 409.
-  return /still referenced/.test(error.message)
+function foreignKeyProblem(detail = ''): [number, string, string] {
+  // An insert naming a missing row is a 404; a delete of a row still referenced is a 409. Only
+  // PostgreSQL's DETAIL tells them apart ("… is still referenced from table …").
+  return /still referenced/.test(detail)
     ? [409, 'conflict', 'Other records still refer to this one.']
     : [404, 'not-found', 'A referenced record does not exist.'];
 }
