@@ -3,12 +3,23 @@ import { Availability } from '../availability/entities/availability.entity';
 import { Booking } from '../bookings/entities/booking.entity';
 import { IdempotencyKey } from '../bookings/entities/idempotency-key.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
+import { OutboxEvent } from '../events/entities/outbox-event.entity';
+import { OutboxSequence } from '../events/entities/outbox-sequence.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
 import { MIGRATIONS } from './migrations';
 
 /** Every table's entity. Listed, not globbed, for the same reason as MIGRATIONS. */
-export const ENTITIES = [Consultant, User, Availability, RecurringRule, Booking, IdempotencyKey];
+export const ENTITIES = [
+  Consultant,
+  User,
+  Availability,
+  RecurringRule,
+  Booking,
+  IdempotencyKey,
+  OutboxEvent,
+  OutboxSequence,
+];
 
 /** One definition of the connection for the app, the tests and the TypeORM CLI. */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
