@@ -15,6 +15,7 @@ import { ProblemDetailsFilter } from './common/http/problem-details.filter';
 import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './database/health.module';
 import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
@@ -59,6 +60,7 @@ export class AppModule {
         RecurringModule,
         BookingsModule,
         CalendarModule,
+        EventsModule,
       ],
       providers: [
         InternalToken,

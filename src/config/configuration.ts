@@ -113,6 +113,21 @@ export class AppConfig {
   /** Slots one calendar view may answer with; a larger answer is narrowed or refused, never sent. */
   @Count(1_000_000)
   MAX_SLOTS_PER_RESPONSE = 5000;
+
+  // Events (README "Events"): the outbox relay, its retention, and webhooks.
+
+  /** Whether this instance delivers the outbox; any number of instances may. */
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'EVENTS_RELAY must be true or false' })
+  EVENTS_RELAY = true;
+
+  /** Delivered events are kept this many days, then purged. */
+  @Count(3650)
+  OUTBOX_RETENTION_DAYS = 7;
+
+  /** How often the relay looks for events on the embedded database (PostgreSQL wakes it by NOTIFY). */
+  @Count(60_000)
+  OUTBOX_POLL_MS = 250;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */
