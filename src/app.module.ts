@@ -19,6 +19,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './database/health.module';
 import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -61,6 +62,7 @@ export class AppModule {
         BookingsModule,
         CalendarModule,
         EventsModule,
+        WebhooksModule,
       ],
       providers: [
         InternalToken,

@@ -128,6 +128,31 @@ export class AppConfig {
   /** How often the relay looks for events on the embedded database (PostgreSQL wakes it by NOTIFY). */
   @Count(60_000)
   OUTBOX_POLL_MS = 250;
+
+  /** Webhook targets on loopback, private, link-local or metadata addresses are refused unless true (tests, a private network). */
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = false;
+
+  /** How long one webhook POST may take, answer included. */
+  @Count(60_000)
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /** The first retry's delay; each next one doubles (up to an hour), with jitter. */
+  @Count(3_600_000)
+  WEBHOOK_RETRY_DELAY_MS = 5000;
+
+  /** A delivery is retried this long, then given up. */
+  @Count(30 * 86_400)
+  WEBHOOK_RETRY_WINDOW_SECONDS = 86_400;
+
+  /** A subscription whose every attempt failed for this long is disabled. */
+  @Count(30 * 86_400)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 86_400;
+
+  /** How often the webhook sender looks for due retries (a new event wakes it at once). */
+  @Count(60_000)
+  WEBHOOK_POLL_MS = 500;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */

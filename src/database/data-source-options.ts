@@ -7,6 +7,8 @@ import { OutboxEvent } from '../events/entities/outbox-event.entity';
 import { OutboxSequence } from '../events/entities/outbox-sequence.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
+import { WebhookSubscription } from '../webhooks/entities/webhook-subscription.entity';
 import { MIGRATIONS } from './migrations';
 
 /** Every table's entity. Listed, not globbed, for the same reason as MIGRATIONS. */
@@ -19,6 +21,8 @@ export const ENTITIES = [
   IdempotencyKey,
   OutboxEvent,
   OutboxSequence,
+  WebhookSubscription,
+  WebhookDelivery,
 ];
 
 /** One definition of the connection for the app, the tests and the TypeORM CLI. */

@@ -16,9 +16,19 @@ export type EventSink = (manager: EntityManager, events: CalendarEvent[]) => Pro
 @Injectable()
 export class EventSinks {
   private readonly sinks: EventSink[] = [];
+  private readonly listeners: (() => void)[] = [];
 
   add(sink: EventSink): void {
     this.sinks.push(sink);
+  }
+
+  /** Called after each batch commits: a sink that works on from the database (webhooks) starts now. */
+  onCommitted(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  committed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   async deliver(manager: EntityManager, events: CalendarEvent[]): Promise<void> {

@@ -8,6 +8,7 @@ import { DatabaseUrlProvider } from '../database/database.module';
 import { sqlNames } from '../database/sql-names';
 import { OutboxEvent } from './entities/outbox-event.entity';
 import { EventSinks } from './event-sinks';
+import { WakeUp } from './wake-up';
 import type { CalendarEvent } from './event-types';
 
 /** Heads (consultants) one claim takes, and events one batch delivers. */
@@ -35,8 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly purgeSql: string;
   private running?: Promise<void>;
   private stopped = false;
-  private wake?: () => void;
-  private woken = false;
+  private readonly wakeUp = new WakeUp();
   private listener?: Client;
 
   constructor(
@@ -68,7 +68,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   /** Before the database closes: the batch in hand finishes (or rolls back), then nothing more. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeUp.wake();
     await this.running;
     await this.listener?.end().catch(() => undefined);
   }
@@ -107,14 +107,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         }
         const delivered = await this.deliverBatch();
         failures = 0;
-        if (delivered) continue;
-        await this.sleep(pollMs);
+        if (delivered) {
+          this.sinks.committed();
+          continue;
+        }
+        await this.wakeUp.sleep(pollMs);
       } catch (error) {
         failures++;
         const delayMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10));
         if (!this.stopped)
           this.logger.warn(`delivery failed (attempt ${failures}), retrying in ${delayMs} ms: ${String(error)}`);
-        await this.sleep(delayMs);
+        await this.wakeUp.sleep(delayMs);
       }
     }
   }
@@ -123,10 +126,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async listen(): Promise<void> {
     if (this.stopped) return;
     const client = new Client({ connectionString: (this.db.options as { url: string }).url });
-    client.on('notification', () => {
-      if (this.wake) this.wake();
-      else this.woken = true;
-    });
+    client.on('notification', () => this.wakeUp.wake());
     client.on('error', (error) => {
       this.logger.warn(`LISTEN connection lost: ${error.message}`);
       void client.end().catch(() => undefined);
@@ -136,27 +136,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       await client.connect();
       await client.query('LISTEN outbox_events');
       this.listener = client;
-      this.wake?.();
+      this.wakeUp.wake();
     } catch (error) {
       this.logger.warn(`cannot LISTEN, polling every ${LISTEN_FALLBACK_POLL_MS} ms: ${String(error)}`);
       await client.end().catch(() => undefined);
     }
-  }
-
-  /** Sleeps until woken (a notification, shutdown) or the time is up. */
-  private sleep(ms: number): Promise<void> {
-    if (this.woken || this.stopped) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }

@@ -5,20 +5,9 @@ import { EventSinks } from '../../src/events/event-sinks';
 import { OutboxRelay } from '../../src/events/outbox-relay';
 import { listenForEvents, natsOrSkip } from '../support/brokers';
 import { createConsultant, createUser, type Created } from '../support/factories';
+import { eventually, sleep } from '../support/eventually';
 import { Http } from '../support/http';
 import { serverUrl, startTestApp, type TestApp } from '../support/test-app';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /** Each consultant's events as received, in order: sequences must read 1, 2, 3… per consultant. */
 function sequencesOf(events: CalendarEvent[]): Map<number, number[]> {

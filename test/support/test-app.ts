@@ -68,6 +68,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     MICROSERVICE_URL: 'off',
     // The outbox relay runs only where a test delivers events (test/e2e/events*).
     EVENTS_RELAY: 'false',
+    // Receivers in tests listen on 127.0.0.1; the SSRF spec turns this off.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     ...options.env,
   });
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl;
