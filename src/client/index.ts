@@ -9,3 +9,4 @@ export {
   EVENT_TYPES,
   type EventType,
 } from './calendar-events';
+export type { BookingDto } from '../bookings/dto/booking.dto';

@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/postgres-server';
 import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
 import { eventually, sleep } from '../support/eventually';
 import { Http } from '../support/http';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app';
+import { signedHeaders } from '../../src/webhooks/webhook-signature';
 import { type Receiver, startReceiver, verifyStandardWebhook } from '../support/webhook-receiver';
 
 const RETRY_DELAY_MS = 200;
@@ -227,5 +233,54 @@ describe('webhooks', () => {
       404,
     );
     assertProblem(await http.as(stranger.token).get(`/webhooks/${webhook.id}/deliveries`), 404);
+  });
+  it("the README's receiver accepts signed deliveries, drops a repeated webhook-id and refuses a forged one", async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Events')))![1];
+    const dir = mkdtempSync(join(tmpdir(), 'readme-receiver-'));
+    writeFileSync(join(dir, 'receiver.mjs'), code);
+    const port = await freePort();
+    const consultant = await createConsultant(http);
+    const created = await http
+      .as(consultant.token)
+      .post('/webhooks', { url: `http://127.0.0.1:${port}/`, event_types: ['availability.changed'] });
+    expect(created).toHaveStatus(201);
+    const child = spawn(process.execPath, [join(dir, 'receiver.mjs')], {
+      env: { ...process.env, PORT: String(port), WEBHOOK_SECRET: created.body.secret },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await eventually('the receiver to listen', () =>
+        fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' }).then(
+          (res) => (res.status === 401 ? true : undefined),
+          () => undefined,
+        ),
+      );
+      await change(consultant);
+      const [delivery] = await eventually('the delivery', async () => {
+        const all = await deliveries(consultant, created.body.id);
+        return all[0]?.status === 'delivered' ? all : undefined;
+      });
+      expect(output).toContain(`event ${delivery.event_id} availability.changed consultant ${consultant.id} #1`);
+      const again = await http
+        .as(consultant.token)
+        .post(`/webhooks/${created.body.id}/deliveries/${delivery.id}/redeliver`);
+      expect(again).toHaveStatus(202);
+      await eventually('the duplicate', () => (output.includes(`duplicate ${delivery.event_id}`) ? true : undefined));
+      expect(output.match(/^event /gm)).toHaveLength(1);
+      // Signed with another key: refused.
+      const body = JSON.stringify({ type: 'booking.created' });
+      const forged = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: signedHeaders(`whsec_${Buffer.alloc(32, 7).toString('base64')}`, 'msg_forged', body),
+        body,
+      });
+      expect(forged.status).toBe(401);
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
