@@ -122,24 +122,33 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** LISTEN on a connection of its own; a lost one is replaced, and the poll covers the gap. */
+  /**
+   * LISTEN on a connection of its own. A lost or refused one is tried again every
+   * LISTEN_FALLBACK_POLL_MS; meanwhile the poll finds the events.
+   */
   private async listen(): Promise<void> {
     if (this.stopped) return;
     const client = new Client({ connectionString: (this.db.options as { url: string }).url });
+    const retry = (why: string) => {
+      void client.end().catch(() => undefined);
+      if (this.listener === client) this.listener = undefined;
+      if (this.stopped) return;
+      this.logger.warn(`LISTEN ${why}; polling every ${LISTEN_FALLBACK_POLL_MS} ms until it is back`);
+      setTimeout(() => void this.listen(), LISTEN_FALLBACK_POLL_MS).unref();
+    };
     client.on('notification', () => this.wakeUp.wake());
     client.on('error', (error) => {
-      this.logger.warn(`LISTEN connection lost: ${error.message}`);
-      void client.end().catch(() => undefined);
-      if (!this.stopped) setTimeout(() => void this.listen(), 1_000).unref();
+      if (this.listener === client) retry(`connection lost: ${error.message}`);
     });
     try {
       await client.connect();
       await client.query('LISTEN outbox_events');
+      if (this.stopped) return void (await client.end());
       this.listener = client;
+      // Whatever committed while nobody listened is picked up now.
       this.wakeUp.wake();
     } catch (error) {
-      this.logger.warn(`cannot LISTEN, polling every ${LISTEN_FALLBACK_POLL_MS} ms: ${String(error)}`);
-      await client.end().catch(() => undefined);
+      retry(`failed: ${String(error)}`);
     }
   }
 }
