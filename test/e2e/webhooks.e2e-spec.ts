@@ -30,7 +30,8 @@ describe('webhooks', () => {
         WEBHOOK_RETRY_DELAY_MS: String(RETRY_DELAY_MS),
         WEBHOOK_TIMEOUT_MS: '1000',
         WEBHOOK_RETRY_WINDOW_SECONDS: '60',
-        WEBHOOK_DISABLE_AFTER_SECONDS: '2',
+        // Longer than the retry test's four failures (at most 0.2 + 0.4 + 0.8 s apart), which must not disable.
+        WEBHOOK_DISABLE_AFTER_SECONDS: '5',
       },
     });
     http = new Http(t.app);
@@ -186,10 +187,14 @@ describe('webhooks', () => {
           : 500,
     );
     await change(consultant);
-    const disabled = await eventually('the subscription to be disabled', async () => {
-      const res = await http.as(consultant.token).get(`/webhooks/${webhook.id}`);
-      return res.body.enabled === false ? res.body : undefined;
-    });
+    const disabled = await eventually(
+      'the subscription to be disabled',
+      async () => {
+        const res = await http.as(consultant.token).get(`/webhooks/${webhook.id}`);
+        return res.body.enabled === false ? res.body : undefined;
+      },
+      40_000,
+    );
     expect(disabled).toMatchObject({ failing_since: expect.any(String), disabled_at: expect.any(String) });
     expect(receiver.on('/elsewhere')).toHaveLength(0);
     const [delivery] = await deliveries(consultant, webhook.id);
