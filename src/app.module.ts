@@ -15,9 +15,11 @@ import { ProblemDetailsFilter } from './common/http/problem-details.filter';
 import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './database/health.module';
 import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -59,6 +61,8 @@ export class AppModule {
         RecurringModule,
         BookingsModule,
         CalendarModule,
+        EventsModule,
+        WebhooksModule,
       ],
       providers: [
         InternalToken,

@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { epochMs } from '../database/epoch-ms';
+import { recordEvent } from '../events/outbox';
 import { type SqlNames, sqlNames } from '../database/sql-names';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { conflict, notFound } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
+import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { Consultant } from '../consultants/entities/consultant.entity';
 import { isValidLocalDate, isoFromEpochMs } from '../scheduling';
@@ -59,13 +61,26 @@ export class AvailabilityService {
     this.slotColumns = `${a.id} AS "id", ${a.consultantId} AS "consultantId", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"`;
   }
 
-  async create(consultantId: number, dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
-    const { timezone } = await this.consultants.get(consultantId);
-    const interval = localWindowOrBadRequest(dto, timezone);
-    // One statement; the exclusion constraint refuses an overlap (409), whatever runs beside it.
-    const slot = this.slots.create({ consultantId, startAt: new Date(interval.start), endAt: new Date(interval.end) });
-    await this.slots.insert(slot);
-    return toDto(fieldsOf(slot), timezone);
+  /** The slot and its `availability.changed` event commit together, under the consultant's lock. */
+  create(consultantId: number, dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
+    return this.slots.manager.transaction(async (manager) => {
+      const { timezone } = await lockConsultant(manager, consultantId);
+      const interval = localWindowOrBadRequest(dto, timezone);
+      // The exclusion constraint refuses an overlap (409), whatever runs beside it.
+      const slot = manager.create(Availability, {
+        consultantId,
+        startAt: new Date(interval.start),
+        endAt: new Date(interval.end),
+      });
+      await manager.insert(Availability, slot);
+      const created = toDto(fieldsOf(slot), timezone);
+      await recordEvent(manager, {
+        type: 'availability.changed',
+        consultantId,
+        data: { change: 'slot.created', slot: created },
+      });
+      return created;
+    });
   }
 
   /**
@@ -110,13 +125,22 @@ export class AvailabilityService {
     );
   }
 
-  async remove(consultantId: number, slotId: number): Promise<void> {
-    // A booking locks the slot's row before marking it booked, so this cannot race one.
-    const { affected } = await this.slots.delete({ id: slotId, consultantId, isBooked: false });
-    if (affected) return;
-    const slot = await this.slots.findOne({ select: { isBooked: true }, where: { id: slotId, consultantId } });
-    if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
-    throw conflict('slot-booked', `Slot ${slotId} is booked; cancel the booking before deleting the slot.`);
+  remove(consultantId: number, slotId: number): Promise<void> {
+    return this.slots.manager.transaction(async (manager) => {
+      await lockConsultant(manager, consultantId);
+      // A booking locks the slot's row before marking it booked, so this cannot race one.
+      const { affected } = await manager.delete(Availability, { id: slotId, consultantId, isBooked: false });
+      if (affected) {
+        const data = { change: 'slot.deleted', slot_id: slotId };
+        return recordEvent(manager, { type: 'availability.changed', consultantId, data });
+      }
+      const slot = await manager.findOne(Availability, {
+        select: { isBooked: true },
+        where: { id: slotId, consultantId },
+      });
+      if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
+      throw conflict('slot-booked', `Slot ${slotId} is booked; cancel the booking before deleting the slot.`);
+    });
   }
 
   /** The consultant a slot belongs to, for a booking that names only the slot. */

@@ -14,6 +14,7 @@ import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantRemovalChecks } from '../consultants/consultant-removal';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { epochMs } from '../database/epoch-ms';
+import { recordEvent } from '../events/outbox';
 import { selectAs, sqlNames } from '../database/sql-names';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
@@ -195,7 +196,9 @@ export class BookingsService implements OnModuleInit {
           `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
         );
       if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
-      return toDto(row, timezone);
+      const booking = toDto(row, timezone);
+      await recordEvent(manager, { type: 'booking.created', consultantId, data: booking });
+      return booking;
     });
   }
 
@@ -275,7 +278,9 @@ export class BookingsService implements OnModuleInit {
         throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
       await manager.update(Booking, { id }, { status: 'cancelled', sequence: () => 'sequence + 1' });
       if (booking.availabilityId !== null) await this.slots.setBooked(manager, booking.availabilityId, false);
-      return toDto({ ...booking, status: 'cancelled' }, timezone);
+      const cancelled = toDto({ ...booking, status: 'cancelled' }, timezone);
+      await recordEvent(manager, { type: 'booking.cancelled', consultantId, data: cancelled });
+      return cancelled;
     });
   }
 
@@ -302,7 +307,13 @@ export class BookingsService implements OnModuleInit {
       // An overlap with another booking is refused by the exclusion constraint (409 time-taken).
       await manager.update(Booking, { id }, { ...moved, sequence: () => 'sequence + 1' });
       if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
-      return toDto({ ...booking, ...moved }, timezone);
+      const rescheduled = toDto({ ...booking, ...moved }, timezone);
+      await recordEvent(manager, {
+        type: 'booking.rescheduled',
+        consultantId: booking.consultantId,
+        data: rescheduled,
+      });
+      return rescheduled;
     });
   }
 

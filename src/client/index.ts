@@ -2,3 +2,11 @@
 export { CalendarClient, type CalendarClientOptions, type CalendarPrincipal } from './calendar-client';
 export { CalendarClientError, CalendarTransportError } from './calendar-client.errors';
 export { CalendarClientModule } from './calendar-client.module';
+export {
+  calendarEvents,
+  type CalendarEvent,
+  type CalendarEventsOptions,
+  EVENT_TYPES,
+  type EventType,
+} from './calendar-events';
+export type { BookingDto } from '../bookings/dto/booking.dto';

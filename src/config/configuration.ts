@@ -113,6 +113,46 @@ export class AppConfig {
   /** Slots one calendar view may answer with; a larger answer is narrowed or refused, never sent. */
   @Count(1_000_000)
   MAX_SLOTS_PER_RESPONSE = 5000;
+
+  // Events (README "Events"): the outbox relay, its retention, and webhooks.
+
+  /** Whether this instance delivers the outbox; any number of instances may. */
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'EVENTS_RELAY must be true or false' })
+  EVENTS_RELAY = true;
+
+  /** Delivered events are kept this many days, then purged. */
+  @Count(3650)
+  OUTBOX_RETENTION_DAYS = 7;
+
+  /** How often the relay looks for events on the embedded database (PostgreSQL wakes it by NOTIFY). */
+  @Count(60_000)
+  OUTBOX_POLL_MS = 250;
+
+  /** Webhook targets on loopback, private, link-local or metadata addresses are refused unless true (tests, a private network). */
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = false;
+
+  /** How long one webhook POST may take, answer included. */
+  @Count(60_000)
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /** The first retry's delay; each next one doubles (up to an hour), with jitter. */
+  @Count(3_600_000)
+  WEBHOOK_RETRY_DELAY_MS = 5000;
+
+  /** A delivery is retried this long, then given up. */
+  @Count(30 * 86_400)
+  WEBHOOK_RETRY_WINDOW_SECONDS = 86_400;
+
+  /** A subscription whose every attempt failed for this long is disabled. */
+  @Count(30 * 86_400)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 86_400;
+
+  /** How often the webhook sender looks for due retries (a new event wakes it at once). */
+  @Count(60_000)
+  WEBHOOK_POLL_MS = 500;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */

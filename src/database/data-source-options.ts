@@ -3,12 +3,27 @@ import { Availability } from '../availability/entities/availability.entity';
 import { Booking } from '../bookings/entities/booking.entity';
 import { IdempotencyKey } from '../bookings/entities/idempotency-key.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
+import { OutboxEvent } from '../events/entities/outbox-event.entity';
+import { OutboxSequence } from '../events/entities/outbox-sequence.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
+import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
+import { WebhookSubscription } from '../webhooks/entities/webhook-subscription.entity';
 import { MIGRATIONS } from './migrations';
 
 /** Every table's entity. Listed, not globbed, for the same reason as MIGRATIONS. */
-export const ENTITIES = [Consultant, User, Availability, RecurringRule, Booking, IdempotencyKey];
+export const ENTITIES = [
+  Consultant,
+  User,
+  Availability,
+  RecurringRule,
+  Booking,
+  IdempotencyKey,
+  OutboxEvent,
+  OutboxSequence,
+  WebhookSubscription,
+  WebhookDelivery,
+];
 
 /** One definition of the connection for the app, the tests and the TypeORM CLI. */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {

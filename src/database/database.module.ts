@@ -36,8 +36,11 @@ export class DatabaseUrlProvider implements OnApplicationShutdown {
 @Module({ providers: [DatabaseUrlProvider], exports: [DatabaseUrlProvider] })
 class DatabaseUrlModule {}
 
+/** The database, and whether it is the embedded one (DatabaseUrlProvider). */
 @Module({
+  exports: [DatabaseUrlModule],
   imports: [
+    DatabaseUrlModule,
     TypeOrmModule.forRootAsync({
       imports: [DatabaseUrlModule],
       inject: [ConfigService, DatabaseUrlProvider],

@@ -74,9 +74,11 @@ const SERVERS = { tcp: ServerTCP, nats: ServerNats, redis: ServerRedis, rmq: Ser
 
 /**
  * The service's listening end, as a Nest transport strategy: the transport's own server,
- * taught to register each pattern under its namespaced wire name.
+ * taught to register each pattern under its namespaced wire name. On NATS, the instances
+ * listening under one `natsQueue` share the messages (each is handled once); `null` gives
+ * each listener every message.
  */
-export function serverStrategy(target: TransportTarget): CustomStrategy {
+export function serverStrategy(target: TransportTarget, natsQueue: string | null = QUEUE): CustomStrategy {
   const { options } = commonOptions(target) as { options: Record<string, unknown> };
   // Typed as one of them: the four share the base class whose addHandler is overridden.
   const Base = SERVERS[target.kind] as unknown as new (options: Record<string, unknown>) => ServerTCP;
@@ -95,7 +97,7 @@ export function serverStrategy(target: TransportTarget): CustomStrategy {
     // are parsed and, over 100 KB, answered with a payload-too-large problem.
     tcp: { maxBufferSize: 1024 * 1024 } satisfies NonNullable<TcpOptions['options']>,
     // Instances of the service share the subjects as one queue group: each request is handled once.
-    nats: { queue: QUEUE, name: QUEUE },
+    nats: natsQueue === null ? {} : { queue: natsQueue, name: natsQueue },
     // Reconnect after an outage; the first connection fails start-up instead (Redis rejects it).
     redis: { retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 1000 },
     // One attempt at start-up, so a broker that is down stops the service with its error.

@@ -7,6 +7,7 @@ import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { conflict, FieldError, invalidFields, notFound } from '../common/http/problem';
 import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
+import { recordEvent } from '../events/outbox';
 import { DAY_NAMES, dayFromName, rulesOverlap } from '../scheduling';
 import type {
   CreateRecurringDto,
@@ -89,7 +90,7 @@ export class RecurringService {
       errors.push(...wellFormedErrors(rule, ''));
       if (errors.length) throw invalidFields(errors);
       await this.assertNoOverlap(manager, consultantId, [rule]);
-      return toDto(await manager.save(rule));
+      return this.saveChanged(manager, rule);
     });
   }
 
@@ -104,14 +105,27 @@ export class RecurringService {
       const rule = await this.findRule(manager, ruleId, consultantId);
       rule.isActive = !rule.isActive;
       await this.assertNoOverlap(manager, consultantId, [rule]);
-      return toDto(await manager.save(rule));
+      return this.saveChanged(manager, rule);
     });
   }
 
-  async remove(consultantId: number, ruleId: number): Promise<void> {
-    // Bookings keep their own copy of the time, so removing a rule leaves them as they are.
-    const { affected } = await this.rules.delete({ id: ruleId, consultantId });
-    if (!affected) throw notFound(`Recurring rule ${ruleId} of consultant ${consultantId}`);
+  remove(consultantId: number, ruleId: number): Promise<void> {
+    return this.rules.manager.transaction(async (manager) => {
+      await lockConsultant(manager, consultantId);
+      // Bookings keep their own copy of the time, so removing a rule leaves them as they are.
+      const { affected } = await manager.delete(RecurringRule, { id: ruleId, consultantId });
+      if (!affected) throw notFound(`Recurring rule ${ruleId} of consultant ${consultantId}`);
+      const data = { change: 'rule.deleted', rule_id: ruleId };
+      await recordEvent(manager, { type: 'availability.changed', consultantId, data });
+    });
+  }
+
+  /** Saves a changed rule and records its `availability.changed` event, in the caller's transaction. */
+  private async saveChanged(manager: EntityManager, rule: RecurringRule): Promise<RecurringDto> {
+    const saved = toDto(await manager.save(rule));
+    const data = { change: 'rule.updated', rule: saved };
+    await recordEvent(manager, { type: 'availability.changed', consultantId: rule.consultantId, data });
+    return saved;
   }
 
   private async insertAll(
@@ -137,7 +151,10 @@ export class RecurringService {
       if (replace) await repo.delete({ consultantId });
       const rules = fields.map((f) => repo.create({ ...f, consultantId }));
       await this.assertNoOverlap(manager, consultantId, rules);
-      return (await repo.save(rules)).map(toDto);
+      const saved = (await repo.save(rules)).map(toDto);
+      const data = { change: replace ? 'rules.replaced' : 'rules.created', rules: saved };
+      await recordEvent(manager, { type: 'availability.changed', consultantId, data });
+      return saved;
     });
   }
 

@@ -1,6 +1,5 @@
 import { type ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -11,6 +10,7 @@ import { CalendarClient, CalendarClientError, CalendarClientModule } from '../..
 import { clientOptions } from '../../src/messaging/transport-options';
 import { parseTransportUrl, wirePattern } from '../../src/messaging/transport-url';
 import { BookingDesk, BookingDeskModule } from '../support/booking-desk';
+import { reachablePorts } from '../support/brokers';
 import { createConsultant, createUser, type Created } from '../support/factories';
 import { Http } from '../support/http';
 import { ADMIN_TOKEN, serverUrl, startTestApp, type TestApp } from '../support/test-app';
@@ -44,19 +44,6 @@ const TRANSPORTS: TransportCase[] = [
   { name: 'Redis', broker: 6379, url: (ns) => `redis://127.0.0.1:6379?namespace=${ns}` },
   { name: 'RabbitMQ', broker: 5672, url: (ns) => `amqp://guest:guest@127.0.0.1:5672?namespace=${ns}` },
 ];
-
-/** Which brokers answer on their port, asked synchronously so that Jest can skip at collection time. */
-function reachablePorts(ports: number[]): Set<number> {
-  const script = `const net = require('node:net');
-Promise.all(${JSON.stringify(ports)}.map((port) => new Promise((done) => {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.setTimeout(2000, () => { socket.destroy(); done(null); });
-  socket.on('connect', () => { socket.destroy(); done(port); });
-  socket.on('error', () => done(null));
-}))).then((up) => process.stdout.write(JSON.stringify(up.filter(Boolean))));`;
-  const probe = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
-  return new Set<number>(probe.status === 0 ? (JSON.parse(probe.stdout) as number[]) : []);
-}
 
 const up = reachablePorts(TRANSPORTS.flatMap((t) => (t.broker ? [t.broker] : [])));
 

@@ -66,6 +66,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATA_DIR: 'memory://',
     // Test apps run side by side: one that speaks messages names its own transport.
     MICROSERVICE_URL: 'off',
+    // The outbox relay runs only where a test delivers events (test/e2e/events*).
+    EVENTS_RELAY: 'false',
+    // Receivers in tests listen on 127.0.0.1; the SSRF spec turns this off.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     ...options.env,
   });
   if (databaseUrl) process.env.DATABASE_URL = databaseUrl;

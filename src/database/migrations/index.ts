@@ -3,6 +3,8 @@ import { Availability1763700100000 } from './1763700100000-Availability';
 import { Bookings1763700200000 } from './1763700200000-Bookings';
 import { BookingLength1763700300000 } from './1763700300000-BookingLength';
 import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
+import { Outbox1795985368673 } from './1795985368673-Outbox';
+import { Webhooks1795986031344 } from './1795986031344-Webhooks';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -14,4 +16,6 @@ export const MIGRATIONS = [
   Bookings1763700200000,
   BookingLength1763700300000,
   GeneratedColumnsMetadata1763700400000,
+  Outbox1795985368673,
+  Webhooks1795986031344,
 ];

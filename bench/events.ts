@@ -1,0 +1,190 @@
+/**
+ * `npm run bench:events`: what the outbox and webhooks cost and how fast events arrive.
+ *
+ *  1. Lag: bookings at a fixed rate (`--rate=500` per second, `--duration=10` s) against the
+ *     service with the relay on and every consultant subscribed (one subscription each) to a
+ *     local receiver; lag = the receiver's clock when the webhook arrived − the event's
+ *     `occurred_at` (its transaction's start, so it also counts the booking's own statements).
+ *  2. Throughput: bookings as fast as 50 connections go, for `--duration`, three ways: this
+ *     code with the relay and the subscriptions on; this code with `EVENTS_RELAY=false` and no
+ *     subscription (the outbox row is still written); and, with `--base=DIR`, the service built
+ *     from the code before the outbox (`dist/src/main.js` under DIR), on the same data.
+ *
+ * Data: its own database (`outbox_bench`, the generator's 1/100 set: 100 consultants), dropped
+ * at the end. Prints a Markdown block for bench/RESULTS.md.
+ */
+import autocannon from 'autocannon';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import {
+  ADMIN_TOKEN,
+  consultantToken,
+  databaseUrl,
+  flags,
+  fmt,
+  LOAD_ENV,
+  startServer,
+  userToken,
+  withClient,
+} from './common';
+import { bookingTargets, generateData, type Target } from './generate-data';
+
+const args = flags();
+const RATE = Number(args.get('rate') ?? 500);
+const DURATION = Number(args.get('duration') ?? 10);
+const CONNECTIONS = 50;
+const DATABASE = 'outbox_bench';
+
+interface Receiver {
+  url: string;
+  lags: number[];
+  count: () => number;
+  close: () => void;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const lags: number[] = [];
+  let count = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const at = Date.now();
+      count++;
+      lags.push(at - Date.parse((JSON.parse(body) as { occurred_at: string }).occurred_at));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    lags,
+    count: () => count,
+    close: () => server.close(),
+  };
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+function load(url: string, targets: Target[], from: number, users: number, rate?: number) {
+  let i = from;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    timeout: 10,
+    ...(rate && { overallRate: rate }),
+    requests: [
+      {
+        setupRequest: (request) => {
+          const t = targets[i % targets.length];
+          request.method = 'POST';
+          request.path = '/bookings';
+          request.headers = {
+            'content-type': 'application/json',
+            authorization: `Bearer ${userToken(1 + (i % users))}`,
+          };
+          request.body = JSON.stringify({ consultant_id: t.consultantId, start: t.start, end: t.end });
+          i++;
+          return request;
+        },
+      },
+    ],
+  });
+}
+
+async function subscribeAll(url: string, consultants: number, target: string): Promise<void> {
+  for (let id = 1; id <= consultants; id++) {
+    const res = await fetch(`${url}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${consultantToken(id)}` },
+      body: JSON.stringify({ url: target, event_types: ['booking.created'] }),
+    });
+    if (res.status !== 201) throw new Error(`subscribe ${id}: ${res.status} ${await res.text()}`);
+  }
+}
+
+const resetBookings = (maxBookingId: number) =>
+  withClient(databaseUrl(DATABASE), async (db) => {
+    await db.query('DELETE FROM bookings WHERE id > $1', [maxBookingId]);
+    await db.query('TRUNCATE outbox_events, outbox_sequences, webhook_deliveries, webhook_subscriptions CASCADE');
+    await db.query('VACUUM (ANALYZE)');
+  });
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const data = await generateData(0.01, DATABASE, () => undefined);
+  const targets = await bookingTargets(DATABASE, 0, 3 * 20 * 1000, data.consultants);
+  const env = { ...LOAD_ENV, ADMIN_TOKEN, DATABASE_URL: databaseUrl(DATABASE), WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' };
+  const nodeArgs = ['--max-old-space-size=160'];
+  const lines: string[] = [];
+  const receiver = await startReceiver();
+  try {
+    // 1. Lag at a fixed rate.
+    await resetBookings(data.maxBookingId);
+    let server = await startServer({ ...env, EVENTS_RELAY: 'true' }, { nodeArgs });
+    await subscribeAll(server.url, data.consultants, receiver.url);
+    const paced = await load(server.url, targets, 0, data.users, RATE);
+    const created = paced['2xx'];
+    const deadline = Date.now() + 60_000;
+    while (receiver.count() < created && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    const lag = {
+      p50: percentile(receiver.lags, 50),
+      p99: percentile(receiver.lags, 99),
+      max: Math.max(...receiver.lags),
+    };
+    lines.push(
+      `| lag at ${RATE} bookings/s | ${fmt(paced.requests.average)} req/s offered, ${fmt(created)} created, ${fmt(receiver.count())} webhooks received | commit→receiver p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | booking p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms |`,
+    );
+
+    // 2. Throughput, each way on the same data and targets.
+    const ways: [string, Record<string, string>, string | undefined, boolean][] = [
+      ['outbox + relay + webhook per consultant', { EVENTS_RELAY: 'true' }, undefined, true],
+      ['outbox written, relay off, no subscription', { EVENTS_RELAY: 'false' }, undefined, false],
+    ];
+    const base = args.get('base');
+    if (typeof base === 'string')
+      ways.push(['before the outbox (base build)', {}, join(base, 'dist', 'src', 'main.js'), false]);
+    for (const [name, extra, script, subscribe] of ways) {
+      await resetBookings(data.maxBookingId);
+      server = await startServer(
+        { ...env, ...extra },
+        { nodeArgs, script, cwd: script ? (base as string) : undefined },
+      );
+      if (subscribe) await subscribeAll(server.url, data.consultants, receiver.url);
+      const result = await load(server.url, targets, 20_000, data.users);
+      await server.stop();
+      lines.push(
+        `| throughput: ${name} | ${fmt(result.requests.average)} req/s, ${fmt(result['2xx'])} × 2xx, ${fmt(result.non2xx)} other, ${fmt(result.errors)} errors | | booking p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms |`,
+      );
+    }
+  } finally {
+    receiver.close();
+    await withClient(databaseUrl('postgres'), (db) => db.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
+  }
+  console.log(
+    [
+      `Run ${started.toISOString()}, \`node dist/bench/events.js --rate=${RATE} --duration=${DURATION}${args.has('base') ? ' --base=…' : ''}\`; ` +
+        `data: ${data.consultants} consultants, ${fmt(data.bookings)} bookings (generator 1/100); ` +
+        `machine: ${cpus().length} × ${cpus()[0]?.model}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, load average at the end ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}; ` +
+        `${CONNECTIONS} connections, ${DURATION} s per run, no warm-up.`,
+      '',
+      '| run | load | events | bookings |',
+      '|---|---|---|---|',
+      ...lines,
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

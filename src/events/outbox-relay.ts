@@ -1,0 +1,154 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../config/configuration';
+import { DatabaseUrlProvider } from '../database/database.module';
+import { sqlNames } from '../database/sql-names';
+import { OutboxEvent } from './entities/outbox-event.entity';
+import { EventSinks } from './event-sinks';
+import { WakeUp } from './wake-up';
+import type { CalendarEvent } from './event-types';
+
+/** Heads (consultants) one claim takes, and events one batch delivers. */
+const HEADS_PER_CLAIM = 100;
+const EVENTS_PER_BATCH = 500;
+/** On PostgreSQL a notification wakes the relay; this poll only covers a missed one. */
+const LISTEN_FALLBACK_POLL_MS = 5_000;
+const PURGE_EVERY_MS = 3_600_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Delivers the outbox: each consultant's events in sequence order, at least once, shared between
+ * every instance of the service. A claim locks only the lowest undelivered event of each
+ * consultant (`FOR UPDATE SKIP LOCKED`), so an instance takes whole consultants: while one holds
+ * a consultant's first event, no other can take any of that consultant's later ones, which are
+ * behind it. Delivery and the `delivered_at` mark commit together; a crash in between delivers
+ * the batch again, with the same ids.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly claimHeadsSql: string;
+  private readonly batchSql: string;
+  private readonly markSql: string;
+  private readonly purgeSql: string;
+  private running?: Promise<void>;
+  private stopped = false;
+  private readonly wakeUp = new WakeUp();
+  private listener?: Client;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: ConfigService<AppConfig, true>,
+    private readonly database: DatabaseUrlProvider,
+    private readonly sinks: EventSinks,
+  ) {
+    const e = sqlNames<OutboxEvent>(db.getMetadata(OutboxEvent));
+    this.claimHeadsSql = `SELECT ${e.consultantId} AS "consultantId" FROM ${e.table} head
+        WHERE ${e.deliveredAt} IS NULL
+          AND NOT EXISTS (SELECT 1 FROM ${e.table} earlier WHERE earlier.${e.consultantId} = head.${e.consultantId}
+                             AND earlier.${e.deliveredAt} IS NULL AND earlier.${e.sequence} < head.${e.sequence})
+        ORDER BY ${e.occurredAt}, ${e.consultantId} LIMIT ${HEADS_PER_CLAIM} FOR UPDATE SKIP LOCKED`;
+    // The claimed consultants' undelivered events, from their head on: a prefix of each one's queue.
+    this.batchSql = `SELECT ${e.id} AS id, ${e.type} AS type, ${e.occurredAt} AS occurred_at, ${e.consultantId} AS consultant_id,
+               ${e.sequence} AS sequence, ${e.data} AS data
+          FROM ${e.table} WHERE ${e.deliveredAt} IS NULL AND ${e.consultantId} = ANY($1::int[])
+         ORDER BY ${e.consultantId}, ${e.sequence} LIMIT ${EVENTS_PER_BATCH}`;
+    this.markSql = `UPDATE ${e.table} SET ${e.deliveredAt} = now() WHERE ${e.id} = ANY($1::uuid[])`;
+    this.purgeSql = `DELETE FROM ${e.table} WHERE ${e.deliveredAt} < now() - make_interval(days => $1)`;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('EVENTS_RELAY', { infer: true })) return;
+    this.running = this.run();
+  }
+
+  /** Before the database closes: the batch in hand finishes (or rolls back), then nothing more. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp.wake();
+    await this.running;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  /** Delivers one batch; how many events it held (0: nothing was waiting, or all was claimed elsewhere). */
+  deliverBatch(): Promise<number> {
+    return this.db.transaction(async (manager) => {
+      const heads = await manager.query<{ consultantId: number }[]>(this.claimHeadsSql);
+      if (!heads.length) return 0;
+      const rows = await manager.query<(Omit<CalendarEvent, 'occurred_at'> & { occurred_at: Date })[]>(this.batchSql, [
+        heads.map((h) => h.consultantId),
+      ]);
+      const events = rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
+      await this.sinks.deliver(manager, events);
+      await manager.query(this.markSql, [events.map((e) => e.id)]);
+      return events.length;
+    });
+  }
+
+  /** Deletes events delivered more than OUTBOX_RETENTION_DAYS ago. */
+  async purge(): Promise<void> {
+    await this.db.query(this.purgeSql, [this.config.get('OUTBOX_RETENTION_DAYS', { infer: true })]);
+  }
+
+  private async run(): Promise<void> {
+    const embedded = this.database.isEmbedded;
+    const pollMs = embedded ? this.config.get('OUTBOX_POLL_MS', { infer: true }) : LISTEN_FALLBACK_POLL_MS;
+    if (!embedded) await this.listen();
+    let failures = 0;
+    let purgedAt = 0;
+    while (!this.stopped) {
+      try {
+        if (Date.now() - purgedAt > PURGE_EVERY_MS) {
+          await this.purge();
+          purgedAt = Date.now();
+        }
+        const delivered = await this.deliverBatch();
+        failures = 0;
+        if (delivered) {
+          this.sinks.committed();
+          continue;
+        }
+        await this.wakeUp.sleep(pollMs);
+      } catch (error) {
+        failures++;
+        const delayMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10));
+        if (!this.stopped)
+          this.logger.warn(`delivery failed (attempt ${failures}), retrying in ${delayMs} ms: ${String(error)}`);
+        await this.wakeUp.sleep(delayMs);
+      }
+    }
+  }
+
+  /**
+   * LISTEN on a connection of its own. A lost or refused one is tried again every
+   * LISTEN_FALLBACK_POLL_MS; meanwhile the poll finds the events.
+   */
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new Client({ connectionString: (this.db.options as { url: string }).url });
+    const retry = (why: string) => {
+      void client.end().catch(() => undefined);
+      if (this.listener === client) this.listener = undefined;
+      if (this.stopped) return;
+      this.logger.warn(`LISTEN ${why}; polling every ${LISTEN_FALLBACK_POLL_MS} ms until it is back`);
+      setTimeout(() => void this.listen(), LISTEN_FALLBACK_POLL_MS).unref();
+    };
+    client.on('notification', () => this.wakeUp.wake());
+    client.on('error', (error) => {
+      if (this.listener === client) retry(`connection lost: ${error.message}`);
+    });
+    try {
+      await client.connect();
+      await client.query('LISTEN outbox_events');
+      if (this.stopped) return void (await client.end());
+      this.listener = client;
+      // Whatever committed while nobody listened is picked up now.
+      this.wakeUp.wake();
+    } catch (error) {
+      retry(`failed: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { ApiProperty } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PageQuery } from '../../common/http/pagination';
+import { Omittable, QueryInt } from '../../common/validation/decorators';
+import { EVENT_TYPES, type EventType } from '../../events/event-types';
+
+const MAX_ID = 2_147_483_647;
+
+export class CreateWebhookDto {
+  /** Whose events: the admin names the consultant; a consultant may leave it out (its own). @example 1 */
+  @Omittable()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_ID)
+  consultant_id?: number;
+
+  /** An http or https URL on a public address; redirects are not followed. @example "https://crm.example.com/hooks/calendar" */
+  @IsString()
+  @MaxLength(2048)
+  url: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['booking.created', 'booking.cancelled'] })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(EVENT_TYPES.length)
+  @ArrayUnique()
+  @IsIn(EVENT_TYPES, { each: true })
+  event_types: EventType[];
+}
+
+export class UpdateWebhookDto {
+  /** @example "https://crm.example.com/hooks/calendar-v2" */
+  @Omittable()
+  @IsString()
+  @MaxLength(2048)
+  url?: string;
+
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, required: false, example: ['booking.created'] })
+  @Omittable()
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(EVENT_TYPES.length)
+  @ArrayUnique()
+  @IsIn(EVENT_TYPES, { each: true })
+  event_types?: EventType[];
+
+  /** true turns a disabled subscription back on (and clears its failure clock); false pauses it. @example true */
+  @Omittable()
+  @IsBoolean()
+  enabled?: boolean;
+}
+
+export class ListWebhooksQuery extends PageQuery {
+  /** Only this consultant's subscriptions (a consultant sees only its own anyway). @example 1 */
+  @IsOptional()
+  @QueryInt(1, MAX_ID)
+  consultant_id?: number;
+}
+
+export class WebhookDto {
+  /** @example 1 */
+  id: number;
+  /** @example 1 */
+  consultant_id: number;
+  /** @example "https://crm.example.com/hooks/calendar" */
+  url: string;
+  @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['booking.created', 'booking.cancelled'] })
+  event_types: EventType[];
+  /** False once it failed for 24 hours straight (WEBHOOK_DISABLE_AFTER_SECONDS). @example true */
+  enabled: boolean;
+  /** Since when every attempt has failed; null after a success. @example null */
+  failing_since: string | null;
+  /** @example null */
+  disabled_at: string | null;
+  /** @example "2030-01-01T09:00:00.000Z" */
+  created_at: string;
+}
+
+export class CreatedWebhookDto extends WebhookDto {
+  @ApiProperty({
+    description: 'The signing secret (Standard Webhooks), shown once.',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
+  secret: string;
+}
+
+export class WebhookPageDto {
+  data: WebhookDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+export class DeliveryAttemptDto {
+  /** @example "2030-01-01T09:00:00.120Z" */
+  at: string;
+  /** @example 84 */
+  duration_ms: number;
+  /** The receiver's status; null when none came (refused connection, timeout, forbidden address). @example 200 */
+  response_status: number | null;
+  /** @example null */
+  error: string | null;
+}
+
+export class WebhookDeliveryDto {
+  /** @example 12 */
+  id: number;
+  /** The webhook-id header: the event's id, the same in every attempt. @example "0b0e7d9c-3f5e-4a55-9a1e-7c1f2b8d6a10" */
+  event_id: string;
+  @ApiProperty({ enum: EVENT_TYPES, example: 'booking.created' })
+  event_type: EventType;
+  /** The event's place in its consultant's order. @example 3 */
+  sequence: number;
+  @ApiProperty({ enum: ['pending', 'delivered', 'failed'], example: 'delivered' })
+  status: 'pending' | 'delivered' | 'failed';
+  /** When the next attempt is due; null unless pending. @example null */
+  next_attempt_at: string | null;
+  attempts: DeliveryAttemptDto[];
+  /** @example "2030-01-01T09:00:00.100Z" */
+  created_at: string;
+}
+
+export class WebhookDeliveryPageDto {
+  /** Newest first. */
+  data: WebhookDeliveryDto[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { AppConfig } from '../config/configuration';
+import { checkedAddresses, hostOf, WebhookResolver } from './webhook-target';
+import { signedHeaders } from './webhook-signature';
+
+export interface SendResult {
+  ok: boolean;
+  durationMs: number;
+  status: number | null;
+  error: string | null;
+}
+
+/** Bytes of a receiver's answer read before the connection is dropped: only its status matters. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * POSTs one signed webhook. The host's name is resolved here, every address checked, and the
+ * connection made to a checked one (the socket's `lookup` is the checked resolution), so a name
+ * that resolves elsewhere between the check and the connect cannot reach a private address.
+ * Redirects are not followed (Node's http never does): a 3xx is a failed attempt.
+ */
+@Injectable()
+export class WebhookSender {
+  constructor(
+    private readonly config: ConfigService<AppConfig, true>,
+    private readonly resolver: WebhookResolver,
+  ) {}
+
+  async send(target: string, secret: string, id: string, body: string): Promise<SendResult> {
+    const started = performance.now();
+    const done = (status: number | null, error: string | null): SendResult => ({
+      ok: status !== null && status >= 200 && status < 300,
+      durationMs: Math.round(performance.now() - started),
+      status,
+      error,
+    });
+    try {
+      const url = new URL(target);
+      const allowPrivate = this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS', { infer: true });
+      const [first] = await checkedAddresses(this.resolver, hostOf(url), allowPrivate);
+      const lookup: LookupFunction = (_hostname, options, callback) => {
+        if ((options as { all?: boolean }).all) (callback as (e: null, a: unknown[]) => void)(null, [first]);
+        else callback(null, first.address, first.family);
+      };
+      const status = await this.post(
+        url,
+        {
+          method: 'POST',
+          lookup,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+            'user-agent': 'consultant-calendar-webhooks',
+            ...signedHeaders(secret, id, body),
+          },
+          signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true })),
+          agent: false,
+        },
+        body,
+      );
+      return done(status, status >= 200 && status < 300 ? null : `answered ${status}`);
+    } catch (error) {
+      const e = error as { name?: string; code?: string; message?: string };
+      const reason =
+        e.name === 'TimeoutError' || e.name === 'AbortError'
+          ? `no answer within ${this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true })} ms`
+          : `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(error)}`;
+      return done(null, reason);
+    }
+  }
+
+  /** The answer's status, once the answer has been read (or given up on). */
+  private post(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string): Promise<number> {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(url, options, (res) => {
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) res.destroy();
+        });
+        res.on('close', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import ipaddr from 'ipaddr.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+/** Why an address may not be a webhook target, or undefined when it is a public unicast one. */
+export function forbiddenAddress(address: string): string | undefined {
+  if (!ipaddr.isValid(address)) return 'not an IP address';
+  // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it is.
+  const range = ipaddr.process(address).range();
+  if (range === 'unicast') return undefined;
+  const names: Record<string, string> = {
+    loopback: 'a loopback address',
+    private: 'a private address',
+    uniqueLocal: 'a private address',
+    linkLocal: 'a link-local address (cloud metadata among them)',
+    carrierGradeNat: 'a shared (carrier-grade NAT) address',
+    unspecified: 'the unspecified address',
+  };
+  return names[range] ?? `a special-purpose address (${range})`;
+}
+
+/** The host of a URL as an address or a name: without IPv6's brackets. */
+export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * Resolves a webhook host's name, for the check at creation and the connection at delivery.
+ * A provider of its own so that tests can make a name resolve elsewhere later.
+ */
+@Injectable()
+export class WebhookResolver {
+  async resolve(hostname: string): Promise<{ address: string; family: number }[]> {
+    if (isIP(hostname)) return [{ address: hostname, family: isIP(hostname) }];
+    return lookup(hostname, { all: true, verbatim: true });
+  }
+}
+
+export class ForbiddenTargetError extends Error {
+  readonly code = 'EFORBIDDENTARGET';
+}
+
+/**
+ * The addresses a host resolves to, every one allowed, or a ForbiddenTargetError naming the
+ * first that is not: a name with one private address among public ones is refused.
+ */
+export async function checkedAddresses(
+  resolver: WebhookResolver,
+  hostname: string,
+  allowPrivate: boolean,
+): Promise<{ address: string; family: number }[]> {
+  const addresses = await resolver.resolve(hostname);
+  if (!addresses.length) throw new ForbiddenTargetError(`${hostname} resolves to no address`);
+  if (!allowPrivate)
+    for (const { address } of addresses) {
+      const why = forbiddenAddress(address);
+      if (why) throw new ForbiddenTargetError(`${hostname} is ${address}, ${why}`);
+    }
+  return addresses;
+}

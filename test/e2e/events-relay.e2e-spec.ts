@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { CalendarEvent } from '../../src/events/event-types';
+import { EventSinks } from '../../src/events/event-sinks';
+import { OutboxRelay } from '../../src/events/outbox-relay';
+import { listenForEvents, natsOrSkip } from '../support/brokers';
+import { createConsultant, createUser, type Created } from '../support/factories';
+import { eventually, sleep } from '../support/eventually';
+import { Http } from '../support/http';
+import { serverUrl, startTestApp, type TestApp } from '../support/test-app';
+
+/** Each consultant's events as received, in order: sequences must read 1, 2, 3… per consultant. */
+function sequencesOf(events: CalendarEvent[]): Map<number, number[]> {
+  const by = new Map<number, number[]>();
+  for (const e of events) by.set(e.consultant_id, [...(by.get(e.consultant_id) ?? []), e.sequence]);
+  return by;
+}
+
+/** Makes changes for several consultants, interleaved: slots, bookings, a reschedule and a cancel. */
+async function busyDay(http: Http, consultants: Created[], user: Created, day: number): Promise<void> {
+  for (const [i, c] of consultants.entries()) {
+    const date = `2031-05-${String(day).padStart(2, '0')}`;
+    const slot = await http
+      .as(c.token)
+      .post(`/consultants/${c.id}/availabilities`, { date, start_time: `0${i}:00`, end_time: `0${i}:30` });
+    expect(slot).toHaveStatus(201);
+    const booking = await http.as(user.token).post('/bookings', { availability_id: slot.body.id });
+    expect(booking).toHaveStatus(201);
+    expect(await http.as(user.token).post(`/bookings/${booking.body.id}/cancel`)).toHaveStatus(200);
+  }
+}
+
+describe('events: the relay delivers every event, in order per consultant', () => {
+  let t: TestApp;
+  let http: Http;
+  let user: Created;
+  let consultants: Created[];
+  const delivered: CalendarEvent[] = [];
+  let failNext = 0;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { EVENTS_RELAY: 'true', OUTBOX_POLL_MS: '20', OUTBOX_RETENTION_DAYS: '7' } });
+    http = new Http(t.app);
+    t.app.get(EventSinks).add(async (_manager, events) => {
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('the receiver is down');
+      }
+      delivered.push(...events);
+    });
+    user = await createUser(http);
+    consultants = [await createConsultant(http), await createConsultant(http), await createConsultant(http)];
+  });
+  afterAll(() => t.close());
+
+  const stored = () =>
+    t.app
+      .get(DataSource)
+      .query<{ id: string; delivered: boolean }[]>(
+        'SELECT id, delivered_at IS NOT NULL AS delivered FROM outbox_events',
+      );
+
+  it('delivers each committed event once, each consultant in sequence order, and marks it delivered', async () => {
+    await busyDay(http, consultants, user, 5);
+    const rows = await eventually('every event to be delivered', async () => {
+      const all = await stored();
+      return all.every((r) => r.delivered) ? all : undefined;
+    });
+    expect(rows).toHaveLength(9);
+    expect(delivered.map((e) => e.id).sort()).toEqual(rows.map((r) => r.id).sort());
+    for (const c of consultants) expect(sequencesOf(delivered).get(c.id)).toEqual([1, 2, 3]);
+    expect(delivered.find((e) => e.type === 'booking.created')).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      occurred_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      consultant_id: expect.any(Number),
+      sequence: 2,
+      data: { status: 'confirmed', user_id: user.id },
+    });
+  });
+
+  it('a failing sink gets the same events again, with the same ids and still in order', async () => {
+    delivered.length = 0;
+    failNext = 2;
+    await busyDay(http, consultants, user, 6);
+    await eventually('every event to be delivered', async () =>
+      (await stored()).every((r) => r.delivered) ? true : undefined,
+    );
+    expect(failNext).toBe(0);
+    for (const c of consultants) expect(sequencesOf(delivered).get(c.id)).toEqual([4, 5, 6]);
+    expect(new Set(delivered.map((e) => e.id)).size).toBe(9);
+  });
+
+  it('purges events delivered more than OUTBOX_RETENTION_DAYS ago, and keeps the rest', async () => {
+    const db = t.app.get(DataSource);
+    const deliveredAgo = async (age: string, order: 'ASC' | 'DESC'): Promise<string> => {
+      const [row] = await db.query<{ id: string }[]>(
+        `WITH moved AS (UPDATE outbox_events SET delivered_at = now() - $1::interval
+            WHERE id = (SELECT id FROM outbox_events ORDER BY sequence ${order} LIMIT 1) RETURNING id)
+         SELECT id FROM moved`,
+        [age],
+      );
+      return row.id;
+    };
+    const old = await deliveredAgo('7 days 1 minute', 'ASC');
+    const young = await deliveredAgo('6 days 23 hours', 'DESC');
+    expect(old).not.toBe(young);
+    await t.app.get(OutboxRelay).purge();
+    const ids = (await stored()).map((r) => r.id);
+    expect(ids).not.toContain(old);
+    expect(ids).toContain(young);
+    expect(ids).toHaveLength(17);
+  });
+});
+
+(serverUrl ? describe : describe.skip)('events: relays racing on one PostgreSQL database', () => {
+  let t: TestApp;
+  let http: Http;
+
+  beforeAll(async () => {
+    // No relay loop: the test runs the claims itself, several at once, on the pool's connections.
+    t = await startTestApp({ env: { EVENTS_RELAY: 'false', DATABASE_POOL_SIZE: '12' } });
+    http = new Http(t.app);
+  });
+  afterAll(() => t.close());
+
+  it('four claimers while the writers write: every event exactly once, each consultant in order', async () => {
+    const delivered: CalendarEvent[] = [];
+    t.app.get(EventSinks).add(async (_manager, events) => {
+      // Hold the claim a moment, so the others meet its locks.
+      await sleep(5);
+      delivered.push(...events);
+    });
+    const relay = t.app.get(OutboxRelay);
+    const user = await createUser(http);
+    const consultants = await Promise.all([1, 2, 3, 4].map(() => createConsultant(http)));
+    let writing = true;
+    const claimer = async () => {
+      while (writing || (await relay.deliverBatch()) > 0) await relay.deliverBatch();
+    };
+    const writers = Promise.all([7, 8, 9].map((day) => busyDay(http, consultants, user, day)));
+    const claimers = Promise.all([claimer(), claimer(), claimer(), claimer()]);
+    await writers;
+    writing = false;
+    await claimers;
+    expect(delivered).toHaveLength(36);
+    expect(new Set(delivered.map((e) => e.id)).size).toBe(36);
+    for (const c of consultants) expect(sequencesOf(delivered).get(c.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+if (!serverUrl)
+  process.stderr.write(
+    '\n!!! SKIPPING events: relays racing: PGlite runs one transaction at a time; set DATABASE_URL\n\n',
+  );
+
+(natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS', () => {
+  let t: TestApp;
+  let http: Http;
+  let listener: Awaited<ReturnType<typeof listenForEvents>>;
+
+  beforeAll(async () => {
+    const url = `nats://127.0.0.1:4222?namespace=events-${process.pid}-${randomBytes(4).toString('hex')}`;
+    listener = await listenForEvents(url);
+    t = await startTestApp({
+      env: {
+        EVENTS_RELAY: 'true',
+        OUTBOX_POLL_MS: '20',
+        MICROSERVICE_URL: url,
+        INTERNAL_TOKEN: 'cc_i_'.padEnd(40, 'x'),
+      },
+    });
+    http = new Http(t.app);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await listener?.close();
+  });
+
+  it('a sibling subscribed with @EventPattern receives every event, in order per consultant', async () => {
+    const user = await createUser(http);
+    const consultants = [await createConsultant(http), await createConsultant(http)];
+    await busyDay(http, consultants, user, 10);
+    await eventually('six events on NATS', () => (listener.received.length >= 6 ? true : undefined));
+    await sleep(200);
+    expect(listener.received).toHaveLength(6);
+    for (const c of consultants) expect(sequencesOf(listener.received).get(c.id)).toEqual([1, 2, 3]);
+    expect(listener.received.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['availability.changed', 'booking.created', 'booking.cancelled']),
+    );
+  });
+});

@@ -1,0 +1,47 @@
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { spawnSync } from 'node:child_process';
+import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '../../src/client';
+
+/** Which brokers answer on their port, asked synchronously so that Jest can skip at collection time. */
+export function reachablePorts(ports: number[]): Set<number> {
+  const script = `const net = require('node:net');
+Promise.all(${JSON.stringify(ports)}.map((port) => new Promise((done) => {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.setTimeout(2000, () => { socket.destroy(); done(null); });
+  socket.on('connect', () => { socket.destroy(); done(port); });
+  socket.on('error', () => done(null));
+}))).then((up) => process.stdout.write(JSON.stringify(up.filter(Boolean))));`;
+  const probe = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+  return new Set<number>(probe.status === 0 ? (JSON.parse(probe.stdout) as number[]) : []);
+}
+
+/** NATS at 127.0.0.1:4222, or a loud warning naming the suite that is skipped without it. */
+export function natsOrSkip(suite: string): boolean {
+  if (reachablePorts([4222]).has(4222)) return true;
+  process.stderr.write(`\n!!! SKIPPING ${suite}: no NATS server answers on 127.0.0.1:4222\n\n`);
+  return false;
+}
+
+export interface EventListener {
+  received: CalendarEvent[];
+  close(): Promise<void>;
+}
+
+/** A sibling service subscribed to every calendar event with @EventPattern, as the README shows. */
+export async function listenForEvents(url: string): Promise<EventListener> {
+  const received: CalendarEvent[] = [];
+  @Controller()
+  class Listener {
+    @EventPattern([...EVENT_TYPES])
+    on(@Payload() event: CalendarEvent) {
+      received.push(event);
+    }
+  }
+  @Module({ controllers: [Listener] })
+  class ListenerModule {}
+  const app = await NestFactory.createMicroservice(ListenerModule, { ...calendarEvents({ url }), logger: false });
+  await app.listen();
+  return { received, close: () => app.close() };
+}
