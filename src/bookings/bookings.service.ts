@@ -17,7 +17,17 @@ import { epochMs } from '../database/epoch-ms';
 import { selectAs, sqlNames } from '../database/sql-names';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
-import { contains, expandRules, type Interval, type WeeklyRule } from '../scheduling';
+import {
+  type BookingPolicy,
+  bufferedInterval,
+  contains,
+  expandRules,
+  type Interval,
+  localDayOf,
+  type PolicyRefusal,
+  policyRefusal,
+  type WeeklyRule,
+} from '../scheduling';
 import { parseInstant, resolveBounds } from '../scheduling/query-range';
 import type {
   BookingDto,
@@ -84,7 +94,28 @@ type Target =
 interface Source {
   availabilityId: number | null;
   recurringId: number | null;
+  /** The start of the window the interval lies in, from which the policy's grid counts; null for a one-time slot. */
+  windowStart: number | null;
 }
+
+/** The policy's refusal of a start time, naming its rule and the policy's number. */
+function assertPolicyAllows(interval: Interval, policy: BookingPolicy, windowStart: number | null): void {
+  const refusal = policyRefusal(interval.start, policy, Date.now(), windowStart);
+  if (refusal !== null) throw unprocessable(refusal, POLICY_REFUSALS[refusal](policy, windowStart));
+}
+
+const POLICY_REFUSALS: Record<PolicyRefusal, (policy: BookingPolicy, windowStart: number | null) => string> = {
+  'too-soon': (p) => `Bookings with this consultant must start at least ${p.minimumNoticeMinutes} minutes from now.`,
+  'beyond-horizon': (p) => `Bookings with this consultant may start at most ${p.bookingHorizonDays} days ahead.`,
+  'off-grid': (p, windowStart) =>
+    `Bookings of this window start on the consultant's ${p.slotMinutes}-minute grid, counted from the window's start at ${new Date(windowStart!).toISOString()}.`,
+};
+
+const dailyLimit = (policy: BookingPolicy) =>
+  unprocessable(
+    'daily-limit',
+    `This consultant takes at most ${policy.maxBookingsPerDay} bookings a day, and that day is full; pick another day.`,
+  );
 
 function assertBookable(interval: Interval): void {
   if (interval.end - interval.start > DAY_MS)
@@ -98,7 +129,7 @@ function assertBookable(interval: Interval): void {
 function wholeSlot(slot: SlotFields, moving: BookingFields | null): Source {
   if (slot.isBooked && slot.id !== moving?.availabilityId)
     throw conflict('time-taken', 'That slot is already booked; pick another.');
-  return { availabilityId: slot.id, recurringId: null };
+  return { availabilityId: slot.id, recurringId: null, windowStart: null };
 }
 
 @Injectable()
@@ -117,6 +148,8 @@ export class BookingsService implements OnModuleInit {
    * booking's five.
    */
   private readonly sourcesSql: string;
+  /** Confirmed bookings of the consultant starting in [$2, $3), but the one with id $4 (being moved). */
+  private readonly dayCountSql: string;
 
   constructor(
     @InjectRepository(Booking) private readonly bookings: Repository<Booking>,
@@ -130,10 +163,15 @@ export class BookingsService implements OnModuleInit {
     const b = sqlNames<Booking>(bookings.metadata);
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
-    this.insertSql = `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt})
-         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz
+    // $10 is the policy's daily limit (null: none), counted over the local day [$11, $12): exact,
+    // since every writer of the consultant's bookings holds its row lock.
+    this.insertSql = `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt})
+         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz, $8::timestamptz, $9::timestamptz
           WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${b.status} = 'confirmed' AND ${b.endAt} > now() LIMIT $7) held) < $7
+            AND ($10::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} = 'confirmed'
+                                                             AND ${b.startAt} >= $11::timestamptz AND ${b.startAt} < $12::timestamptz LIMIT $10) today) < $10)
          RETURNING ${selectAs(b, DTO_FIELDS)}`;
+    this.dayCountSql = `SELECT count(*)::int AS n FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} = 'confirmed' AND ${b.startAt} >= $2 AND ${b.startAt} < $3 AND ${b.id} <> $4`;
     this.sourcesSql = `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"
                            FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3) FOR UPDATE)
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
@@ -174,12 +212,15 @@ export class BookingsService implements OnModuleInit {
       // The user first, then the consultant, always in this order: a user's bookings at several
       // consultants queue here without holding a consultant's row lock while they wait.
       await lockUserBookings(manager, userId);
-      const { timezone } = await lockConsultant(manager, consultantId);
-      const { interval, source } = await this.accept(manager, consultantId, timezone, target, null);
+      const { timezone, policy } = await lockConsultant(manager, consultantId);
+      const { interval, source } = await this.accept(manager, consultantId, timezone, policy, target, null);
       const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-      // One round trip: the cap is the insert's condition, exact because the user's lock is held
-      // (the count's snapshot is taken after it, so it sees every booking committed before); an
-      // overlap is refused by the exclusion constraint (bookings_no_overlap, a 409 time-taken).
+      const blocked = bufferedInterval(interval, policy);
+      const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
+      // One round trip: the cap and the daily limit are the insert's conditions, exact because the
+      // user's and the consultant's locks are held (the counts' snapshot is taken after them, so it
+      // sees every booking committed before); an overlap of the blocked time, buffers included, is
+      // refused by the exclusion constraint (bookings_blocked_no_overlap, a 409 time-taken).
       const [row] = await manager.query<BookingFields[]>(this.insertSql, [
         consultantId,
         userId,
@@ -188,12 +229,21 @@ export class BookingsService implements OnModuleInit {
         new Date(interval.start),
         new Date(interval.end),
         max,
+        new Date(blocked.start),
+        new Date(blocked.end),
+        policy.maxBookingsPerDay,
+        day && new Date(day.start),
+        day && new Date(day.end),
       ]);
-      if (!row)
+      if (!row) {
+        // Which condition refused it: the day's count is cheaper to ask again than to return.
+        if (day && (await this.bookingsOnDay(manager, consultantId, day, 0)) >= policy.maxBookingsPerDay!)
+          throw dailyLimit(policy);
         throw unprocessable(
           'booking-limit',
           `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
         );
+      }
       if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
       return toDto(row, timezone);
     });
@@ -285,21 +335,30 @@ export class BookingsService implements OnModuleInit {
     if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
     const target = parseTarget(dto);
     return this.bookings.manager.transaction(async (manager) => {
-      const { timezone } = await lockConsultant(manager, found.consultantId);
+      const { timezone, policy } = await lockConsultant(manager, found.consultantId);
       const booking = await this.lockBooking(manager, id);
       if (booking.status !== 'confirmed')
         throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
       if (booking.startAt.getTime() <= Date.now())
         throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
-      const { interval, source } = await this.accept(manager, booking.consultantId, timezone, target, booking);
+      const { interval, source } = await this.accept(manager, booking.consultantId, timezone, policy, target, booking);
+      if (policy.maxBookingsPerDay !== null) {
+        const day = localDayOf(interval.start, timezone);
+        if ((await this.bookingsOnDay(manager, booking.consultantId, day, id)) >= policy.maxBookingsPerDay)
+          throw dailyLimit(policy);
+      }
       if (booking.availabilityId !== null) await this.slots.setBooked(manager, booking.availabilityId, false);
+      // The moved booking blocks its buffers under today's policy, like a new one.
+      const blocked = bufferedInterval(interval, policy);
       const moved = {
         startAt: new Date(interval.start),
         endAt: new Date(interval.end),
+        blockedStartAt: new Date(blocked.start),
+        blockedEndAt: new Date(blocked.end),
         availabilityId: source.availabilityId,
         recurringId: source.recurringId,
       };
-      // An overlap with another booking is refused by the exclusion constraint (409 time-taken).
+      // An overlap with another booking's blocked time is refused by the exclusion constraint (409 time-taken).
       await manager.update(Booking, { id }, { ...moved, sequence: () => 'sequence + 1' });
       if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
       return toDto({ ...booking, ...moved }, timezone);
@@ -316,6 +375,7 @@ export class BookingsService implements OnModuleInit {
     manager: EntityManager,
     consultantId: number,
     zone: string,
+    policy: BookingPolicy,
     target: Target,
     moving: BookingFields | null,
   ): Promise<{ interval: Interval; source: Source }> {
@@ -323,11 +383,25 @@ export class BookingsService implements OnModuleInit {
       const slot = await this.slots.lockSlot(manager, consultantId, target.slotId);
       const interval = { start: slot.startAt, end: slot.endAt };
       assertBookable(interval);
+      assertPolicyAllows(interval, policy, null);
       return { interval, source: wholeSlot(slot, moving) };
     }
     const interval = 'interval' in target ? target.interval : localWindowOrBadRequest(target.local, zone);
     assertBookable(interval);
-    return { interval, source: await this.sourceOf(manager, consultantId, zone, interval, moving) };
+    const source = await this.sourceOf(manager, consultantId, zone, interval, moving);
+    assertPolicyAllows(interval, policy, source.windowStart);
+    return { interval, source };
+  }
+
+  /** The consultant's confirmed bookings starting on the local day, but `exceptId`'s. */
+  private async bookingsOnDay(manager: EntityManager, consultantId: number, day: Interval, exceptId: number) {
+    const [{ n }] = await manager.query<{ n: number }[]>(this.dayCountSql, [
+      consultantId,
+      new Date(day.start),
+      new Date(day.end),
+      exceptId,
+    ]);
+    return n;
   }
 
   /** A one-time slot exactly matching the interval, else an occurrence of a weekly window containing it. */
@@ -345,7 +419,7 @@ export class BookingsService implements OnModuleInit {
     const whole = overlapping.find((s) => s.startAt === interval.start && s.endAt === interval.end);
     if (whole) return wholeSlot(whole, moving);
     const occurrence = expandRules(rules ?? [], zone, interval).find((o) => contains(o, interval));
-    if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId };
+    if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId, windowStart: occurrence.start };
     const partial = overlapping[0];
     throw unprocessable(
       'outside-availability',

@@ -10,6 +10,7 @@ import {
   computeFreeTime,
   expandRules,
   type FreeSlot,
+  fullDays,
   type Interval,
   isoFromEpochMs,
   localDatesToInterval,
@@ -182,18 +183,27 @@ function spanDays(from: string, to: string, start: number, end: number): number 
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
 }
 
+/** Free time under the consultant's policy; without slot_minutes, the policy's grid cuts it. */
 function freeSlots(
   schedule: ConsultantSchedule,
   zone: string,
   range: Interval,
   options: { slotMinutes?: number; includeBooked?: boolean },
 ): FreeSlot[] {
+  const { policy } = schedule;
   const occurrences = expandRules(schedule.rules, zone, range);
   return computeFreeTime({
     oneTimeSlots: schedule.slots,
     occurrences,
-    bookings: schedule.bookings,
+    bookings: schedule.bookings.map((b) => ({ start: b.blockedStart, end: b.blockedEnd })),
     range,
+    policy,
+    now: Date.now(),
+    fullDays: fullDays(
+      schedule.bookings.map((b) => b.start),
+      zone,
+      policy.maxBookingsPerDay,
+    ),
     ...options,
   });
 }
@@ -205,6 +215,7 @@ function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {
     source: s.source,
     availability_id: s.availabilityId,
     recurring_id: s.recurringId,
+    override_id: s.overrideId,
     date,
     start_time,
     end_time,

@@ -94,6 +94,8 @@ describe('docs/MESSAGES.md', () => {
       'bookings.reschedule',
       'consultants.get',
       'consultants.list',
+      'consultants.policy.get',
+      'consultants.policy.update',
     ]);
     expect(patternsInCatalogue()).toEqual(inCode);
   });

@@ -79,6 +79,21 @@ const CASES: Case[] = [
     allowed: ['admin'],
     success: 204,
   },
+  {
+    name: "read a consultant's policy",
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}/policy`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
+  {
+    name: "replace a consultant's policy",
+    method: 'PUT',
+    url: (w) => `/consultants/${w.A}/policy`,
+    body: () => ({ buffer_after_minutes: 0 }),
+    allowed: ['A', 'admin'],
+    success: 200,
+  },
   { name: 'read a user', method: 'GET', url: (w) => `/users/${w.U1}`, allowed: ['U1', 'admin'], success: 200 },
   {
     name: 'publish a slot',

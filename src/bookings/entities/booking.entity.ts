@@ -29,8 +29,13 @@ export type BookingStatus = 'confirmed' | 'cancelled';
 // The service never accepts more; saying so lets the views find a range's bookings on the
 // (consultant_id, start_at) B-tree, exactly.
 @Check('bookings_at_most_a_day', `end_at - start_at <= interval '24 hours'`)
-// The guarantee: two confirmed bookings of one consultant never overlap, whatever runs.
-@Exclusion('bookings_no_overlap', `USING gist (consultant_id WITH =, during WITH &&) WHERE (status = 'confirmed')`)
+@Check('bookings_blocked_check', 'blocked_start_at <= start_at AND blocked_end_at >= end_at')
+// The guarantee: two confirmed bookings of one consultant never overlap, buffers included,
+// whatever runs. Without buffers the blocked range is the booking's own.
+@Exclusion(
+  'bookings_blocked_no_overlap',
+  `USING gist (consultant_id WITH =, tstzrange(blocked_start_at, blocked_end_at, '[)') WITH &&) WHERE (status = 'confirmed')`,
+)
 @Index('bookings_consultant_start_idx', ['consultantId', 'startAt', 'id'])
 @Index('bookings_user_start_idx', ['userId', 'startAt', 'id'])
 @Index('bookings_availability_idx', ['availabilityId'], { where: 'availability_id IS NOT NULL' })
@@ -77,6 +82,16 @@ export class Booking {
 
   @DuringColumn()
   during: string;
+
+  /**
+   * The time the booking blocks: its own and the buffers of the consultant's policy when it was
+   * made (a later policy change leaves it as it is).
+   */
+  @Column({ name: 'blocked_start_at', type: 'timestamptz' })
+  blockedStartAt: Date;
+
+  @Column({ name: 'blocked_end_at', type: 'timestamptz' })
+  blockedEndAt: Date;
 
   @Column({ type: 'text', default: 'confirmed' })
   status: BookingStatus;

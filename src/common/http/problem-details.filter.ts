@@ -11,7 +11,11 @@ import { Problem, ProblemException, TooManyRequests } from './problem';
  * constraint name where one code covers several meanings. Everything else is ours: a 500.
  */
 const CONSTRAINT_PROBLEMS: Record<string, [number, string, string]> = {
-  bookings_no_overlap: [409, 'time-taken', 'That time is already booked; pick another.'],
+  bookings_blocked_no_overlap: [
+    409,
+    'time-taken',
+    'That time, or a buffer around it, is already booked or held; pick another.',
+  ],
   availabilities_no_overlap: [409, 'availability-overlap', 'The slot overlaps another slot of this consultant.'],
 };
 const SQLSTATE_PROBLEMS: Record<string, [number, string, string]> = {

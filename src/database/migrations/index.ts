@@ -3,6 +3,7 @@ import { Availability1763700100000 } from './1763700100000-Availability';
 import { Bookings1763700200000 } from './1763700200000-Bookings';
 import { BookingLength1763700300000 } from './1763700300000-BookingLength';
 import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
+import { Policy1795985493840 } from './1795985493840-Policy';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   Bookings1763700200000,
   BookingLength1763700300000,
   GeneratedColumnsMetadata1763700400000,
+  Policy1795985493840,
 ];
