@@ -16,17 +16,19 @@ import { ConsultantsService } from '../consultants/consultants.service';
 import { epochMs } from '../database/epoch-ms';
 import { selectAs, sqlNames } from '../database/sql-names';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
+import { overrideDatesNear, overrideJson, type OverrideRow, toOverride } from '../recurring/date-override-rows';
+import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import {
+  bookableWindows,
   type BookingPolicy,
   bufferedInterval,
-  contains,
-  expandRules,
   type Interval,
   localDayOf,
   type PolicyRefusal,
   policyRefusal,
   type WeeklyRule,
+  windowOf,
 } from '../scheduling';
 import { parseInstant, resolveBounds } from '../scheduling/query-range';
 import type {
@@ -163,6 +165,7 @@ export class BookingsService implements OnModuleInit {
     const b = sqlNames<Booking>(bookings.metadata);
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
+    const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
     // $10 is the policy's daily limit (null: none), counted over the local day [$11, $12): exact,
     // since every writer of the consultant's bookings holds its row lock.
     this.insertSql = `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt})
@@ -177,7 +180,8 @@ export class BookingsService implements OnModuleInit {
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
               (SELECT json_agg(r) FROM (SELECT ${r.id} AS "id", ${r.dayOfWeek} AS "dayOfWeek", ${r.startTime}::text AS "startTime", ${r.endTime}::text AS "endTime",
                                                ${r.isActive} AS "isActive", ${r.validFrom}::text AS "validFrom", ${r.validUntil}::text AS "validUntil"
-                                          FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules`;
+                                          FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules,
+              (SELECT json_agg(${overrideJson(o, 'o')}) FROM ${o.table} o WHERE o.${o.consultantId} = $1 AND ${overrideDatesNear(o, 'o', '$2', '$3')}) AS overrides`;
   }
 
   /** A consultant with upcoming confirmed bookings stays: clients rely on those. */
@@ -388,7 +392,7 @@ export class BookingsService implements OnModuleInit {
     }
     const interval = 'interval' in target ? target.interval : localWindowOrBadRequest(target.local, zone);
     assertBookable(interval);
-    const source = await this.sourceOf(manager, consultantId, zone, interval, moving);
+    const source = await this.sourceOf(manager, consultantId, zone, policy, interval, moving);
     assertPolicyAllows(interval, policy, source.windowStart);
     return { interval, source };
   }
@@ -409,17 +413,23 @@ export class BookingsService implements OnModuleInit {
     manager: EntityManager,
     consultantId: number,
     zone: string,
+    policy: BookingPolicy,
     interval: Interval,
     moving: BookingFields | null,
   ): Promise<Source> {
-    const [{ slots, rules }] = await manager.query<
-      { slots: SlotFields[] | null; rules: (WeeklyRule & { id: number })[] | null }[]
+    const [{ slots, rules, overrides }] = await manager.query<
+      {
+        slots: SlotFields[] | null;
+        rules: (WeeklyRule & { id: number })[] | null;
+        overrides: OverrideRow[] | null;
+      }[]
     >(this.sourcesSql, [consultantId, new Date(interval.start), new Date(interval.end)]);
     const overlapping = slots ?? [];
     const whole = overlapping.find((s) => s.startAt === interval.start && s.endAt === interval.end);
     if (whole) return wholeSlot(whole, moving);
-    const occurrence = expandRules(rules ?? [], zone, interval).find((o) => contains(o, interval));
-    if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId, windowStart: occurrence.start };
+    const windows = bookableWindows(rules ?? [], (overrides ?? []).map(toOverride), zone, interval);
+    const window = windowOf(windows, interval, policy);
+    if (window) return { availabilityId: null, recurringId: window.ruleId ?? null, windowStart: window.start };
     const partial = overlapping[0];
     throw unprocessable(
       'outside-availability',

@@ -5,11 +5,14 @@ import { Availability } from '../availability/entities/availability.entity';
 import { Booking } from '../bookings/entities/booking.entity';
 import { epochMs } from '../database/epoch-ms';
 import { sqlNames } from '../database/sql-names';
+import { overrideDatesNear, overrideJson, type OverrideRow, toOverride } from '../recurring/date-override-rows';
+import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
 import { POLICY_FIELDS, toPolicy } from '../consultants/policy.mapper';
 import {
   type BookingPolicy,
+  type DateOverride as Override,
   DEFAULT_POLICY,
   type Interval,
   type OneTimeSlot,
@@ -24,6 +27,7 @@ export type BlockingBooking = Interval & { blockedStart: number; blockedEnd: num
 export interface ConsultantSchedule {
   slots: OneTimeSlot[];
   rules: WeeklyRule[];
+  overrides: Override[];
   bookings: BlockingBooking[];
   policy: BookingPolicy;
 }
@@ -54,6 +58,7 @@ export class CalendarRepository {
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
     const b = sqlNames<Booking>(db.getMetadata(Booking));
     const c = sqlNames<Consultant>(db.getMetadata(Consultant));
+    const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
     const ranges = `unnest($1::int[], $2::timestamptz[], $3::timestamptz[]) AS w(consultant_id, range_start, range_end)`;
     // json_agg of no rows is null. Bookings get margins either side: a weekly window that starts
     // a day before the range can still be cut by a booking, and buffers (each at most a day, both
@@ -67,6 +72,8 @@ export class CalendarRepository {
          (SELECT json_agg(json_build_object('consultantId', ${r.consultantId}, 'id', ${r.id}, 'dayOfWeek', ${r.dayOfWeek}, 'startTime', ${r.startTime}::text, 'endTime', ${r.endTime}::text,
                                             'isActive', ${r.isActive}, 'validFrom', ${r.validFrom}::text, 'validUntil', ${r.validUntil}::text))
             FROM ${r.table} WHERE ${r.consultantId} = ANY($1::int[]) AND ${r.isActive}) AS rules,
+         (SELECT json_agg(${overrideJson(o, 'o')}::jsonb || jsonb_build_object('consultantId', o.${o.consultantId}))
+            FROM ${ranges} JOIN ${o.table} o ON o.${o.consultantId} = w.consultant_id AND ${overrideDatesNear(o, 'o', 'w.range_start', 'w.range_end')}) AS overrides,
          (SELECT json_agg(json_build_object('consultantId', b.${b.consultantId}, 'start', ${epochMs(`b.${b.startAt}`)}, 'end', ${epochMs(`b.${b.endAt}`)},
                                             'blockedStart', ${epochMs(`b.${b.blockedStartAt}`)}, 'blockedEnd', ${epochMs(`b.${b.blockedEndAt}`)}))
             FROM ${ranges} JOIN ${b.table} b ON b.${b.consultantId} = w.consultant_id AND b.${b.status} = 'confirmed'
@@ -79,7 +86,10 @@ export class CalendarRepository {
 
   async schedules(windows: Window[]): Promise<Map<number, ConsultantSchedule>> {
     const result = new Map<number, ConsultantSchedule>(
-      windows.map((w) => [w.consultantId, { slots: [], rules: [], bookings: [], policy: DEFAULT_POLICY }]),
+      windows.map((w) => [
+        w.consultantId,
+        { slots: [], rules: [], overrides: [], bookings: [], policy: DEFAULT_POLICY },
+      ]),
     );
     if (!windows.length) return result;
     const params = [
@@ -87,11 +97,12 @@ export class CalendarRepository {
       windows.map((w) => isoFromEpochMs(w.start)),
       windows.map((w) => isoFromEpochMs(w.end)),
     ];
-    const [{ slots, rules, bookings, policies }] = await this.db.query<
+    const [{ slots, rules, overrides, bookings, policies }] = await this.db.query<
       [
         {
           slots: Owned<OneTimeSlot>[] | null;
           rules: Owned<WeeklyRule>[] | null;
+          overrides: Owned<OverrideRow>[] | null;
           bookings: Owned<BlockingBooking>[] | null;
           policies: Owned<BookingPolicy>[] | null;
         },
@@ -100,6 +111,7 @@ export class CalendarRepository {
     for (const policy of policies ?? []) result.get(policy.consultantId)!.policy = toPolicy(policy);
     for (const slot of slots ?? []) result.get(slot.consultantId)!.slots.push(slot);
     for (const rule of rules ?? []) result.get(rule.consultantId)!.rules.push(rule);
+    for (const row of overrides ?? []) result.get(row.consultantId)!.overrides.push(toOverride(row));
     for (const booking of bookings ?? []) result.get(booking.consultantId)!.bookings.push(booking);
     return result;
   }

@@ -8,7 +8,7 @@ import { consultantPageKey, ConsultantsService } from '../consultants/consultant
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import {
   computeFreeTime,
-  expandRules,
+  bookableWindows,
   type FreeSlot,
   fullDays,
   type Interval,
@@ -191,7 +191,7 @@ function freeSlots(
   options: { slotMinutes?: number; includeBooked?: boolean },
 ): FreeSlot[] {
   const { policy } = schedule;
-  const occurrences = expandRules(schedule.rules, zone, range);
+  const occurrences = bookableWindows(schedule.rules, schedule.overrides, zone, range);
   return computeFreeTime({
     oneTimeSlots: schedule.slots,
     occurrences,

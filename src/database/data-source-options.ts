@@ -3,12 +3,13 @@ import { Availability } from '../availability/entities/availability.entity';
 import { Booking } from '../bookings/entities/booking.entity';
 import { IdempotencyKey } from '../bookings/entities/idempotency-key.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
+import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
 import { MIGRATIONS } from './migrations';
 
 /** Every table's entity. Listed, not globbed, for the same reason as MIGRATIONS. */
-export const ENTITIES = [Consultant, User, Availability, RecurringRule, Booking, IdempotencyKey];
+export const ENTITIES = [Consultant, User, Availability, RecurringRule, DateOverride, Booking, IdempotencyKey];
 
 /** One definition of the connection for the app, the tests and the TypeORM CLI. */
 export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {

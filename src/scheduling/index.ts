@@ -35,4 +35,6 @@ export {
   localDayOf,
   policyRefusal,
   widenBlocked,
+  windowOf,
 } from './policy';
+export { type DateOverride, bookableWindows, firstOverlappingWindow } from './date-override';

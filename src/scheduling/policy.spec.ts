@@ -5,17 +5,17 @@ import {
   type FreeSlot,
   type Interval,
   type OneTimeSlot,
+  bookableWindows,
   bufferedInterval,
   computeFreeTime,
   contains,
-  expandRules,
   fullDays,
   localDayOf,
   overlaps,
   policyRefusal,
 } from './index';
 import { check } from './testing/properties';
-import { type Anchor, anchorArb, rangeNear, ruleArb } from './testing/rules';
+import { type Anchor, anchorArb, overridesArb, rangeNear, ruleArb } from './testing/rules';
 import { temporalLocal } from './testing/temporal-oracle';
 import { instantNear, zoneArb } from './testing/zones';
 
@@ -68,12 +68,13 @@ const oneTimeArb = (anchor: Anchor): fc.Arbitrary<OneTimeSlot[]> =>
 
 /**
  * A consultant's state around a clock change of its zone: weekly windows (some crossing
- * midnight), one-time slots, bookings, a policy, and the instant it is now.
+ * midnight), date overrides, one-time slots, bookings, a policy, and the instant it is now.
  */
 type State = {
   zone: string;
   range: Interval;
-  occurrences: ReturnType<typeof expandRules>;
+  /** Weekly occurrences and date override windows. */
+  occurrences: ReturnType<typeof bookableWindows>;
   oneTimeSlots: OneTimeSlot[];
   made: Made[];
   policy: BookingPolicy;
@@ -88,16 +89,17 @@ const stateArb: fc.Arbitrary<State> = anchorArb.chain((anchor) =>
       rules: fc
         .array(fc.nat(), { minLength: 1, maxLength: 4 })
         .chain((ids) => fc.tuple(...ids.map((_, k) => ruleArb(k + 1, anchor)))),
+      overrides: overridesArb(anchor),
       oneTimeSlots: oneTimeArb(anchor),
       made: fc.array(madeArb(anchor), { maxLength: 6 }),
       policy: policyArb,
       now: fc.integer({ min: -2 * DAY, max: 2 * DAY }).map((d) => anchor.instant + d),
       slotMinutes: fc.constantFrom(undefined, undefined, 15, 20, 60),
     })
-    .map(({ range, rules, ...rest }) => ({
+    .map(({ range, rules, overrides, ...rest }) => ({
       zone: anchor.zone,
       range,
-      occurrences: expandRules(rules, anchor.zone, range),
+      occurrences: bookableWindows(rules, overrides, anchor.zone, range),
       ...rest,
     })),
 );
@@ -119,10 +121,24 @@ function freeTime(state: State): FreeSlot[] {
   });
 }
 
-/** The window a free slot lies in (its grid's origin), or null for a one-time slot. */
-function windowStartOf(state: State, slot: FreeSlot): number | null {
-  if (slot.source === 'one_time') return null;
-  return state.occurrences.find((o) => o.ruleId === slot.recurringId && contains(o, slot))!.start;
+/**
+ * The starts of the windows a free slot lies in (its grid's possible origins: windows of a date
+ * override may overlap a weekly window crossing midnight into its date), or [null] for a
+ * one-time slot.
+ */
+function windowStartsOf(state: State, slot: FreeSlot): (number | null)[] {
+  if (slot.source === 'one_time') return [null];
+  return state.occurrences.filter((o) => contains(o, slot)).map((o) => o.start);
+}
+
+/**
+ * Why a booking of the slot would be refused: in a window whose grid it starts on if there is one
+ * (the grid refuses it only when no window it lies in has it on its grid), else in the first.
+ */
+function refusalIn(state: State, slot: FreeSlot): string | null {
+  const starts = windowStartsOf(state, slot);
+  const onGrid = starts.find((start) => policyRefusal(slot.start, state.policy, state.now, start) === null);
+  return refusal(state, slot, onGrid === undefined ? starts[0]! : onGrid);
 }
 
 /**
@@ -147,7 +163,7 @@ describe('free time under a policy', () => {
     check(
       fc.property(stateArb, (state) => {
         const refused = freeTime(state)
-          .map((slot) => ({ slot, why: refusal(state, slot, windowStartOf(state, slot)) }))
+          .map((slot) => ({ slot, why: refusalIn(state, slot) }))
           .filter(({ why }) => why !== null);
         expect(refused).toStrictEqual([]);
       }),
@@ -164,7 +180,7 @@ describe('free time under a policy', () => {
         const made: Made = { start: taken.start, end: taken.end, blocked: bufferedInterval(taken, state.policy) };
         const after = { ...state, made: [...state.made, made] };
         const ours = free[second % free.length]!;
-        const why = refusal(after, ours, windowStartOf(state, ours));
+        const why = refusalIn(after, ours);
         const sameDay = temporalLocal(ours.start, state.zone).date === temporalLocal(made.start, state.zone).date;
         const explained =
           why === null ||
@@ -172,9 +188,7 @@ describe('free time under a policy', () => {
           (why === 'daily-limit' && sameDay);
         expect({ why, explained }).toStrictEqual({ why, explained: true });
         // And what is reported free afterwards is still all bookable.
-        expect(
-          freeTime(after).filter((slot) => refusal(after, slot, windowStartOf(after, slot)) !== null),
-        ).toStrictEqual([]);
+        expect(freeTime(after).filter((slot) => refusalIn(after, slot) !== null)).toStrictEqual([]);
       }),
     );
   });
@@ -200,7 +214,9 @@ describe('free time under a policy', () => {
       fc.property(stateArb, fc.constantFrom(15, 30, 45, 60), (base, grid) => {
         const state = { ...base, policy: { ...base.policy, slotMinutes: grid } };
         const offGrid = freeTime(state).filter(
-          (slot) => slot.source !== 'one_time' && (slot.start - windowStartOf(state, slot)!) % (grid * MINUTE) !== 0,
+          (slot) =>
+            slot.source !== 'one_time' &&
+            !windowStartsOf(state, slot).some((start) => (slot.start - start!) % (grid * MINUTE) === 0),
         );
         expect(offGrid).toStrictEqual([]);
       }),

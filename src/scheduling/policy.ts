@@ -1,4 +1,4 @@
-import type { Interval } from './interval';
+import { contains, type Interval } from './interval';
 import { instantToLocal, localDatesToInterval } from './local-time';
 
 const MINUTE_MS = 60_000;
@@ -111,4 +111,19 @@ export function fullDays(starts: readonly number[], zone: string, max: number | 
     .filter((entry) => entry.count >= max)
     .map((entry) => entry.day)
     .sort((a, b) => a.start - b.start);
+}
+
+/**
+ * The window a booking of `interval` lies in: one on whose grid it starts if there is one
+ * (a date override's window may overlap a weekly window crossing midnight into its date), else
+ * the first that contains it; undefined when none does.
+ */
+export function windowOf<W extends Interval>(
+  windows: readonly W[],
+  interval: Interval,
+  policy: BookingPolicy,
+): W | undefined {
+  const containing = windows.filter((w) => contains(w, interval));
+  if (policy.slotMinutes === null) return containing[0];
+  return containing.find((w) => onGrid(interval.start, w.start, policy.slotMinutes!)) ?? containing[0];
 }

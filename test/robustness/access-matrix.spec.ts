@@ -94,6 +94,21 @@ const CASES: Case[] = [
     allowed: ['A', 'admin'],
     success: 200,
   },
+  {
+    name: 'add a date override',
+    method: 'POST',
+    url: (w) => `/consultants/${w.A}/date-overrides`,
+    body: () => ({ date: '2031-06-09', unavailable: true }),
+    allowed: ['A', 'admin'],
+    success: 201,
+  },
+  {
+    name: "list a consultant's date overrides",
+    method: 'GET',
+    url: (w) => `/consultants/${w.A}/date-overrides`,
+    allowed: EVERYONE.filter((x) => x !== 'forged'),
+    success: 200,
+  },
   { name: 'read a user', method: 'GET', url: (w) => `/users/${w.U1}`, allowed: ['U1', 'admin'], success: 200 },
   {
     name: 'publish a slot',

@@ -4,6 +4,7 @@ import { Bookings1763700200000 } from './1763700200000-Bookings';
 import { BookingLength1763700300000 } from './1763700300000-BookingLength';
 import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
 import { Policy1795985493840 } from './1795985493840-Policy';
+import { DateOverrides1795987133668 } from './1795987133668-DateOverrides';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   BookingLength1763700300000,
   GeneratedColumnsMetadata1763700400000,
   Policy1795985493840,
+  DateOverrides1795987133668,
 ];

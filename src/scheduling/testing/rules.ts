@@ -1,7 +1,7 @@
 // Test support for the scheduling specs only: production code must never import from testing/.
 import * as fc from 'fast-check';
 import { Temporal } from 'temporal-polyfill';
-import type { Interval, WeeklyRule } from '../index';
+import type { DateOverride, Interval, WeeklyRule } from '../index';
 import { plusDays, temporalInstant } from './temporal-oracle';
 import { localMsNear, splitLocalMs, zoneArb } from './zones';
 
@@ -92,3 +92,21 @@ export const rangeNear = (anchor: Anchor): fc.Arbitrary<Interval> =>
       fc.oneof(fc.integer({ min: 1, max: 3 * 3_600_000 }), fc.integer({ min: 1, max: 5 * 86_400_000 })),
     )
     .map(([before, after]) => ({ start: anchor.instant - before, end: anchor.instant + after }));
+
+/** Overrides on distinct dates around the anchor, each unavailable or with up to three windows. */
+export const overridesArb = (anchor: Anchor): fc.Arbitrary<DateOverride[]> =>
+  fc.uniqueArray(fc.integer({ min: -2, max: 2 }), { maxLength: 3 }).chain((days) =>
+    fc.tuple(
+      ...days.map((day, k) =>
+        fc
+          .array(
+            fc
+              .tuple(timeNear(anchor), timeNear(anchor))
+              .filter(([start, end]) => start !== end)
+              .map(([start, end]) => ({ startTime: clock(start, true), endTime: clock(end, true) })),
+            { maxLength: 3 },
+          )
+          .map((windows): DateOverride => ({ id: 500 + k, date: plusDays(anchor.date, day), windows })),
+      ),
+    ),
+  );
