@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Raw, Repository } from 'typeorm';
+import { EntityManager, In, Raw, Repository } from 'typeorm';
 import { AvailabilityService, type SlotFields } from '../availability/availability.service';
 import { Availability } from '../availability/entities/availability.entity';
 import { isPartyTo } from '../common/auth/ownership';
@@ -36,6 +36,8 @@ import type {
   BookingPageDto,
   BookingTargetDto,
   CreateBookingDto,
+  CreateHoldDto,
+  HoldDto,
   ListBookingsQuery,
 } from './dto/booking.dto';
 import { Booking } from './entities/booking.entity';
@@ -70,6 +72,16 @@ const DTO_FIELDS = [
   'createdAt',
 ] as const;
 type BookingFields = Pick<Booking, (typeof DTO_FIELDS)[number]>;
+const HOLD_FIELDS = [...DTO_FIELDS, 'expiresAt'] as const;
+type HoldFields = Pick<Booking, (typeof HOLD_FIELDS)[number]>;
+
+/** The statuses of bookings; `held` and `expired` are holds, which the booking routes never show. */
+const BOOKING_STATUSES = ['confirmed', 'cancelled'] as const;
+const isBooking = (b: { status: string }): b is { status: 'confirmed' | 'cancelled' } =>
+  (BOOKING_STATUSES as readonly string[]).includes(b.status);
+const isHold = (b: { status: string }) => b.status === 'held' || b.status === 'expired';
+
+const DEFAULT_HOLD_MINUTES = 10;
 
 const toDto = (b: BookingFields, zone: string): BookingDto => ({
   id: b.id,
@@ -78,9 +90,23 @@ const toDto = (b: BookingFields, zone: string): BookingDto => ({
   availability_id: b.availabilityId,
   recurring_id: b.recurringId,
   ...timeFields(b.startAt.getTime(), b.endAt.getTime(), zone),
-  status: b.status,
+  status: b.status as BookingDto['status'],
   created_at: b.createdAt.toISOString(),
 });
+
+const toHoldDto = (h: HoldFields, zone: string): HoldDto => ({
+  id: h.id,
+  consultant_id: h.consultantId,
+  user_id: h.userId,
+  availability_id: h.availabilityId,
+  recurring_id: h.recurringId,
+  ...timeFields(h.startAt.getTime(), h.endAt.getTime(), zone),
+  expires_at: h.expiresAt!.toISOString(),
+});
+
+/** Whose hold it is to book or release: its user's, or the admin's. */
+const isHolder = (principal: Principal, hold: { userId: number }) =>
+  principal.role === 'admin' || (principal.role === 'user' && principal.id === hold.userId);
 
 /** A booking as a calendar feed shows it (src/calendar/calendar-feed.service.ts). */
 export type FeedEntry = Pick<
@@ -150,7 +176,15 @@ export class BookingsService implements OnModuleInit {
    * booking's five.
    */
   private readonly sourcesSql: string;
-  /** Confirmed bookings of the consultant starting in [$2, $3), but the one with id $4 (being moved). */
+  /** The same for a hold: its user's live holds are the cap, and it lives $13 minutes. */
+  private readonly holdInsertSql: string;
+  /** Turns hold $1 into a booking unless its user's cap ($2) is reached. */
+  private readonly convertSql: string;
+  /** The hold, row-locked, and whether it has expired by the database's clock. */
+  private readonly lockHoldSql: string;
+  /** Marks the consultant's holds that have expired, so that they stop meeting the exclusion constraint. */
+  private readonly expireSql: string;
+  /** Confirmed bookings and live holds of the consultant starting in [$2, $3), but the one with id $4 (being moved). */
   private readonly dayCountSql: string;
 
   constructor(
@@ -166,15 +200,37 @@ export class BookingsService implements OnModuleInit {
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
     const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
-    // $10 is the policy's daily limit (null: none), counted over the local day [$11, $12): exact,
-    // since every writer of the consultant's bookings holds its row lock.
-    this.insertSql = `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt})
-         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz, $8::timestamptz, $9::timestamptz
-          WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${b.status} = 'confirmed' AND ${b.endAt} > now() LIMIT $7) held) < $7
-            AND ($10::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} = 'confirmed'
+    // $7 is the user's cap; $10 the policy's daily limit (null: none), counted over the local day
+    // [$11, $12), live holds included (marked expired first): exact, since every writer of the
+    // consultant's bookings holds its row lock.
+    const insert = (
+      status: 'confirmed' | 'held',
+      mine: string,
+      expiresAt: string,
+      fields: readonly (keyof Booking & string)[],
+    ) =>
+      `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt}, ${b.status}, ${b.expiresAt})
+         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz, $8::timestamptz, $9::timestamptz, '${status}', ${expiresAt}
+          WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${mine} LIMIT $7) mine) < $7
+            AND ($10::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held')
                                                              AND ${b.startAt} >= $11::timestamptz AND ${b.startAt} < $12::timestamptz LIMIT $10) today) < $10)
+         RETURNING ${selectAs(b, fields)}`;
+    const upcoming = `${b.status} = 'confirmed' AND ${b.endAt} > now()`;
+    this.insertSql = insert('confirmed', upcoming, 'NULL', DTO_FIELDS);
+    this.holdInsertSql = insert(
+      'held',
+      `${b.status} = 'held' AND ${b.expiresAt} > clock_timestamp()`,
+      `clock_timestamp() + make_interval(mins => $13::int)`,
+      HOLD_FIELDS,
+    );
+    this.convertSql = `UPDATE ${b.table} SET ${b.status} = 'confirmed', ${b.expiresAt} = NULL, ${b.updatedAt} = now()
+         WHERE ${b.id} = $1 AND ${b.status} = 'held'
+           AND (SELECT count(*) FROM (SELECT 1 FROM ${b.table} me WHERE me.${b.userId} = ${b.table}.${b.userId} AND me.${upcoming} LIMIT $2) mine) < $2
          RETURNING ${selectAs(b, DTO_FIELDS)}`;
-    this.dayCountSql = `SELECT count(*)::int AS n FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} = 'confirmed' AND ${b.startAt} >= $2 AND ${b.startAt} < $3 AND ${b.id} <> $4`;
+    this.lockHoldSql = `SELECT ${b.status} AS status, ${b.startAt} AS "startAt", ${b.expiresAt} AS "expiresAt", ${b.expiresAt} <= clock_timestamp() AS expired
+         FROM ${b.table} WHERE ${b.id} = $1 FOR UPDATE`;
+    this.expireSql = `UPDATE ${b.table} SET ${b.status} = 'expired' WHERE ${b.consultantId} = $1 AND ${b.status} = 'held' AND ${b.expiresAt} <= clock_timestamp()`;
+    this.dayCountSql = `SELECT count(*)::int AS n FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held') AND ${b.startAt} >= $2 AND ${b.startAt} < $3 AND ${b.id} <> $4`;
     this.sourcesSql = `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"
                            FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3) FOR UPDATE)
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
@@ -204,6 +260,7 @@ export class BookingsService implements OnModuleInit {
     pathConsultantId: number | undefined,
     idempotencyKey: string | undefined,
   ): Promise<BookingDto> {
+    if (dto.hold_id !== undefined) return this.bookHold(principal, dto, dto.hold_id, pathConsultantId, idempotencyKey);
     const userId = this.bookerOf(principal, dto.user_id);
     const target = parseTarget(dto);
     if (pathConsultantId !== undefined && dto.consultant_id !== undefined && dto.consultant_id !== pathConsultantId) {
@@ -213,44 +270,170 @@ export class BookingsService implements OnModuleInit {
     }
     const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
-      // The user first, then the consultant, always in this order: a user's bookings at several
-      // consultants queue here without holding a consultant's row lock while they wait.
-      await lockUserBookings(manager, userId);
-      const { timezone, policy } = await lockConsultant(manager, consultantId);
-      const { interval, source } = await this.accept(manager, consultantId, timezone, policy, target, null);
       const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-      const blocked = bufferedInterval(interval, policy);
-      const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
-      // One round trip: the cap and the daily limit are the insert's conditions, exact because the
-      // user's and the consultant's locks are held (the counts' snapshot is taken after them, so it
-      // sees every booking committed before); an overlap of the blocked time, buffers included, is
-      // refused by the exclusion constraint (bookings_blocked_no_overlap, a 409 time-taken).
-      const [row] = await manager.query<BookingFields[]>(this.insertSql, [
-        consultantId,
-        userId,
-        source.availabilityId,
-        source.recurringId,
-        new Date(interval.start),
-        new Date(interval.end),
-        max,
-        new Date(blocked.start),
-        new Date(blocked.end),
-        policy.maxBookingsPerDay,
-        day && new Date(day.start),
-        day && new Date(day.end),
-      ]);
-      if (!row) {
-        // Which condition refused it: the day's count is cheaper to ask again than to return.
-        if (day && (await this.bookingsOnDay(manager, consultantId, day, 0)) >= policy.maxBookingsPerDay!)
-          throw dailyLimit(policy);
+      const placed = await this.place<BookingFields>(manager, this.insertSql, userId, consultantId, target, max, []);
+      if (!placed.row)
         throw unprocessable(
           'booking-limit',
           `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
         );
-      }
-      if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
-      return toDto(row, timezone);
+      if (placed.row.availabilityId !== null) await this.slots.setBooked(manager, placed.row.availabilityId, true);
+      return toDto(placed.row, placed.timezone);
     });
+  }
+
+  /**
+   * POST /holds: reserves free time (any of the three target forms) for hold_minutes, checked
+   * exactly like a booking. While it lives nobody else can book or hold that time: it is a row
+   * the bookings' exclusion constraint covers.
+   */
+  async hold(principal: Principal, dto: CreateHoldDto): Promise<HoldDto> {
+    const userId = this.bookerOf(principal, dto.user_id);
+    const target = parseTarget(dto);
+    const consultantId = dto.consultant_id ?? (await this.consultantOfSlot(target));
+    return this.bookings.manager.transaction(async (manager) => {
+      const max = this.config.get('MAX_HOLDS_PER_USER', { infer: true });
+      const minutes = dto.hold_minutes ?? DEFAULT_HOLD_MINUTES;
+      const placed = await this.place<HoldFields>(manager, this.holdInsertSql, userId, consultantId, target, max, [
+        minutes,
+      ]);
+      if (!placed.row)
+        throw unprocessable(
+          'hold-limit',
+          `You already have ${max} live holds, the most one account may; book or release one first.`,
+        );
+      return toHoldDto(placed.row, placed.timezone);
+    });
+  }
+
+  /** DELETE /holds/{id}: the time is free again at once. A hold that expired goes too. */
+  async release(principal: Principal, id: number): Promise<void> {
+    const found = await this.holdOf(principal, id);
+    await this.bookings.manager.transaction(async (manager) => {
+      await lockConsultant(manager, found.consultantId);
+      const { affected } = await manager.delete(Booking, { id, status: In(['held', 'expired']) });
+      if (!affected) throw notFound(`Hold ${id}`);
+    });
+  }
+
+  /**
+   * POST /bookings with hold_id: the hold becomes the booking, in place (its id is the
+   * booking's), atomically: its time was checked when it was made and has been blocked since.
+   * Only its holder (or the admin) may; an expired hold is a 422 hold-expired.
+   */
+  private async bookHold(
+    principal: Principal,
+    dto: CreateBookingDto,
+    holdId: number,
+    pathConsultantId: number | undefined,
+    idempotencyKey: string | undefined,
+  ): Promise<BookingDto> {
+    if (principal.role === 'consultant') throw forbidden('Only users (or the admin) book.');
+    const given = (['availability_id', 'start', 'end', 'date', 'start_time', 'end_time'] as const).filter(
+      (field) => dto[field] !== undefined,
+    );
+    if (given.length)
+      throw badRequest('hold_id names the time already: give no other target', [
+        { field: given[0], message: 'must be left out with hold_id' },
+      ]);
+    const found = await this.holdOf(principal, holdId);
+    const mismatch = [
+      dto.consultant_id !== undefined && dto.consultant_id !== found.consultantId && 'consultant_id',
+      pathConsultantId !== undefined && pathConsultantId !== found.consultantId && 'consultant_id',
+      dto.user_id !== undefined && dto.user_id !== found.userId && 'user_id',
+    ].filter((field): field is string => typeof field === 'string');
+    if (mismatch.length)
+      throw badRequest(`The hold belongs to another ${mismatch[0].replace('_id', '')}`, [
+        { field: mismatch[0], message: "must be the hold's" },
+      ]);
+    const consultantId = found.consultantId;
+    return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
+      await lockUserBookings(manager, found.userId);
+      const { timezone } = await lockConsultant(manager, consultantId);
+      const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
+        this.lockHoldSql,
+        [holdId],
+      );
+      if (!hold || !isHold(hold)) throw notFound(`Hold ${holdId}`);
+      if (hold.status === 'expired' || hold.expired)
+        throw unprocessable(
+          'hold-expired',
+          `Hold ${holdId} expired at ${hold.expiresAt.toISOString()}; hold or book the time again.`,
+        );
+      assertBookable({ start: hold.startAt.getTime(), end: hold.startAt.getTime() + 1 });
+      const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
+      const [rows] = await manager.query<[BookingFields[], number]>(this.convertSql, [holdId, max]);
+      if (!rows.length)
+        throw unprocessable(
+          'booking-limit',
+          `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
+        );
+      if (rows[0].availabilityId !== null) await this.slots.setBooked(manager, rows[0].availabilityId, true);
+      return toDto(rows[0], timezone);
+    });
+  }
+
+  /**
+   * Places a booking or a hold (`sql`, insertSql or holdInsertSql, whose extra parameters are
+   * `extra`) under the user's and the consultant's locks, after the checks every booking passes.
+   * Null when the user's cap (`cap`) refused it; a full day is a 422 daily-limit.
+   */
+  private async place<Row>(
+    manager: EntityManager,
+    sql: string,
+    userId: number,
+    consultantId: number,
+    target: Target,
+    cap: number,
+    extra: unknown[],
+  ): Promise<{ row: Row | null; timezone: string }> {
+    // The user first, then the consultant, always in this order: a user's bookings at several
+    // consultants queue here without holding a consultant's row lock while they wait.
+    await lockUserBookings(manager, userId);
+    const { timezone, policy } = await lockConsultant(manager, consultantId);
+    await this.expireHolds(manager, consultantId);
+    const { interval, source } = await this.accept(manager, consultantId, timezone, policy, target, null);
+    const blocked = bufferedInterval(interval, policy);
+    const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
+    // One round trip: the cap and the daily limit are the insert's conditions, exact because the
+    // user's and the consultant's locks are held (the counts' snapshot is taken after them, so it
+    // sees every booking committed before); an overlap of the blocked time, buffers included, with
+    // a booking or a live hold is refused by the exclusion constraint (bookings_blocked_no_overlap,
+    // a 409 time-taken).
+    const [row] = await manager.query<Row[]>(sql, [
+      consultantId,
+      userId,
+      source.availabilityId,
+      source.recurringId,
+      new Date(interval.start),
+      new Date(interval.end),
+      cap,
+      new Date(blocked.start),
+      new Date(blocked.end),
+      policy.maxBookingsPerDay,
+      day && new Date(day.start),
+      day && new Date(day.end),
+      ...extra,
+    ]);
+    // Which condition refused it: the day's count is cheaper to ask again than to return.
+    if (!row && day && (await this.bookingsOnDay(manager, consultantId, day, 0)) >= policy.maxBookingsPerDay!)
+      throw dailyLimit(policy);
+    return { row: row ?? null, timezone };
+  }
+
+  /**
+   * Marks the consultant's expired holds, under its lock, before a write that could meet them:
+   * an expired hold stops blocking at its expiry without a background job.
+   */
+  private async expireHolds(manager: EntityManager, consultantId: number): Promise<void> {
+    await manager.query(this.expireSql, [consultantId]);
+  }
+
+  /** The hold if the caller is its holder (or the admin); otherwise a 404 that does not reveal it exists. */
+  private async holdOf(principal: Principal, id: number): Promise<Booking> {
+    const hold = await this.bookings.findOneBy({ id });
+    if (!hold || !isHold(hold) || !isHolder(principal, hold)) throw notFound(`Hold ${id}`);
+    return hold;
   }
 
   async get(principal: Principal, id: number): Promise<BookingDto> {
@@ -276,7 +459,7 @@ export class BookingsService implements OnModuleInit {
     if (scope.consultant_id !== undefined)
       qb.andWhere('b.consultantId = :consultantId', { consultantId: scope.consultant_id });
     if (scope.user_id !== undefined) qb.andWhere('b.userId = :userId', { userId: scope.user_id });
-    if (query.status) qb.andWhere('b.status = :status', { status: query.status });
+    qb.andWhere('b.status IN (:...statuses)', { statuses: query.status ? [query.status] : BOOKING_STATUSES });
     const { start, end } = resolveBounds(query.from, query.to, 'UTC');
     if (start !== null) qb.andWhere('b.endAt > :start', { start: new Date(start) });
     if (end !== null) qb.andWhere('b.startAt < :end', { end: new Date(end) });
@@ -313,7 +496,12 @@ export class BookingsService implements OnModuleInit {
         sequence: true,
         updatedAt: true,
       },
-      where: { ...owner, endAt: Raw((end) => `${end} > now() - make_interval(days => :days)`, { days: historyDays }) },
+      where: {
+        ...owner,
+        // Holds are not events.
+        status: In([...BOOKING_STATUSES]),
+        endAt: Raw((end) => `${end} > now() - make_interval(days => :days)`, { days: historyDays }),
+      },
       order: { startAt: 'ASC', id: 'ASC' },
     });
   }
@@ -340,6 +528,7 @@ export class BookingsService implements OnModuleInit {
     const target = parseTarget(dto);
     return this.bookings.manager.transaction(async (manager) => {
       const { timezone, policy } = await lockConsultant(manager, found.consultantId);
+      await this.expireHolds(manager, found.consultantId);
       const booking = await this.lockBooking(manager, id);
       if (booking.status !== 'confirmed')
         throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
@@ -463,7 +652,7 @@ export class BookingsService implements OnModuleInit {
   /** The booking if the caller is a party to it; otherwise a 404 that does not reveal it exists. */
   private async visible(principal: Principal, id: number): Promise<Booking> {
     const booking = await this.bookings.findOneBy({ id });
-    if (!booking || !isPartyTo(principal, booking)) throw notFound(`Booking ${id}`);
+    if (!booking || !isBooking(booking) || !isPartyTo(principal, booking)) throw notFound(`Booking ${id}`);
     return booking;
   }
 

@@ -20,8 +20,11 @@ import {
   isoFromEpochMs,
 } from '../scheduling';
 
-/** A confirmed booking as free time sees it: its own time, and the time it blocks (buffers included). */
-export type BlockingBooking = Interval & { blockedStart: number; blockedEnd: number };
+/**
+ * A confirmed booking or a live hold as free time sees it: its own time, the time it blocks
+ * (buffers included), and whether it is a hold (whose holder a view never names).
+ */
+export type BlockingBooking = Interval & { blockedStart: number; blockedEnd: number; held: boolean };
 
 /** What free time is computed from, for one consultant over one range. */
 export interface ConsultantSchedule {
@@ -75,8 +78,9 @@ export class CalendarRepository {
          (SELECT json_agg(${overrideJson(o, 'o')}::jsonb || jsonb_build_object('consultantId', o.${o.consultantId}))
             FROM ${ranges} JOIN ${o.table} o ON o.${o.consultantId} = w.consultant_id AND ${overrideDatesNear(o, 'o', 'w.range_start', 'w.range_end')}) AS overrides,
          (SELECT json_agg(json_build_object('consultantId', b.${b.consultantId}, 'start', ${epochMs(`b.${b.startAt}`)}, 'end', ${epochMs(`b.${b.endAt}`)},
-                                            'blockedStart', ${epochMs(`b.${b.blockedStartAt}`)}, 'blockedEnd', ${epochMs(`b.${b.blockedEndAt}`)}))
-            FROM ${ranges} JOIN ${b.table} b ON b.${b.consultantId} = w.consultant_id AND b.${b.status} = 'confirmed'
+                                            'blockedStart', ${epochMs(`b.${b.blockedStartAt}`)}, 'blockedEnd', ${epochMs(`b.${b.blockedEndAt}`)}, 'held', b.${b.status} = 'held'))
+            FROM ${ranges} JOIN ${b.table} b ON b.${b.consultantId} = w.consultant_id AND b.${b.status} IN ('confirmed', 'held')
+             AND (b.${b.expiresAt} IS NULL OR b.${b.expiresAt} > clock_timestamp())
              AND b.${b.startAt} > w.range_start - interval '4 days' AND b.${b.startAt} < w.range_end + interval '3 days'
              AND b.${b.blockedEndAt} > w.range_start - interval '2 days' AND b.${b.blockedStartAt} < w.range_end + interval '2 days') AS bookings,
          (SELECT json_agg(json_build_object('consultantId', ${c.id}, ${POLICY_FIELDS.map((f) => `'${f}', ${c[f]}`).join(', ')}))

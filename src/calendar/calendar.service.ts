@@ -16,7 +16,7 @@ import {
   localDatesToInterval,
 } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
-import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
+import { type BlockingBooking, CalendarRepository, type ConsultantSchedule } from './calendar.repository';
 import {
   type ConsultantRangeDto,
   type DailyViewDto,
@@ -183,6 +183,8 @@ function spanDays(from: string, to: string, start: number, end: number): number 
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
 }
 
+const blockedTime = (b: BlockingBooking): Interval => ({ start: b.blockedStart, end: b.blockedEnd });
+
 /** Free time under the consultant's policy; without slot_minutes, the policy's grid cuts it. */
 function freeSlots(
   schedule: ConsultantSchedule,
@@ -195,7 +197,8 @@ function freeSlots(
   return computeFreeTime({
     oneTimeSlots: schedule.slots,
     occurrences,
-    bookings: schedule.bookings.map((b) => ({ start: b.blockedStart, end: b.blockedEnd })),
+    bookings: schedule.bookings.filter((b) => !b.held).map(blockedTime),
+    holds: schedule.bookings.filter((b) => b.held).map(blockedTime),
     range,
     policy,
     now: Date.now(),
@@ -222,5 +225,6 @@ function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {
     start,
     end,
     is_booked: s.isBooked,
+    is_held: s.isHeld === true,
   };
 }

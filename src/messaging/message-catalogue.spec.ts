@@ -96,6 +96,8 @@ describe('docs/MESSAGES.md', () => {
       'consultants.list',
       'consultants.policy.get',
       'consultants.policy.update',
+      'holds.create',
+      'holds.release',
     ]);
     expect(patternsInCatalogue()).toEqual(inCode);
   });

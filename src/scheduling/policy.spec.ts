@@ -32,8 +32,11 @@ const policyArb: fc.Arbitrary<BookingPolicy> = fc.record({
   maxBookingsPerDay: fc.constantFrom(null, null, 1, 2, 3),
 });
 
-/** A booking already made: its time, and the time it blocks (with the buffers it was made with). */
-type Made = Interval & { blocked: Interval };
+/**
+ * A booking already made, or a live hold: its time, and the time it blocks (with the buffers it
+ * was made with). Both block time and count toward the daily limit.
+ */
+type Made = Interval & { blocked: Interval; held?: boolean };
 
 const madeArb = (anchor: Anchor): fc.Arbitrary<Made> =>
   fc
@@ -42,11 +45,12 @@ const madeArb = (anchor: Anchor): fc.Arbitrary<Made> =>
       quarters: fc.integer({ min: 1, max: 16 }),
       before: fc.constantFrom(0, 0, 10, 45),
       after: fc.constantFrom(0, 0, 15, 60),
+      held: fc.boolean(),
     })
-    .map(({ offset, quarters, before, after }) => {
+    .map(({ offset, quarters, before, after, held }) => {
       const start = anchor.instant + offset * 15 * MINUTE;
       const end = start + quarters * 15 * MINUTE;
-      return { start, end, blocked: { start: start - before * MINUTE, end: end + after * MINUTE } };
+      return { start, end, blocked: { start: start - before * MINUTE, end: end + after * MINUTE }, held };
     });
 
 const oneTimeArb = (anchor: Anchor): fc.Arbitrary<OneTimeSlot[]> =>
@@ -80,6 +84,7 @@ type State = {
   policy: BookingPolicy;
   now: number;
   slotMinutes?: number;
+  includeBooked: boolean;
 };
 
 const stateArb: fc.Arbitrary<State> = anchorArb.chain((anchor) =>
@@ -95,6 +100,7 @@ const stateArb: fc.Arbitrary<State> = anchorArb.chain((anchor) =>
       policy: policyArb,
       now: fc.integer({ min: -2 * DAY, max: 2 * DAY }).map((d) => anchor.instant + d),
       slotMinutes: fc.constantFrom(undefined, undefined, 15, 20, 60),
+      includeBooked: fc.boolean(),
     })
     .map(({ range, rules, overrides, ...rest }) => ({
       zone: anchor.zone,
@@ -108,9 +114,11 @@ function freeTime(state: State): FreeSlot[] {
   return computeFreeTime({
     oneTimeSlots: state.oneTimeSlots,
     occurrences: state.occurrences,
-    bookings: state.made.map((m) => m.blocked),
+    bookings: state.made.filter((m) => !m.held).map((m) => m.blocked),
+    holds: state.made.filter((m) => m.held).map((m) => m.blocked),
     range: state.range,
     policy: state.policy,
+    includeBooked: state.includeBooked,
     now: state.now,
     fullDays: fullDays(
       state.made.map((m) => m.start),
@@ -159,10 +167,11 @@ function refusal(state: State, slot: Interval, windowStart: number | null): stri
 }
 
 describe('free time under a policy', () => {
-  it('never contains a time that a booking would be refused for, across zones and clock changes', () => {
+  it('never contains a time that a booking would be refused for (policy, overrides, holds), across zones and clock changes', () => {
     check(
       fc.property(stateArb, (state) => {
         const refused = freeTime(state)
+          .filter((slot) => !slot.isBooked)
           .map((slot) => ({ slot, why: refusalIn(state, slot) }))
           .filter(({ why }) => why !== null);
         expect(refused).toStrictEqual([]);
@@ -170,10 +179,10 @@ describe('free time under a policy', () => {
     );
   });
 
-  it('a booking of reported free time is refused only when another booking took it in between', () => {
+  it('a booking of reported free time is refused only when another booking or hold took it in between', () => {
     check(
       fc.property(stateArb, fc.nat(), fc.nat(), (state, first, second) => {
-        const free = freeTime(state);
+        const free = freeTime(state).filter((slot) => !slot.isBooked);
         fc.pre(free.length > 0);
         // Someone else books one free slot (with the policy's buffers) before ours arrives.
         const taken = free[first % free.length]!;
@@ -188,7 +197,27 @@ describe('free time under a policy', () => {
           (why === 'daily-limit' && sameDay);
         expect({ why, explained }).toStrictEqual({ why, explained: true });
         // And what is reported free afterwards is still all bookable.
-        expect(freeTime(after).filter((slot) => refusalIn(after, slot) !== null)).toStrictEqual([]);
+        expect(freeTime(after).filter((slot) => !slot.isBooked && refusalIn(after, slot) !== null)).toStrictEqual([]);
+      }),
+    );
+  });
+
+  it('marks held exactly the blocked time that live holds alone block, never free time', () => {
+    check(
+      fc.property(stateArb, (base) => {
+        const state = { ...base, includeBooked: true };
+        const widened = (m: Made) => ({
+          start: m.blocked.start - state.policy.bufferAfterMinutes * MINUTE,
+          end: m.blocked.end + state.policy.bufferBeforeMinutes * MINUTE,
+        });
+        const wrong = freeTime(state).filter((slot) => {
+          const byBooking =
+            state.made.some((m) => !m.held && overlaps(widened(m), slot)) ||
+            state.oneTimeSlots.some((o) => o.isBooked && (overlaps(o, slot) || o.id === slot.availabilityId));
+          const byHold = state.made.some((m) => m.held && overlaps(widened(m), slot));
+          return (slot.isHeld === true) !== (slot.isBooked && byHold && !byBooking);
+        });
+        expect(wrong).toStrictEqual([]);
       }),
     );
   });
@@ -200,8 +229,10 @@ describe('free time under a policy', () => {
         const bare = computeFreeTime({
           oneTimeSlots: state.oneTimeSlots,
           occurrences: state.occurrences,
-          bookings: state.made.map((m) => m.blocked),
+          bookings: state.made.filter((m) => !m.held).map((m) => m.blocked),
+          holds: state.made.filter((m) => m.held).map((m) => m.blocked),
           range: state.range,
+          includeBooked: state.includeBooked,
           ...(state.slotMinutes === undefined ? {} : { slotMinutes: state.slotMinutes }),
         });
         expect(freeTime({ ...state, policy: { ...DEFAULT_POLICY } })).toStrictEqual(bare);

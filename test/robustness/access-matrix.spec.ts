@@ -246,6 +246,14 @@ const CASES: Case[] = [
     success: 201,
   },
   {
+    name: 'hold',
+    method: 'POST',
+    url: () => '/holds',
+    body: bookingBody,
+    allowed: ['U1', 'U2', 'admin'],
+    success: 201,
+  },
+  {
     name: 'read a booking',
     method: 'GET',
     url: (w) => `/bookings/${w.bk}`,

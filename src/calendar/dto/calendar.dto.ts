@@ -74,8 +74,10 @@ export class ViewSlotDto extends TimeFieldsDto {
   recurring_id?: number;
   /** With source override: the date override whose window this is. @example 1 */
   override_id?: number;
-  /** Booked (with include_booked), or blocked by a booking's buffer. @example false */
+  /** Booked or held (with include_booked), or blocked by a booking's buffer. @example false */
   is_booked: boolean;
+  /** Blocked by a live hold alone, whoever holds it; always with is_booked. @example false */
+  is_held: boolean;
 }
 
 export class ConsultantDayDto {

@@ -5,6 +5,7 @@ import { BookingLength1763700300000 } from './1763700300000-BookingLength';
 import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
 import { Policy1795985493840 } from './1795985493840-Policy';
 import { DateOverrides1795987133668 } from './1795987133668-DateOverrides';
+import { Holds1795987862421 } from './1795987862421-Holds';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -18,4 +19,5 @@ export const MIGRATIONS = [
   GeneratedColumnsMetadata1763700400000,
   Policy1795985493840,
   DateOverrides1795987133668,
+  Holds1795987862421,
 ];
