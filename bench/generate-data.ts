@@ -321,9 +321,32 @@ export async function ensureData(scale: number, regenerate = false): Promise<Dat
       `Using ${database} generated ${existing.generatedAt} in ${existing.seconds.toFixed(1)} s (--regenerate to rebuild)`,
     );
     await removeBenchBookings(existing);
+    await setBenchPolicy(existing);
     return existing;
   }
-  return generateData(scale, database);
+  const data = await generateData(scale, database);
+  await setBenchPolicy(data);
+  return data;
+}
+
+/**
+ * With BENCH_POLICY=1, every consultant gets a booking policy, for the A/B of issue 13 (the same
+ * run without it sets every policy back to the defaults). Notice, horizon and a daily limit that
+ * the bench's bookings (2032, at most one a half hour) all pass, so both runs measure the same
+ * answers. No buffers and no grid: the bench books adjacent half hours, which buffers would turn
+ * into 409s, and a grid would change the views' default cut, so the runs would measure different
+ * work rather than the policy's cost.
+ */
+export async function setBenchPolicy(data: DataSet): Promise<void> {
+  const on = process.env.BENCH_POLICY === '1';
+  await withClient(databaseUrl(data.database), async (db) => {
+    await db.query(
+      `UPDATE consultants SET minimum_notice_minutes = $1, booking_horizon_days = $2, max_bookings_per_day = $3,
+                              buffer_before_minutes = 0, buffer_after_minutes = 0, slot_minutes = NULL`,
+      on ? [60, 3650, 48] : [0, null, null],
+    );
+  });
+  console.log(on ? 'BENCH_POLICY=1: a booking policy on every consultant' : 'No booking policies (BENCH_POLICY unset)');
 }
 
 /** Back to the generated data: the bench's own bookings (and idempotency keys) go. */

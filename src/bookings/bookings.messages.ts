@@ -9,6 +9,8 @@ import {
   BookingDto,
   BookingPageDto,
   CreateBookingMessage,
+  CreateHoldDto,
+  HoldDto,
   ListBookingsQuery,
   RescheduleBookingMessage,
 } from './dto/booking.dto';
@@ -52,5 +54,17 @@ export class BookingsMessages {
     @MessageData() { id, ...target }: RescheduleBookingMessage,
   ): Promise<BookingDto> {
     return this.bookings.reschedule(principal, id, target);
+  }
+
+  @MessagePattern('holds.create')
+  @Access('admin', 'user')
+  hold(@CurrentPrincipal() principal: Principal, @MessageData() dto: CreateHoldDto): Promise<HoldDto> {
+    return this.bookings.hold(principal, dto);
+  }
+
+  @MessagePattern('holds.release')
+  @Access('admin', 'user')
+  release(@CurrentPrincipal() principal: Principal, @MessageData() { id }: IdMessage): Promise<void> {
+    return this.bookings.release(principal, id);
   }
 }

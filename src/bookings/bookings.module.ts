@@ -7,11 +7,12 @@ import { BookingsMessages } from './bookings.messages';
 import { BookingsService } from './bookings.service';
 import { Booking } from './entities/booking.entity';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
+import { HoldsController } from './holds.controller';
 import { Idempotency } from './idempotency';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
-  controllers: [BookingsController, BookingsMessages],
+  controllers: [BookingsController, HoldsController, BookingsMessages],
   providers: [BookingsService, Idempotency],
   exports: [BookingsService],
 })

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Raw, Repository } from 'typeorm';
+import { EntityManager, In, Raw, Repository } from 'typeorm';
 import { AvailabilityService, type SlotFields } from '../availability/availability.service';
 import { Availability } from '../availability/entities/availability.entity';
 import { isPartyTo } from '../common/auth/ownership';
@@ -17,14 +17,28 @@ import { epochMs } from '../database/epoch-ms';
 import { recordEvent } from '../events/outbox';
 import { selectAs, sqlNames } from '../database/sql-names';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
+import { overrideDatesNear, overrideJson, type OverrideRow, toOverride } from '../recurring/date-override-rows';
+import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
-import { contains, expandRules, type Interval, type WeeklyRule } from '../scheduling';
+import {
+  bookableWindows,
+  type BookingPolicy,
+  bufferedInterval,
+  type Interval,
+  localDayOf,
+  type PolicyRefusal,
+  policyRefusal,
+  type WeeklyRule,
+  windowOf,
+} from '../scheduling';
 import { parseInstant, resolveBounds } from '../scheduling/query-range';
 import type {
   BookingDto,
   BookingPageDto,
   BookingTargetDto,
   CreateBookingDto,
+  CreateHoldDto,
+  HoldDto,
   ListBookingsQuery,
 } from './dto/booking.dto';
 import { Booking } from './entities/booking.entity';
@@ -59,6 +73,16 @@ const DTO_FIELDS = [
   'createdAt',
 ] as const;
 type BookingFields = Pick<Booking, (typeof DTO_FIELDS)[number]>;
+const HOLD_FIELDS = [...DTO_FIELDS, 'expiresAt'] as const;
+type HoldFields = Pick<Booking, (typeof HOLD_FIELDS)[number]>;
+
+/** The statuses of bookings; `held` and `expired` are holds, which the booking routes never show. */
+const BOOKING_STATUSES = ['confirmed', 'cancelled'] as const;
+const isBooking = (b: { status: string }): b is { status: 'confirmed' | 'cancelled' } =>
+  (BOOKING_STATUSES as readonly string[]).includes(b.status);
+const isHold = (b: { status: string }) => b.status === 'held' || b.status === 'expired';
+
+const DEFAULT_HOLD_MINUTES = 10;
 
 const toDto = (b: BookingFields, zone: string): BookingDto => ({
   id: b.id,
@@ -67,9 +91,23 @@ const toDto = (b: BookingFields, zone: string): BookingDto => ({
   availability_id: b.availabilityId,
   recurring_id: b.recurringId,
   ...timeFields(b.startAt.getTime(), b.endAt.getTime(), zone),
-  status: b.status,
+  status: b.status as BookingDto['status'],
   created_at: b.createdAt.toISOString(),
 });
+
+const toHoldDto = (h: HoldFields, zone: string): HoldDto => ({
+  id: h.id,
+  consultant_id: h.consultantId,
+  user_id: h.userId,
+  availability_id: h.availabilityId,
+  recurring_id: h.recurringId,
+  ...timeFields(h.startAt.getTime(), h.endAt.getTime(), zone),
+  expires_at: h.expiresAt!.toISOString(),
+});
+
+/** Whose hold it is to book or release: its user's, or the admin's. */
+const isHolder = (principal: Principal, hold: { userId: number }) =>
+  principal.role === 'admin' || (principal.role === 'user' && principal.id === hold.userId);
 
 /** A booking as a calendar feed shows it (src/calendar/calendar-feed.service.ts). */
 export type FeedEntry = Pick<
@@ -85,7 +123,28 @@ type Target =
 interface Source {
   availabilityId: number | null;
   recurringId: number | null;
+  /** The start of the window the interval lies in, from which the policy's grid counts; null for a one-time slot. */
+  windowStart: number | null;
 }
+
+/** The policy's refusal of a start time, naming its rule and the policy's number. */
+function assertPolicyAllows(interval: Interval, policy: BookingPolicy, windowStart: number | null): void {
+  const refusal = policyRefusal(interval.start, policy, Date.now(), windowStart);
+  if (refusal !== null) throw unprocessable(refusal, POLICY_REFUSALS[refusal](policy, windowStart));
+}
+
+const POLICY_REFUSALS: Record<PolicyRefusal, (policy: BookingPolicy, windowStart: number | null) => string> = {
+  'too-soon': (p) => `Bookings with this consultant must start at least ${p.minimumNoticeMinutes} minutes from now.`,
+  'beyond-horizon': (p) => `Bookings with this consultant may start at most ${p.bookingHorizonDays} days ahead.`,
+  'off-grid': (p, windowStart) =>
+    `Bookings of this window start on the consultant's ${p.slotMinutes}-minute grid, counted from the window's start at ${new Date(windowStart!).toISOString()}.`,
+};
+
+const dailyLimit = (policy: BookingPolicy) =>
+  unprocessable(
+    'daily-limit',
+    `This consultant takes at most ${policy.maxBookingsPerDay} bookings a day, and that day is full; pick another day.`,
+  );
 
 function assertBookable(interval: Interval): void {
   if (interval.end - interval.start > DAY_MS)
@@ -99,7 +158,7 @@ function assertBookable(interval: Interval): void {
 function wholeSlot(slot: SlotFields, moving: BookingFields | null): Source {
   if (slot.isBooked && slot.id !== moving?.availabilityId)
     throw conflict('time-taken', 'That slot is already booked; pick another.');
-  return { availabilityId: slot.id, recurringId: null };
+  return { availabilityId: slot.id, recurringId: null, windowStart: null };
 }
 
 @Injectable()
@@ -118,6 +177,16 @@ export class BookingsService implements OnModuleInit {
    * booking's five.
    */
   private readonly sourcesSql: string;
+  /** The same for a hold: its user's live holds are the cap, and it lives $13 minutes. */
+  private readonly holdInsertSql: string;
+  /** Turns hold $1 into a booking unless its user's cap ($2) is reached. */
+  private readonly convertSql: string;
+  /** The hold, row-locked, and whether it has expired by the database's clock. */
+  private readonly lockHoldSql: string;
+  /** Marks the consultant's holds that have expired, so that they stop meeting the exclusion constraint. */
+  private readonly expireSql: string;
+  /** Confirmed bookings and live holds of the consultant starting in [$2, $3), but the one with id $4 (being moved). */
+  private readonly dayCountSql: string;
 
   constructor(
     @InjectRepository(Booking) private readonly bookings: Repository<Booking>,
@@ -131,16 +200,45 @@ export class BookingsService implements OnModuleInit {
     const b = sqlNames<Booking>(bookings.metadata);
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
-    this.insertSql = `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt})
-         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz
-          WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${b.status} = 'confirmed' AND ${b.endAt} > now() LIMIT $7) held) < $7
+    const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
+    // $7 is the user's cap; $10 the policy's daily limit (null: none), counted over the local day
+    // [$11, $12), live holds included (marked expired first): exact, since every writer of the
+    // consultant's bookings holds its row lock.
+    const insert = (
+      status: 'confirmed' | 'held',
+      mine: string,
+      expiresAt: string,
+      fields: readonly (keyof Booking & string)[],
+    ) =>
+      `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt}, ${b.status}, ${b.expiresAt})
+         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz, $8::timestamptz, $9::timestamptz, '${status}', ${expiresAt}
+          WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${mine} LIMIT $7) mine) < $7
+            AND ($10::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held')
+                                                             AND ${b.startAt} >= $11::timestamptz AND ${b.startAt} < $12::timestamptz LIMIT $10) today) < $10)
+         RETURNING ${selectAs(b, fields)}`;
+    const upcoming = `${b.status} = 'confirmed' AND ${b.endAt} > now()`;
+    this.insertSql = insert('confirmed', upcoming, 'NULL', DTO_FIELDS);
+    this.holdInsertSql = insert(
+      'held',
+      `${b.status} = 'held' AND ${b.expiresAt} > clock_timestamp()`,
+      `clock_timestamp() + make_interval(mins => $13::int)`,
+      HOLD_FIELDS,
+    );
+    this.convertSql = `UPDATE ${b.table} SET ${b.status} = 'confirmed', ${b.expiresAt} = NULL, ${b.updatedAt} = now()
+         WHERE ${b.id} = $1 AND ${b.status} = 'held'
+           AND (SELECT count(*) FROM (SELECT 1 FROM ${b.table} me WHERE me.${b.userId} = ${b.table}.${b.userId} AND me.${upcoming} LIMIT $2) mine) < $2
          RETURNING ${selectAs(b, DTO_FIELDS)}`;
+    this.lockHoldSql = `SELECT ${b.status} AS status, ${b.startAt} AS "startAt", ${b.expiresAt} AS "expiresAt", ${b.expiresAt} <= clock_timestamp() AS expired
+         FROM ${b.table} WHERE ${b.id} = $1 FOR UPDATE`;
+    this.expireSql = `UPDATE ${b.table} SET ${b.status} = 'expired' WHERE ${b.consultantId} = $1 AND ${b.status} = 'held' AND ${b.expiresAt} <= clock_timestamp()`;
+    this.dayCountSql = `SELECT count(*)::int AS n FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held') AND ${b.startAt} >= $2 AND ${b.startAt} < $3 AND ${b.id} <> $4`;
     this.sourcesSql = `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"
                            FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3) FOR UPDATE)
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
               (SELECT json_agg(r) FROM (SELECT ${r.id} AS "id", ${r.dayOfWeek} AS "dayOfWeek", ${r.startTime}::text AS "startTime", ${r.endTime}::text AS "endTime",
                                                ${r.isActive} AS "isActive", ${r.validFrom}::text AS "validFrom", ${r.validUntil}::text AS "validUntil"
-                                          FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules`;
+                                          FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules,
+              (SELECT json_agg(${overrideJson(o, 'o')}) FROM ${o.table} o WHERE o.${o.consultantId} = $1 AND ${overrideDatesNear(o, 'o', '$2', '$3')}) AS overrides`;
   }
 
   /** A consultant with upcoming confirmed bookings stays: clients rely on those. */
@@ -163,6 +261,7 @@ export class BookingsService implements OnModuleInit {
     pathConsultantId: number | undefined,
     idempotencyKey: string | undefined,
   ): Promise<BookingDto> {
+    if (dto.hold_id !== undefined) return this.bookHold(principal, dto, dto.hold_id, pathConsultantId, idempotencyKey);
     const userId = this.bookerOf(principal, dto.user_id);
     const target = parseTarget(dto);
     if (pathConsultantId !== undefined && dto.consultant_id !== undefined && dto.consultant_id !== pathConsultantId) {
@@ -172,34 +271,175 @@ export class BookingsService implements OnModuleInit {
     }
     const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
-      // The user first, then the consultant, always in this order: a user's bookings at several
-      // consultants queue here without holding a consultant's row lock while they wait.
-      await lockUserBookings(manager, userId);
-      const { timezone } = await lockConsultant(manager, consultantId);
-      const { interval, source } = await this.accept(manager, consultantId, timezone, target, null);
       const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-      // One round trip: the cap is the insert's condition, exact because the user's lock is held
-      // (the count's snapshot is taken after it, so it sees every booking committed before); an
-      // overlap is refused by the exclusion constraint (bookings_no_overlap, a 409 time-taken).
-      const [row] = await manager.query<BookingFields[]>(this.insertSql, [
-        consultantId,
-        userId,
-        source.availabilityId,
-        source.recurringId,
-        new Date(interval.start),
-        new Date(interval.end),
-        max,
-      ]);
-      if (!row)
+      const placed = await this.place<BookingFields>(manager, this.insertSql, userId, consultantId, target, max, []);
+      if (!placed.row)
         throw unprocessable(
           'booking-limit',
           `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
         );
-      if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
-      const booking = toDto(row, timezone);
+      if (placed.row.availabilityId !== null) await this.slots.setBooked(manager, placed.row.availabilityId, true);
+      const booking = toDto(placed.row, placed.timezone);
       await recordEvent(manager, { type: 'booking.created', consultantId, data: booking });
       return booking;
     });
+  }
+
+  /**
+   * POST /holds: reserves free time (any of the three target forms) for hold_minutes, checked
+   * exactly like a booking. While it lives nobody else can book or hold that time: it is a row
+   * the bookings' exclusion constraint covers.
+   */
+  async hold(principal: Principal, dto: CreateHoldDto): Promise<HoldDto> {
+    const userId = this.bookerOf(principal, dto.user_id);
+    const target = parseTarget(dto);
+    const consultantId = dto.consultant_id ?? (await this.consultantOfSlot(target));
+    return this.bookings.manager.transaction(async (manager) => {
+      const max = this.config.get('MAX_HOLDS_PER_USER', { infer: true });
+      const minutes = dto.hold_minutes ?? DEFAULT_HOLD_MINUTES;
+      const placed = await this.place<HoldFields>(manager, this.holdInsertSql, userId, consultantId, target, max, [
+        minutes,
+      ]);
+      if (!placed.row)
+        throw unprocessable(
+          'hold-limit',
+          `You already have ${max} live holds, the most one account may; book or release one first.`,
+        );
+      return toHoldDto(placed.row, placed.timezone);
+    });
+  }
+
+  /** DELETE /holds/{id}: the time is free again at once. A hold that expired goes too. */
+  async release(principal: Principal, id: number): Promise<void> {
+    const found = await this.holdOf(principal, id);
+    await this.bookings.manager.transaction(async (manager) => {
+      await lockConsultant(manager, found.consultantId);
+      const { affected } = await manager.delete(Booking, { id, status: In(['held', 'expired']) });
+      if (!affected) throw notFound(`Hold ${id}`);
+    });
+  }
+
+  /**
+   * POST /bookings with hold_id: the hold becomes the booking, in place (its id is the
+   * booking's), atomically: its time was checked when it was made and has been blocked since.
+   * Only its holder (or the admin) may; an expired hold is a 422 hold-expired.
+   */
+  private async bookHold(
+    principal: Principal,
+    dto: CreateBookingDto,
+    holdId: number,
+    pathConsultantId: number | undefined,
+    idempotencyKey: string | undefined,
+  ): Promise<BookingDto> {
+    if (principal.role === 'consultant') throw forbidden('Only users (or the admin) book.');
+    const given = (['availability_id', 'start', 'end', 'date', 'start_time', 'end_time'] as const).filter(
+      (field) => dto[field] !== undefined,
+    );
+    if (given.length)
+      throw badRequest('hold_id names the time already: give no other target', [
+        { field: given[0], message: 'must be left out with hold_id' },
+      ]);
+    const found = await this.holdOf(principal, holdId);
+    const mismatch = [
+      dto.consultant_id !== undefined && dto.consultant_id !== found.consultantId && 'consultant_id',
+      pathConsultantId !== undefined && pathConsultantId !== found.consultantId && 'consultant_id',
+      dto.user_id !== undefined && dto.user_id !== found.userId && 'user_id',
+    ].filter((field): field is string => typeof field === 'string');
+    if (mismatch.length)
+      throw badRequest(`The hold belongs to another ${mismatch[0].replace('_id', '')}`, [
+        { field: mismatch[0], message: "must be the hold's" },
+      ]);
+    const consultantId = found.consultantId;
+    return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
+      await lockUserBookings(manager, found.userId);
+      const { timezone } = await lockConsultant(manager, consultantId);
+      const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
+        this.lockHoldSql,
+        [holdId],
+      );
+      if (!hold || !isHold(hold)) throw notFound(`Hold ${holdId}`);
+      if (hold.status === 'expired' || hold.expired)
+        throw unprocessable(
+          'hold-expired',
+          `Hold ${holdId} expired at ${hold.expiresAt.toISOString()}; hold or book the time again.`,
+        );
+      assertBookable({ start: hold.startAt.getTime(), end: hold.startAt.getTime() + 1 });
+      const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
+      const [rows] = await manager.query<[BookingFields[], number]>(this.convertSql, [holdId, max]);
+      if (!rows.length)
+        throw unprocessable(
+          'booking-limit',
+          `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
+        );
+      if (rows[0].availabilityId !== null) await this.slots.setBooked(manager, rows[0].availabilityId, true);
+      // A hold is no event (nothing is booked yet); the booking it becomes is.
+      const booking = toDto(rows[0], timezone);
+      await recordEvent(manager, { type: 'booking.created', consultantId, data: booking });
+      return booking;
+    });
+  }
+
+  /**
+   * Places a booking or a hold (`sql`, insertSql or holdInsertSql, whose extra parameters are
+   * `extra`) under the user's and the consultant's locks, after the checks every booking passes.
+   * Null when the user's cap (`cap`) refused it; a full day is a 422 daily-limit.
+   */
+  private async place<Row>(
+    manager: EntityManager,
+    sql: string,
+    userId: number,
+    consultantId: number,
+    target: Target,
+    cap: number,
+    extra: unknown[],
+  ): Promise<{ row: Row | null; timezone: string }> {
+    // The user first, then the consultant, always in this order: a user's bookings at several
+    // consultants queue here without holding a consultant's row lock while they wait.
+    await lockUserBookings(manager, userId);
+    const { timezone, policy } = await lockConsultant(manager, consultantId);
+    await this.expireHolds(manager, consultantId);
+    const { interval, source } = await this.accept(manager, consultantId, timezone, policy, target, null);
+    const blocked = bufferedInterval(interval, policy);
+    const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
+    // One round trip: the cap and the daily limit are the insert's conditions, exact because the
+    // user's and the consultant's locks are held (the counts' snapshot is taken after them, so it
+    // sees every booking committed before); an overlap of the blocked time, buffers included, with
+    // a booking or a live hold is refused by the exclusion constraint (bookings_blocked_no_overlap,
+    // a 409 time-taken).
+    const [row] = await manager.query<Row[]>(sql, [
+      consultantId,
+      userId,
+      source.availabilityId,
+      source.recurringId,
+      new Date(interval.start),
+      new Date(interval.end),
+      cap,
+      new Date(blocked.start),
+      new Date(blocked.end),
+      policy.maxBookingsPerDay,
+      day && new Date(day.start),
+      day && new Date(day.end),
+      ...extra,
+    ]);
+    // Which condition refused it: the day's count is cheaper to ask again than to return.
+    if (!row && day && (await this.bookingsOnDay(manager, consultantId, day, 0)) >= policy.maxBookingsPerDay!)
+      throw dailyLimit(policy);
+    return { row: row ?? null, timezone };
+  }
+
+  /**
+   * Marks the consultant's expired holds, under its lock, before a write that could meet them:
+   * an expired hold stops blocking at its expiry without a background job.
+   */
+  private async expireHolds(manager: EntityManager, consultantId: number): Promise<void> {
+    await manager.query(this.expireSql, [consultantId]);
+  }
+
+  /** The hold if the caller is its holder (or the admin); otherwise a 404 that does not reveal it exists. */
+  private async holdOf(principal: Principal, id: number): Promise<Booking> {
+    const hold = await this.bookings.findOneBy({ id });
+    if (!hold || !isHold(hold) || !isHolder(principal, hold)) throw notFound(`Hold ${id}`);
+    return hold;
   }
 
   async get(principal: Principal, id: number): Promise<BookingDto> {
@@ -225,7 +465,7 @@ export class BookingsService implements OnModuleInit {
     if (scope.consultant_id !== undefined)
       qb.andWhere('b.consultantId = :consultantId', { consultantId: scope.consultant_id });
     if (scope.user_id !== undefined) qb.andWhere('b.userId = :userId', { userId: scope.user_id });
-    if (query.status) qb.andWhere('b.status = :status', { status: query.status });
+    qb.andWhere('b.status IN (:...statuses)', { statuses: query.status ? [query.status] : BOOKING_STATUSES });
     const { start, end } = resolveBounds(query.from, query.to, 'UTC');
     if (start !== null) qb.andWhere('b.endAt > :start', { start: new Date(start) });
     if (end !== null) qb.andWhere('b.startAt < :end', { end: new Date(end) });
@@ -262,7 +502,12 @@ export class BookingsService implements OnModuleInit {
         sequence: true,
         updatedAt: true,
       },
-      where: { ...owner, endAt: Raw((end) => `${end} > now() - make_interval(days => :days)`, { days: historyDays }) },
+      where: {
+        ...owner,
+        // Holds are not events.
+        status: In([...BOOKING_STATUSES]),
+        endAt: Raw((end) => `${end} > now() - make_interval(days => :days)`, { days: historyDays }),
+      },
       order: { startAt: 'ASC', id: 'ASC' },
     });
   }
@@ -290,21 +535,31 @@ export class BookingsService implements OnModuleInit {
     if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
     const target = parseTarget(dto);
     return this.bookings.manager.transaction(async (manager) => {
-      const { timezone } = await lockConsultant(manager, found.consultantId);
+      const { timezone, policy } = await lockConsultant(manager, found.consultantId);
+      await this.expireHolds(manager, found.consultantId);
       const booking = await this.lockBooking(manager, id);
       if (booking.status !== 'confirmed')
         throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
       if (booking.startAt.getTime() <= Date.now())
         throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
-      const { interval, source } = await this.accept(manager, booking.consultantId, timezone, target, booking);
+      const { interval, source } = await this.accept(manager, booking.consultantId, timezone, policy, target, booking);
+      if (policy.maxBookingsPerDay !== null) {
+        const day = localDayOf(interval.start, timezone);
+        if ((await this.bookingsOnDay(manager, booking.consultantId, day, id)) >= policy.maxBookingsPerDay)
+          throw dailyLimit(policy);
+      }
       if (booking.availabilityId !== null) await this.slots.setBooked(manager, booking.availabilityId, false);
+      // The moved booking blocks its buffers under today's policy, like a new one.
+      const blocked = bufferedInterval(interval, policy);
       const moved = {
         startAt: new Date(interval.start),
         endAt: new Date(interval.end),
+        blockedStartAt: new Date(blocked.start),
+        blockedEndAt: new Date(blocked.end),
         availabilityId: source.availabilityId,
         recurringId: source.recurringId,
       };
-      // An overlap with another booking is refused by the exclusion constraint (409 time-taken).
+      // An overlap with another booking's blocked time is refused by the exclusion constraint (409 time-taken).
       await manager.update(Booking, { id }, { ...moved, sequence: () => 'sequence + 1' });
       if (source.availabilityId !== null) await this.slots.setBooked(manager, source.availabilityId, true);
       const rescheduled = toDto({ ...booking, ...moved }, timezone);
@@ -327,6 +582,7 @@ export class BookingsService implements OnModuleInit {
     manager: EntityManager,
     consultantId: number,
     zone: string,
+    policy: BookingPolicy,
     target: Target,
     moving: BookingFields | null,
   ): Promise<{ interval: Interval; source: Source }> {
@@ -334,11 +590,25 @@ export class BookingsService implements OnModuleInit {
       const slot = await this.slots.lockSlot(manager, consultantId, target.slotId);
       const interval = { start: slot.startAt, end: slot.endAt };
       assertBookable(interval);
+      assertPolicyAllows(interval, policy, null);
       return { interval, source: wholeSlot(slot, moving) };
     }
     const interval = 'interval' in target ? target.interval : localWindowOrBadRequest(target.local, zone);
     assertBookable(interval);
-    return { interval, source: await this.sourceOf(manager, consultantId, zone, interval, moving) };
+    const source = await this.sourceOf(manager, consultantId, zone, policy, interval, moving);
+    assertPolicyAllows(interval, policy, source.windowStart);
+    return { interval, source };
+  }
+
+  /** The consultant's confirmed bookings starting on the local day, but `exceptId`'s. */
+  private async bookingsOnDay(manager: EntityManager, consultantId: number, day: Interval, exceptId: number) {
+    const [{ n }] = await manager.query<{ n: number }[]>(this.dayCountSql, [
+      consultantId,
+      new Date(day.start),
+      new Date(day.end),
+      exceptId,
+    ]);
+    return n;
   }
 
   /** A one-time slot exactly matching the interval, else an occurrence of a weekly window containing it. */
@@ -346,17 +616,23 @@ export class BookingsService implements OnModuleInit {
     manager: EntityManager,
     consultantId: number,
     zone: string,
+    policy: BookingPolicy,
     interval: Interval,
     moving: BookingFields | null,
   ): Promise<Source> {
-    const [{ slots, rules }] = await manager.query<
-      { slots: SlotFields[] | null; rules: (WeeklyRule & { id: number })[] | null }[]
+    const [{ slots, rules, overrides }] = await manager.query<
+      {
+        slots: SlotFields[] | null;
+        rules: (WeeklyRule & { id: number })[] | null;
+        overrides: OverrideRow[] | null;
+      }[]
     >(this.sourcesSql, [consultantId, new Date(interval.start), new Date(interval.end)]);
     const overlapping = slots ?? [];
     const whole = overlapping.find((s) => s.startAt === interval.start && s.endAt === interval.end);
     if (whole) return wholeSlot(whole, moving);
-    const occurrence = expandRules(rules ?? [], zone, interval).find((o) => contains(o, interval));
-    if (occurrence) return { availabilityId: null, recurringId: occurrence.ruleId };
+    const windows = bookableWindows(rules ?? [], (overrides ?? []).map(toOverride), zone, interval);
+    const window = windowOf(windows, interval, policy);
+    if (window) return { availabilityId: null, recurringId: window.ruleId ?? null, windowStart: window.start };
     const partial = overlapping[0];
     throw unprocessable(
       'outside-availability',
@@ -390,7 +666,7 @@ export class BookingsService implements OnModuleInit {
   /** The booking if the caller is a party to it; otherwise a 404 that does not reveal it exists. */
   private async visible(principal: Principal, id: number): Promise<Booking> {
     const booking = await this.bookings.findOneBy({ id });
-    if (!booking || !isPartyTo(principal, booking)) throw notFound(`Booking ${id}`);
+    if (!booking || !isBooking(booking) || !isPartyTo(principal, booking)) throw notFound(`Booking ${id}`);
     return booking;
   }
 

@@ -8,14 +8,15 @@ import { consultantPageKey, ConsultantsService } from '../consultants/consultant
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import {
   computeFreeTime,
-  expandRules,
+  bookableWindows,
   type FreeSlot,
+  fullDays,
   type Interval,
   isoFromEpochMs,
   localDatesToInterval,
 } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
-import { CalendarRepository, type ConsultantSchedule } from './calendar.repository';
+import { type BlockingBooking, CalendarRepository, type ConsultantSchedule } from './calendar.repository';
 import {
   type ConsultantRangeDto,
   type DailyViewDto,
@@ -182,18 +183,30 @@ function spanDays(from: string, to: string, start: number, end: number): number 
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
 }
 
+const blockedTime = (b: BlockingBooking): Interval => ({ start: b.blockedStart, end: b.blockedEnd });
+
+/** Free time under the consultant's policy; without slot_minutes, the policy's grid cuts it. */
 function freeSlots(
   schedule: ConsultantSchedule,
   zone: string,
   range: Interval,
   options: { slotMinutes?: number; includeBooked?: boolean },
 ): FreeSlot[] {
-  const occurrences = expandRules(schedule.rules, zone, range);
+  const { policy } = schedule;
+  const occurrences = bookableWindows(schedule.rules, schedule.overrides, zone, range);
   return computeFreeTime({
     oneTimeSlots: schedule.slots,
     occurrences,
-    bookings: schedule.bookings,
+    bookings: schedule.bookings.filter((b) => !b.held).map(blockedTime),
+    holds: schedule.bookings.filter((b) => b.held).map(blockedTime),
     range,
+    policy,
+    now: Date.now(),
+    fullDays: fullDays(
+      schedule.bookings.map((b) => b.start),
+      zone,
+      policy.maxBookingsPerDay,
+    ),
     ...options,
   });
 }
@@ -205,11 +218,13 @@ function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {
     source: s.source,
     availability_id: s.availabilityId,
     recurring_id: s.recurringId,
+    override_id: s.overrideId,
     date,
     start_time,
     end_time,
     start,
     end,
     is_booked: s.isBooked,
+    is_held: s.isHeld === true,
   };
 }

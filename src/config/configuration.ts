@@ -87,6 +87,10 @@ export class AppConfig {
   @Max(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
 
+  /** Live holds one user may have at once (POST /holds), so one account cannot hold every slot. */
+  @Count(1000)
+  MAX_HOLDS_PER_USER = 3;
+
   /** Sign-up attempts per client address per hour: each sign-up mints a fresh token and budget. */
   @Count()
   SIGNUPS_PER_IP_PER_HOUR = 10;

@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
+import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { ConsultantsService } from './consultants.service';
@@ -12,6 +13,7 @@ import {
   ListConsultantsQuery,
   UpdateConsultantDto,
 } from './dto/consultant.dto';
+import { PolicyDto, UpdatePolicyDto } from './dto/policy.dto';
 
 @ApiTags('consultants')
 @Controller()
@@ -81,5 +83,30 @@ export class ConsultantsController {
   @ApiProblems(400, 404, 409)
   remove(@IdParam('id') id: number): Promise<void> {
     return this.consultants.remove(id);
+  }
+
+  @Get('consultants/:id/policy')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({ summary: "The consultant's booking policy (defaults until one is set)" })
+  @ApiOkResponse({ type: PolicyDto })
+  @ApiProblems(400, 404)
+  getPolicy(@IdParam('id') id: number): Promise<PolicyDto> {
+    return this.consultants.getPolicy(id);
+  }
+
+  @Put('consultants/:id/policy')
+  @Access('admin', 'consultant:self')
+  @ApiIdParam('id', 'Consultant id')
+  @ApiOperation({
+    summary: 'Replace the booking policy; a field left out takes its default. Existing bookings stay as they are',
+  })
+  @ApiOkResponse({ type: PolicyDto })
+  @ApiProblems(400, 404)
+  updatePolicy(
+    @CurrentPrincipal() principal: Principal,
+    @IdParam('id') id: number,
+    @Body() dto: UpdatePolicyDto,
+  ): Promise<PolicyDto> {
+    return this.consultants.updatePolicy(principal, id, dto);
   }
 }

@@ -7,8 +7,14 @@ import { selectAs, type SqlNames, sqlNames } from '../database/sql-names';
 import { lockConsultant } from './consultant-lock';
 import { ConsultantRemovalChecks } from './consultant-removal';
 import { PrincipalCache } from '../common/auth/principal-cache';
+import { assertActsForConsultant } from '../common/auth/ownership';
+import type { Principal } from '../common/auth/principal';
 import { generateToken, hashToken } from '../common/auth/token';
 import { type ConsultantFields, toConsultantDto } from './consultant.mapper';
+import type { PolicyDto, UpdatePolicyDto } from './dto/policy.dto';
+import { fromPolicyDto, POLICY_FIELDS, toPolicyDto } from './policy.mapper';
+import type { BookingPolicy } from '../scheduling';
+import { recordEvent } from '../events/outbox';
 import type {
   ConsultantDto,
   ConsultantPageDto,
@@ -103,6 +109,41 @@ export class ConsultantsService {
     if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
     if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
     return toConsultantDto(await this.consultants.save(consultant));
+  }
+
+  /** The consultant's booking policy; every field at its default until one is set. */
+  async getPolicy(id: number): Promise<PolicyDto> {
+    const [row] = await this.consultants.query<BookingPolicy[]>(
+      `SELECT ${selectAs(this.c, POLICY_FIELDS)} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
+      [id],
+    );
+    if (!row) throw notFound(`Consultant ${id}`);
+    return toPolicyDto(id, row);
+  }
+
+  /**
+   * Replaces the whole policy in one statement, with its `availability.changed` event. Bookings already made keep their time and the
+   * buffers they were made with: the policy applies to what is booked from now on.
+   */
+  async updatePolicy(principal: Principal, id: number, dto: UpdatePolicyDto): Promise<PolicyDto> {
+    assertActsForConsultant(principal, id);
+    const policy = fromPolicyDto(dto);
+    const assignments = POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`).join(', ');
+    // A transaction for the event: it commits with the change or not at all.
+    return this.consultants.manager.transaction(async (manager) => {
+      const [rows] = await manager.query<[BookingPolicy[], number]>(
+        `UPDATE ${this.c.table} SET ${assignments} WHERE ${this.c.id} = $1 RETURNING ${selectAs(this.c, POLICY_FIELDS)}`,
+        [id, ...POLICY_FIELDS.map((field) => policy[field])],
+      );
+      if (!rows.length) throw notFound(`Consultant ${id}`);
+      const updated = toPolicyDto(id, rows[0]);
+      await recordEvent(manager, {
+        type: 'availability.changed',
+        consultantId: id,
+        data: { change: 'policy.updated', policy: updated },
+      });
+      return updated;
+    });
   }
 
   /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */

@@ -5,6 +5,7 @@ import { IdempotencyKey } from '../bookings/entities/idempotency-key.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
 import { OutboxEvent } from '../events/entities/outbox-event.entity';
 import { OutboxSequence } from '../events/entities/outbox-sequence.entity';
+import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
 import { WebhookDelivery } from '../webhooks/entities/webhook-delivery.entity';
@@ -17,6 +18,7 @@ export const ENTITIES = [
   User,
   Availability,
   RecurringRule,
+  DateOverride,
   Booking,
   IdempotencyKey,
   OutboxEvent,

@@ -94,6 +94,10 @@ describe('docs/MESSAGES.md', () => {
       'bookings.reschedule',
       'consultants.get',
       'consultants.list',
+      'consultants.policy.get',
+      'consultants.policy.update',
+      'holds.create',
+      'holds.release',
     ]);
     expect(patternsInCatalogue()).toEqual(inCode);
   });

@@ -1,74 +1,143 @@
 import { type Interval, normalize, overlaps } from './interval';
-import type { Occurrence } from './weekly-rule';
+import { type BookingPolicy, DEFAULT_POLICY, earliestStart, latestStart, widenBlocked } from './policy';
+
+/**
+ * Time a booking may lie in: an occurrence of a weekly window (ruleId) or a window of a date
+ * override (overrideId), which replaces the weekly windows of its date.
+ */
+export type Window = Interval & { ruleId?: number; overrideId?: number };
 
 /** A consultant's one-time availability slot; it is booked whole or not at all. */
 export type OneTimeSlot = Interval & { id: number; isBooked: boolean };
 
 export type FreeTimeInput = {
   oneTimeSlots: readonly OneTimeSlot[];
-  occurrences: readonly Occurrence[];
-  /** Confirmed bookings only. */
+  occurrences: readonly Window[];
+  /** The time confirmed bookings block: each with the buffers it was made with. */
   bookings: readonly Interval[];
+  /** The time live holds block, likewise; blocked like bookings, marked isHeld. */
+  holds?: readonly Interval[];
   range: Interval;
   /** Cut recurring time into slots of this many whole minutes on each occurrence's grid. */
   slotMinutes?: number;
   /** Also return the booked time, marked isBooked. */
   includeBooked?: boolean;
+  /** The consultant's policy (default: none); with `now`, what its notice and horizon count from. */
+  policy?: BookingPolicy;
+  now?: number;
+  /** Local days the daily limit has filled (see fullDays()): nothing starting in them is free. */
+  fullDays?: readonly Interval[];
 };
 
 export type FreeSlot = Interval & {
-  source: 'one_time' | 'recurring';
+  source: 'one_time' | 'recurring' | 'override';
   availabilityId?: number;
   recurringId?: number;
+  overrideId?: number;
   isBooked: boolean;
+  /** Set (true) on booked time that only a live hold blocks. */
+  isHeld?: true;
 };
 
 /**
  * The free time every view and the booking check share: one-time slots that are neither
- * flagged booked nor overlap a booking, and recurring occurrences minus bookings, sorted by
- * start. Busy time is the confirmed bookings plus one-time slots flagged booked, so a stale
- * booking list cannot offer a booked slot's time again through a recurring window.
+ * flagged booked nor overlap blocked time, and window time (weekly occurrences, date override
+ * windows) minus blocked time, sorted by start. Blocked time is the confirmed bookings and live
+ * holds, each with its buffers, widened by the policy's own buffers (a free interval's buffers
+ * never reach into it), plus one-time slots flagged booked, so a stale booking list cannot offer
+ * a booked slot's time again through a recurring window.
  *
  * Everything returned is a whole bookable interval that overlaps `range`; nothing is clipped
- * to it. One-time slots are never cut, since a booking must take one whole. With slotMinutes a
- * recurring occurrence yields the slots of its own grid (aligned to its start, not to the end
- * of a booking inside it) that fit inside it and overlap no busy time: 09:00–12:00 with a
- * booking at 09:10–09:40 gives 10:00, 10:30, 11:00, 11:30. Without it, the free pieces around
- * the bookings. Whether a slot is in the past is the caller's concern (pass a range from now).
+ * to it. One-time slots are never cut, since a booking must take one whole. With slotMinutes
+ * (or the policy's grid) a window yields the slots of its own grid (aligned to its start, not to
+ * the end of a booking inside it) that fit inside it and overlap no busy time: 09:00–12:00 with
+ * a booking at 09:10–09:40 gives 10:00, 10:30, 11:00, 11:30. With a policy grid the slots start
+ * on it, one or more grid steps apart. Without either, the free pieces around the bookings.
+ *
+ * The policy leaves out free time no booking could take: starting before its notice or after its
+ * horizon (from `now`), or on a day its daily limit filled; a free piece starts at the first
+ * instant that is allowed. Without a notice, past time is the caller's concern.
  */
 export function computeFreeTime(input: FreeTimeInput): FreeSlot[] {
   const { range } = input;
   const includeBooked = input.includeBooked === true;
-  const slotMs = input.slotMinutes === undefined ? null : slotLength(input.slotMinutes);
-  const busy = normalize([...input.bookings, ...input.oneTimeSlots.filter((slot) => slot.isBooked)]);
+  const policy = input.policy ?? DEFAULT_POLICY;
+  const now = input.now ?? Date.now();
+  const grid = policy.slotMinutes === null ? null : slotLength(policy.slotMinutes);
+  const slotMs = input.slotMinutes === undefined ? grid : slotLength(input.slotMinutes);
+  // On a policy grid, slots start on it and never overlap: a step of whole grid lengths.
+  const stepMs = slotMs === null ? null : grid === null ? slotMs : Math.ceil(slotMs / grid) * grid;
+  const booked = normalize([
+    ...input.bookings.map((b) => widenBlocked(b, policy)),
+    ...input.oneTimeSlots.filter((slot) => slot.isBooked),
+  ]);
+  const held = (input.holds ?? []).map((h) => widenBlocked(h, policy));
+  const busy = held.length ? normalize([...booked, ...held]) : booked;
+  const allowed = new StartRule(earliestStart(policy, now), latestStart(policy, now), input.fullDays ?? []);
   const slots: FreeSlot[] = [];
+  const heldOnly = (span: Interval): { isHeld?: true } =>
+    held.length && !overlapsBusy(booked, span) ? { isHeld: true } : {};
 
   for (const slot of input.oneTimeSlots) {
     if (!overlaps(slot, range)) continue;
     const isBooked = slot.isBooked || overlapsBusy(busy, slot);
-    if (!isBooked || includeBooked) {
-      slots.push({ start: slot.start, end: slot.end, source: 'one_time', availabilityId: slot.id, isBooked });
+    if (isBooked ? includeBooked : allowed.start(slot.start, slot.end) === slot.start) {
+      slots.push({
+        start: slot.start,
+        end: slot.end,
+        source: 'one_time',
+        availabilityId: slot.id,
+        isBooked,
+        ...(isBooked && !slot.isBooked ? heldOnly(slot) : {}),
+      });
     }
   }
 
-  for (const occurrence of input.occurrences) {
-    if (!overlaps(occurrence, range)) continue;
+  for (const window of input.occurrences) {
+    if (!overlaps(window, range)) continue;
+    const origin =
+      window.overrideId === undefined
+        ? { source: 'recurring' as const, recurringId: window.ruleId }
+        : { source: 'override' as const, overrideId: window.overrideId };
     const emit = (start: number, end: number, isBooked: boolean): void => {
-      if ((!isBooked || includeBooked) && start < range.end && end > range.start) {
-        slots.push({ start, end, source: 'recurring', recurringId: occurrence.ruleId, isBooked });
+      if (isBooked ? !includeBooked : (start = allowed.start(start, end)) >= end) return;
+      if (start < range.end && end > range.start) {
+        slots.push({ start, end, ...origin, isBooked, ...(isBooked ? heldOnly({ start, end }) : {}) });
       }
     };
-    if (slotMs === null) emitPieces(occurrence, busy, emit);
-    else emitGridSlots(occurrence, busy, slotMs, range, emit);
+    if (slotMs === null) emitPieces(window, busy, emit);
+    else
+      emitGridSlots(window, busy, slotMs, stepMs!, range, (start, end, isBooked) =>
+        isBooked || allowed.start(start, end) === start ? emit(start, end, isBooked) : undefined,
+      );
   }
 
   return slots.sort(
     (a, b) =>
       a.start - b.start ||
       a.end - b.end ||
-      (a.source === b.source ? 0 : a.source === 'one_time' ? -1 : 1) ||
-      (a.availabilityId ?? a.recurringId ?? 0) - (b.availabilityId ?? b.recurringId ?? 0),
+      sourceRank[a.source] - sourceRank[b.source] ||
+      (a.availabilityId ?? a.recurringId ?? a.overrideId ?? 0) -
+        (b.availabilityId ?? b.recurringId ?? b.overrideId ?? 0),
   );
+}
+
+const sourceRank = { one_time: 0, recurring: 1, override: 2 } as const;
+
+/** Where the policy lets a booking start: from the notice to the horizon, on no full day. */
+class StartRule {
+  constructor(
+    private readonly earliest: number,
+    private readonly latest: number,
+    private readonly fullDays: readonly Interval[],
+  ) {}
+
+  /** The first allowed start in [start, end), or `end` when there is none. */
+  start(start: number, end: number): number {
+    let at = Math.max(start, this.earliest);
+    for (const day of this.fullDays) if (day.start <= at && at < day.end) at = day.end;
+    return at > this.latest ? end : Math.min(at, end);
+  }
 }
 
 type Emit = (start: number, end: number, isBooked: boolean) => void;
@@ -91,16 +160,17 @@ function emitGridSlots(
   occurrence: Interval,
   busy: readonly Interval[],
   slotMs: number,
+  stepMs: number,
   range: Interval,
   emit: Emit,
 ): void {
   // Slots ending at or before range.start are skipped arithmetically, not walked.
-  const skipped = Math.max(0, Math.floor((range.start - occurrence.start) / slotMs));
+  const skipped = Math.max(0, Math.floor((range.start - slotMs - occurrence.start) / stepMs) + 1);
   let i = firstEndingAfter(busy, occurrence.start);
   for (
-    let start = occurrence.start + skipped * slotMs;
+    let start = occurrence.start + skipped * stepMs;
     start + slotMs <= occurrence.end && start < range.end;
-    start += slotMs
+    start += stepMs
   ) {
     const end = start + slotMs;
     while (i < busy.length && busy[i]!.end <= start) i++;

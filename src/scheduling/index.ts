@@ -25,4 +25,16 @@ export {
   expandRules,
   rulesOverlap,
 } from './weekly-rule';
-export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, computeFreeTime } from './free-time';
+export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, type Window, computeFreeTime } from './free-time';
+export {
+  type BookingPolicy,
+  DEFAULT_POLICY,
+  type PolicyRefusal,
+  bufferedInterval,
+  fullDays,
+  localDayOf,
+  policyRefusal,
+  widenBlocked,
+  windowOf,
+} from './policy';
+export { type DateOverride, bookableWindows, firstOverlappingWindow } from './date-override';

@@ -23,93 +23,20 @@ import {
   temporalLocal,
   temporalOffset,
 } from './testing/temporal-oracle';
-import { ZONES, localMsNear, splitLocalMs, zoneArb } from './testing/zones';
-
-const DAY_SECONDS = 86_400;
-const utc = (iso: string) => Date.parse(iso);
-const epochDay = (date: string) => Temporal.PlainDate.from(date).since('1970-01-01').days;
-const seconds = (time: string) => Temporal.PlainTime.from(time).since('00:00').total('seconds');
-const clock = (secondsOfDay: number, withSeconds: boolean) => {
-  const text = Temporal.PlainTime.from('00:00').add({ seconds: secondsOfDay }).toString({ smallestUnit: 'second' });
-  return withSeconds ? text : text.slice(0, 5);
-};
-
-/** Wall-clock times around which clocks change somewhere, and anything else. */
-const INTERESTING_MINUTES = [0, 15, 30, 45, 60, 90, 105, 120, 135, 150, 165, 180, 210, 240, 1320, 1380, 1410, 1439];
-const minuteOfDayArb = fc.oneof(fc.constantFrom(...INTERESTING_MINUTES), fc.integer({ min: 0, max: 1439 }));
-
-/** Mostly null (open-ended), else a date some days from `anchor`. */
-const boundArb = (anchor: string, min = -4, max = 4) =>
-  fc.oneof(
-    { arbitrary: fc.constant(null), weight: 2 },
-    { arbitrary: fc.integer({ min, max }).map((d) => plusDays(anchor, d)), weight: 1 },
-  );
-
-/**
- * A wall-clock moment to build a case around: its local date, weekday and seconds of day, and
- * the instant it names. Mostly within two hours of a clock change (possibly in the gap), so
- * rules placed around it meet gaps and repeats.
- */
-type Anchor = { zone: string; date: string; weekday: number; secondOfDay: number; instant: number };
-const anchorArb: fc.Arbitrary<Anchor> = zoneArb.chain((zone) =>
-  localMsNear(zone).map((ms) => {
-    const { date, time } = splitLocalMs(ms);
-    return {
-      zone,
-      date,
-      weekday: Temporal.PlainDate.from(date).dayOfWeek - 1,
-      secondOfDay: seconds(time),
-      instant: temporalInstant(date, time, zone, 'compatible'),
-    };
-  }),
-);
-
-/** Seconds of day: near the anchor's time, at a time clocks often change, or anything. */
-const timeNear = (anchor: Anchor) =>
-  fc.oneof(
-    {
-      arbitrary: fc
-        .integer({ min: -16, max: 16 })
-        .map((step) => (((anchor.secondOfDay + step * 450) % DAY_SECONDS) + DAY_SECONDS) % DAY_SECONDS),
-      weight: 3,
-    },
-    { arbitrary: minuteOfDayArb.map((m) => m * 60), weight: 1 },
-    { arbitrary: fc.integer({ min: 0, max: DAY_SECONDS - 1 }), weight: 1 },
-  );
-
-function ruleArb(id: number, anchor: Anchor): fc.Arbitrary<WeeklyRule> {
-  return fc
-    .record({
-      dayOfWeek: fc.oneof(
-        { arbitrary: fc.constant(anchor.weekday), weight: 3 },
-        { arbitrary: fc.constant((anchor.weekday + 6) % 7), weight: 1 },
-        { arbitrary: fc.integer({ min: 0, max: 6 }), weight: 1 },
-      ),
-      start: timeNear(anchor),
-      length: fc.oneof(
-        fc.integer({ min: 1, max: DAY_SECONDS - 1 }),
-        fc.integer({ min: 1, max: 240 }).map((m) => m * 60),
-      ),
-      withSeconds: fc.boolean(),
-      isActive: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
-      validFrom: boundArb(anchor.date),
-      validUntil: boundArb(anchor.date),
-    })
-    .map(({ start, length, withSeconds, ...rest }) => {
-      const end = (start + length) % DAY_SECONDS;
-      const exact = withSeconds || start % 60 !== 0 || end % 60 !== 0;
-      return { id, startTime: clock(start, exact), endTime: clock(end, exact), ...rest };
-    });
-}
-
-/** A range around the anchor, from a few minutes to ten days, reaching either side of it. */
-const rangeNear = (anchor: Anchor): fc.Arbitrary<Interval> =>
-  fc
-    .tuple(
-      fc.oneof(fc.integer({ min: 0, max: 3 * 3_600_000 }), fc.integer({ min: 0, max: 5 * 86_400_000 })),
-      fc.oneof(fc.integer({ min: 1, max: 3 * 3_600_000 }), fc.integer({ min: 1, max: 5 * 86_400_000 })),
-    )
-    .map(([before, after]) => ({ start: anchor.instant - before, end: anchor.instant + after }));
+import { ZONES } from './testing/zones';
+import {
+  type Anchor,
+  DAY_SECONDS,
+  anchorArb,
+  boundArb,
+  clock,
+  epochDay,
+  minuteOfDayArb,
+  rangeNear,
+  ruleArb,
+  seconds,
+  utc,
+} from './testing/rules';
 
 type Scenario = { zone: string; range: Interval; rules: WeeklyRule[] };
 

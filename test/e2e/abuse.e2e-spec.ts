@@ -176,6 +176,19 @@ describe('bookings per client address (BOOKINGS_PER_IP_PER_HOUR)', () => {
       );
     }
   });
+  it('counts hold attempts against the same budget, writing nothing over it', async () => {
+    const spent = http.from('192.0.2.30');
+    for (let i = 0; i < LIMIT; i++) {
+      const user = spent.as((await createUser(http)).token);
+      const path = i % 2 === 0 ? '/holds' : '/bookings';
+      expect(await user.post(path, { availability_id: await slotOf(http, consultant, 20 + i) })).toHaveStatus(201);
+    }
+    const slot = await slotOf(http, consultant, 30);
+    const rows = await count(t, 'SELECT count(*) AS n FROM bookings');
+    const refused = await spent.as((await createUser(http)).token).post('/holds', { availability_id: slot });
+    assertRefused(refused, '/problems/booking-rate', 3600);
+    expect(await count(t, 'SELECT count(*) AS n FROM bookings')).toBe(rows);
+  });
 });
 
 describe('TRUST_PROXY', () => {

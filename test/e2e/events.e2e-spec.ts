@@ -172,6 +172,47 @@ describe('events: one outbox row per committed change', () => {
     );
   });
 
+  it('date overrides and the policy: created, deleted, set; a hold writes nothing until it is booked', async () => {
+    const c = await createConsultant(http, { timezone: 'Europe/Berlin' });
+    const as = http.as(c.token);
+    const path = `/consultants/${c.id}`;
+    const since = async (seen: number) => (await events(c.id)).slice(seen);
+
+    const override = await as.post(`${path}/date-overrides`, { date: '2031-05-05', unavailable: true });
+    expect(override).toHaveStatus(201);
+    // A second one for the date is a 409 and writes nothing.
+    await expectStatus(409, as.post(`${path}/date-overrides`, { date: '2031-05-05', unavailable: true }));
+    await expectStatus(204, as.delete(`${path}/date-overrides/${override.body.id}`));
+    await expectStatus(200, as.put(`${path}/policy`, { buffer_after_minutes: 15 }));
+    // Refused by validation: nothing.
+    await expectStatus(400, as.put(`${path}/policy`, { buffer_after_minutes: -1 }));
+    expect(await since(0)).toEqual([
+      {
+        type: 'availability.changed',
+        sequence: 1,
+        data: { change: 'override.created', override: expect.objectContaining({ id: override.body.id, unavailable: true }) },
+      },
+      { type: 'availability.changed', sequence: 2, data: { change: 'override.deleted', override_id: override.body.id } },
+      {
+        type: 'availability.changed',
+        sequence: 3,
+        data: { change: 'policy.updated', policy: expect.objectContaining({ consultant_id: c.id, buffer_after_minutes: 15 }) },
+      },
+    ]);
+
+    const rule = await as.post(`${path}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
+    expect(rule).toHaveStatus(201);
+    const target = { consultant_id: c.id, date: '2031-05-12', start_time: '10:00', end_time: '11:00' };
+    const held = await http.as(alice.token).post('/holds', target);
+    expect(held).toHaveStatus(201);
+    expect(await since(4)).toEqual([]);
+    const booked = await http.as(alice.token).post('/bookings', { hold_id: held.body.id });
+    expect(booked).toHaveStatus(201);
+    expect(await since(4)).toEqual([
+      { type: 'booking.created', sequence: 5, data: expect.objectContaining({ id: held.body.id, status: 'confirmed' }) },
+    ]);
+  });
+
   it('numbers each consultant 1, 2, 3… without gaps, whatever was refused in between', async () => {
     const all = await events();
     expect(all.map((e) => e.sequence)).toEqual(all.map((_, i) => i + 1));

@@ -1,6 +1,6 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
   IsDateOrInstant,
@@ -51,11 +51,43 @@ export class ReserveDto extends BookingTargetDto {
   user_id?: number;
 }
 
-export class CreateBookingDto extends ReserveDto {
-  /** The consultant to book; may be left out with availability_id. @example 1 */
+export class ConsultantTargetDto extends ReserveDto {
+  /** The consultant to book; may be left out with availability_id (or hold_id). @example 1 */
   @Omittable()
   @IsId({ required: false })
   consultant_id?: number;
+}
+
+export class CreateBookingDto extends ConsultantTargetDto {
+  /** Turn this hold (POST /holds) into the booking, instead of giving a target. @example 1 */
+  @Omittable()
+  @IsId({ required: false })
+  hold_id?: number;
+}
+
+/** POST /holds: a target as for a booking, and how long to hold it. */
+export class CreateHoldDto extends ConsultantTargetDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 10, example: 10, description: 'Minutes the hold lives' })
+  @Omittable()
+  @Max(60)
+  @Min(1)
+  @IsInt()
+  hold_minutes?: number;
+}
+
+export class HoldDto extends TimeFieldsDto {
+  /** Pass as hold_id to POST /bookings. @example 1 */
+  id: number;
+  /** @example 1 */
+  consultant_id: number;
+  /** @example 1 */
+  user_id: number;
+  /** The one-time slot held, if any. @example null */
+  availability_id: number | null;
+  /** The weekly window held from, if any. @example 1 */
+  recurring_id: number | null;
+  /** When the hold stops blocking the time. @example "2030-12-01T12:10:00.000Z" */
+  expires_at: string;
 }
 
 export class RescheduleDto extends BookingTargetDto {}

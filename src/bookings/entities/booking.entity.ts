@@ -17,7 +17,12 @@ import { DuringColumn } from '../../database/during-column';
 import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
 import { User } from '../../users/entities/user.entity';
 
-export type BookingStatus = 'confirmed' | 'cancelled';
+/**
+ * `held`: a hold (POST /holds), live until `expires_at`; `expired`: a hold marked so, under the
+ * consultant's lock, by the first write that could meet it. Holds share the table with bookings
+ * so that one exclusion constraint keeps bookings and live holds apart.
+ */
+export type BookingStatus = 'confirmed' | 'cancelled' | 'held' | 'expired';
 
 /**
  * A user's hold on a consultant's time. It keeps its own copy of the instants: the slot or rule
@@ -25,12 +30,21 @@ export type BookingStatus = 'confirmed' | 'cancelled';
  */
 @Entity('bookings')
 @Check('bookings_positive', 'end_at > start_at')
-@Check('bookings_status_check', `status IN ('confirmed', 'cancelled')`)
+@Check('bookings_status_check', `status IN ('confirmed', 'cancelled', 'held', 'expired')`)
+@Check('bookings_hold_expiry', `(status IN ('held', 'expired')) = (expires_at IS NOT NULL)`)
 // The service never accepts more; saying so lets the views find a range's bookings on the
 // (consultant_id, start_at) B-tree, exactly.
 @Check('bookings_at_most_a_day', `end_at - start_at <= interval '24 hours'`)
-// The guarantee: two confirmed bookings of one consultant never overlap, whatever runs.
-@Exclusion('bookings_no_overlap', `USING gist (consultant_id WITH =, during WITH &&) WHERE (status = 'confirmed')`)
+@Check('bookings_blocked_check', 'blocked_start_at <= start_at AND blocked_end_at >= end_at')
+// The guarantee: two confirmed bookings or holds of one consultant never overlap, buffers
+// included, whatever runs. Without buffers the blocked range is the booking's own. A hold past
+// its expiry still counts here until a write marks it expired, which every write that could meet
+// it does first, under the consultant's lock.
+@Exclusion(
+  'bookings_blocked_no_overlap',
+  `USING gist (consultant_id WITH =, tstzrange(blocked_start_at, blocked_end_at, '[)') WITH &&) WHERE (status IN ('confirmed', 'held'))`,
+)
+@Index('bookings_held_idx', ['consultantId', 'expiresAt'], { where: `status = 'held'` })
 @Index('bookings_consultant_start_idx', ['consultantId', 'startAt', 'id'])
 @Index('bookings_user_start_idx', ['userId', 'startAt', 'id'])
 @Index('bookings_availability_idx', ['availabilityId'], { where: 'availability_id IS NOT NULL' })
@@ -78,8 +92,22 @@ export class Booking {
   @DuringColumn()
   during: string;
 
+  /**
+   * The time the booking blocks: its own and the buffers of the consultant's policy when it was
+   * made (a later policy change leaves it as it is).
+   */
+  @Column({ name: 'blocked_start_at', type: 'timestamptz' })
+  blockedStartAt: Date;
+
+  @Column({ name: 'blocked_end_at', type: 'timestamptz' })
+  blockedEndAt: Date;
+
   @Column({ type: 'text', default: 'confirmed' })
   status: BookingStatus;
+
+  /** When a hold stops blocking; null for a booking (a converted hold's is cleared). */
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
 
   /** RFC 5545 SEQUENCE of the booking's calendar event: raised by every reschedule and cancel. */
   @Column({ type: 'integer', default: 0 })

@@ -66,14 +66,18 @@ export class FreeTimeQuery extends PickType(TimeRangeQuery, ['start', 'end', 'sl
 }
 
 export class ViewSlotDto extends TimeFieldsDto {
-  @ApiProperty({ enum: ['one_time', 'recurring'], example: 'recurring' })
-  source: 'one_time' | 'recurring';
+  @ApiProperty({ enum: ['one_time', 'recurring', 'override'], example: 'recurring' })
+  source: 'one_time' | 'recurring' | 'override';
   /** With source one_time. @example 1 */
   availability_id?: number;
   /** With source recurring. @example 1 */
   recurring_id?: number;
-  /** @example false */
+  /** With source override: the date override whose window this is. @example 1 */
+  override_id?: number;
+  /** Booked or held (with include_booked), or blocked by a booking's buffer. @example false */
   is_booked: boolean;
+  /** Blocked by a live hold alone, whoever holds it; always with is_booked. @example false */
+  is_held: boolean;
 }
 
 export class ConsultantDayDto {

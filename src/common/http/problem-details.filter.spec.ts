@@ -129,8 +129,15 @@ describe('toProblem', () => {
 
   it('names the overlap by constraint, and an insert naming a missing row a 404', () => {
     expect(
-      toProblem(queryFailed('23P01', 'conflicting key value', { constraint: 'bookings_no_overlap' })),
-    ).toStrictEqual(problem(409, 'Conflict', 'time-taken', 'That time is already booked; pick another.'));
+      toProblem(queryFailed('23P01', 'conflicting key value', { constraint: 'bookings_blocked_no_overlap' })),
+    ).toStrictEqual(
+      problem(
+        409,
+        'Conflict',
+        'time-taken',
+        'That time, or a buffer around it, is already booked or held; pick another.',
+      ),
+    );
     expect(
       toProblem(queryFailed('23P01', 'conflicting key value', { constraint: 'availabilities_no_overlap' })),
     ).toStrictEqual(

@@ -11,8 +11,17 @@ import { Problem, ProblemException, TooManyRequests } from './problem';
  * constraint name where one code covers several meanings. Everything else is ours: a 500.
  */
 const CONSTRAINT_PROBLEMS: Record<string, [number, string, string]> = {
-  bookings_no_overlap: [409, 'time-taken', 'That time is already booked; pick another.'],
+  bookings_blocked_no_overlap: [
+    409,
+    'time-taken',
+    'That time, or a buffer around it, is already booked or held; pick another.',
+  ],
   availabilities_no_overlap: [409, 'availability-overlap', 'The slot overlaps another slot of this consultant.'],
+  date_overrides_consultant_date_key: [
+    409,
+    'date-override-exists',
+    'The consultant already has an override for that date; delete it to replace it.',
+  ],
 };
 const SQLSTATE_PROBLEMS: Record<string, [number, string, string]> = {
   '23P01': [409, 'conflict', 'The change conflicts with existing data.'],

@@ -1,4 +1,5 @@
 import {
+  Check,
   Column,
   CreateDateColumn,
   Entity,
@@ -16,6 +17,11 @@ import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
 @Entity('consultants')
 @Unique('consultants_api_token_hash_key', ['apiTokenHash'])
 @Index('consultants_specialization_idx', ['specialization', 'id'])
+// The booking policy's bounds, as PUT /consultants/{id}/policy validates them.
+@Check(
+  'consultants_policy_check',
+  `minimum_notice_minutes BETWEEN 0 AND 525600 AND (booking_horizon_days IS NULL OR booking_horizon_days BETWEEN 1 AND 3650) AND buffer_before_minutes BETWEEN 0 AND 1440 AND buffer_after_minutes BETWEEN 0 AND 1440 AND (slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440) AND (max_bookings_per_day IS NULL OR max_bookings_per_day BETWEEN 1 AND 1000)`,
+)
 export class Consultant {
   @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
   id: number;
@@ -36,6 +42,28 @@ export class Consultant {
   /** SHA-256 of the API token, hex; the token itself is never stored. */
   @Column({ name: 'api_token_hash', type: 'char', length: 64, select: false })
   apiTokenHash: string;
+
+  // The booking policy (GET/PUT /consultants/{id}/policy): on the consultant's row, so the lock
+  // every booking takes first reads it in the same statement. Defaults keep a policy-less
+  // consultant's behaviour (src/scheduling/policy.ts).
+
+  @Column({ name: 'minimum_notice_minutes', type: 'integer', default: 0 })
+  minimumNoticeMinutes: number;
+
+  @Column({ name: 'booking_horizon_days', type: 'integer', nullable: true })
+  bookingHorizonDays: number | null;
+
+  @Column({ name: 'buffer_before_minutes', type: 'integer', default: 0 })
+  bufferBeforeMinutes: number;
+
+  @Column({ name: 'buffer_after_minutes', type: 'integer', default: 0 })
+  bufferAfterMinutes: number;
+
+  @Column({ name: 'slot_minutes', type: 'integer', nullable: true })
+  slotMinutes: number | null;
+
+  @Column({ name: 'max_bookings_per_day', type: 'integer', nullable: true })
+  maxBookingsPerDay: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

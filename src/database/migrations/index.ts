@@ -4,7 +4,10 @@ import { Bookings1763700200000 } from './1763700200000-Bookings';
 import { BookingLength1763700300000 } from './1763700300000-BookingLength';
 import { GeneratedColumnsMetadata1763700400000 } from './1763700400000-GeneratedColumnsMetadata';
 import { Outbox1795985368673 } from './1795985368673-Outbox';
+import { Policy1795985493840 } from './1795985493840-Policy';
 import { Webhooks1795986031344 } from './1795986031344-Webhooks';
+import { DateOverrides1795987133668 } from './1795987133668-DateOverrides';
+import { Holds1795987862421 } from './1795987862421-Holds';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -17,5 +20,8 @@ export const MIGRATIONS = [
   BookingLength1763700300000,
   GeneratedColumnsMetadata1763700400000,
   Outbox1795985368673,
+  Policy1795985493840,
   Webhooks1795986031344,
+  DateOverrides1795987133668,
+  Holds1795987862421,
 ];

@@ -8,6 +8,7 @@ export const TABLES = [
   'users',
   'availabilities',
   'recurring_rules',
+  'date_overrides',
   'bookings',
   'idempotency_keys',
 ] as const;
@@ -17,6 +18,7 @@ const ORDER: Record<Table, string> = {
   users: 'id',
   availabilities: 'id',
   recurring_rules: 'id',
+  date_overrides: 'id',
   bookings: 'id',
   idempotency_keys: 'principal, key',
 };

@@ -1,0 +1,42 @@
+import { type BookingPolicy, DEFAULT_POLICY } from '../scheduling';
+import type { PolicyDto, UpdatePolicyDto } from './dto/policy.dto';
+
+/** The Consultant entity's policy properties: the names BookingPolicy shares with it. */
+export const POLICY_FIELDS = [
+  'minimumNoticeMinutes',
+  'bookingHorizonDays',
+  'bufferBeforeMinutes',
+  'bufferAfterMinutes',
+  'slotMinutes',
+  'maxBookingsPerDay',
+] as const satisfies readonly (keyof BookingPolicy)[];
+
+/** A row selected with POLICY_FIELDS as its column aliases. */
+export const toPolicy = (row: BookingPolicy): BookingPolicy => ({
+  minimumNoticeMinutes: row.minimumNoticeMinutes,
+  bookingHorizonDays: row.bookingHorizonDays,
+  bufferBeforeMinutes: row.bufferBeforeMinutes,
+  bufferAfterMinutes: row.bufferAfterMinutes,
+  slotMinutes: row.slotMinutes,
+  maxBookingsPerDay: row.maxBookingsPerDay,
+});
+
+export const toPolicyDto = (consultantId: number, p: BookingPolicy): PolicyDto => ({
+  consultant_id: consultantId,
+  minimum_notice_minutes: p.minimumNoticeMinutes,
+  booking_horizon_days: p.bookingHorizonDays,
+  buffer_before_minutes: p.bufferBeforeMinutes,
+  buffer_after_minutes: p.bufferAfterMinutes,
+  slot_minutes: p.slotMinutes,
+  max_bookings_per_day: p.maxBookingsPerDay,
+});
+
+/** A PUT replaces the whole policy: what it leaves out goes back to the default. */
+export const fromPolicyDto = (dto: UpdatePolicyDto): BookingPolicy => ({
+  minimumNoticeMinutes: dto.minimum_notice_minutes ?? DEFAULT_POLICY.minimumNoticeMinutes,
+  bookingHorizonDays: dto.booking_horizon_days ?? DEFAULT_POLICY.bookingHorizonDays,
+  bufferBeforeMinutes: dto.buffer_before_minutes ?? DEFAULT_POLICY.bufferBeforeMinutes,
+  bufferAfterMinutes: dto.buffer_after_minutes ?? DEFAULT_POLICY.bufferAfterMinutes,
+  slotMinutes: dto.slot_minutes ?? DEFAULT_POLICY.slotMinutes,
+  maxBookingsPerDay: dto.max_bookings_per_day ?? DEFAULT_POLICY.maxBookingsPerDay,
+});
