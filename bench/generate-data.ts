@@ -186,8 +186,9 @@ export async function generateData(
     await halves(
       `bookings (${fmt(consultants * PER_CONSULTANT.bookings)})`,
       `WITH weekly AS (
-         INSERT INTO bookings (consultant_id, user_id, recurring_id, start_at, end_at, status)
+         INSERT INTO bookings (consultant_id, user_id, recurring_id, start_at, end_at, blocked_start_at, blocked_end_at, status)
          SELECT c.id, 1 + ((c.id::bigint * 7919 + j * 104729) % $3::int), (c.id - 1) * 5 + w % 5 + 1,
+                (day + start_local) AT TIME ZONE c.timezone, (day + start_local + interval '30 minutes') AT TIME ZONE c.timezone,
                 (day + start_local) AT TIME ZONE c.timezone, (day + start_local + interval '30 minutes') AT TIME ZONE c.timezone,
                 CASE WHEN j % 20 = 19 THEN 'cancelled' ELSE 'confirmed' END
            FROM consultants c, generate_series(0, 94) j,
@@ -196,8 +197,8 @@ export async function generateData(
           WHERE ${half(4)}
           ORDER BY c.id, j
          RETURNING 1)
-       INSERT INTO bookings (consultant_id, user_id, availability_id, start_at, end_at)
-       SELECT a.consultant_id, 1 + ((a.id::bigint * 31) % $3::int), a.id, a.start_at, a.end_at
+       INSERT INTO bookings (consultant_id, user_id, availability_id, start_at, end_at, blocked_start_at, blocked_end_at)
+       SELECT a.consultant_id, 1 + ((a.id::bigint * 31) % $3::int), a.id, a.start_at, a.end_at, a.start_at, a.end_at
          FROM availabilities a JOIN consultants c ON c.id = a.consultant_id WHERE a.is_booked AND ${half(4)} AND (SELECT count(*) FROM weekly) >= 0`,
       [DATA_START, DATA_WEEKS, users],
     );
