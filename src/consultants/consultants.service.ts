@@ -101,14 +101,23 @@ export class ConsultantsService {
     return toPage(rows, limit, toConsultantDto, consultantPageKey);
   }
 
+  /** A new time zone moves every weekly window in absolute time: that is an `availability.changed`. */
   async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {
-    const consultant = await this.consultants.findOneBy({ id });
-    if (!consultant) throw notFound(`Consultant ${id}`);
-    if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
-    if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
-    if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
-    if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
-    return toConsultantDto(await this.consultants.save(consultant));
+    return this.consultants.manager.transaction(async (manager) => {
+      const consultant = await manager.findOne(Consultant, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!consultant) throw notFound(`Consultant ${id}`);
+      const moved = dto.timezone !== undefined && dto.timezone !== consultant.timezone;
+      if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
+      if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
+      if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
+      if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
+      const updated = toConsultantDto(await manager.save(consultant));
+      if (moved) {
+        const data = { change: 'timezone.updated', timezone: updated.timezone };
+        await recordEvent(manager, { type: 'availability.changed', consultantId: id, data });
+      }
+      return updated;
+    });
   }
 
   /** The consultant's booking policy; every field at its default until one is set. */

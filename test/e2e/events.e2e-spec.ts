@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
 import { Http } from '../support/http';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app';
 
 interface Row {
   type: string;
@@ -172,7 +172,7 @@ describe('events: one outbox row per committed change', () => {
     );
   });
 
-  it('date overrides and the policy: created, deleted, set; a hold writes nothing until it is booked', async () => {
+  it('date overrides, the policy and the time zone; a hold writes nothing until it is booked', async () => {
     const c = await createConsultant(http, { timezone: 'Europe/Berlin' });
     const as = http.as(c.token);
     const path = `/consultants/${c.id}`;
@@ -190,26 +190,46 @@ describe('events: one outbox row per committed change', () => {
       {
         type: 'availability.changed',
         sequence: 1,
-        data: { change: 'override.created', override: expect.objectContaining({ id: override.body.id, unavailable: true }) },
+        data: {
+          change: 'override.created',
+          override: expect.objectContaining({ id: override.body.id, unavailable: true }),
+        },
       },
-      { type: 'availability.changed', sequence: 2, data: { change: 'override.deleted', override_id: override.body.id } },
+      {
+        type: 'availability.changed',
+        sequence: 2,
+        data: { change: 'override.deleted', override_id: override.body.id },
+      },
       {
         type: 'availability.changed',
         sequence: 3,
-        data: { change: 'policy.updated', policy: expect.objectContaining({ consultant_id: c.id, buffer_after_minutes: 15 }) },
+        data: {
+          change: 'policy.updated',
+          policy: expect.objectContaining({ consultant_id: c.id, buffer_after_minutes: 15 }),
+        },
       },
     ]);
 
     const rule = await as.post(`${path}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
     expect(rule).toHaveStatus(201);
+    // A new name moves nothing; a new time zone moves every weekly window.
+    await expectStatus(200, http.as(ADMIN_TOKEN).patch(path, { first_name: 'Renamed' }));
+    await expectStatus(200, http.as(ADMIN_TOKEN).patch(path, { timezone: 'America/New_York' }));
+    expect(await since(4)).toEqual([
+      { type: 'availability.changed', sequence: 5, data: { change: 'timezone.updated', timezone: 'America/New_York' } },
+    ]);
     const target = { consultant_id: c.id, date: '2031-05-12', start_time: '10:00', end_time: '11:00' };
     const held = await http.as(alice.token).post('/holds', target);
     expect(held).toHaveStatus(201);
-    expect(await since(4)).toEqual([]);
+    expect(await since(5)).toEqual([]);
     const booked = await http.as(alice.token).post('/bookings', { hold_id: held.body.id });
     expect(booked).toHaveStatus(201);
-    expect(await since(4)).toEqual([
-      { type: 'booking.created', sequence: 5, data: expect.objectContaining({ id: held.body.id, status: 'confirmed' }) },
+    expect(await since(5)).toEqual([
+      {
+        type: 'booking.created',
+        sequence: 6,
+        data: expect.objectContaining({ id: held.body.id, status: 'confirmed' }),
+      },
     ]);
   });
 
