@@ -17,8 +17,7 @@ import { dirname, join } from 'node:path';
  * initdb in WebAssembly takes seconds, most of the embedded database's first start. Migrations
  * still run on it at start-up, as on any database. It is named by PGlite's version so that an
  * upgrade never starts from another version's catalogue (package.json is read directly: PGlite
- * does not export it). It lives in `dist/`, found from the project's root, so the same files
- * serve the built service and the test runner, which runs this module from `src/`.
+ * does not export it).
  */
 const pgliteVersion = (
   JSON.parse(readFileSync(join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8')) as {
@@ -26,14 +25,13 @@ const pgliteVersion = (
   }
 ).version;
 
-function projectRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
-  }
-}
+/**
+ * Beside this module in the build, so a copy of dist/ carries it; when the test runner runs this
+ * module from src/, the build's copy.
+ */
+const BUILD_DIR = __filename.endsWith('.ts') ? join(__dirname, '..', '..', 'dist', 'src', 'database') : __dirname;
 
-export const TEMPLATE_DIR = join(projectRoot(), 'dist', `pglite-template-${pgliteVersion}`);
+export const TEMPLATE_DIR = join(BUILD_DIR, `pglite-template-${pgliteVersion}`);
 /** For `memory://` databases: PGlite loads a tar of a data folder at start (`loadDataDir`). */
 const TEMPLATE_TAR = `${TEMPLATE_DIR}.tar`;
 
