@@ -120,8 +120,10 @@ export class CalendarClient implements OnApplicationShutdown {
   private async call<T>(pattern: string, principal: CalendarPrincipal | undefined, data: object): Promise<T> {
     const envelope: Envelope = { token: this.options.token, ...(principal && { principal }), data };
     try {
+      // A pattern that answers nothing (`holds.release`) completes without a value: that is its answer.
       return await firstValueFrom(
         this.proxy.send<T>(wirePattern(this.target, pattern), envelope).pipe(timeout({ first: this.timeoutMs })),
+        { defaultValue: undefined as T },
       );
     } catch (error) {
       if (isProblem(error)) throw new CalendarClientError(pattern, error);
