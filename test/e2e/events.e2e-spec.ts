@@ -190,13 +190,23 @@ describe('events: one outbox row per committed change', () => {
       {
         type: 'availability.changed',
         sequence: 1,
-        data: { change: 'override.created', override: expect.objectContaining({ id: override.body.id, unavailable: true }) },
+        data: {
+          change: 'override.created',
+          override: expect.objectContaining({ id: override.body.id, unavailable: true }),
+        },
       },
-      { type: 'availability.changed', sequence: 2, data: { change: 'override.deleted', override_id: override.body.id } },
+      {
+        type: 'availability.changed',
+        sequence: 2,
+        data: { change: 'override.deleted', override_id: override.body.id },
+      },
       {
         type: 'availability.changed',
         sequence: 3,
-        data: { change: 'policy.updated', policy: expect.objectContaining({ consultant_id: c.id, buffer_after_minutes: 15 }) },
+        data: {
+          change: 'policy.updated',
+          policy: expect.objectContaining({ consultant_id: c.id, buffer_after_minutes: 15 }),
+        },
       },
     ]);
 
@@ -209,7 +219,11 @@ describe('events: one outbox row per committed change', () => {
     const booked = await http.as(alice.token).post('/bookings', { hold_id: held.body.id });
     expect(booked).toHaveStatus(201);
     expect(await since(4)).toEqual([
-      { type: 'booking.created', sequence: 5, data: expect.objectContaining({ id: held.body.id, status: 'confirmed' }) },
+      {
+        type: 'booking.created',
+        sequence: 5,
+        data: expect.objectContaining({ id: held.body.id, status: 'confirmed' }),
+      },
     ]);
   });
 
