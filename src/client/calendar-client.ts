@@ -6,11 +6,14 @@ import type {
   BookingPageDto,
   BookingTargetDto,
   CreateBookingDto,
+  CreateHoldDto,
+  HoldDto,
   ListBookingsQuery,
 } from '../bookings/dto/booking.dto';
 import type { ConsultantRangeDto, FreeTimeQuery } from '../calendar/dto/calendar.dto';
 import type { Principal } from '../common/auth/principal';
 import type { ConsultantDto, ConsultantPageDto, ListConsultantsQuery } from '../consultants/dto/consultant.dto';
+import type { PolicyDto, UpdatePolicyDto } from '../consultants/dto/policy.dto';
 import type { Envelope } from '../messaging/envelope';
 import { clientOptions } from '../messaging/transport-options';
 import { parseTransportUrl, type TransportTarget, wirePattern } from '../messaging/transport-url';
@@ -60,6 +63,16 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('consultants.list', undefined, query);
   }
 
+  /** `consultants.policy.get`: one consultant's booking policy, each field at its default until set. */
+  getPolicy(id: number): Promise<PolicyDto> {
+    return this.call('consultants.policy.get', undefined, { id });
+  }
+
+  /** `consultants.policy.update`: replaces the whole policy (a field left out takes its default); a consultant only its own. */
+  updatePolicy(principal: CalendarPrincipal, id: number, policy: UpdatePolicyDto): Promise<PolicyDto> {
+    return this.call('consultants.policy.update', principal, { ...policy, id });
+  }
+
   /** `availability.free`: one consultant's free time between start and end, cut into slot_minutes. */
   freeTime(query: FreeTimeQuery): Promise<ConsultantRangeDto> {
     return this.call('availability.free', undefined, query);
@@ -90,6 +103,16 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('bookings.reschedule', principal, { ...target, id });
   }
 
+  /** `holds.create`: holds free time for the principal (a user, or the admin for `user_id`); book it with `createBooking` `{hold_id}`. */
+  createHold(principal: CalendarPrincipal, hold: CreateHoldDto): Promise<HoldDto> {
+    return this.call('holds.create', principal, hold);
+  }
+
+  /** `holds.release`: frees a hold of the principal's (any, for the admin) at once. */
+  releaseHold(principal: CalendarPrincipal, id: number): Promise<void> {
+    return this.call('holds.release', principal, { id });
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.proxy.close();
   }
@@ -97,8 +120,10 @@ export class CalendarClient implements OnApplicationShutdown {
   private async call<T>(pattern: string, principal: CalendarPrincipal | undefined, data: object): Promise<T> {
     const envelope: Envelope = { token: this.options.token, ...(principal && { principal }), data };
     try {
+      // A pattern that answers nothing (`holds.release`) completes without a value: that is its answer.
       return await firstValueFrom(
         this.proxy.send<T>(wirePattern(this.target, pattern), envelope).pipe(timeout({ first: this.timeoutMs })),
+        { defaultValue: undefined as T },
       );
     } catch (error) {
       if (isProblem(error)) throw new CalendarClientError(pattern, error);

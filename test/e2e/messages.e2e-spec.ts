@@ -203,6 +203,78 @@ for (const transport of TRANSPORTS) {
       expect((await http.as(alice.token).get(`/bookings/${booking.id}`)).body.status).toBe('cancelled');
     });
 
+    it('consultants.policy.get and consultants.policy.update read and replace the policy as over HTTP', async () => {
+      // The other consultant's policy: the bookings here keep the defaults of theirs.
+      const before = await client.getPolicy(other.id);
+      expect(before).toEqual((await http.get(`/consultants/${other.id}/policy`)).body);
+      expect(before).toMatchObject({ consultant_id: other.id, minimum_notice_minutes: 0, slot_minutes: null });
+      const policy = { minimum_notice_minutes: 60, buffer_after_minutes: 15, max_bookings_per_day: 4 };
+      const updated = await client.updatePolicy({ role: 'consultant', id: other.id }, other.id, policy);
+      expect(updated).toEqual({ ...before, ...policy });
+      expect(await client.getPolicy(other.id)).toEqual(updated);
+      expect((await http.get(`/consultants/${other.id}/policy`)).body).toEqual(updated);
+
+      // A consultant may change only its own; a user none.
+      const foreign = await refusal(client.updatePolicy({ role: 'consultant', id: consultant.id }, other.id, {}));
+      const foreignOverHttp = await http.as(consultant.token).put(`/consultants/${other.id}/policy`, {});
+      expect(foreignOverHttp).toHaveStatus(403);
+      expect(foreign).toMatchObject({ status: 403, type: '/problems/forbidden' });
+      expect(foreign.type).toBe(foreignOverHttp.body.type);
+      expect(await refusal(client.updatePolicy(asAlice(), other.id, {}))).toMatchObject({ status: 403 });
+      const bad = await refusal(client.updatePolicy({ role: 'admin' }, other.id, { slot_minutes: 2 }));
+      expect(bad).toMatchObject({ status: 400, type: '/problems/validation-error' });
+      expect(bad.errors?.map((e) => e.field)).toEqual(['slot_minutes']);
+      expect(await refusal(client.getPolicy(2_147_483_647))).toMatchObject({
+        status: 404,
+        type: '/problems/not-found',
+      });
+      // Nothing refused changed it; the admin puts the defaults back.
+      expect(await client.getPolicy(other.id)).toEqual(updated);
+      expect(await client.updatePolicy({ role: 'admin' }, other.id, {})).toEqual(before);
+    });
+
+    it('holds.create holds the time until bookings.create {hold_id} books it, or holds.release frees it', async () => {
+      const target = { consultant_id: consultant.id, start: '2031-01-27T09:00:00Z', end: '2031-01-27T09:30:00Z' };
+      const hold = await client.createHold(asAlice(), { ...target, hold_minutes: 5 });
+      expect(hold).toMatchObject({
+        consultant_id: consultant.id,
+        user_id: alice.id,
+        start: '2031-01-27T09:00:00.000Z',
+      });
+      expect(Date.parse(hold.expires_at)).toBeGreaterThan(Date.now());
+      // Held, the time is taken for anyone else.
+      const taken = await refusal(client.createBooking({ role: 'user', id: bob.id }, target, randomUUID()));
+      expect(taken).toMatchObject({ status: 409, type: '/problems/time-taken' });
+      const booking = await client.createBooking(asAlice(), { hold_id: hold.id }, randomUUID());
+      expect(booking).toMatchObject({ id: hold.id, user_id: alice.id, start: hold.start, status: 'confirmed' });
+      expect((await http.as(alice.token).get(`/bookings/${hold.id}`)).body).toEqual(booking);
+
+      const later = { consultant_id: consultant.id, start: '2031-01-27T10:00:00Z', end: '2031-01-27T10:30:00Z' };
+      const released = await client.createHold(asAlice(), later);
+      // Not Bob's to release: the same not-found HTTP answers, and the hold stays.
+      const foreign = await refusal(client.releaseHold({ role: 'user', id: bob.id }, released.id));
+      const foreignOverHttp = await http.as(bob.token).delete(`/holds/${released.id}`);
+      expect(foreignOverHttp).toHaveStatus(404);
+      expect(foreign).toMatchObject({ status: 404, type: '/problems/not-found' });
+      expect(foreign.problem).toEqual(withoutInstance(foreignOverHttp.body));
+      expect(await refusal(client.createBooking({ role: 'user', id: bob.id }, later, randomUUID()))).toMatchObject({
+        status: 409,
+        type: '/problems/time-taken',
+      });
+      expect(await client.releaseHold(asAlice(), released.id)).toBeUndefined();
+      expect(await refusal(client.releaseHold(asAlice(), released.id))).toMatchObject({ status: 404 });
+      expect(await refusal(client.createBooking(asAlice(), { hold_id: released.id }, randomUUID()))).toMatchObject({
+        status: 404,
+      });
+      // Released, the time is free for Bob at once.
+      expect(await client.createBooking({ role: 'user', id: bob.id }, later, randomUUID())).toMatchObject({
+        user_id: bob.id,
+        start: '2031-01-27T10:00:00.000Z',
+      });
+      const onBehalf = await refusal(client.createHold({ role: 'consultant', id: consultant.id }, later));
+      expect(onBehalf).toMatchObject({ status: 403, type: '/problems/forbidden' });
+    });
+
     it('a validation failure is the problem HTTP answers', async () => {
       const body = { consultant_id: consultant.id, start: '2031-01-06T09:00:00Z', end: 'soon', is_booked: true };
       const error = await refusal(client.createBooking(asAlice(), body, randomUUID()));
