@@ -8,6 +8,7 @@ import { createConsultant, createUser, type Created } from '../support/factories
 import { eventually, sleep } from '../support/eventually';
 import { Http } from '../support/http';
 import { serverUrl, startTestApp, type TestApp } from '../support/test-app';
+import { warnSkipping } from '../support/postgres-server';
 
 /** Each consultant's events as received, in order: sequences must read 1, 2, 3… per consultant. */
 function sequencesOf(events: CalendarEvent[]): Map<number, number[]> {
@@ -112,6 +113,8 @@ describe('events: the relay delivers every event, in order per consultant', () =
   });
 });
 
+if (!serverUrl)
+  warnSkipping('events: relays racing', 'PGlite runs one transaction at a time; set DATABASE_URL to run it');
 (serverUrl ? describe : describe.skip)('events: relays racing on one PostgreSQL database', () => {
   let t: TestApp;
   let http: Http;
@@ -147,11 +150,6 @@ describe('events: the relay delivers every event, in order per consultant', () =
     for (const c of consultants) expect(sequencesOf(delivered).get(c.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
-
-if (!serverUrl)
-  process.stderr.write(
-    '\n!!! SKIPPING events: relays racing: PGlite runs one transaction at a time; set DATABASE_URL\n\n',
-  );
 
 (natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS', () => {
   let t: TestApp;

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { spawnSync } from 'node:child_process';
 import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '../../src/client';
+import { warnSkipping } from './postgres-server';
 
 /** Which brokers answer on their port, asked synchronously so that Jest can skip at collection time. */
 export function reachablePorts(ports: number[]): Set<number> {
@@ -20,7 +21,7 @@ Promise.all(${JSON.stringify(ports)}.map((port) => new Promise((done) => {
 /** NATS at 127.0.0.1:4222, or a loud warning naming the suite that is skipped without it. */
 export function natsOrSkip(suite: string): boolean {
   if (reachablePorts([4222]).has(4222)) return true;
-  process.stderr.write(`\n!!! SKIPPING ${suite}: no NATS server answers on 127.0.0.1:4222\n\n`);
+  warnSkipping(suite, 'no NATS server answers on 127.0.0.1:4222');
   return false;
 }
 
