@@ -65,7 +65,8 @@ async function buildTemplate(): Promise<void> {
   if (existsSync(TEMPLATE_DIR) && existsSync(TEMPLATE_TAR)) return;
   const staging = `${TEMPLATE_DIR}.${process.pid}`;
   const db = await PGlite.create({ dataDir: staging });
-  // Uncompressed: loading it is what every new in-memory database pays, and gzip triples that.
+  // Uncompressed (40 MB against 4.5): every new in-memory database loads it, and gzip's took
+  // about 0.5 s longer to load (2.7-3.3 s against 3.3-3.9 s, measured side by side under load).
   const archive = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
   await db.close();
   // Each renamed whole, so a template that exists is complete.
