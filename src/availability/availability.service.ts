@@ -64,7 +64,7 @@ export class AvailabilityService {
   /** The slot and its `availability.changed` event commit together, under the consultant's lock. */
   create(consultantId: number, dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
     return this.slots.manager.transaction(async (manager) => {
-      const { timezone } = await lockConsultant(manager, consultantId);
+      const { timezone } = await lockConsultant(manager, consultantId, { schedule: 'change' });
       const interval = localWindowOrBadRequest(dto, timezone);
       // The exclusion constraint refuses an overlap (409), whatever runs beside it.
       const slot = manager.create(Availability, {
@@ -127,7 +127,7 @@ export class AvailabilityService {
 
   remove(consultantId: number, slotId: number): Promise<void> {
     return this.slots.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId);
+      await lockConsultant(manager, consultantId, { schedule: 'change' });
       // A booking locks the slot's row before marking it booked, so this cannot race one.
       const { affected } = await manager.delete(Availability, { id: slotId, consultantId, isBooked: false });
       if (affected) {
@@ -141,13 +141,6 @@ export class AvailabilityService {
       if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
       throw conflict('slot-booked', `Slot ${slotId} is booked; cancel the booking before deleting the slot.`);
     });
-  }
-
-  /** The consultant a slot belongs to, for a booking that names only the slot. */
-  async consultantOf(slotId: number): Promise<number> {
-    const slot = await this.slots.findOne({ select: { consultantId: true }, where: { id: slotId } });
-    if (!slot) throw notFound(`Slot ${slotId}`);
-    return slot.consultantId;
   }
 
   /**

@@ -9,11 +9,12 @@ import { Booking } from './entities/booking.entity';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { HoldsController } from './holds.controller';
 import { Idempotency } from './idempotency';
+import { ScheduleCopies } from './schedule-copies';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
   controllers: [BookingsController, HoldsController, BookingsMessages],
-  providers: [BookingsService, Idempotency],
+  providers: [BookingsService, Idempotency, ScheduleCopies],
   exports: [BookingsService],
 })
 export class BookingsModule {}

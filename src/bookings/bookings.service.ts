@@ -7,7 +7,7 @@ import { Availability } from '../availability/entities/availability.entity';
 import { isPartyTo } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { badRequest, conflict, forbidden, notFound, unprocessable } from '../common/http/problem';
+import { badRequest, conflict, forbidden, notFound, ProblemException, unprocessable } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import type { AppConfig } from '../config/configuration';
 import { lockConsultant } from '../consultants/consultant-lock';
@@ -43,6 +43,7 @@ import type {
 } from './dto/booking.dto';
 import { Booking } from './entities/booking.entity';
 import { Idempotency } from './idempotency';
+import { type ConsultantCopy, ScheduleCopies } from './schedule-copies';
 
 const DAY_MS = 86_400_000;
 
@@ -54,7 +55,7 @@ const USER_BOOKINGS_LOCK = 1;
  * per-user cap counts every booking committed before: without it, two bookings at two
  * consultants (two different row locks) each see the other's user one short of the cap. An
  * advisory lock rather than a row lock on the user: a booking's write stays within one
- * consultant's rows.
+ * consultant's rows. Taken after the consultant's lock, as place_booking takes it.
  */
 async function lockUserBookings(manager: EntityManager, userId: number): Promise<void> {
   await manager.query(`SELECT pg_advisory_xact_lock($1::int, $2::int)`, [USER_BOOKINGS_LOCK, userId]);
@@ -73,8 +74,7 @@ const DTO_FIELDS = [
   'createdAt',
 ] as const;
 type BookingFields = Pick<Booking, (typeof DTO_FIELDS)[number]>;
-const HOLD_FIELDS = [...DTO_FIELDS, 'expiresAt'] as const;
-type HoldFields = Pick<Booking, (typeof HOLD_FIELDS)[number]>;
+type HoldFields = BookingFields & Pick<Booking, 'expiresAt'>;
 
 /** The statuses of bookings; `held` and `expired` are holds, which the booking routes never show. */
 const BOOKING_STATUSES = ['confirmed', 'cancelled'] as const;
@@ -83,6 +83,20 @@ const isBooking = (b: { status: string }): b is { status: 'confirmed' | 'cancell
 const isHold = (b: { status: string }) => b.status === 'held' || b.status === 'expired';
 
 const DEFAULT_HOLD_MINUTES = 10;
+
+/** Reads of a schedule that changed under a booking before it gives up with a 409 (place). */
+const MAX_STALE_ATTEMPTS = 3;
+
+/** place_booking's answer (migration OneStatementBooking). */
+interface Placed {
+  outcome: 'placed' | 'stale' | 'no-consultant' | 'slot-taken' | 'daily-limit' | 'cap';
+  bookingId: number;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+const PLACE_BOOKING = `SELECT outcome, booking_id AS "bookingId", created_at AS "createdAt", expires_at AS "expiresAt"
+  FROM place_booking($1::int, $2::int, $3::int, $4::int, $5::int, $6::timestamptz, $7::timestamptz, $8::timestamptz,
+                     $9::timestamptz, $10::int, $11::int, $12::timestamptz, $13::timestamptz, $14::int, $15::jsonb)`;
 
 const toDto = (b: BookingFields, zone: string): BookingDto => ({
   id: b.id,
@@ -164,21 +178,13 @@ function wholeSlot(slot: SlotFields, moving: BookingFields | null): Source {
 @Injectable()
 export class BookingsService implements OnModuleInit {
   /**
-   * POST /bookings is five statements (begin, lockConsultant, sourcesSql, this, commit): 0.57 ms
-   * of Node CPU per request, where the ten it took before cost 0.74 (bench/RESULTS.md). Here the
-   * per-user cap is the insert's own condition and RETURNING is the answer; a repository's
-   * insert would need a count before it and a read after.
+   * The consultant's slots overlapping the interval, and its active weekly rules and date
+   * overrides near it, in one round trip: row-locked (`locked`) for a reschedule, as they are in
+   * a booking's read before place_booking (`read`). It reads the availability and recurring
+   * modules' tables: a named exception (README, Layout) to reading through their services, which
+   * would add round trips to the booking's one or two.
    */
-  private readonly insertSql: string;
-  /**
-   * The consultant's slots overlapping the interval, row-locked, and active weekly rules, in
-   * one round trip. It reads the availability and recurring modules' tables: a named exception
-   * (README, Layout) to reading through their services, which would add a round trip to the
-   * booking's five.
-   */
-  private readonly sourcesSql: string;
-  /** The same for a hold: its user's live holds are the cap, and it lives $13 minutes. */
-  private readonly holdInsertSql: string;
+  private readonly sourcesSql: { read: string; locked: string };
   /** Turns hold $1 into a booking unless its user's cap ($2) is reached. */
   private readonly convertSql: string;
   /** The hold, row-locked, and whether it has expired by the database's clock. */
@@ -195,35 +201,14 @@ export class BookingsService implements OnModuleInit {
     private readonly consultants: ConsultantsService,
     private readonly slots: AvailabilityService,
     private readonly removalChecks: ConsultantRemovalChecks,
+    private readonly copies: ScheduleCopies,
   ) {
     const db = bookings.manager.connection;
     const b = sqlNames<Booking>(bookings.metadata);
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
     const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
-    // $7 is the user's cap; $10 the policy's daily limit (null: none), counted over the local day
-    // [$11, $12), live holds included (marked expired first): exact, since every writer of the
-    // consultant's bookings holds its row lock.
-    const insert = (
-      status: 'confirmed' | 'held',
-      mine: string,
-      expiresAt: string,
-      fields: readonly (keyof Booking & string)[],
-    ) =>
-      `INSERT INTO ${b.table} (${b.consultantId}, ${b.userId}, ${b.availabilityId}, ${b.recurringId}, ${b.startAt}, ${b.endAt}, ${b.blockedStartAt}, ${b.blockedEndAt}, ${b.status}, ${b.expiresAt})
-         SELECT $1::int, $2::int, $3::int, $4::int, $5::timestamptz, $6::timestamptz, $8::timestamptz, $9::timestamptz, '${status}', ${expiresAt}
-          WHERE (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.userId} = $2 AND ${mine} LIMIT $7) mine) < $7
-            AND ($10::int IS NULL OR (SELECT count(*) FROM (SELECT 1 FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held')
-                                                             AND ${b.startAt} >= $11::timestamptz AND ${b.startAt} < $12::timestamptz LIMIT $10) today) < $10)
-         RETURNING ${selectAs(b, fields)}`;
     const upcoming = `${b.status} = 'confirmed' AND ${b.endAt} > now()`;
-    this.insertSql = insert('confirmed', upcoming, 'NULL', DTO_FIELDS);
-    this.holdInsertSql = insert(
-      'held',
-      `${b.status} = 'held' AND ${b.expiresAt} > clock_timestamp()`,
-      `clock_timestamp() + make_interval(mins => $13::int)`,
-      HOLD_FIELDS,
-    );
     this.convertSql = `UPDATE ${b.table} SET ${b.status} = 'confirmed', ${b.expiresAt} = NULL, ${b.updatedAt} = now()
          WHERE ${b.id} = $1 AND ${b.status} = 'held'
            AND (SELECT count(*) FROM (SELECT 1 FROM ${b.table} me WHERE me.${b.userId} = ${b.table}.${b.userId} AND me.${upcoming} LIMIT $2) mine) < $2
@@ -232,13 +217,16 @@ export class BookingsService implements OnModuleInit {
          FROM ${b.table} WHERE ${b.id} = $1 FOR UPDATE`;
     this.expireSql = `UPDATE ${b.table} SET ${b.status} = 'expired' WHERE ${b.consultantId} = $1 AND ${b.status} = 'held' AND ${b.expiresAt} <= clock_timestamp()`;
     this.dayCountSql = `SELECT count(*)::int AS n FROM ${b.table} WHERE ${b.consultantId} = $1 AND ${b.status} IN ('confirmed', 'held') AND ${b.startAt} >= $2 AND ${b.startAt} < $3 AND ${b.id} <> $4`;
-    this.sourcesSql = `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"
-                           FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3) FOR UPDATE)
+    const sources = (
+      lock: string,
+    ) => `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt", ${a.isBooked} AS "isBooked"
+                           FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3) ${lock})
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
               (SELECT json_agg(r) FROM (SELECT ${r.id} AS "id", ${r.dayOfWeek} AS "dayOfWeek", ${r.startTime}::text AS "startTime", ${r.endTime}::text AS "endTime",
                                                ${r.isActive} AS "isActive", ${r.validFrom}::text AS "validFrom", ${r.validUntil}::text AS "validUntil"
                                           FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules,
               (SELECT json_agg(${overrideJson(o, 'o')}) FROM ${o.table} o WHERE o.${o.consultantId} = $1 AND ${overrideDatesNear(o, 'o', '$2', '$3')}) AS overrides`;
+    this.sourcesSql = { read: sources(''), locked: sources('FOR UPDATE') };
   }
 
   /** A consultant with upcoming confirmed bookings stays: clients rely on those. */
@@ -269,20 +257,14 @@ export class BookingsService implements OnModuleInit {
         { field: 'consultant_id', message: 'must match the path' },
       ]);
     }
-    const consultantId = pathConsultantId ?? dto.consultant_id ?? (await this.consultantOfSlot(target));
-    return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
-      const max = this.config.get('MAX_FUTURE_BOOKINGS_PER_USER', { infer: true });
-      const placed = await this.place<BookingFields>(manager, this.insertSql, userId, consultantId, target, max, []);
-      if (!placed.row)
-        throw unprocessable(
-          'booking-limit',
-          `You already hold ${max} upcoming bookings, the most one account may; cancel one to book another.`,
-        );
-      if (placed.row.availabilityId !== null) await this.slots.setBooked(manager, placed.row.availabilityId, true);
-      const booking = toDto(placed.row, placed.timezone);
-      await recordEvent(manager, { type: 'booking.created', consultantId, data: booking });
-      return booking;
-    });
+    const consultantId = pathConsultantId ?? dto.consultant_id;
+    const book = async (manager: EntityManager): Promise<BookingDto> => {
+      const { row, timezone } = await this.place(manager, userId, consultantId, target, null);
+      return toDto(row, timezone);
+    };
+    // Without a key the booking is place_booking's one statement, autocommitted.
+    if (idempotencyKey === undefined) return book(this.bookings.manager);
+    return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, book);
   }
 
   /**
@@ -293,20 +275,9 @@ export class BookingsService implements OnModuleInit {
   async hold(principal: Principal, dto: CreateHoldDto): Promise<HoldDto> {
     const userId = this.bookerOf(principal, dto.user_id);
     const target = parseTarget(dto);
-    const consultantId = dto.consultant_id ?? (await this.consultantOfSlot(target));
-    return this.bookings.manager.transaction(async (manager) => {
-      const max = this.config.get('MAX_HOLDS_PER_USER', { infer: true });
-      const minutes = dto.hold_minutes ?? DEFAULT_HOLD_MINUTES;
-      const placed = await this.place<HoldFields>(manager, this.holdInsertSql, userId, consultantId, target, max, [
-        minutes,
-      ]);
-      if (!placed.row)
-        throw unprocessable(
-          'hold-limit',
-          `You already have ${max} live holds, the most one account may; book or release one first.`,
-        );
-      return toHoldDto(placed.row, placed.timezone);
-    });
+    const minutes = dto.hold_minutes ?? DEFAULT_HOLD_MINUTES;
+    const { row, timezone } = await this.place(this.bookings.manager, userId, dto.consultant_id, target, minutes);
+    return toHoldDto(row, timezone);
   }
 
   /** DELETE /holds/{id}: the time is free again at once. A hold that expired goes too. */
@@ -351,8 +322,8 @@ export class BookingsService implements OnModuleInit {
       ]);
     const consultantId = found.consultantId;
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
-      await lockUserBookings(manager, found.userId);
       const { timezone } = await lockConsultant(manager, consultantId);
+      await lockUserBookings(manager, found.userId);
       const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
         this.lockHoldSql,
         [holdId],
@@ -380,51 +351,125 @@ export class BookingsService implements OnModuleInit {
   }
 
   /**
-   * Places a booking or a hold (`sql`, insertSql or holdInsertSql, whose extra parameters are
-   * `extra`) under the user's and the consultant's locks, after the checks every booking passes.
-   * Null when the user's cap (`cap`) refused it; a full day is a 422 daily-limit.
+   * Places a booking (`holdMinutes` null) or a hold in one round trip when this instance's copy
+   * of the consultant's schedule is current: the checks every booking passes run here on the
+   * copy, then place_booking writes under the locks, or answers 'stale' and the copy is read
+   * again. `manager` is the Idempotency-Key's transaction, or the data source's for autocommit.
    */
-  private async place<Row>(
+  private async place(
     manager: EntityManager,
-    sql: string,
     userId: number,
-    consultantId: number,
+    consultantId: number | undefined,
     target: Target,
-    cap: number,
-    extra: unknown[],
-  ): Promise<{ row: Row | null; timezone: string }> {
-    // The user first, then the consultant, always in this order: a user's bookings at several
-    // consultants queue here without holding a consultant's row lock while they wait.
-    await lockUserBookings(manager, userId);
-    const { timezone, policy } = await lockConsultant(manager, consultantId);
-    await this.expireHolds(manager, consultantId);
-    const { interval, source } = await this.accept(manager, consultantId, timezone, policy, target, null);
-    const blocked = bufferedInterval(interval, policy);
-    const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
-    // One round trip: the cap and the daily limit are the insert's conditions, exact because the
-    // user's and the consultant's locks are held (the counts' snapshot is taken after them, so it
-    // sees every booking committed before); an overlap of the blocked time, buffers included, with
-    // a booking or a live hold is refused by the exclusion constraint (bookings_blocked_no_overlap,
-    // a 409 time-taken).
-    const [row] = await manager.query<Row[]>(sql, [
-      consultantId,
-      userId,
-      source.availabilityId,
-      source.recurringId,
-      new Date(interval.start),
-      new Date(interval.end),
-      cap,
-      new Date(blocked.start),
-      new Date(blocked.end),
-      policy.maxBookingsPerDay,
-      day && new Date(day.start),
-      day && new Date(day.end),
-      ...extra,
-    ]);
-    // Which condition refused it: the day's count is cheaper to ask again than to return.
-    if (!row && day && (await this.bookingsOnDay(manager, consultantId, day, 0)) >= policy.maxBookingsPerDay!)
-      throw dailyLimit(policy);
-    return { row: row ?? null, timezone };
+    holdMinutes: number | null,
+  ): Promise<{ row: HoldFields; timezone: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const fresh = attempt > 1;
+      let decided: Awaited<ReturnType<BookingsService['decide']>>;
+      try {
+        decided = await this.decide(manager, consultantId, target, fresh);
+      } catch (refusal) {
+        // A refusal decided on a copy may be the copy's: it stands only if a fresh read agrees.
+        if (fresh || !(refusal instanceof ProblemException)) throw refusal;
+        continue;
+      }
+      const { consultant, interval, source } = decided;
+      const { timezone, policy } = consultant;
+      const blocked = bufferedInterval(interval, policy);
+      const day = policy.maxBookingsPerDay === null ? null : localDayOf(interval.start, timezone);
+      const cap = this.config.get(holdMinutes === null ? 'MAX_FUTURE_BOOKINGS_PER_USER' : 'MAX_HOLDS_PER_USER', {
+        infer: true,
+      });
+      const fields = {
+        consultantId: consultant.id,
+        userId,
+        availabilityId: source.availabilityId,
+        recurringId: source.recurringId,
+        startAt: new Date(interval.start),
+        endAt: new Date(interval.end),
+        status: holdMinutes === null ? ('confirmed' as const) : ('held' as const),
+      };
+      // The booking.created event's data; place_booking puts in the id and created_at the insert gives.
+      const event = holdMinutes === null ? toDto({ ...fields, id: 0, createdAt: new Date(0) }, timezone) : null;
+      const [placed] = await manager.query<Placed[]>(PLACE_BOOKING, [
+        consultant.id,
+        consultant.version,
+        userId,
+        source.availabilityId,
+        source.recurringId,
+        fields.startAt,
+        fields.endAt,
+        new Date(blocked.start),
+        new Date(blocked.end),
+        cap,
+        policy.maxBookingsPerDay,
+        day && new Date(day.start),
+        day && new Date(day.end),
+        holdMinutes,
+        event && JSON.stringify(event),
+      ]);
+      switch (placed.outcome) {
+        case 'placed': {
+          const { bookingId: id, createdAt, expiresAt } = placed;
+          const row = {
+            ...fields,
+            id,
+            createdAt: new Date(createdAt!),
+            expiresAt: expiresAt ? new Date(expiresAt) : null,
+          };
+          return { row, timezone };
+        }
+        case 'stale':
+          // A schedule that changes under every retry is being rewritten faster than it can be read.
+          if (attempt === MAX_STALE_ATTEMPTS)
+            throw conflict('schedule-changed', "The consultant's availability changed during the booking; try again.");
+          continue;
+        case 'no-consultant':
+          throw notFound(`Consultant ${consultant.id}`);
+        case 'slot-taken':
+          throw conflict('time-taken', 'That slot is already booked; pick another.');
+        case 'daily-limit':
+          throw dailyLimit(policy);
+        case 'cap':
+          throw holdMinutes === null
+            ? unprocessable(
+                'booking-limit',
+                `You already hold ${cap} upcoming bookings, the most one account may; cancel one to book another.`,
+              )
+            : unprocessable(
+                'hold-limit',
+                `You already have ${cap} live holds, the most one account may; book or release one first.`,
+              );
+      }
+    }
+  }
+
+  /**
+   * The checks of a new booking or hold, on this instance's copy of the consultant's schedule
+   * (`fresh`: read again): the interval must be a whole one-time slot or lie inside one
+   * occurrence of a bookable window, start in the future and pass the policy. Whether the slot is
+   * still free, the day's count, the cap and overlaps are place_booking's, under the locks.
+   */
+  private async decide(
+    manager: EntityManager,
+    consultantId: number | undefined,
+    target: Target,
+    fresh: boolean,
+  ): Promise<{ consultant: ConsultantCopy; interval: Interval; source: Source }> {
+    if ('slotId' in target) {
+      const { consultant, startAt, endAt } = await this.copies.slot(manager, target.slotId, consultantId, fresh);
+      const interval = { start: startAt, end: endAt };
+      assertBookable(interval);
+      assertPolicyAllows(interval, consultant.policy, null);
+      return { consultant, interval, source: { availabilityId: target.slotId, recurringId: null, windowStart: null } };
+    }
+    if (consultantId === undefined)
+      throw badRequest('consultant_id is required unless availability_id is given', [
+        { field: 'consultant_id', message: 'is required' },
+      ]);
+    const consultant = await this.copies.consultant(manager, consultantId, fresh);
+    const { timezone, policy } = consultant;
+    return { consultant, ...(await this.acceptTime(manager, 'read', consultantId, timezone, policy, target, null)) };
   }
 
   /**
@@ -593,9 +638,22 @@ export class BookingsService implements OnModuleInit {
       assertPolicyAllows(interval, policy, null);
       return { interval, source: wholeSlot(slot, moving) };
     }
+    return this.acceptTime(manager, 'locked', consultantId, zone, policy, target, moving);
+  }
+
+  /** accept() for a target given as time (instants or local), whose source is looked up. */
+  private async acceptTime(
+    manager: EntityManager,
+    lock: keyof BookingsService['sourcesSql'],
+    consultantId: number,
+    zone: string,
+    policy: BookingPolicy,
+    target: Exclude<Target, { slotId: number }>,
+    moving: BookingFields | null,
+  ): Promise<{ interval: Interval; source: Source }> {
     const interval = 'interval' in target ? target.interval : localWindowOrBadRequest(target.local, zone);
     assertBookable(interval);
-    const source = await this.sourceOf(manager, consultantId, zone, policy, interval, moving);
+    const source = await this.sourceOf(manager, lock, consultantId, zone, policy, interval, moving);
     assertPolicyAllows(interval, policy, source.windowStart);
     return { interval, source };
   }
@@ -614,6 +672,7 @@ export class BookingsService implements OnModuleInit {
   /** A one-time slot exactly matching the interval, else an occurrence of a weekly window containing it. */
   private async sourceOf(
     manager: EntityManager,
+    lock: keyof BookingsService['sourcesSql'],
     consultantId: number,
     zone: string,
     policy: BookingPolicy,
@@ -626,7 +685,7 @@ export class BookingsService implements OnModuleInit {
         rules: (WeeklyRule & { id: number })[] | null;
         overrides: OverrideRow[] | null;
       }[]
-    >(this.sourcesSql, [consultantId, new Date(interval.start), new Date(interval.end)]);
+    >(this.sourcesSql[lock], [consultantId, new Date(interval.start), new Date(interval.end)]);
     const overlapping = slots ?? [];
     const whole = overlapping.find((s) => s.startAt === interval.start && s.endAt === interval.end);
     if (whole) return wholeSlot(whole, moving);
@@ -653,14 +712,6 @@ export class BookingsService implements OnModuleInit {
     if (principal.role !== 'user') throw forbidden('Only users (or the admin) book.');
     if (userId !== undefined && userId !== principal.id) throw forbidden('A user books only for themselves.');
     return principal.id;
-  }
-
-  private consultantOfSlot(target: Target): Promise<number> {
-    if (!('slotId' in target))
-      throw badRequest('consultant_id is required unless availability_id is given', [
-        { field: 'consultant_id', message: 'is required' },
-      ]);
-    return this.slots.consultantOf(target.slotId);
   }
 
   /** The booking if the caller is a party to it; otherwise a 404 that does not reveal it exists. */

@@ -110,6 +110,7 @@ export class ConsultantsService {
       if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
       if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
       if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
+      if (moved) consultant.scheduleVersion += 1;
       if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
       const updated = toConsultantDto(await manager.save(consultant));
       if (moved) {
@@ -137,7 +138,10 @@ export class ConsultantsService {
   async updatePolicy(principal: Principal, id: number, dto: UpdatePolicyDto): Promise<PolicyDto> {
     assertActsForConsultant(principal, id);
     const policy = fromPolicyDto(dto);
-    const assignments = POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`).join(', ');
+    const assignments = [
+      ...POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`),
+      `${this.c.scheduleVersion} = ${this.c.scheduleVersion} + 1`,
+    ].join(', ');
     // A transaction for the event: it commits with the change or not at all.
     return this.consultants.manager.transaction(async (manager) => {
       const [rows] = await manager.query<[BookingPolicy[], number]>(

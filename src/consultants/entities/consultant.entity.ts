@@ -65,6 +65,14 @@ export class Consultant {
   @Column({ name: 'max_bookings_per_day', type: 'integer', nullable: true })
   maxBookingsPerDay: number | null;
 
+  /**
+   * Bumped by every change to what can be booked: slots, rules, overrides, the policy, the zone
+   * (lockConsultant with `schedule: 'change'`). A booking decided from a copy read earlier is
+   * placed only if this is still the version it read (place_booking).
+   */
+  @Column({ name: 'schedule_version', type: 'integer', default: 0 })
+  scheduleVersion: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

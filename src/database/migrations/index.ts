@@ -8,6 +8,7 @@ import { Policy1795985493840 } from './1795985493840-Policy';
 import { Webhooks1795986031344 } from './1795986031344-Webhooks';
 import { DateOverrides1795987133668 } from './1795987133668-DateOverrides';
 import { Holds1795987862421 } from './1795987862421-Holds';
+import { OneStatementBooking1796000000000 } from './1796000000000-OneStatementBooking';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   Webhooks1795986031344,
   DateOverrides1795987133668,
   Holds1795987862421,
+  OneStatementBooking1796000000000,
 ];

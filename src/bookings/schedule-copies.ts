@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Availability } from '../availability/entities/availability.entity';
+import { notFound } from '../common/http/problem';
+import { Consultant } from '../consultants/entities/consultant.entity';
+import { POLICY_FIELDS, toPolicy } from '../consultants/policy.mapper';
+import { epochMs } from '../database/epoch-ms';
+import { selectAs, sqlNames } from '../database/sql-names';
+import type { BookingPolicy } from '../scheduling';
+
+/** What a booking is decided from: the consultant's zone and policy at a schedule version. */
+export interface ConsultantCopy {
+  id: number;
+  timezone: string;
+  policy: BookingPolicy;
+  version: number;
+}
+
+/** A one-time slot's time, as of its consultant's schedule version. */
+interface SlotCopy {
+  consultantId: number;
+  startAt: number;
+  endAt: number;
+  version: number;
+}
+
+/** Entries kept of each kind; the oldest goes first. A few MB at most. */
+const MAX_CONSULTANTS = 10_000;
+const MAX_SLOTS = 20_000;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  if (map.size >= max) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
+type ConsultantRow = { id: number; timezone: string; version: number } & BookingPolicy;
+
+/**
+ * This instance's copies of what a booking is decided from, so that a booking of a known
+ * consultant's slot is one round trip (place_booking). A copy is never trusted: place_booking
+ * compares its version with the consultant's `schedule_version` under the row lock and answers
+ * 'stale' when a slot, rule, override, the policy or the zone changed since, here or on another
+ * instance; the caller then reads afresh. What changes with bookings (a slot's flag, the day's
+ * count, the user's cap) is not copied: place_booking reads it under the lock.
+ */
+@Injectable()
+export class ScheduleCopies {
+  private readonly consultants = new Map<number, ConsultantCopy>();
+  private readonly slots = new Map<number, SlotCopy>();
+  private readonly consultantSql: string;
+  private readonly slotSql: string;
+
+  constructor(@InjectDataSource() db: DataSource) {
+    const c = sqlNames<Consultant>(db.getMetadata(Consultant));
+    const a = sqlNames<Availability>(db.getMetadata(Availability));
+    const consultant = `c.${c.id} AS id, c.${c.timezone} AS timezone, c.${c.scheduleVersion} AS version, ${selectAs(c, POLICY_FIELDS, 'c')}`;
+    this.consultantSql = `SELECT ${consultant} FROM ${c.table} c WHERE c.${c.id} = $1`;
+    // The slot's consultant ($1) when the request names one, else the slot's own.
+    this.slotSql = `WITH s AS (SELECT ${a.id} AS id, ${a.consultantId} AS consultant_id, ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt"
+                                 FROM ${a.table} WHERE ${a.id} = $2)
+      SELECT ${consultant}, s.id AS "slotId", s."startAt", s."endAt"
+        FROM ${c.table} c LEFT JOIN s ON s.consultant_id = c.${c.id}
+       WHERE c.${c.id} = COALESCE($1::int, (SELECT consultant_id FROM s))`;
+  }
+
+  /** The consultant's copy; `fresh` reads it again (after a 'stale'). */
+  async consultant(manager: EntityManager, id: number, fresh: boolean): Promise<ConsultantCopy> {
+    const known = fresh ? undefined : this.consultants.get(id);
+    if (known) return known;
+    const [row] = await manager.query<ConsultantRow[]>(this.consultantSql, [id]);
+    if (!row) throw notFound(`Consultant ${id}`);
+    return this.keepConsultant(row);
+  }
+
+  /**
+   * The slot's time and its consultant's copy. `consultantId` is the consultant the request
+   * names, if it names one: a slot of another is a 404, as is a slot that does not exist.
+   */
+  async slot(
+    manager: EntityManager,
+    slotId: number,
+    consultantId: number | undefined,
+    fresh: boolean,
+  ): Promise<{ consultant: ConsultantCopy; startAt: number; endAt: number }> {
+    const slot = fresh ? undefined : this.slots.get(slotId);
+    const consultant = slot && this.consultants.get(slot.consultantId);
+    if (slot && consultant && slot.version === consultant.version) {
+      if (consultantId !== undefined && consultantId !== slot.consultantId)
+        throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
+      return { consultant, startAt: slot.startAt, endAt: slot.endAt };
+    }
+    const [row] = await manager.query<(ConsultantRow & { slotId: number | null; startAt: number; endAt: number })[]>(
+      this.slotSql,
+      [consultantId ?? null, slotId],
+    );
+    if (!row) throw notFound(consultantId === undefined ? `Slot ${slotId}` : `Consultant ${consultantId}`);
+    const copy = this.keepConsultant(row);
+    if (row.slotId === null) throw notFound(`Slot ${slotId} of consultant ${row.id}`);
+    const kept = { consultantId: row.id, startAt: row.startAt, endAt: row.endAt, version: row.version };
+    remember(this.slots, slotId, kept, MAX_SLOTS);
+    return { consultant: copy, startAt: row.startAt, endAt: row.endAt };
+  }
+
+  private keepConsultant(row: ConsultantRow): ConsultantCopy {
+    const copy = { id: row.id, timezone: row.timezone, policy: toPolicy(row), version: row.version };
+    remember(this.consultants, row.id, copy, MAX_CONSULTANTS);
+    return copy;
+  }
+}
