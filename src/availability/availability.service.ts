@@ -64,7 +64,7 @@ export class AvailabilityService {
   /** The slot and its `availability.changed` event commit together, under the consultant's lock. */
   create(consultantId: number, dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
     return this.slots.manager.transaction(async (manager) => {
-      const { timezone } = await lockConsultant(manager, consultantId, { schedule: 'change' });
+      const { timezone } = await lockConsultant(manager, consultantId, 'schedule');
       const interval = localWindowOrBadRequest(dto, timezone);
       // The exclusion constraint refuses an overlap (409), whatever runs beside it.
       const slot = manager.create(Availability, {
@@ -127,7 +127,7 @@ export class AvailabilityService {
 
   remove(consultantId: number, slotId: number): Promise<void> {
     return this.slots.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       // A booking locks the slot's row before marking it booked, so this cannot race one.
       const { affected } = await manager.delete(Availability, { id: slotId, consultantId, isBooked: false });
       if (affected) {

@@ -284,7 +284,7 @@ export class BookingsService implements OnModuleInit {
   async release(principal: Principal, id: number): Promise<void> {
     const found = await this.holdOf(principal, id);
     await this.bookings.manager.transaction(async (manager) => {
-      await lockConsultant(manager, found.consultantId);
+      await lockConsultant(manager, found.consultantId, 'bookings');
       const { affected } = await manager.delete(Booking, { id, status: In(['held', 'expired']) });
       if (!affected) throw notFound(`Hold ${id}`);
     });
@@ -322,7 +322,7 @@ export class BookingsService implements OnModuleInit {
       ]);
     const consultantId = found.consultantId;
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
-      const { timezone } = await lockConsultant(manager, consultantId);
+      const { timezone } = await lockConsultant(manager, consultantId, 'bookings');
       await lockUserBookings(manager, found.userId);
       const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
         this.lockHoldSql,
@@ -561,7 +561,7 @@ export class BookingsService implements OnModuleInit {
   async cancel(principal: Principal, id: number): Promise<BookingDto> {
     const { consultantId } = await this.visible(principal, id);
     return this.bookings.manager.transaction(async (manager) => {
-      const { timezone } = await lockConsultant(manager, consultantId);
+      const { timezone } = await lockConsultant(manager, consultantId, 'bookings');
       const booking = await this.lockBooking(manager, id);
       if (booking.status === 'cancelled') return toDto(booking, timezone);
       if (booking.endAt.getTime() <= Date.now())
@@ -580,7 +580,7 @@ export class BookingsService implements OnModuleInit {
     if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
     const target = parseTarget(dto);
     return this.bookings.manager.transaction(async (manager) => {
-      const { timezone, policy } = await lockConsultant(manager, found.consultantId);
+      const { timezone, policy } = await lockConsultant(manager, found.consultantId, 'bookings');
       await this.expireHolds(manager, found.consultantId);
       const booking = await this.lockBooking(manager, id);
       if (booking.status !== 'confirmed')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Availability } from '../availability/entities/availability.entity';
 import { notFound } from '../common/http/problem';
@@ -25,16 +26,6 @@ interface SlotCopy {
   version: number;
 }
 
-/** Entries kept of each kind; the oldest goes first. A few MB at most. */
-const MAX_CONSULTANTS = 10_000;
-const MAX_SLOTS = 20_000;
-
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  if (map.size >= max) map.delete(map.keys().next().value!);
-  map.set(key, value);
-}
-
 type ConsultantRow = { id: number; timezone: string; version: number } & BookingPolicy;
 
 /**
@@ -47,8 +38,9 @@ type ConsultantRow = { id: number; timezone: string; version: number } & Booking
  */
 @Injectable()
 export class ScheduleCopies {
-  private readonly consultants = new Map<number, ConsultantCopy>();
-  private readonly slots = new Map<number, SlotCopy>();
+  // The least recently used go first: a few MB at most.
+  private readonly consultants = new LRUCache<number, ConsultantCopy>({ max: 10_000 });
+  private readonly slots = new LRUCache<number, SlotCopy>({ max: 20_000 });
   private readonly consultantSql: string;
   private readonly slotSql: string;
 
@@ -99,13 +91,13 @@ export class ScheduleCopies {
     const copy = this.keepConsultant(row);
     if (row.slotId === null) throw notFound(`Slot ${slotId} of consultant ${row.id}`);
     const kept = { consultantId: row.id, startAt: row.startAt, endAt: row.endAt, version: row.version };
-    remember(this.slots, slotId, kept, MAX_SLOTS);
+    this.slots.set(slotId, kept);
     return { consultant: copy, startAt: row.startAt, endAt: row.endAt };
   }
 
   private keepConsultant(row: ConsultantRow): ConsultantCopy {
     const copy = { id: row.id, timezone: row.timezone, policy: toPolicy(row), version: row.version };
-    remember(this.consultants, row.id, copy, MAX_CONSULTANTS);
+    this.consultants.set(row.id, copy);
     return copy;
   }
 }

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { LRUCache } from 'lru-cache';
 import { encodeCursor } from '../common/http/pagination';
 import { badRequest, invalidFields, ProblemException } from '../common/http/problem';
 import { timeFields } from '../common/http/time-fields';
 import type { AppConfig } from '../config/configuration';
-import { consultantPageKey, ConsultantsService } from '../consultants/consultants.service';
+import { consultantPageKey, ConsultantsService, type VersionedConsultants } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import {
   computeFreeTime,
@@ -16,7 +17,7 @@ import {
   localDatesToInterval,
 } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
-import { type BlockingBooking, CalendarRepository, type ConsultantSchedule } from './calendar.repository';
+import { type BlockingBooking, CalendarRepository, type ConsultantSchedule, type Window } from './calendar.repository';
 import {
   type ConsultantRangeDto,
   type DailyViewDto,
@@ -32,11 +33,21 @@ import {
 
 const DAY_MS = 86_400_000;
 
-type ConsultantPage = { data: ConsultantDto[]; next_cursor: string | null };
+type FreeSlotOptions = { slotMinutes?: number; includeBooked?: boolean };
+
+/** One consultant's view slots over one range, as computed at a calendar version. */
+type KeptView = { version: number; slots: ViewSlotDto[] };
 
 @Injectable()
 export class CalendarService {
   private readonly maxSlots: number;
+  /**
+   * Views computed earlier, by consultant, range and options. An entry serves while the
+   * consultant's calendar_version, read with the page of consultants every view starts with, is
+   * still the one it was computed at: every change a view shows bumps it in the change's own
+   * transaction, on any instance. About 1 KB each, the least recently used go first.
+   */
+  private readonly kept = new LRUCache<string, KeptView>({ max: 20_000 });
 
   constructor(
     private readonly consultants: ConsultantsService,
@@ -48,22 +59,14 @@ export class CalendarService {
 
   /** Each consultant's free time on its own local `date`: one page of consultants, four queries. */
   async daily(date: string, query: DailyViewQuery): Promise<DailyViewDto> {
-    const page = await this.consultants.list(query);
+    const page = await this.consultants.listVersioned(query);
     const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(date, date, c.timezone) }));
-    const schedules = await this.repository.schedules(windows);
     const fitted = this.fit(
       page,
-      (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], {}),
+      await this.viewSlots(page, windows, {}),
       'ask /availabilities/timerange/ for part of the day, with instants as start and end',
     );
-    return {
-      date,
-      data: fitted.data.map(({ consultant, slots }) => ({
-        consultant,
-        slots: slots.map((s) => toViewSlot(s, consultant.timezone)),
-      })),
-      next_cursor: fitted.next_cursor,
-    };
+    return { date, data: fitted.data, next_cursor: fitted.next_cursor };
   }
 
   /** Every local day of the month with its slots, booked ones marked, per consultant. */
@@ -79,20 +82,15 @@ export class CalendarService {
       consultantId: c.id,
       ...localDatesToInterval(dates[0], dates[dates.length - 1], c.timezone),
     }));
-    const schedules = await this.repository.schedules(windows);
     const fitted = this.fit(
       page,
-      (consultant, i) =>
-        freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], { includeBooked: true }),
+      await this.viewSlots(page, windows, { includeBooked: true }),
       'ask /availabilities/timerange/ for part of the month',
     );
     const data = fitted.data.map(({ consultant, slots }) => {
       const byDate = new Map<string, ViewSlotDto[]>(dates.map((date) => [date, []]));
       // A slot belongs to the local day it starts on; one starting the evening before the month is not listed.
-      for (const slot of slots) {
-        const view = toViewSlot(slot, consultant.timezone);
-        byDate.get(view.date)?.push(view);
-      }
+      for (const slot of slots) byDate.get(slot.date)?.push(slot);
       return { consultant, days: dates.map((date) => ({ date, slots: byDate.get(date)! })) };
     });
     return { year: query.year, month: query.month, data, next_cursor: fitted.next_cursor };
@@ -111,11 +109,10 @@ export class CalendarService {
       throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [
         { field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` },
       ]);
-    const schedules = await this.repository.schedules(windows);
     const options = { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' };
     const fitted = this.fit(
       page,
-      (consultant, i) => freeSlots(schedules.get(consultant.id)!, consultant.timezone, windows[i], options),
+      await this.viewSlots(page, windows, options),
       'ask for a shorter range between start and end, or a larger slot_minutes',
     );
     return {
@@ -123,7 +120,7 @@ export class CalendarService {
         consultant,
         start: isoFromEpochMs(windows[i].start),
         end: isoFromEpochMs(windows[i].end),
-        slots: slots.map((s) => toViewSlot(s, consultant.timezone)),
+        slots,
       })),
       next_cursor: fitted.next_cursor,
     };
@@ -138,17 +135,50 @@ export class CalendarService {
   }
 
   /**
+   * Each consultant's view slots over its window, as a function of its place in the page: kept
+   * from an earlier request while the consultant's calendar version holds, else computed from
+   * its schedule, which one statement reads for every consultant not kept. Free time that moves
+   * with the clock (under a policy's notice or horizon, or beside a hold that expires) is not
+   * kept.
+   */
+  private async viewSlots(
+    page: VersionedConsultants,
+    windows: Window[],
+    options: FreeSlotOptions,
+  ): Promise<(consultant: ConsultantDto, index: number) => ViewSlotDto[]> {
+    const keys = windows.map(
+      (w) => `${w.consultantId} ${w.start} ${w.end} ${options.slotMinutes} ${options.includeBooked}`,
+    );
+    // Looked up once, before the read: another request may replace or evict an entry meanwhile.
+    const kept = keys.map((key, i) => {
+      const entry = this.kept.get(key);
+      return entry?.version === page.versions[i] ? entry.slots : undefined;
+    });
+    const schedules = await this.repository.schedules(windows.filter((_, i) => kept[i] === undefined));
+    return (consultant, i) => {
+      if (kept[i]) return kept[i];
+      const schedule = schedules.get(consultant.id)!;
+      const slots = freeSlots(schedule, consultant.timezone, windows[i], options).map((s) =>
+        toViewSlot(s, consultant.timezone),
+      );
+      if (movesWithTheClock(schedule)) this.kept.delete(keys[i]);
+      else this.kept.set(keys[i], { version: page.versions[i], slots });
+      return slots;
+    };
+  }
+
+  /**
    * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted before any slot is formatted:
    * a page of consultants ends before the first consultant that would pass the ceiling (its
    * next_cursor resumes there), and a first consultant that passes it alone is a 400 that says
    * how to ask for less (`narrow`). The consultants after the cut are not computed at all.
    */
   private fit(
-    page: ConsultantPage,
-    slotsOf: (consultant: ConsultantDto, index: number) => FreeSlot[],
+    page: VersionedConsultants,
+    slotsOf: (consultant: ConsultantDto, index: number) => ViewSlotDto[],
     narrow: string,
-  ): { data: { consultant: ConsultantDto; slots: FreeSlot[] }[]; next_cursor: string | null } {
-    const data: { consultant: ConsultantDto; slots: FreeSlot[] }[] = [];
+  ): { data: { consultant: ConsultantDto; slots: ViewSlotDto[] }[]; next_cursor: string | null } {
+    const data: { consultant: ConsultantDto; slots: ViewSlotDto[] }[] = [];
     let total = 0;
     for (const [i, consultant] of page.data.entries()) {
       const slots = slotsOf(consultant, i);
@@ -168,12 +198,12 @@ export class CalendarService {
   }
 
   /** The one consultant asked for (404 if unknown), or a page of consultants. */
-  private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<ConsultantPage> {
-    if (query.consultant_id === undefined) return this.consultants.list(query);
+  private async consultantsOf(query: { consultant_id?: number } & DailyViewQuery): Promise<VersionedConsultants> {
+    if (query.consultant_id === undefined) return this.consultants.listVersioned(query);
     // A cursor pages over consultants; with one consultant named it could only be a mistake.
     if (query.cursor !== undefined)
       throw invalidFields([{ field: 'cursor', message: 'pages over consultants and does not go with consultant_id' }]);
-    return { data: [await this.consultants.get(query.consultant_id)], next_cursor: null };
+    return this.consultants.getVersioned(query.consultant_id);
   }
 }
 
@@ -185,13 +215,12 @@ function spanDays(from: string, to: string, start: number, end: number): number 
 
 const blockedTime = (b: BlockingBooking): Interval => ({ start: b.blockedStart, end: b.blockedEnd });
 
+/** Whether the schedule's free time changes with the clock alone: a notice or horizon counts from now, a hold expires. */
+const movesWithTheClock = ({ policy, bookings }: ConsultantSchedule): boolean =>
+  policy.minimumNoticeMinutes > 0 || policy.bookingHorizonDays !== null || bookings.some((b) => b.held);
+
 /** Free time under the consultant's policy; without slot_minutes, the policy's grid cuts it. */
-function freeSlots(
-  schedule: ConsultantSchedule,
-  zone: string,
-  range: Interval,
-  options: { slotMinutes?: number; includeBooked?: boolean },
-): FreeSlot[] {
+function freeSlots(schedule: ConsultantSchedule, zone: string, range: Interval, options: FreeSlotOptions): FreeSlot[] {
   const { policy } = schedule;
   const occurrences = bookableWindows(schedule.rules, schedule.overrides, zone, range);
   return computeFreeTime({

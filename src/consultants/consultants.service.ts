@@ -26,8 +26,12 @@ import type {
 import { Consultant } from './entities/consultant.entity';
 
 const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization', 'createdAt'] as const;
+type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
 
 /** A page of consultants is ordered by id; its cursor is the last id. Views that cut a page short resume with it too. */
+/** Consultants with the calendar version each was read at, for views that keep what they compute. */
+export type VersionedConsultants = ConsultantPageDto & { versions: number[] };
+
 export const consultantPageKey = (consultant: { id: number }): [number] => [consultant.id];
 
 @Injectable()
@@ -47,7 +51,7 @@ export class ConsultantsService {
     private readonly removalChecks: ConsultantRemovalChecks,
   ) {
     this.c = sqlNames(consultants.metadata);
-    this.dtoColumns = selectAs(this.c, DTO_FIELDS);
+    this.dtoColumns = selectAs(this.c, [...DTO_FIELDS, 'calendarVersion']);
   }
 
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
@@ -64,14 +68,18 @@ export class ConsultantsService {
     return { ...toConsultantDto(saved), api_token: token };
   }
 
-  /** Every view naming a consultant starts here: one plain statement, like list(). */
   async get(id: number): Promise<ConsultantDto> {
-    const [row] = await this.consultants.query<ConsultantFields[]>(
+    return (await this.getVersioned(id)).data[0];
+  }
+
+  /** Every view naming a consultant starts here: one plain statement, like listVersioned(). */
+  async getVersioned(id: number): Promise<VersionedConsultants> {
+    const [row] = await this.consultants.query<VersionedRow[]>(
       `SELECT ${this.dtoColumns} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
       [id],
     );
     if (!row) throw notFound(`Consultant ${id}`);
-    return toConsultantDto(row);
+    return { data: [toConsultantDto(row)], next_cursor: null, versions: [row.calendarVersion] };
   }
 
   /** The consultants of these ids that exist, by id. */
@@ -88,17 +96,24 @@ export class ConsultantsService {
   }
 
   async list(query: ListConsultantsQuery): Promise<ConsultantPageDto> {
+    const { data, next_cursor } = await this.listVersioned(query);
+    return { data, next_cursor };
+  }
+
+  /** A page of consultants, as every view over consultants starts: one plain statement. */
+  async listVersioned(query: ListConsultantsQuery): Promise<VersionedConsultants> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.specialization !== undefined)
       where.push(`${this.c.specialization} = $${params.push(query.specialization)}`);
     if (query.cursor) where.push(`${this.c.id} > $${params.push(decodeCursor<[number]>(query.cursor, ['number'])[0])}`);
-    const rows = await this.consultants.query<ConsultantFields[]>(
+    const rows = await this.consultants.query<VersionedRow[]>(
       `SELECT ${this.dtoColumns} FROM ${this.c.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.c.id} LIMIT ${limit + 1}`,
       params,
     );
-    return toPage(rows, limit, toConsultantDto, consultantPageKey);
+    const page = toPage(rows, limit, toConsultantDto, consultantPageKey);
+    return { ...page, versions: rows.slice(0, page.data.length).map((r) => r.calendarVersion) };
   }
 
   /** A new time zone moves every weekly window in absolute time: that is an `availability.changed`. */
@@ -110,7 +125,10 @@ export class ConsultantsService {
       if (dto.first_name !== undefined) consultant.firstName = dto.first_name;
       if (dto.last_name !== undefined) consultant.lastName = dto.last_name;
       if (dto.timezone !== undefined) consultant.timezone = dto.timezone;
-      if (moved) consultant.scheduleVersion += 1;
+      if (moved) {
+        consultant.scheduleVersion += 1;
+        consultant.calendarVersion += 1;
+      }
       if (dto.specialization !== undefined) consultant.specialization = dto.specialization;
       const updated = toConsultantDto(await manager.save(consultant));
       if (moved) {
@@ -141,6 +159,7 @@ export class ConsultantsService {
     const assignments = [
       ...POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`),
       `${this.c.scheduleVersion} = ${this.c.scheduleVersion} + 1`,
+      `${this.c.calendarVersion} = ${this.c.calendarVersion} + 1`,
     ].join(', ');
     // A transaction for the event: it commits with the change or not at all.
     return this.consultants.manager.transaction(async (manager) => {

@@ -63,7 +63,7 @@ export class DateOverridesService {
       errors.push({ field: `windows[${overlapping}]`, message: 'overlaps another window of the override' });
     if (errors.length) throw invalidFields(errors);
     return this.overrides.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       const saved = await manager.save(
         manager.create(DateOverride, {
           consultantId,
@@ -84,7 +84,7 @@ export class DateOverridesService {
   /** Bookings already made in the override's windows stay. */
   async remove(consultantId: number, overrideId: number): Promise<void> {
     await this.overrides.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       const { affected } = await manager.delete(DateOverride, { id: overrideId, consultantId });
       if (!affected) throw notFound(`Date override ${overrideId} of consultant ${consultantId}`);
       const data = { change: 'override.deleted', override_id: overrideId };

@@ -75,7 +75,7 @@ export class RecurringService {
 
   async update(consultantId: number, ruleId: number, dto: UpdateRecurringDto): Promise<RecurringDto> {
     return this.rules.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       const rule = await this.findRule(manager, ruleId, consultantId);
       const errors: FieldError[] = [];
       const day = resolveDay(dto, errors);
@@ -101,7 +101,7 @@ export class RecurringService {
     const { consultantId } = owner;
     assertActsForConsultant(principal, consultantId);
     return this.rules.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       const rule = await this.findRule(manager, ruleId, consultantId);
       rule.isActive = !rule.isActive;
       await this.assertNoOverlap(manager, consultantId, [rule]);
@@ -111,7 +111,7 @@ export class RecurringService {
 
   remove(consultantId: number, ruleId: number): Promise<void> {
     return this.rules.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       // Bookings keep their own copy of the time, so removing a rule leaves them as they are.
       const { affected } = await manager.delete(RecurringRule, { id: ruleId, consultantId });
       if (!affected) throw notFound(`Recurring rule ${ruleId} of consultant ${consultantId}`);
@@ -146,7 +146,7 @@ export class RecurringService {
     fields.forEach((f, i) => errors.push(...wellFormedErrors(f, prefix(i))));
     if (errors.length) throw invalidFields(errors);
     return this.rules.manager.transaction(async (manager) => {
-      await lockConsultant(manager, consultantId, { schedule: 'change' });
+      await lockConsultant(manager, consultantId, 'schedule');
       const repo = manager.getRepository(RecurringRule);
       if (replace) await repo.delete({ consultantId });
       const rules = fields.map((f) => repo.create({ ...f, consultantId }));

@@ -25,6 +25,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Replaces providers before the app starts (`.overrideProvider(...)`); pipes, filters and guards stay real. */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Another app's database on the server, to run a second instance over it; close() leaves it. */
+  shareDatabaseOf?: TestApp;
 }
 
 /**
@@ -48,9 +50,11 @@ function loadSwaggerMetadata(): Promise<void> {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   await loadSwaggerMetadata();
-  const { url: databaseUrl, drop: dropDatabase } = serverUrl
-    ? await createServerDatabase()
-    : { url: undefined, drop: async () => {} };
+  const { url: databaseUrl, drop: dropDatabase } = options.shareDatabaseOf
+    ? { url: options.shareDatabaseOf.databaseUrl, drop: async () => {} }
+    : serverUrl
+      ? await createServerDatabase()
+      : { url: undefined, drop: async () => {} };
   Object.assign(process.env, {
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

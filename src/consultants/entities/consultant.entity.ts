@@ -67,11 +67,18 @@ export class Consultant {
 
   /**
    * Bumped by every change to what can be booked: slots, rules, overrides, the policy, the zone
-   * (lockConsultant with `schedule: 'change'`). A booking decided from a copy read earlier is
-   * placed only if this is still the version it read (place_booking).
+   * (lockConsultant's `schedule` change). A booking decided from a copy read earlier is placed
+   * only if this is still the version it read (place_booking).
    */
   @Column({ name: 'schedule_version', type: 'integer', default: 0 })
   scheduleVersion: number;
+
+  /**
+   * Bumped by every change to what the calendar views show: the schedule's, and bookings and
+   * holds made, moved, cancelled or released. A view computed at this version still holds.
+   */
+  @Column({ name: 'calendar_version', type: 'integer', default: 0 })
+  calendarVersion: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,7 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * A booking in one round trip (issue 17). The consultant's `schedule_version`, and two functions:
+ * A booking in one round trip, and views that know when they still hold (issue 17). The
+ * consultant's `schedule_version` and `calendar_version` (their entity says what bumps them), and
+ * two functions:
  *
  * - `outbox_record`: the outbox insert with its per-consultant sequence, one statement, shared by
  *   recordEvent (src/events/outbox.ts) and place_booking.
@@ -20,6 +22,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "consultants" ADD "schedule_version" integer NOT NULL DEFAULT '0'`);
+    await q.query(`ALTER TABLE "consultants" ADD "calendar_version" integer NOT NULL DEFAULT '0'`);
     await q.query(`
       CREATE FUNCTION outbox_record(p_consultant integer, p_type text, p_data jsonb) RETURNS void LANGUAGE sql AS $$
         WITH next AS (INSERT INTO outbox_sequences AS s (consultant_id, last_sequence) VALUES (p_consultant, 1)
@@ -75,6 +78,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         RETURNING b.id, b.created_at, b.expires_at INTO booking_id, created, expires;
         created_at := to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
         expires_at := to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+        UPDATE consultants SET calendar_version = calendar_version + 1 WHERE id = p_consultant;
         IF p_hold_minutes IS NULL THEN
           IF p_slot IS NOT NULL THEN UPDATE availabilities SET is_booked = true WHERE id = p_slot; END IF;
           PERFORM outbox_record(p_consultant, 'booking.created',
@@ -87,6 +91,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION place_booking`);
     await q.query(`DROP FUNCTION outbox_record`);
+    await q.query(`ALTER TABLE "consultants" DROP COLUMN "calendar_version"`);
     await q.query(`ALTER TABLE "consultants" DROP COLUMN "schedule_version"`);
   }
 }
