@@ -202,6 +202,12 @@ export async function generateData(
          FROM availabilities a JOIN consultants c ON c.id = a.consultant_id WHERE a.is_booked AND ${half(4)} AND (SELECT count(*) FROM weekly) >= 0`,
       [DATA_START, DATA_WEEKS, users],
     );
+    // Written by the service as it books (users.confirmed_bookings); here, for the bulk insert.
+    await step("users' confirmed-booking counts", () =>
+      db.query(
+        `UPDATE users u SET confirmed_bookings = (SELECT count(*) FROM bookings b WHERE b.user_id = u.id AND b.status = 'confirmed')`,
+      ),
+    );
     await step('identity sequences', async () => {
       for (const table of ['consultants', 'users', 'recurring_rules', 'availabilities']) {
         await db.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT max(id) FROM ${table}))`);

@@ -41,24 +41,24 @@ import type {
   HoldDto,
   ListBookingsQuery,
 } from './dto/booking.dto';
+import { User } from '../users/entities/user.entity';
 import { Booking } from './entities/booking.entity';
 import { Idempotency } from './idempotency';
 import { type ConsultantCopy, ScheduleCopies } from './schedule-copies';
 
 const DAY_MS = 86_400_000;
 
-/** The advisory-lock namespace (first key of the two-int form) of a user's booking creations. */
-const USER_BOOKINGS_LOCK = 1;
-
 /**
- * Serialises the creation of one user's bookings for the rest of the transaction, so that the
- * per-user cap counts every booking committed before: without it, two bookings at two
- * consultants (two different row locks) each see the other's user one short of the cap. An
- * advisory lock rather than a row lock on the user: a booking's write stays within one
- * consultant's rows. Taken after the consultant's lock, as place_booking takes it.
+ * Adds to the user's count of confirmed bookings (`delta`: 1 booked, -1 cancelled) and takes the
+ * user's row lock for the rest of the transaction, after the consultant's, as place_booking
+ * does: one user's bookings queue there, so the per-user cap counts every one committed before.
  */
-async function lockUserBookings(manager: EntityManager, userId: number): Promise<void> {
-  await manager.query(`SELECT pg_advisory_xact_lock($1::int, $2::int)`, [USER_BOOKINGS_LOCK, userId]);
+async function addConfirmed(manager: EntityManager, userId: number, delta: 1 | -1): Promise<void> {
+  const u = sqlNames<User>(manager.connection.getMetadata(User));
+  await manager.query(`UPDATE ${u.table} SET ${u.confirmedBookings} = ${u.confirmedBookings} + $2 WHERE ${u.id} = $1`, [
+    userId,
+    delta,
+  ]);
 }
 
 /** The booking's columns a client sees. */
@@ -323,7 +323,8 @@ export class BookingsService implements OnModuleInit {
     const consultantId = found.consultantId;
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
       const { timezone } = await lockConsultant(manager, consultantId, 'bookings');
-      await lockUserBookings(manager, found.userId);
+      // Counted before the cap is checked: a refusal rolls it back.
+      await addConfirmed(manager, found.userId, 1);
       const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
         this.lockHoldSql,
         [holdId],
@@ -567,6 +568,7 @@ export class BookingsService implements OnModuleInit {
       if (booking.endAt.getTime() <= Date.now())
         throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
       await manager.update(Booking, { id }, { status: 'cancelled', sequence: () => 'sequence + 1' });
+      await addConfirmed(manager, booking.userId, -1);
       if (booking.availabilityId !== null) await this.slots.setBooked(manager, booking.availabilityId, false);
       const cancelled = toDto({ ...booking, status: 'cancelled' }, timezone);
       await recordEvent(manager, { type: 'booking.cancelled', consultantId, data: cancelled });

@@ -234,6 +234,47 @@ describe('the per-user booking cap under concurrency (MAX_FUTURE_BOOKINGS_PER_US
       'needs PostgreSQL (DATABASE_URL); the embedded database runs one transaction at a time',
     );
 
+  it('counts upcoming confirmed bookings only: a cancelled or ended one frees a place, a booked hold takes one', async () => {
+    const t = await startTestApp({ env: { MAX_FUTURE_BOOKINGS_PER_USER: '2' } });
+    try {
+      const http = new Http(t.app);
+      const user = await createUser(http);
+      const c = await createConsultant(http);
+      const slots: number[] = [];
+      for (let day = 1; day <= 6; day++) slots.push(await slotOf(http, c, day));
+      const book = (slot: number) => http.as(user.token).post('/bookings', { availability_id: slot });
+      const first = await book(slots[0]);
+      expect(first).toHaveStatus(201);
+      const second = await book(slots[1]);
+      expect(second).toHaveStatus(201);
+      assertProblem(await book(slots[2]), 422);
+      // Cancelled: a place again.
+      expect(await http.as(user.token).post(`/bookings/${first.body.id}/cancel`)).toHaveStatus(200);
+      expect(await book(slots[2])).toHaveStatus(201);
+      assertProblem(await book(slots[3]), 422);
+      // Ended (moved into the past behind the service's back): a place again, though made.
+      await t.app
+        .get(DataSource)
+        .query(
+          `UPDATE bookings SET start_at = now() - interval '2 hours', end_at = now() - interval '1 hour', blocked_start_at = now() - interval '2 hours', blocked_end_at = now() - interval '1 hour' WHERE id = $1`,
+          [second.body.id],
+        );
+      expect(await book(slots[3])).toHaveStatus(201);
+      // Full again: a hold may be taken, but booking it is refused like any booking.
+      const hold = await http.as(user.token).post('/holds', { availability_id: slots[4] });
+      expect(hold).toHaveStatus(201);
+      const fromHold = await http.as(user.token).post('/bookings', { hold_id: hold.body.id });
+      assertProblem(fromHold, 422);
+      expect(fromHold.body.type).toBe('/problems/booking-limit');
+      assertProblem(await book(slots[5]), 422);
+      expect(
+        await count(t, `SELECT count(*) AS n FROM bookings WHERE user_id = $1 AND status = 'confirmed'`, [user.id]),
+      ).toBe(3);
+    } finally {
+      await t.close();
+    }
+  });
+
   run('lets exactly 5 of 20 parallel bookings of one user at 20 consultants through', async () => {
     const t = await startTestApp({ env: { MAX_FUTURE_BOOKINGS_PER_USER: '5', DATABASE_POOL_SIZE: '20' } });
     try {

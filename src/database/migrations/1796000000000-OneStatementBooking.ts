@@ -12,7 +12,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   (zones, weekly windows, the policy); this function then does, under the consultant's row lock,
  *   what must see the latest committed data: it answers 'stale' if the schedule changed since the
  *   copy was read, marks expired holds, checks the slot, the daily limit and the user's cap, and
- *   writes the booking, the slot's flag and the event. Each statement of a PL/pgSQL function takes
+ *   writes the booking, the slot's flag, the user's count and the event. The user's row lock
+ *   queues one user's bookings; its `confirmed_bookings` spares counting the upcoming ones of a
+ *   user far under the cap, which keeps that queue short. Each statement of a PL/pgSQL function takes
  *   a new snapshot after the locks above it, so the counts are exact; an overlap is the exclusion
  *   constraint's to refuse. Autocommit makes it one round trip; with an Idempotency-Key it runs
  *   inside that key's transaction.
@@ -23,6 +25,10 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "consultants" ADD "schedule_version" integer NOT NULL DEFAULT '0'`);
     await q.query(`ALTER TABLE "consultants" ADD "calendar_version" integer NOT NULL DEFAULT '0'`);
+    await q.query(`ALTER TABLE "users" ADD "confirmed_bookings" integer NOT NULL DEFAULT '0'`);
+    await q.query(
+      `UPDATE users u SET confirmed_bookings = (SELECT count(*) FROM bookings b WHERE b.user_id = u.id AND b.status = 'confirmed')`,
+    );
     await q.query(`
       CREATE FUNCTION outbox_record(p_consultant integer, p_type text, p_data jsonb) RETURNS void LANGUAGE sql AS $$
         WITH next AS (INSERT INTO outbox_sequences AS s (consultant_id, last_sequence) VALUES (p_consultant, 1)
@@ -41,6 +47,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
       LANGUAGE plpgsql AS $$
       DECLARE
         version integer;
+        made integer;
         booked boolean;
         created timestamptz;
         expires timestamptz;
@@ -50,7 +57,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         IF version <> p_schedule_version THEN outcome := 'stale'; RETURN; END IF;
         -- The user's bookings at every consultant queue here, after the consultant's lock as in
         -- every other booking write, so that the cap below counts each one committed before.
-        PERFORM pg_advisory_xact_lock(1, p_user);
+        SELECT u.confirmed_bookings INTO made FROM users u WHERE u.id = p_user FOR UPDATE;
         UPDATE bookings b SET status = 'expired'
          WHERE b.consultant_id = p_consultant AND b.status = 'held' AND b.expires_at <= clock_timestamp();
         IF p_slot IS NOT NULL THEN
@@ -65,7 +72,9 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
           IF FOUND THEN outcome := 'daily-limit'; RETURN; END IF;
         END IF;
         IF p_hold_minutes IS NULL THEN
-          PERFORM 1 FROM bookings b WHERE b.user_id = p_user AND b.status = 'confirmed' AND b.end_at > now() OFFSET p_cap - 1 LIMIT 1;
+          -- Under the cap in all, so under it in upcoming ones: only a user near it is counted.
+          PERFORM 1 FROM bookings b WHERE made >= p_cap
+             AND b.user_id = p_user AND b.status = 'confirmed' AND b.end_at > now() OFFSET p_cap - 1 LIMIT 1;
         ELSE
           PERFORM 1 FROM bookings b WHERE b.user_id = p_user AND b.status = 'held' AND b.expires_at > clock_timestamp() OFFSET p_cap - 1 LIMIT 1;
         END IF;
@@ -81,6 +90,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         UPDATE consultants SET calendar_version = calendar_version + 1 WHERE id = p_consultant;
         IF p_hold_minutes IS NULL THEN
           IF p_slot IS NOT NULL THEN UPDATE availabilities SET is_booked = true WHERE id = p_slot; END IF;
+          UPDATE users SET confirmed_bookings = confirmed_bookings + 1 WHERE id = p_user;
           PERFORM outbox_record(p_consultant, 'booking.created',
                                 p_event || jsonb_build_object('id', booking_id, 'created_at', created_at));
         END IF;
@@ -91,6 +101,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION place_booking`);
     await q.query(`DROP FUNCTION outbox_record`);
+    await q.query(`ALTER TABLE "users" DROP COLUMN "confirmed_bookings"`);
     await q.query(`ALTER TABLE "consultants" DROP COLUMN "calendar_version"`);
     await q.query(`ALTER TABLE "consultants" DROP COLUMN "schedule_version"`);
   }

@@ -17,6 +17,14 @@ export class User {
   @Column({ name: 'api_token_hash', type: 'char', length: 64, select: false })
   apiTokenHash: string;
 
+  /**
+   * The user's confirmed bookings, ended ones included: made (place_booking, a hold booked) less
+   * cancelled. Never fewer than the upcoming ones, so while it is under the per-user cap the
+   * booking need not count them. Its row lock queues the user's bookings and holds.
+   */
+  @Column({ name: 'confirmed_bookings', type: 'integer', default: 0 })
+  confirmedBookings: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
