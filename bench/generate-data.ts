@@ -205,7 +205,7 @@ export async function generateData(
     // Written by the service as it books (users.confirmed_bookings); here, for the bulk insert.
     await step("users' confirmed-booking counts", () =>
       db.query(
-        `UPDATE users u SET confirmed_bookings = (SELECT count(*) FROM bookings b WHERE b.user_id = u.id AND b.status = 'confirmed')`,
+        `UPDATE users u SET confirmed_bookings = c.n FROM (SELECT user_id, count(*) AS n FROM bookings WHERE status = 'confirmed' GROUP BY user_id) c WHERE c.user_id = u.id`,
       ),
     );
     await step('identity sequences', async () => {

@@ -27,7 +27,7 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
     await q.query(`ALTER TABLE "consultants" ADD "calendar_version" integer NOT NULL DEFAULT '0'`);
     await q.query(`ALTER TABLE "users" ADD "confirmed_bookings" integer NOT NULL DEFAULT '0'`);
     await q.query(
-      `UPDATE users u SET confirmed_bookings = (SELECT count(*) FROM bookings b WHERE b.user_id = u.id AND b.status = 'confirmed')`,
+      `UPDATE users u SET confirmed_bookings = c.n FROM (SELECT user_id, count(*) AS n FROM bookings WHERE status = 'confirmed' GROUP BY user_id) c WHERE c.user_id = u.id`,
     );
     await q.query(`
       CREATE FUNCTION outbox_record(p_consultant integer, p_type text, p_data jsonb) RETURNS void LANGUAGE sql AS $$
