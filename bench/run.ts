@@ -408,7 +408,8 @@ async function captureStatements(data: DataSet, routes: Route[]): Promise<Map<st
   const file = join(mkdtempSync(join(tmpdir(), 'cc-capture-')), 'statements.jsonl');
   writeFileSync(file, '');
   const server = await startServer(
-    { ...LOAD_ENV, DATABASE_URL: databaseUrl(data.database), BENCH_CAPTURE_FILE: file },
+    // Without the outbox relay, whose own statements would be caught between a request's.
+    { ...LOAD_ENV, DATABASE_URL: databaseUrl(data.database), BENCH_CAPTURE_FILE: file, EVENTS_RELAY: 'false' },
     { nodeArgs: ['-r', benchBuildFile('capture-sql.js')] },
   );
   const captured = new Map<string, Captured>();

@@ -15,6 +15,7 @@ import { ConsultantRemovalChecks } from '../consultants/consultant-removal';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { epochMs } from '../database/epoch-ms';
 import { recordEvent } from '../events/outbox';
+import { OutboxRelay } from '../events/outbox-relay';
 import { selectAs, sqlNames } from '../database/sql-names';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { overrideDatesNear, overrideJson, type OverrideRow, toOverride } from '../recurring/date-override-rows';
@@ -202,6 +203,7 @@ export class BookingsService implements OnModuleInit {
     private readonly slots: AvailabilityService,
     private readonly removalChecks: ConsultantRemovalChecks,
     private readonly copies: ScheduleCopies,
+    private readonly relay: OutboxRelay,
   ) {
     const db = bookings.manager.connection;
     const b = sqlNames<Booking>(bookings.metadata);
@@ -263,8 +265,13 @@ export class BookingsService implements OnModuleInit {
       return toDto(row, timezone);
     };
     // Without a key the booking is place_booking's one statement, autocommitted.
-    if (idempotencyKey === undefined) return book(this.bookings.manager);
-    return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, book);
+    const booking =
+      idempotencyKey === undefined
+        ? await book(this.bookings.manager)
+        : await this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, book);
+    // Committed: its booking.created event is the relays' to deliver.
+    this.relay.announce();
+    return booking;
   }
 
   /**

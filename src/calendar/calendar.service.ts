@@ -45,9 +45,14 @@ export class CalendarService {
    * Views computed earlier, by consultant, range and options. An entry serves while the
    * consultant's calendar_version, read with the page of consultants every view starts with, is
    * still the one it was computed at: every change a view shows bumps it in the change's own
-   * transaction, on any instance. About 1 KB each, the least recently used go first.
+   * transaction, on any instance. Bounded by slots, a few hundred bytes each (a month of one
+   * consultant can be hundreds), so that the cache stays a small part of `npm start`'s heap; the
+   * least recently used go first.
    */
-  private readonly kept = new LRUCache<string, KeptView>({ max: 20_000 });
+  private readonly kept = new LRUCache<string, KeptView>({
+    maxSize: 50_000,
+    sizeCalculation: (view) => view.slots.length + 1,
+  });
 
   constructor(
     private readonly consultants: ConsultantsService,

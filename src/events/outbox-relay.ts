@@ -38,6 +38,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private stopped = false;
   private readonly wakeUp = new WakeUp();
   private listener?: Client;
+  private announcing = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -71,6 +72,25 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.wakeUp.wake();
     await this.running;
     await this.listener?.end().catch(() => undefined);
+  }
+
+  /**
+   * Tells the relays that events committed without the NOTIFY trigger (place_booking leaves it
+   * to its caller: NOTIFY takes a database-wide lock held through the commit's flush, which
+   * queued every booking behind every other). This instance's relay wakes at once; when it runs
+   * none, the other instances' wake through one pg_notify per turn of the event loop, however
+   * many bookings committed in it. Lost in a crash, it is made up by the relays' fallback poll.
+   */
+  announce(): void {
+    if (this.running) return this.wakeUp.wake();
+    if (this.announcing || this.database.isEmbedded) return;
+    this.announcing = true;
+    setImmediate(() => {
+      this.announcing = false;
+      this.db
+        .query(`SELECT pg_notify('outbox_events', '')`)
+        .catch((error: unknown) => this.logger.warn(`could not notify the relays: ${String(error)}`));
+    });
   }
 
   /** Delivers one batch; how many events it held (0: nothing was waiting, or all was claimed elsewhere). */

@@ -12,7 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   (zones, weekly windows, the policy); this function then does, under the consultant's row lock,
  *   what must see the latest committed data: it answers 'stale' if the schedule changed since the
  *   copy was read, marks expired holds, checks the slot, the daily limit and the user's cap, and
- *   writes the booking, the slot's flag, the user's count and the event. The user's row lock
+ *   writes the booking, the slot's flag, the user's count and the event, without the NOTIFY
+ *   trigger: its caller wakes the relays after the commit (OutboxRelay.announce). The user's row lock
  *   queues one user's bookings; its `confirmed_bookings` spares counting the upcoming ones of a
  *   user far under the cap, which keeps that queue short. Each statement of a PL/pgSQL function takes
  *   a new snapshot after the locks above it, so the counts are exact; an overlap is the exclusion
@@ -37,6 +38,13 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         INSERT INTO outbox_events (id, consultant_id, type, sequence, data)
         SELECT gen_random_uuid(), p_consultant, p_type, next.last_sequence, p_data FROM next
       $$`);
+    await q.query(`
+      CREATE OR REPLACE FUNCTION outbox_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF current_setting('outbox.caller_announces', true) IS DISTINCT FROM 'on' THEN
+          PERFORM pg_notify('outbox_events', '');
+        END IF;
+        RETURN NULL;
+      END $$`);
     await q.query(`
       CREATE FUNCTION place_booking(
         p_consultant integer, p_schedule_version integer, p_user integer, p_slot integer, p_recurring integer,
@@ -91,8 +99,11 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         IF p_hold_minutes IS NULL THEN
           IF p_slot IS NOT NULL THEN UPDATE availabilities SET is_booked = true WHERE id = p_slot; END IF;
           UPDATE users SET confirmed_bookings = confirmed_bookings + 1 WHERE id = p_user;
+          -- The caller wakes the relays after the commit (OutboxRelay.announce), not the trigger.
+          PERFORM set_config('outbox.caller_announces', 'on', true);
           PERFORM outbox_record(p_consultant, 'booking.created',
                                 p_event || jsonb_build_object('id', booking_id, 'created_at', created_at));
+          PERFORM set_config('outbox.caller_announces', 'off', true);
         END IF;
         outcome := 'placed';
       END $$`);
@@ -101,6 +112,9 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION place_booking`);
     await q.query(`DROP FUNCTION outbox_record`);
+    await q.query(
+      `CREATE OR REPLACE FUNCTION outbox_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('outbox_events', ''); RETURN NULL; END $$`,
+    );
     await q.query(`ALTER TABLE "users" DROP COLUMN "confirmed_bookings"`);
     await q.query(`ALTER TABLE "consultants" DROP COLUMN "calendar_version"`);
     await q.query(`ALTER TABLE "consultants" DROP COLUMN "schedule_version"`);
