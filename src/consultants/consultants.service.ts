@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { notFound } from '../common/http/problem';
+import { epochMs } from '../database/epoch-ms';
 import { selectAs, type SqlNames, sqlNames } from '../database/sql-names';
 import { lockConsultant } from './consultant-lock';
 import { ConsultantRemovalChecks } from './consultant-removal';
@@ -25,7 +26,7 @@ import type {
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
 
-const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization', 'createdAt'] as const;
+const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization'] as const;
 type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
 
 /** A page of consultants is ordered by id; its cursor is the last id. Views that cut a page short resume with it too. */
@@ -51,7 +52,7 @@ export class ConsultantsService {
     private readonly removalChecks: ConsultantRemovalChecks,
   ) {
     this.c = sqlNames(consultants.metadata);
-    this.dtoColumns = selectAs(this.c, [...DTO_FIELDS, 'calendarVersion']);
+    this.dtoColumns = `${selectAs(this.c, [...DTO_FIELDS, 'calendarVersion'])}, ${epochMs(this.c.createdAt)} AS "createdAt"`;
   }
 
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {

@@ -60,10 +60,17 @@ describeOnPostgres('two instances over one database', () => {
     // A slot added through one shows in the other's month.
     await slot(a, c, '2031-06-03', '09:00', '10:00');
     expect(await monthly(b, c)).toHaveLength(2);
-    // A booking made through one is booked in the other's month.
+    // A booking made through one is booked in the other's month and slot list.
+    const slotList = async () => {
+      const res = await b.get(`/consultants/${c.id}/availabilities`);
+      expect(res).toHaveStatus(200);
+      return res.body.data.map((s: { is_booked: boolean }) => s.is_booked);
+    };
+    expect(await slotList()).toEqual([false, false]);
     const booking = await a.as(user.token).post('/bookings', { availability_id: first });
     expect(booking).toHaveStatus(201);
     expect((await monthly(b, c)).map((s) => s.is_booked)).toEqual([true, false]);
+    expect(await slotList()).toEqual([true, false]);
     // Its cancellation through the other frees it in the first's.
     expect(await b.as(user.token).post(`/bookings/${booking.body.id}/cancel`)).toHaveStatus(200);
     expect((await monthly(a, c)).map((s) => s.is_booked)).toEqual([false, false]);
