@@ -63,9 +63,6 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
         SELECT c.schedule_version INTO version FROM consultants c WHERE c.id = p_consultant FOR UPDATE;
         IF NOT FOUND THEN outcome := 'no-consultant'; RETURN; END IF;
         IF version <> p_schedule_version THEN outcome := 'stale'; RETURN; END IF;
-        -- The user's bookings at every consultant queue here, after the consultant's lock as in
-        -- every other booking write, so that the cap below counts each one committed before.
-        SELECT u.confirmed_bookings INTO made FROM users u WHERE u.id = p_user FOR UPDATE;
         UPDATE bookings b SET status = 'expired'
          WHERE b.consultant_id = p_consultant AND b.status = 'held' AND b.expires_at <= clock_timestamp();
         IF p_slot IS NOT NULL THEN
@@ -79,6 +76,10 @@ export class OneStatementBooking1796000000000 implements MigrationInterface {
           OFFSET p_daily_limit - 1 LIMIT 1;
           IF FOUND THEN outcome := 'daily-limit'; RETURN; END IF;
         END IF;
+        -- The user's bookings at every consultant queue here, after the consultant's lock as in
+        -- every other booking write, so that the cap below counts each one committed before. As
+        -- late as it can be: the queue moves at the pace of what follows, commit included.
+        SELECT u.confirmed_bookings INTO made FROM users u WHERE u.id = p_user FOR UPDATE;
         IF p_hold_minutes IS NULL THEN
           -- Under the cap in all, so under it in upcoming ones: only a user near it is counted.
           PERFORM 1 FROM bookings b WHERE made >= p_cap
