@@ -62,7 +62,7 @@ export class CalendarService {
     this.maxSlots = config.get('MAX_SLOTS_PER_RESPONSE', { infer: true });
   }
 
-  /** Each consultant's free time on its own local `date`: one page of consultants, four queries. */
+  /** Each consultant's free time on its own local `date`: the page of consultants, then the schedules of those whose calendar changed. */
   async daily(date: string, query: DailyViewQuery): Promise<DailyViewDto> {
     const page = await this.consultants.listVersioned(query);
     const windows = page.data.map((c) => ({ consultantId: c.id, ...localDatesToInterval(date, date, c.timezone) }));
