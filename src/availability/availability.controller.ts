@@ -10,6 +10,7 @@ import {
   AvailabilityPageDto,
   CreateAvailabilityDto,
   ListAvailabilityQuery,
+  SlotIdBodyDto,
   SlotIdDto,
 } from './dto/availability.dto';
 
@@ -69,7 +70,7 @@ export class AvailabilityController {
   })
   @ApiNoContentResponse()
   @ApiProblems(400, 404, 409)
-  removeSeed(@IdParam('id') id: number, @Body() body: SlotIdDto, @Query() query: SlotIdDto): Promise<void> {
+  removeSeed(@IdParam('id') id: number, @Body() body: SlotIdBodyDto, @Query() query: SlotIdDto): Promise<void> {
     const slotId = body?.id ?? query.id;
     if (slotId === undefined)
       throw badRequest('Name the slot: {"id": <slot id>} in the body or ?id=', [

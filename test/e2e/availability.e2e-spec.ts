@@ -482,6 +482,8 @@ describe('one-time availability', () => {
     const made2 = await createSlot(admin, owner.id, '2026-12-03', '09:00', '10:00');
     const made3 = await createSlot(admin, owner.id, '2026-12-04', '09:00', '10:00');
     expect(await admin.delete(`/consultants/${owner.id}/availabilities/${slot.id}`)).toHaveStatus(204);
+    // A body id is a number, as everywhere; only ?id= is text (a fuzzer's find).
+    assertProblem(await admin.delete(`/consultant/${owner.id}/availability/`, { id: String(made2.id) }), 400);
     expect(await admin.delete(`/consultant/${owner.id}/availability/`, { id: made2.id })).toHaveStatus(204);
     expect(await admin.delete(`/consultant/${owner.id}/availability?id=${made3.id}`)).toHaveStatus(204);
     expect((await slotsOf(owner.id)).map((s) => s.id)).toEqual([made.body.id]);

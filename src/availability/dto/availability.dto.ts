@@ -2,7 +2,7 @@ import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, IsLocalDate, IsLocalTime, QueryId } from '../../common/validation/decorators';
+import { IsDateOrInstant, IsId, IsLocalDate, IsLocalTime, QueryId } from '../../common/validation/decorators';
 
 export class CreateAvailabilityDto {
   /** The consultant's local date the slot starts on. */
@@ -35,10 +35,18 @@ export class ListAvailabilityQuery extends PageQuery {
 }
 
 /** The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query. */
+/** The seed's slot id as `?id=`: text that must read as an id. */
 export class SlotIdDto {
   /** @example 1 */
   @IsOptional()
   @QueryId()
+  id?: number;
+}
+
+/** The seed's slot id in a JSON body: a number, as every body id (`{"id": "1"}` is refused). */
+export class SlotIdBodyDto {
+  @IsOptional()
+  @IsId()
   id?: number;
 }
 
