@@ -430,7 +430,7 @@ export class BookingsService implements OnModuleInit {
         case 'stale':
           // A schedule that changes under every retry is being rewritten faster than it can be read.
           if (attempt === MAX_STALE_ATTEMPTS)
-            throw conflict('schedule-changed', "The consultant's availability changed during the booking; try again.");
+            throw conflict('conflict', "The consultant's availability changed during the booking; retry.");
           continue;
         case 'no-consultant':
           throw notFound(`Consultant ${consultant.id}`);
