@@ -30,9 +30,7 @@ const MAX_BACKOFF_MS = 30_000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('OutboxRelay');
-  private readonly claimHeadsSql: string;
-  private readonly batchSql: string;
-  private readonly markSql: string;
+  private readonly claimSql: string;
   private readonly purgeSql: string;
   private running?: Promise<void>;
   private stopped = false;
@@ -47,17 +45,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly sinks: EventSinks,
   ) {
     const e = sqlNames<OutboxEvent>(db.getMetadata(OutboxEvent));
-    this.claimHeadsSql = `SELECT ${e.consultantId} AS "consultantId" FROM ${e.table} head
-        WHERE ${e.deliveredAt} IS NULL
-          AND NOT EXISTS (SELECT 1 FROM ${e.table} earlier WHERE earlier.${e.consultantId} = head.${e.consultantId}
-                             AND earlier.${e.deliveredAt} IS NULL AND earlier.${e.sequence} < head.${e.sequence})
-        ORDER BY ${e.occurredAt}, ${e.consultantId} LIMIT ${HEADS_PER_CLAIM} FOR UPDATE SKIP LOCKED`;
-    // The claimed consultants' undelivered events, from their head on: a prefix of each one's queue.
-    this.batchSql = `SELECT ${e.id} AS id, ${e.type} AS type, ${e.occurredAt} AS occurred_at, ${e.consultantId} AS consultant_id,
-               ${e.sequence} AS sequence, ${e.data} AS data
-          FROM ${e.table} WHERE ${e.deliveredAt} IS NULL AND ${e.consultantId} = ANY($1::int[])
-         ORDER BY ${e.consultantId}, ${e.sequence} LIMIT ${EVENTS_PER_BATCH}`;
-    this.markSql = `UPDATE ${e.table} SET ${e.deliveredAt} = now() WHERE ${e.id} = ANY($1::uuid[])`;
+    // One statement claims the heads, takes the claimed consultants' undelivered events from
+    // their head on (a prefix of each one's queue) and marks them delivered: the mark commits
+    // with the delivery or rolls back with it.
+    this.claimSql = `WITH heads AS (
+          SELECT ${e.consultantId} FROM ${e.table} head
+           WHERE ${e.deliveredAt} IS NULL
+             AND NOT EXISTS (SELECT 1 FROM ${e.table} earlier WHERE earlier.${e.consultantId} = head.${e.consultantId}
+                                AND earlier.${e.deliveredAt} IS NULL AND earlier.${e.sequence} < head.${e.sequence})
+           ORDER BY ${e.occurredAt}, ${e.consultantId} LIMIT ${HEADS_PER_CLAIM} FOR UPDATE SKIP LOCKED),
+        batch AS (
+          SELECT ${e.id} FROM ${e.table} WHERE ${e.deliveredAt} IS NULL AND ${e.consultantId} IN (SELECT ${e.consultantId} FROM heads)
+           ORDER BY ${e.consultantId}, ${e.sequence} LIMIT ${EVENTS_PER_BATCH})
+        UPDATE ${e.table} o SET ${e.deliveredAt} = now() FROM batch WHERE o.${e.id} = batch.${e.id}
+        RETURNING o.${e.id} AS id, o.${e.type} AS type, o.${e.occurredAt} AS occurred_at, o.${e.consultantId} AS consultant_id,
+                  o.${e.sequence} AS sequence, o.${e.data} AS data`;
     this.purgeSql = `DELETE FROM ${e.table} WHERE ${e.deliveredAt} < now() - make_interval(days => $1)`;
   }
 
@@ -93,18 +95,22 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** Delivers one batch; how many events it held (0: nothing was waiting, or all was claimed elsewhere). */
-  deliverBatch(): Promise<number> {
+  /**
+   * Delivers one batch: how many events it held, and whether more may be waiting (the batch or
+   * its heads were full). Whatever commits after the claim wakes the relay, by announce() or NOTIFY.
+   */
+  deliverBatch(): Promise<{ delivered: number; more: boolean }> {
     return this.db.transaction(async (manager) => {
-      const heads = await manager.query<{ consultantId: number }[]>(this.claimHeadsSql);
-      if (!heads.length) return 0;
-      const rows = await manager.query<(Omit<CalendarEvent, 'occurred_at'> & { occurred_at: Date })[]>(this.batchSql, [
-        heads.map((h) => h.consultantId),
-      ]);
+      const [rows] = await manager.query<[(Omit<CalendarEvent, 'occurred_at'> & { occurred_at: Date })[], number]>(
+        this.claimSql,
+      );
+      if (!rows.length) return { delivered: 0, more: false };
+      // RETURNING keeps no order: each consultant's events go out in sequence.
+      rows.sort((a, b) => a.consultant_id - b.consultant_id || a.sequence - b.sequence);
       const events = rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
       await this.sinks.deliver(manager, events);
-      await manager.query(this.markSql, [events.map((e) => e.id)]);
-      return events.length;
+      const consultants = new Set(events.map((e) => e.consultant_id)).size;
+      return { delivered: events.length, more: events.length === EVENTS_PER_BATCH || consultants === HEADS_PER_CLAIM };
     });
   }
 
@@ -125,13 +131,10 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           await this.purge();
           purgedAt = Date.now();
         }
-        const delivered = await this.deliverBatch();
+        const { delivered, more } = await this.deliverBatch();
         failures = 0;
-        if (delivered) {
-          this.sinks.committed();
-          continue;
-        }
-        await this.wakeUp.sleep(pollMs);
+        if (delivered) this.sinks.committed();
+        if (!more) await this.wakeUp.sleep(pollMs);
       } catch (error) {
         failures++;
         const delayMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10));

@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { AppConfig } from '../config/configuration';
 import { checkedAddresses, hostOf, WebhookResolver } from './webhook-target';
@@ -16,19 +16,32 @@ export interface SendResult {
 
 /** Bytes of a receiver's answer read before the connection is dropped: only its status matters. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+/** An idle kept connection is closed after this. */
+const IDLE_SOCKET_MS = 15_000;
 
 /**
  * POSTs one signed webhook. The host's name is resolved here, every address checked, and the
  * connection made to a checked one (the socket's `lookup` is the checked resolution), so a name
  * that resolves elsewhere between the check and the connect cannot reach a private address.
  * Redirects are not followed (Node's http never does): a 3xx is a failed attempt.
+ * Connections are kept alive between POSTs (a handshake per POST cost both ends more than the
+ * POST): each was made to a checked address, and the name is checked again before every POST.
  */
 @Injectable()
-export class WebhookSender {
+export class WebhookSender implements OnModuleDestroy {
+  private readonly agents = {
+    'http:': new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    'https:': new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  };
+
   constructor(
     private readonly config: ConfigService<AppConfig, true>,
     private readonly resolver: WebhookResolver,
   ) {}
+
+  onModuleDestroy(): void {
+    for (const agent of Object.values(this.agents)) agent.destroy();
+  }
 
   async send(target: string, secret: string, id: string, body: string): Promise<SendResult> {
     const started = performance.now();
@@ -58,7 +71,6 @@ export class WebhookSender {
             ...signedHeaders(secret, id, body),
           },
           signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true })),
-          agent: false,
         },
         body,
       );
@@ -73,11 +85,17 @@ export class WebhookSender {
     }
   }
 
-  /** The answer's status, once the answer has been read (or given up on). */
+  /**
+   * The answer's status, once the answer has been read (or given up on). A kept connection that
+   * the receiver closed while it lay idle fails before the receiver read anything; the POST is
+   * then made again (such a failure discards its connection, so this ends).
+   */
   private post(url: URL, options: RequestOptions & { signal: AbortSignal }, body: string): Promise<number> {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const https = url.protocol === 'https:';
+    const request = https ? httpsRequest : httpRequest;
+    const agent = this.agents[https ? 'https:' : 'http:'];
     return new Promise((resolve, reject) => {
-      const req = request(url, options, (res) => {
+      const req: ClientRequest = request(url, { ...options, agent }, (res) => {
         let read = 0;
         res.on('data', (chunk: Buffer) => {
           read += chunk.length;
@@ -86,7 +104,11 @@ export class WebhookSender {
         res.on('close', () => resolve(res.statusCode ?? 0));
         res.on('error', () => resolve(res.statusCode ?? 0));
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !options.signal.aborted)
+          this.post(url, options, body).then(resolve, reject);
+        else reject(error);
+      });
       req.end(body);
     });
   }
