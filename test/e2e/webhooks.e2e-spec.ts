@@ -148,6 +148,37 @@ describe('webhooks', () => {
     });
   });
 
+  it('a burst of changes goes out in sequence order, each once, over a kept connection', async () => {
+    const { consultant, webhook } = await subscribed('/burst');
+    // More than one claim takes of a queue, committed side by side.
+    const n = 45;
+    await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const date = new Date(Date.UTC(2032, 0, 1 + i)).toISOString().slice(0, 10);
+        const res = await http
+          .as(consultant.token)
+          .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: '10:00', end_time: '11:00' });
+        expect(res).toHaveStatus(201);
+      }),
+    );
+    const hits = await eventually('every event', () => {
+      const all = receiver.on('/burst');
+      return all.length >= n ? all : undefined;
+    });
+    await sleep(200);
+    expect(receiver.on('/burst')).toHaveLength(n);
+    expect(hits.map((h) => JSON.parse(h.body).sequence)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(new Set(hits.map((h) => h.headers['webhook-id'])).size).toBe(n);
+    // One after the other on one kept connection, not a connection each.
+    expect(new Set(hits.map((h) => h.connection)).size).toBeLessThanOrEqual(2);
+    const listed = await eventually('all listed delivered', async () => {
+      const all = await deliveries(consultant, webhook.id);
+      return all.every((d) => d.status === 'delivered') ? all : undefined;
+    });
+    expect(listed).toHaveLength(n);
+    for (const d of listed) expect(d.attempts).toHaveLength(1);
+  });
+
   it('retries a failing receiver with growing gaps and the same webhook-id, in order, until it answers', async () => {
     const { consultant, webhook } = await subscribed('/flaky');
     receiver.answer('/flaky', (_hit, count) => (count <= 4 ? 503 : 200));

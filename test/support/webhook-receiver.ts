@@ -8,6 +8,8 @@ export interface Received {
   body: string;
   /** Date.now() when the request arrived. */
   at: number;
+  /** The sender's end of the connection it came on (address:port). */
+  connection: string;
 }
 
 export interface Receiver {
@@ -35,7 +37,8 @@ export async function startReceiver(): Promise<Receiver> {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      const hit = { path: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      const connection = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+      const hit = { path: req.url ?? '', headers: req.headers, body, at: Date.now(), connection };
       received.push(hit);
       const count = received.filter((r) => r.path === hit.path).length;
       const given = answers.get(hit.path)?.(hit, count) ?? 204;
