@@ -8,7 +8,9 @@
  *  2. Throughput: bookings as fast as 50 connections go, for `--duration`, three ways: this
  *     code with the relay and the subscriptions on; this code with `EVENTS_RELAY=false` and no
  *     subscription (the outbox row is still written); and, with `--base=DIR`, the service built
- *     from the code before the outbox (`dist/src/main.js` under DIR), on the same data.
+ *     from the code before the outbox (`dist/src/main.js` under DIR), on the same data. Each way
+ *     runs `--repeat` times (3), the ways taking turns and their order turning each round, so
+ *     that the machine's drift falls on all alike; the medians are compared.
  *
  * Data: its own database (`outbox_bench`, the generator's 1/100 set: 100 consultants), dropped
  * at the end. Prints a Markdown block for bench/RESULTS.md.
@@ -26,6 +28,7 @@ import {
   LOAD_ENV,
   startServer,
   userToken,
+  watchCpu,
   withClient,
 } from './common';
 import { bookingTargets, generateData, type Target } from './generate-data';
@@ -33,6 +36,7 @@ import { bookingTargets, generateData, type Target } from './generate-data';
 const args = flags();
 const RATE = Number(args.get('rate') ?? 500);
 const DURATION = Number(args.get('duration') ?? 10);
+const REPEAT = Number(args.get('repeat') ?? 3);
 const CONNECTIONS = 50;
 const DATABASE = 'outbox_bench';
 
@@ -80,6 +84,11 @@ async function startReceiver(): Promise<Receiver> {
     close: () => worker.terminate(),
   };
 }
+
+const signedPercent = (value: number, reference: number): string => {
+  const change = (100 * (value - reference)) / reference;
+  return `${change < 0 ? '−' : '+'}${fmt(Math.abs(change), 1)} %`;
+};
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -155,7 +164,7 @@ async function main(): Promise<void> {
       `| lag at ${RATE} bookings/s | ${fmt(paced.requests.average)} req/s offered, ${fmt(created)} created, ${fmt(receiver.count())} webhooks received | commit→receiver p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms | booking p50 ${paced.latency.p50} ms, p99 ${paced.latency.p99} ms |`,
     );
 
-    // 2. Throughput, each way on the same data and targets.
+    // 2. Throughput, each way on the same data and targets, in turns.
     const ways: [string, Record<string, string>, string | undefined, boolean][] = [
       ['outbox + relay + webhook per consultant', { EVENTS_RELAY: 'true' }, undefined, true],
       ['outbox written, relay off, no subscription', { EVENTS_RELAY: 'false' }, undefined, false],
@@ -163,31 +172,48 @@ async function main(): Promise<void> {
     const base = args.get('base');
     if (typeof base === 'string')
       ways.push(['before the outbox (base build)', {}, join(base, 'dist', 'src', 'main.js'), false]);
-    for (const [name, extra, script, subscribe] of ways) {
-      await resetBookings(data.maxBookingId);
-      server = await startServer(
-        { ...env, ...extra },
-        { nodeArgs, script, cwd: script ? (base as string) : undefined },
-      );
-      if (subscribe) await subscribeAll(server.url, data.consultants, receiver.url);
-      const result = await load(server.url, targets, 20_000, data.users);
-      await server.stop();
-      lines.push(
-        `| throughput: ${name} | ${fmt(result.requests.average)} req/s, ${fmt(result['2xx'])} × 2xx, ${fmt(result.non2xx)} other, ${fmt(result.errors)} errors | | booking p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms |`,
-      );
+    const rates = ways.map(() => [] as number[]);
+    for (let round = 0; round < REPEAT; round++) {
+      const order = ways.map((_, i) => i);
+      if (round % 2) order.reverse();
+      for (const i of order) {
+        const [name, extra, script, subscribe] = ways[i];
+        await resetBookings(data.maxBookingId);
+        server = await startServer(
+          { ...env, ...extra },
+          { nodeArgs, script, cwd: script ? (base as string) : undefined },
+        );
+        if (subscribe) await subscribeAll(server.url, data.consultants, receiver.url);
+        const watchStarted = performance.now();
+        const stopWatch = await watchCpu({ database: DATABASE, server: server.pid, client: 'self' });
+        const result = await load(server.url, targets, 20_000, data.users);
+        const cpu = await stopWatch();
+        // CPU milliseconds per booking: a figure the machine's speed swings (disk, neighbours) move less than req/s.
+        const perBooking = (cores: number) => fmt((cores * (performance.now() - watchStarted)) / result['2xx'], 2);
+        await server.stop();
+        rates[i].push(result.requests.average);
+        lines.push(
+          `| throughput ${round + 1}/${REPEAT}: ${name} | ${fmt(result.requests.average)} req/s, ${fmt(result['2xx'])} × 2xx, ${fmt(result.non2xx)} other, ${fmt(result.errors)} errors | CPU ms per booking: service ${perBooking(cpu.server)}, PostgreSQL ${perBooking(cpu.postgres)}, bench and receiver ${perBooking(cpu.client)} | booking p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms |`,
+        );
+      }
     }
+    const medians = rates.map((r) => percentile(r, 50));
+    for (const [i, [name]] of ways.entries())
+      lines.push(
+        `| **median: ${name}** | **${fmt(medians[i])} req/s**${i ? ` (relay + webhooks against it: ${signedPercent(medians[0], medians[i])})` : ''} | | |`,
+      );
   } finally {
     await receiver.close();
     await withClient(databaseUrl('postgres'), (db) => db.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`));
   }
   console.log(
     [
-      `Run ${started.toISOString()}, \`node dist/bench/events.js --rate=${RATE} --duration=${DURATION}${args.has('base') ? ' --base=…' : ''}\`; ` +
+      `Run ${started.toISOString()}, \`node dist/bench/events.js --rate=${RATE} --duration=${DURATION} --repeat=${REPEAT}${args.has('base') ? ' --base=…' : ''}\`; ` +
         `data: ${data.consultants} consultants, ${fmt(data.bookings)} bookings (generator 1/100); ` +
         `machine: ${cpus().length} × ${cpus()[0]?.model}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, load average at the end ${loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}; ` +
-        `${CONNECTIONS} connections, ${DURATION} s per run, no warm-up.`,
+        `${CONNECTIONS} connections, ${DURATION} s per run, each on a freshly started server (no warm-up).`,
       '',
       '| run | load | events | bookings |',
       '|---|---|---|---|',
