@@ -10,7 +10,8 @@
  *     subscription (the outbox row is still written); and, with `--base=DIR`, the service built
  *     from the code before the outbox (`dist/src/main.js` under DIR), on the same data. Each way
  *     runs `--repeat` times (3), the ways taking turns and their order turning each round, so
- *     that the machine's drift falls on all alike; the medians are compared.
+ *     that the machine's drift falls on all alike, each after a warm-up of other bookings; the
+ *     medians are compared.
  *
  * Data: its own database (`outbox_bench`, the generator's 1/100 set: 100 consultants), dropped
  * at the end. Prints a Markdown block for bench/RESULTS.md.
@@ -37,6 +38,8 @@ const args = flags();
 const RATE = Number(args.get('rate') ?? 500);
 const DURATION = Number(args.get('duration') ?? 10);
 const REPEAT = Number(args.get('repeat') ?? 3);
+/** Bookings (of other half hours) before each throughput run, so that no way is measured cold. */
+const WARM_UP_SECONDS = 3;
 const CONNECTIONS = 50;
 const DATABASE = 'outbox_bench';
 
@@ -95,12 +98,12 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-function load(url: string, targets: Target[], from: number, users: number, rate?: number) {
+function load(url: string, targets: Target[], from: number, users: number, rate?: number, duration = DURATION) {
   let i = from;
   return autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     timeout: 10,
     ...(rate && { overallRate: rate }),
     requests: [
@@ -184,6 +187,7 @@ async function main(): Promise<void> {
           { nodeArgs, script, cwd: script ? (base as string) : undefined },
         );
         if (subscribe) await subscribeAll(server.url, data.consultants, receiver.url);
+        await load(server.url, targets, 40_000, data.users, undefined, WARM_UP_SECONDS);
         const watchStarted = performance.now();
         const stopWatch = await watchCpu({ database: DATABASE, server: server.pid, client: 'self' });
         const result = await load(server.url, targets, 20_000, data.users);
@@ -213,7 +217,7 @@ async function main(): Promise<void> {
         `machine: ${cpus().length} × ${cpus()[0]?.model}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, load average at the end ${loadavg()
           .map((l) => l.toFixed(1))
           .join(' ')}; ` +
-        `${CONNECTIONS} connections, ${DURATION} s per run, each on a freshly started server (no warm-up).`,
+        `${CONNECTIONS} connections, ${DURATION} s per run, each on a freshly started server after ${WARM_UP_SECONDS} s of other bookings.`,
       '',
       '| run | load | events | bookings |',
       '|---|---|---|---|',
