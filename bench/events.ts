@@ -3,8 +3,9 @@
  *
  *  1. Lag: bookings at a fixed rate (`--rate=500` per second, `--duration=10` s), after a
  *     warm-up whose webhooks are not counted, against the service with the relay on and every
- *     consultant subscribed (one subscription each) to a local receiver; lag = the receiver's clock when the webhook arrived − the event's
- *     `occurred_at` (its transaction's start, so it also counts the booking's own statements).
+ *     consultant subscribed (one subscription each) to a local receiver; lag = the receiver's
+ *     clock when the webhook arrived − the event's `occurred_at` (its transaction's start, so it
+ *     also counts the booking's own statements).
  *  2. Throughput: bookings as fast as 50 connections go, for `--duration`, three ways: this
  *     code with the relay and the subscriptions on; this code with `EVENTS_RELAY=false` and no
  *     subscription (the outbox row is still written); and, with `--base=DIR`, the service built
