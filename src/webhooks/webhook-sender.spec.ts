@@ -43,7 +43,7 @@ describe('WebhookSender', () => {
     const config = new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: true, WEBHOOK_TIMEOUT_MS: 1000 });
     sender = new WebhookSender(config as never, new WebhookResolver());
   });
-  afterEach(() => sender.onModuleDestroy());
+  afterEach(() => sender.onApplicationShutdown());
 
   it('keeps its connection to a receiver for the next POSTs', async () => {
     const r = await receiver();

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -28,7 +28,7 @@ const IDLE_SOCKET_MS = 15_000;
  * POST): each was made to a checked address, and the name is checked again before every POST.
  */
 @Injectable()
-export class WebhookSender implements OnModuleDestroy {
+export class WebhookSender implements OnApplicationShutdown {
   private readonly agents = {
     'http:': new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
     'https:': new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
@@ -39,7 +39,8 @@ export class WebhookSender implements OnModuleDestroy {
     private readonly resolver: WebhookResolver,
   ) {}
 
-  onModuleDestroy(): void {
+  /** After every module's destroy hook: the dispatcher's POSTs in flight have ended by then. */
+  onApplicationShutdown(): void {
     for (const agent of Object.values(this.agents)) agent.destroy();
   }
 
