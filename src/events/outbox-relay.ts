@@ -95,22 +95,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /**
-   * Delivers one batch: how many events it held, and whether more may be waiting (the batch or
-   * its heads were full). Whatever commits after the claim wakes the relay, by announce() or NOTIFY.
-   */
-  deliverBatch(): Promise<{ delivered: number; more: boolean }> {
+  /** Delivers one batch; how many events it held (0: nothing was waiting, or all was claimed elsewhere). */
+  deliverBatch(): Promise<number> {
     return this.db.transaction(async (manager) => {
       const [rows] = await manager.query<[(Omit<CalendarEvent, 'occurred_at'> & { occurred_at: Date })[], number]>(
         this.claimSql,
       );
-      if (!rows.length) return { delivered: 0, more: false };
       // RETURNING keeps no order: each consultant's events go out in sequence.
       rows.sort((a, b) => a.consultant_id - b.consultant_id || a.sequence - b.sequence);
       const events = rows.map((r) => ({ ...r, occurred_at: r.occurred_at.toISOString() }));
-      await this.sinks.deliver(manager, events);
-      const consultants = new Set(events.map((e) => e.consultant_id)).size;
-      return { delivered: events.length, more: events.length === EVENTS_PER_BATCH || consultants === HEADS_PER_CLAIM };
+      if (events.length) await this.sinks.deliver(manager, events);
+      return events.length;
     });
   }
 
@@ -131,10 +126,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           await this.purge();
           purgedAt = Date.now();
         }
-        const { delivered, more } = await this.deliverBatch();
+        const delivered = await this.deliverBatch();
         failures = 0;
-        if (delivered) this.sinks.committed();
-        if (!more) await this.wakeUp.sleep(pollMs);
+        // After a batch, claim again at once: a booking committed meanwhile on another instance
+        // wakes only that instance's relay, which skips the consultants this one held.
+        if (delivered) {
+          this.sinks.committed();
+          continue;
+        }
+        await this.wakeUp.sleep(pollMs);
       } catch (error) {
         failures++;
         const delayMs = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(failures, 10));

@@ -12,7 +12,10 @@ import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
 import { WebhookSender } from './webhook-sender';
 
-/** Queues (a subscription's deliveries of one consultant) one claim takes, and deliveries of each. */
+/**
+ * Queues one claim takes, and deliveries of each. A queue is a subscription's pending deliveries
+ * of its consultant's events (a subscription is one consultant's).
+ */
 const QUEUES_PER_CLAIM = 50;
 const PER_QUEUE = 20;
 const MAX_RETRY_DELAY_MS = 3_600_000;
@@ -27,6 +30,8 @@ interface Claimed {
   attempts: number;
   url: string;
   secret: string;
+  /** The claim's lease end, as PostgreSQL wrote it: the claim's token. */
+  lease: string;
 }
 
 /** What became of a claimed delivery: sent (with its attempt), or handed back unsent. */
@@ -80,7 +85,9 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
            JOIN ${s.table} s ON s.${s.consultantId} = e.consultant_id AND s.${s.enabled} AND e.type = ANY (s.${s.eventTypes})
           ORDER BY e.consultant_id, e.sequence, s.${s.id}
          ON CONFLICT (${d.subscriptionId}, ${d.eventId}) DO NOTHING`;
-    // A queue's deliveries from its head on, as long as each is due and not leased.
+    // Each queue's first PER_QUEUE pending deliveries, as far as each is due and not leased. The
+    // UPDATE checks the lease again on the row it locks: a claim that committed meanwhile keeps
+    // what it took. The lease's end, the same for the whole claim, is its owner's token.
     this.claimSql = `WITH heads AS (
           SELECT d.${d.subscriptionId}, d.${d.consultantId} FROM ${d.table} d JOIN ${s.table} s ON s.${s.id} = d.${d.subscriptionId} AND s.${s.enabled}
            WHERE d.${d.status} = 'pending' AND d.${d.nextAttemptAt} <= now() AND (d.${d.leaseUntil} IS NULL OR d.${d.leaseUntil} < now())
@@ -89,20 +96,26 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
                                 AND earlier.${d.status} = 'pending' AND earlier.${d.sequence} < d.${d.sequence})
            ORDER BY d.${d.nextAttemptAt} LIMIT ${QUEUES_PER_CLAIM} FOR UPDATE OF d SKIP LOCKED),
         queued AS (
-          SELECT d.${d.id}, row_number() OVER queue AS place,
-                 bool_and(d.${d.nextAttemptAt} <= now() AND (d.${d.leaseUntil} IS NULL OR d.${d.leaseUntil} < now())) OVER queue AS ready
-            FROM ${d.table} d JOIN heads h ON h.${d.subscriptionId} = d.${d.subscriptionId} AND h.${d.consultantId} = d.${d.consultantId}
-           WHERE d.${d.status} = 'pending'
-          WINDOW queue AS (PARTITION BY d.${d.subscriptionId}, d.${d.consultantId} ORDER BY d.${d.sequence}))
+          SELECT q.${d.id}, bool_and(q.free) OVER (PARTITION BY q.${d.subscriptionId}, q.${d.consultantId} ORDER BY q.${d.sequence}) AS ready
+            FROM heads h CROSS JOIN LATERAL (
+                   SELECT d.${d.id}, d.${d.subscriptionId}, d.${d.consultantId}, d.${d.sequence},
+                          d.${d.nextAttemptAt} <= now() AND (d.${d.leaseUntil} IS NULL OR d.${d.leaseUntil} < now()) AS free
+                     FROM ${d.table} d
+                    WHERE d.${d.subscriptionId} = h.${d.subscriptionId} AND d.${d.consultantId} = h.${d.consultantId} AND d.${d.status} = 'pending'
+                    ORDER BY d.${d.sequence} LIMIT ${PER_QUEUE}) q)
         UPDATE ${d.table} d SET ${d.leaseUntil} = now() + make_interval(secs => $1)
           FROM queued, ${s.table} s
-         WHERE d.${d.id} = queued.${d.id} AND queued.ready AND queued.place <= ${PER_QUEUE} AND s.${s.id} = d.${d.subscriptionId}
+         WHERE d.${d.id} = queued.${d.id} AND queued.ready AND s.${s.id} = d.${d.subscriptionId}
+           AND d.${d.status} = 'pending' AND (d.${d.leaseUntil} IS NULL OR d.${d.leaseUntil} < now())
         RETURNING d.${d.id} AS id, d.${d.subscriptionId} AS subscription, d.${d.consultantId} AS consultant, d.${d.sequence} AS sequence,
-                  d.${d.event} AS event, jsonb_array_length(d.${d.attempts}) AS attempts, s.${s.url} AS url, s.${s.secret} AS secret`;
-    // A failure gives up the delivery once its next attempt would fall past retry_until. A
-    // subscription's failures since its last success (failing_from) disable it once they have
-    // gone on WEBHOOK_DISABLE_AFTER_SECONDS; its rows are locked in id order, so that two
-    // instances recording at once cannot deadlock.
+                  d.${d.event} AS event, jsonb_array_length(d.${d.attempts}) AS attempts, s.${s.url} AS url, s.${s.secret} AS secret,
+                  d.${d.leaseUntil}::text AS lease`;
+    // Outcomes count only under the claim's own lease: one that ran out and was claimed again
+    // is the new owner's. A failure gives up the delivery once its next attempt would fall past
+    // retry_until. A subscription failing since its last success is disabled once that has gone
+    // on WEBHOOK_DISABLE_AFTER_SECONDS. Its row is locked FOR NO KEY UPDATE, which does not wait
+    // for the relay's fan-out (its foreign key holds the row FOR KEY SHARE), in id order, so that
+    // two instances recording at once cannot deadlock.
     this.outcomesSql = `WITH outcome AS (
           SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id int, outcome text, attempt jsonb, delay_ms int)),
         done AS (
@@ -112,14 +125,14 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
                  ${d.status} = CASE o.outcome WHEN 'delivered' THEN 'delivered'
                                  WHEN 'failed' THEN CASE WHEN now() + make_interval(secs => o.delay_ms / 1000.0) > d.${d.retryUntil} THEN 'failed' ELSE 'pending' END
                                  ELSE d.${d.status} END
-            FROM outcome o WHERE d.${d.id} = o.id),
+            FROM outcome o WHERE d.${d.id} = o.id AND d.${d.leaseUntil} = $4::timestamptz),
         next AS (
           SELECT cur.${s.id} AS id,
-                 CASE WHEN x.reset THEN x.failing_from ELSE coalesce(cur.${s.failingSince}, x.failing_from) END AS failing_since
-            FROM jsonb_to_recordset($2::jsonb) AS x(subscription int, reset boolean, failing_from timestamptz)
+                 CASE WHEN NOT x.failing THEN NULL WHEN x.reset THEN now() ELSE coalesce(cur.${s.failingSince}, now()) END AS failing_since
+            FROM jsonb_to_recordset($2::jsonb) AS x(subscription int, reset boolean, failing boolean)
             JOIN ${s.table} cur ON cur.${s.id} = x.subscription
-           WHERE cur.${s.failingSince} IS NOT NULL OR x.failing_from IS NOT NULL
-           ORDER BY cur.${s.id} FOR UPDATE OF cur)
+           WHERE cur.${s.failingSince} IS NOT NULL OR x.failing
+           ORDER BY cur.${s.id} FOR NO KEY UPDATE OF cur)
         UPDATE ${s.table} s SET ${s.failingSince} = next.failing_since,
                ${s.enabled} = s.${s.enabled} AND NOT coalesce(next.failing_since <= now() - make_interval(secs => $3), false),
                ${s.disabledAt} = CASE WHEN s.${s.enabled} AND coalesce(next.failing_since <= now() - make_interval(secs => $3), false)
@@ -157,15 +170,16 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
 
   /**
    * Claims due queues, sends each queue's deliveries in order (the queues side by side), records
-   * every outcome; whether more may be due now.
+   * every outcome; how many deliveries it claimed.
    */
-  private async sendDue(): Promise<boolean> {
+  private async sendDue(): Promise<number> {
     const timeoutMs = this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true });
     // The lease outlasts a queue's POSTs: a queue starts no POST once timeoutMs have passed, so
-    // its last one ends within 2 × timeoutMs. Another instance takes it only if this one died.
+    // its last one (name resolution included) ends within 2 × timeoutMs. Another instance takes
+    // it only if this one died.
     const leaseSeconds = Math.ceil((timeoutMs * 3) / 1000) + 5;
     const [claimed] = await this.db.query<[Claimed[], number]>(this.claimSql, [leaseSeconds]);
-    if (!claimed.length) return false;
+    if (!claimed.length) return 0;
     const started = performance.now();
     const queues = new Map<string, Claimed[]>();
     for (const delivery of claimed.sort((a, b) => a.sequence - b.sequence)) {
@@ -176,22 +190,15 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       const done: Outcome[] = [];
       for (const delivery of queue) {
         const last = done.at(-1);
-        const stop = last && (last.outcome !== 'delivered' || performance.now() - started > timeoutMs);
+        const stop =
+          this.stopped || (last && (last.outcome !== 'delivered' || performance.now() - started > timeoutMs));
         done.push(stop ? { id: delivery.id, outcome: 'released' } : await this.attempt(delivery));
       }
       return done;
     };
     const outcomes = await Promise.all([...queues.values()].map(sendInOrder));
-    await this.record(claimed, outcomes.flat());
-    // More is due now when the claim was full, or a queue stopped for time or was full, not failing.
-    return (
-      queues.size === QUEUES_PER_CLAIM ||
-      outcomes.some(
-        (done) =>
-          !done.some((o) => o.outcome === 'failed') &&
-          (done.length === PER_QUEUE || done.some((o) => o.outcome === 'released')),
-      )
-    );
+    await this.record([...queues.values()], outcomes, claimed[0].lease);
+    return claimed.length;
   }
 
   private async attempt({ id, event, attempts, url, secret }: Claimed): Promise<Outcome> {
@@ -209,27 +216,28 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Writes the outcomes, and each subscription's failing state: a success in this round resets
-   * it, and failures after the last success start (or continue) its failing time.
+   * Writes the outcomes, and each subscription's failing state: a success resets it, and a
+   * queue that ended on a failure starts (or continues) its failing time.
    */
-  private async record(claimed: Claimed[], outcomes: Outcome[]): Promise<void> {
-    const subscriptionOf = new Map(claimed.map((d) => [d.id, d.subscription]));
-    const attempts = new Map<number, { at: string; ok: boolean }[]>();
-    for (const o of outcomes) {
-      if (o.outcome === 'released') continue;
-      const subscription = subscriptionOf.get(o.id) as number;
-      attempts.set(subscription, [
-        ...(attempts.get(subscription) ?? []),
-        { at: o.attempt.at, ok: o.outcome === 'delivered' },
-      ]);
-    }
-    const subscriptions = [...attempts].map(([subscription, list]) => {
-      list.sort((a, b) => a.at.localeCompare(b.at));
-      const lastSuccess = list.findLastIndex((a) => a.ok);
-      return { subscription, reset: lastSuccess >= 0, failing_from: list[lastSuccess + 1]?.at ?? null };
+  private async record(queues: Claimed[][], outcomes: Outcome[][], lease: string): Promise<void> {
+    const subscriptions = queues.flatMap((queue, i) => {
+      const attempted = outcomes[i].filter((o) => o.outcome !== 'released');
+      if (!attempted.length) return [];
+      return [
+        {
+          subscription: queue[0].subscription,
+          reset: attempted.some((o) => o.outcome === 'delivered'),
+          failing: attempted.at(-1)?.outcome === 'failed',
+        },
+      ];
     });
     const disableAfter = this.config.get('WEBHOOK_DISABLE_AFTER_SECONDS', { infer: true });
-    await this.db.query(this.outcomesSql, [JSON.stringify(outcomes), JSON.stringify(subscriptions), disableAfter]);
+    await this.db.query(this.outcomesSql, [
+      JSON.stringify(outcomes.flat()),
+      JSON.stringify(subscriptions),
+      disableAfter,
+      lease,
+    ]);
   }
 
   private async run(): Promise<void> {

@@ -37,10 +37,11 @@ async function receiver(resetSecondOnFirst = false) {
   };
 }
 
+const config = new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: true, WEBHOOK_TIMEOUT_MS: 1000 });
+
 describe('WebhookSender', () => {
   let sender: WebhookSender;
   beforeEach(() => {
-    const config = new ConfigService({ WEBHOOK_ALLOW_PRIVATE_TARGETS: true, WEBHOOK_TIMEOUT_MS: 1000 });
     sender = new WebhookSender(config as never, new WebhookResolver());
   });
   afterEach(() => sender.onApplicationShutdown());
@@ -67,5 +68,13 @@ describe('WebhookSender', () => {
     } finally {
       await r.close();
     }
+  });
+
+  it('gives up at the time limit while the name is still being resolved', async () => {
+    const stuck = new WebhookSender(config as never, { resolve: () => new Promise(() => undefined) } as never);
+    const started = performance.now();
+    const result = await stuck.send('http://hooks.example/hook', 'whsec_c2VjcmV0', 'id-1', '{}');
+    expect(result).toMatchObject({ ok: false, status: null, error: 'no answer within 1000 ms' });
+    expect(performance.now() - started).toBeLessThan(1500);
   });
 });

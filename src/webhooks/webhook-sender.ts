@@ -19,6 +19,16 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 /** An idle kept connection is closed after this. */
 const IDLE_SOCKET_MS = 15_000;
 
+/** The promise's outcome, or the signal's reason if it aborts first (the work itself goes on unheeded). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /**
  * POSTs one signed webhook. The host's name is resolved here, every address checked, and the
  * connection made to a checked one (the socket's `lookup` is the checked resolution), so a name
@@ -52,10 +62,12 @@ export class WebhookSender implements OnApplicationShutdown {
       status,
       error,
     });
+    // One time limit for the whole attempt, the name's resolution included.
+    const signal = AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true }));
     try {
       const url = new URL(target);
       const allowPrivate = this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS', { infer: true });
-      const [first] = await checkedAddresses(this.resolver, hostOf(url), allowPrivate);
+      const [first] = await untilAborted(checkedAddresses(this.resolver, hostOf(url), allowPrivate), signal);
       const lookup: LookupFunction = (_hostname, options, callback) => {
         if ((options as { all?: boolean }).all) (callback as (e: null, a: unknown[]) => void)(null, [first]);
         else callback(null, first.address, first.family);
@@ -71,7 +83,7 @@ export class WebhookSender implements OnApplicationShutdown {
             'user-agent': 'consultant-calendar-webhooks',
             ...signedHeaders(secret, id, body),
           },
-          signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true })),
+          signal,
         },
         body,
       );

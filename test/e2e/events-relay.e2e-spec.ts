@@ -138,7 +138,7 @@ if (!serverUrl)
     const consultants = await Promise.all([1, 2, 3, 4].map(() => createConsultant(http)));
     let writing = true;
     const claimer = async () => {
-      while (writing || (await relay.deliverBatch()).delivered > 0) await relay.deliverBatch();
+      while (writing || (await relay.deliverBatch()) > 0) await relay.deliverBatch();
     };
     const writers = Promise.all([7, 8, 9].map((day) => busyDay(http, consultants, user, day)));
     const claimers = Promise.all([claimer(), claimer(), claimer(), claimer()]);

@@ -1,16 +1,23 @@
 import { spawn } from 'node:child_process';
+import { Client } from 'pg';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/postgres-server';
+import { freePort, warnSkipping } from '../support/postgres-server';
 import { assertProblem, createConsultant, createUser, type Created } from '../support/factories';
 import { eventually, sleep } from '../support/eventually';
 import { Http } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, serverUrl, startTestApp, type TestApp } from '../support/test-app';
 import { signedHeaders } from '../../src/webhooks/webhook-signature';
 import { type Receiver, startReceiver, verifyStandardWebhook } from '../support/webhook-receiver';
 
 const RETRY_DELAY_MS = 200;
+
+if (!serverUrl)
+  warnSkipping(
+    'webhooks: recording beside a relay batch',
+    'PGlite runs one transaction at a time; set DATABASE_URL to run it',
+  );
 
 describe('webhooks', () => {
   let t: TestApp;
@@ -207,6 +214,40 @@ describe('webhooks', () => {
     ]);
     expect(firstDelivery.status).toBe('delivered');
   });
+
+  (serverUrl ? it : it.skip)(
+    "records an answer while a relay batch holds the subscription's row for its foreign key",
+    async () => {
+      const { consultant, webhook } = await subscribed('/key-share');
+      receiver.answer('/key-share', (_hit, count) => (count === 1 ? 503 : 204));
+      await change(consultant);
+      // The first attempt fails, so recording the next one writes the subscription's row.
+      await eventually('the failed first attempt', async () =>
+        (await deliveries(consultant, webhook.id))[0]?.attempts.length === 1 ? true : undefined,
+      );
+      // A relay batch that writes a delivery of this subscription holds its row FOR KEY SHARE
+      // (the delivery's foreign key) until it commits; the sender must not wait for it.
+      const db = new Client({ connectionString: t.databaseUrl });
+      await db.connect();
+      try {
+        await db.query('BEGIN');
+        await db.query('SELECT 1 FROM webhook_subscriptions WHERE id = $1 FOR KEY SHARE', [webhook.id]);
+        const [delivered] = await eventually(
+          'the retry recorded while the key lock is held',
+          async () => {
+            const all = await deliveries(consultant, webhook.id);
+            return all[0]?.status === 'delivered' ? all : undefined;
+          },
+          5_000,
+        );
+        expect(delivered.attempts.map((a: { response_status: number }) => a.response_status)).toEqual([503, 204]);
+        expect((await http.as(consultant.token).get(`/webhooks/${webhook.id}`)).body.failing_since).toBeNull();
+      } finally {
+        await db.query('ROLLBACK');
+        await db.end();
+      }
+    },
+  );
 
   it('follows no redirect, gives up a slow receiver at the timeout, and disables one failing for the whole window', async () => {
     const { consultant, webhook } = await subscribed('/down');
