@@ -49,19 +49,6 @@ import { type ConsultantCopy, ScheduleCopies } from './schedule-copies';
 
 const DAY_MS = 86_400_000;
 
-/**
- * Adds to the user's count of confirmed bookings (`delta`: 1 booked, -1 cancelled) and takes the
- * user's row lock for the rest of the transaction, after the consultant's, as place_booking
- * does: one user's bookings queue there, so the per-user cap counts every one committed before.
- */
-async function addConfirmed(manager: EntityManager, userId: number, delta: 1 | -1): Promise<void> {
-  const u = sqlNames<User>(manager.connection.getMetadata(User));
-  await manager.query(`UPDATE ${u.table} SET ${u.confirmedBookings} = ${u.confirmedBookings} + $2 WHERE ${u.id} = $1`, [
-    userId,
-    delta,
-  ]);
-}
-
 /** The booking's columns a client sees. */
 const DTO_FIELDS = [
   'id',
@@ -188,6 +175,12 @@ export class BookingsService implements OnModuleInit {
   private readonly sourcesSql: { read: string; locked: string };
   /** Turns hold $1 into a booking unless its user's cap ($2) is reached. */
   private readonly convertSql: string;
+  /**
+   * Adds to the user's count of confirmed bookings ($2: 1 booked, -1 cancelled) and takes the
+   * user's row lock for the rest of the transaction, after the consultant's, as place_booking
+   * does: one user's bookings queue there, so the per-user cap counts every one committed before.
+   */
+  private readonly addConfirmedSql: string;
   /** The hold, row-locked, and whether it has expired by the database's clock. */
   private readonly lockHoldSql: string;
   /** Marks the consultant's holds that have expired, so that they stop meeting the exclusion constraint. */
@@ -210,6 +203,8 @@ export class BookingsService implements OnModuleInit {
     const a = sqlNames<Availability>(db.getMetadata(Availability));
     const r = sqlNames<RecurringRule>(db.getMetadata(RecurringRule));
     const o = sqlNames<DateOverride>(db.getMetadata(DateOverride));
+    const u = sqlNames<User>(db.getMetadata(User));
+    this.addConfirmedSql = `UPDATE ${u.table} SET ${u.confirmedBookings} = ${u.confirmedBookings} + $2 WHERE ${u.id} = $1`;
     const upcoming = `${b.status} = 'confirmed' AND ${b.endAt} > now()`;
     this.convertSql = `UPDATE ${b.table} SET ${b.status} = 'confirmed', ${b.expiresAt} = NULL, ${b.updatedAt} = now()
          WHERE ${b.id} = $1 AND ${b.status} = 'held'
@@ -331,7 +326,7 @@ export class BookingsService implements OnModuleInit {
     return this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, async (manager) => {
       const { timezone } = await lockConsultant(manager, consultantId, 'bookings');
       // Counted before the cap is checked: a refusal rolls it back.
-      await addConfirmed(manager, found.userId, 1);
+      await manager.query(this.addConfirmedSql, [found.userId, 1]);
       const [hold] = await manager.query<{ status: string; expired: boolean; startAt: Date; expiresAt: Date }[]>(
         this.lockHoldSql,
         [holdId],
@@ -575,7 +570,7 @@ export class BookingsService implements OnModuleInit {
       if (booking.endAt.getTime() <= Date.now())
         throw unprocessable('booking-in-past', 'A booking that has already ended cannot be cancelled.');
       await manager.update(Booking, { id }, { status: 'cancelled', sequence: () => 'sequence + 1' });
-      await addConfirmed(manager, booking.userId, -1);
+      await manager.query(this.addConfirmedSql, [booking.userId, -1]);
       if (booking.availabilityId !== null) await this.slots.setBooked(manager, booking.availabilityId, false);
       const cancelled = toDto({ ...booking, status: 'cancelled' }, timezone);
       await recordEvent(manager, { type: 'booking.cancelled', consultantId, data: cancelled });

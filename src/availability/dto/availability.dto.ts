@@ -34,8 +34,10 @@ export class ListAvailabilityQuery extends PageQuery {
   is_booked?: 'true' | 'false';
 }
 
-/** The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query. */
-/** The seed's slot id as `?id=`: text that must read as an id. */
+/**
+ * The seed's `DELETE /consultant/{id}/availability/` names the slot in the body or the query:
+ * this is the query's `?id=`, text that must read as an id.
+ */
 export class SlotIdDto {
   /** @example 1 */
   @IsOptional()
@@ -45,6 +47,7 @@ export class SlotIdDto {
 
 /** The seed's slot id in a JSON body: a number, as every body id (`{"id": "1"}` is refused). */
 export class SlotIdBodyDto {
+  /** @example 1 */
   @IsOptional()
   @IsId()
   id?: number;
