@@ -25,6 +25,7 @@ import type {
   UpdateConsultantDto,
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
+import type { PrincipalSource } from '../common/auth/principal-source';
 
 const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization'] as const;
 type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
@@ -36,7 +37,7 @@ export type VersionedConsultants = ConsultantPageDto & { versions: number[] };
 export const consultantPageKey = (consultant: { id: number }): [number] => [consultant.id];
 
 @Injectable()
-export class ConsultantsService {
+export class ConsultantsService implements PrincipalSource {
   private readonly c: SqlNames<Consultant>;
   /**
    * get() and list() select the DTO's columns with a plain statement: they start every calendar
