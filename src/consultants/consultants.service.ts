@@ -26,6 +26,7 @@ import type {
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
 import type { PrincipalSource } from '../common/auth/principal-source';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization'] as const;
 type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
@@ -48,6 +49,7 @@ export class ConsultantsService implements PrincipalSource {
   private readonly dtoColumns: string;
 
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectRepository(Consultant) private readonly consultants: Repository<Consultant>,
     private readonly principals: PrincipalCache,
     private readonly removalChecks: ConsultantRemovalChecks,
@@ -120,7 +122,7 @@ export class ConsultantsService implements PrincipalSource {
 
   /** A new time zone moves every weekly window in absolute time: that is an `availability.changed`. */
   async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {
-    return this.consultants.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const consultant = await manager.findOne(Consultant, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!consultant) throw notFound(`Consultant ${id}`);
       const moved = dto.timezone !== undefined && dto.timezone !== consultant.timezone;
@@ -164,7 +166,7 @@ export class ConsultantsService implements PrincipalSource {
       `${this.c.calendarVersion} = ${this.c.calendarVersion} + 1`,
     ].join(', ');
     // A transaction for the event: it commits with the change or not at all.
-    return this.consultants.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const [rows] = await manager.query<[BookingPolicy[], number]>(
         `UPDATE ${this.c.table} SET ${assignments} WHERE ${this.c.id} = $1 RETURNING ${selectAs(this.c, POLICY_FIELDS)}`,
         [id, ...POLICY_FIELDS.map((field) => policy[field])],
@@ -182,7 +184,7 @@ export class ConsultantsService implements PrincipalSource {
 
   /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */
   async remove(id: number): Promise<void> {
-    await this.consultants.manager.transaction(async (manager) => {
+    await this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, id);
       await this.removalChecks.assertAll(manager, id);
       await manager.delete(Consultant, { id });
