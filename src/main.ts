@@ -7,12 +7,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppModule } from './app.module';
 import { documentCommonProblems } from './common/http/api-problems.decorator';
-import { badRequest } from './common/http/problem';
-import { sendProblem, toProblem } from './common/http/problem-details.filter';
+import { badRequest, problemOf, toProblem } from './common/errors';
+import { sendProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
 import { parseTrustProxy } from './config/trust-proxy';
@@ -27,16 +26,17 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, slug, detail] =
+  const problem = problemOf(
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers-too-large', 'The request line and headers are larger than 16 KB.']
+      ? 'headers-too-large'
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'request-timeout', 'The request did not arrive in time.']
-        : [400, 'malformed-request', 'The request is not valid HTTP.'];
-  const body = JSON.stringify({ type: `/problems/${slug}`, title: STATUS_CODES[status], status, detail });
+        ? 'request-timeout'
+        : 'malformed-request',
+  );
+  const body = JSON.stringify(problem);
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy(error);
 }
@@ -92,12 +92,7 @@ export function createAdapter(): FastifyAdapter {
     void reply.header('x-request-id', request.id);
     if (closing) {
       void reply.header('connection', 'close');
-      sendProblem(reply, request, {
-        type: '/problems/shutting-down',
-        title: 'Service Unavailable',
-        status: 503,
-        detail: 'The server is shutting down; retry the request.',
-      });
+      sendProblem(reply, request, problemOf('shutting-down'));
       return reply;
     }
   });

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/co
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { badRequest } from '../common/http/problem';
+import { badRequest } from '../common/errors';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { AvailabilityService } from './availability.service';
 import {

@@ -6,7 +6,7 @@ import { epochMs } from '../database/epoch-ms';
 import { recordEvent } from '../events/outbox';
 import { type SqlNames, sqlNames } from '../database/sql-names';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { conflict, notFound } from '../common/http/problem';
+import { conflict, notFound } from '../common/errors';
 import { timeFields } from '../common/http/time-fields';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { lockConsultant } from '../consultants/consultant-lock';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
 import { encodeCursor } from '../common/http/pagination';
-import { badRequest, invalidFields, ProblemException } from '../common/http/problem';
+import { badRequest, DomainError, invalidFields } from '../common/errors';
 import { timeFields } from '../common/http/time-fields';
 import type { AppConfig } from '../config/configuration';
 import { consultantPageKey, ConsultantsService, type VersionedConsultants } from '../consultants/consultants.service';
@@ -190,8 +190,7 @@ export class CalendarService {
       total += slots.length;
       if (total > this.maxSlots) {
         if (i > 0) return { data, next_cursor: encodeCursor(consultantPageKey(page.data[i - 1])) };
-        throw new ProblemException(
-          400,
+        throw new DomainError(
           'response-too-large',
           `This view would list ${slots.length} slots for consultant ${consultant.id}; one answer lists at most ${this.maxSlots}: ${narrow}.`,
           { max_slots: this.maxSlots },

@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from '../common/http/problem';
+import type { FieldError, Problem } from '../common/errors';
 
 /**
  * The service refused the call: its problem details, word for word, with the same `type` and

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { notFound } from '../common/http/problem';
+import { notFound } from '../common/errors';
 import { selectAs, sqlNames } from '../database/sql-names';
 import type { BookingPolicy } from '../scheduling';
 import { Consultant } from './entities/consultant.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { notFound } from '../common/http/problem';
+import { notFound } from '../common/errors';
 import { epochMs } from '../database/epoch-ms';
 import { selectAs, type SqlNames, sqlNames } from '../database/sql-names';
 import { lockConsultant } from './consultant-lock';

@@ -1,9 +1,10 @@
-import { Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { TransactionalConnection } from './transactional-connection';
 
 /** Starts the embedded database when no DATABASE_URL is given, and stops it last. */
 @Injectable()
@@ -36,9 +37,14 @@ export class DatabaseUrlProvider implements OnApplicationShutdown {
 @Module({ providers: [DatabaseUrlProvider], exports: [DatabaseUrlProvider] })
 class DatabaseUrlModule {}
 
-/** The database, and whether it is the embedded one (DatabaseUrlProvider). */
+/**
+ * The database, whether it is the embedded one (DatabaseUrlProvider), and the one way to open a
+ * transaction (TransactionalConnection); global, like TypeORM's data source under it.
+ */
+@Global()
 @Module({
-  exports: [DatabaseUrlModule],
+  providers: [TransactionalConnection],
+  exports: [DatabaseUrlModule, TransactionalConnection],
   imports: [
     DatabaseUrlModule,
     TypeOrmModule.forRootAsync({

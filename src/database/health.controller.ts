@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { ProblemException } from '../common/http/problem';
+import { DomainError } from '../common/errors';
 import { HealthDto } from './health.dto';
 
 @ApiTags('operations')
@@ -24,7 +24,7 @@ export class HealthController {
       await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
       return { status: 'ok', database: 'up' };
     } catch {
-      throw new ProblemException(503, 'database-unavailable', 'The database is not answering.', { database: 'down' });
+      throw new DomainError('database-unavailable', undefined, { database: 'down' });
     }
   }
 }

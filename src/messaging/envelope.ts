@@ -1,6 +1,6 @@
 import { Payload } from '@nestjs/microservices';
 import type { Principal } from '../common/auth/principal';
-import { invalidFields, ProblemException } from '../common/http/problem';
+import { DomainError, invalidFields } from '../common/errors';
 import { shapeError } from '../common/validation/validation.pipe';
 
 /**
@@ -23,8 +23,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /** The token a message claims; anything that is not an envelope at all is refused here. */
 export function envelopeToken(message: unknown): unknown {
-  if (!isRecord(message))
-    throw new ProblemException(400, 'malformed-message', 'A message is an object {token, principal, data}.');
+  if (!isRecord(message)) throw new DomainError('malformed-message');
   return message.token;
 }
 
@@ -38,11 +37,7 @@ export function envelopePrincipal(message: Record<string, unknown>): Principal |
   if (shape) throw invalidFields([shape]);
   // Bounded by the shape check above, so serializing cannot recurse deeply.
   if (Buffer.byteLength(JSON.stringify(message)) > MESSAGE_LIMIT_BYTES)
-    throw new ProblemException(
-      413,
-      'payload-too-large',
-      `The message is larger than ${MESSAGE_LIMIT_BYTES / 1024} KB.`,
-    );
+    throw new DomainError('payload-too-large', `The message is larger than ${MESSAGE_LIMIT_BYTES / 1024} KB.`);
   const unknown = Object.keys(message).find((key) => !FIELDS.has(key));
   if (unknown !== undefined) throw invalidFields([{ field: unknown, message: 'is not a known field' }]);
   if (message.data !== undefined && !isRecord(message.data))

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { invalidFields, notFound, type FieldError } from '../common/http/problem';
+import { invalidFields, notFound, type FieldError } from '../common/errors';
 import { lockConsultant } from '../consultants/consultant-lock';
 import { recordEvent } from '../events/outbox';
 import { ConsultantsService } from '../consultants/consultants.service';

@@ -4,7 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { assertActsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { conflict, FieldError, invalidFields, notFound } from '../common/http/problem';
+import { conflict, FieldError, invalidFields, notFound } from '../common/errors';
 import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { recordEvent } from '../events/outbox';

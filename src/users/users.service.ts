@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { generateToken, hashToken } from '../common/auth/token';
-import { notFound } from '../common/http/problem';
+import { notFound } from '../common/errors';
 import { sqlNames } from '../database/sql-names';
 import type { CreatedUserDto, CreateUserDto, UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';

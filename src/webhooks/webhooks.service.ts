@@ -5,7 +5,7 @@ import { Repository } from 'typeorm';
 import { actsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { badRequest, forbidden, notFound } from '../common/http/problem';
+import { badRequest, forbidden, notFound } from '../common/errors';
 import type { AppConfig } from '../config/configuration';
 import { ConsultantsService } from '../consultants/consultants.service';
 import type { EventType } from '../events/event-types';

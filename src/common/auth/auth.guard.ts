@@ -8,7 +8,7 @@ import { type Envelope, envelopePrincipal, envelopeToken } from '../../messaging
 import { UsersService } from '../../users/users.service';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
-import { forbidden, ProblemException, TooManyRequests } from '../http/problem';
+import { DomainError, forbidden, TooManyRequests } from '../errors';
 import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
 import { InternalToken } from './internal-token';
@@ -16,7 +16,7 @@ import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
 
-const unauthorized = (detail: string) => new ProblemException(401, 'unauthorized', detail);
+const unauthorized = (detail: string) => new DomainError('unauthorized', detail);
 
 /** The budget of failed authentications per client address, in the rate-limit store under this name. */
 const FAILURES = 'auth-failures';
@@ -112,7 +112,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   /** Counts a failed authentication against the client address: a 401, or a 429 once its budget is spent. */
-  private async failed(request: FastifyRequest, detail: string): Promise<ProblemException> {
+  private async failed(request: FastifyRequest, detail: string): Promise<DomainError> {
     const { isBlocked, timeToBlockExpire } = await this.budgets.increment(
       clientAddress(request),
       FAILURE_WINDOW_MS,

@@ -1,4 +1,4 @@
-import { forbidden } from '../http/problem';
+import { forbidden } from '../errors';
 import type { Principal } from './principal';
 
 /** May this caller change the consultant's own resources (slots, rules, profile)? */

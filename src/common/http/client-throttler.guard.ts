@@ -11,7 +11,7 @@ import {
 } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
-import { TooManyRequests } from './problem';
+import { TooManyRequests } from '../errors';
 
 const HOUR_MS = 3_600_000;
 

@@ -2,14 +2,14 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import * as fc from 'fast-check';
 import { appValidationPipe } from '../validation/validation.pipe';
 import { DEFAULT_LIMIT, MAX_LIMIT, PageQuery, decodeCursor, encodeCursor, toPage } from './pagination';
-import { ProblemException } from './problem';
+import { DomainError, toProblem } from '../errors';
 
 /** The problem a refused cursor answers with, thrown by decodeCursor (or undefined if it returned). */
 function refusal(cursor: string, shape: Parameters<typeof decodeCursor>[1]): unknown {
   try {
     decodeCursor(cursor, shape);
   } catch (error) {
-    return error instanceof ProblemException ? error.toProblem() : error;
+    return error instanceof DomainError ? toProblem(error) : error;
   }
   return undefined;
 }
@@ -31,7 +31,7 @@ async function pageQuery(query: Record<string, string>): Promise<PageQuery | unk
   try {
     return (await appValidationPipe().transform(query, metadata)) as PageQuery;
   } catch (error) {
-    return error instanceof ProblemException ? error.toProblem() : error;
+    return error instanceof DomainError ? toProblem(error) : error;
   }
 }
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { QueryInt } from '../validation/decorators';
-import { badRequest } from './problem';
+import { badRequest } from '../errors';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;

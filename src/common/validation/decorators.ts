@@ -5,7 +5,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
 import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
-import { badRequest } from '../http/problem';
+import { badRequest } from '../errors';
 
 const MAX_ID = 2_147_483_647;
 /** Dates outside these years have no use here and would not print as plain ISO 8601 in UTC. */

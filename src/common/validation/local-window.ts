@@ -4,7 +4,7 @@ import {
   localWindowToInterval,
   NonexistentLocalTimeError,
 } from '../../scheduling';
-import { badRequest } from '../http/problem';
+import { badRequest } from '../errors';
 
 /**
  * A consultant-local window (a one-time slot, or a booking given in local time) as instants.

@@ -1,0 +1,13 @@
+export {
+  badRequest,
+  conflict,
+  DomainError,
+  forbidden,
+  invalidFields,
+  notFound,
+  TooManyRequests,
+  unprocessable,
+} from './domain-error';
+export type { FieldError, Problem, ProblemExtensions } from './problem';
+export { PROBLEMS, type ProblemCode } from './problem-catalogue';
+export { problemOf, toProblem } from './problem-translator';
