@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { isPartyTo } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { badRequest, conflict, forbidden, notFound } from '../common/http/problem';
+import { badRequest, conflict, forbidden, notFound } from '../common/errors';
 import { ConsultantRemovalChecks } from '../consultants/consultant-removal';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { OutboxRelay } from '../events/outbox-relay';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
-import { conflict, notFound, ProblemException } from '../../common/http/problem';
+import { conflict, notFound, DomainError } from '../../common/errors';
 import type { AppConfig } from '../../config/configuration';
 import { bufferedInterval, type Interval } from '../../scheduling';
 import { type BookingFields, toBookingDto } from '../booking.mapper';
@@ -147,7 +147,7 @@ export class BookingEngine {
       try {
         decision = await decide(fresh);
       } catch (refusal) {
-        if (fresh || !(refusal instanceof ProblemException)) throw refusal;
+        if (fresh || !(refusal instanceof DomainError)) throw refusal;
         continue;
       }
       const { change, consultant, after } = decision;

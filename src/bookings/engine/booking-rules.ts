@@ -1,4 +1,4 @@
-import { badRequest, conflict, notFound, ProblemException, unprocessable } from '../../common/http/problem';
+import { badRequest, conflict, notFound, DomainError, unprocessable } from '../../common/errors';
 import { localWindowOrBadRequest } from '../../common/validation/local-window';
 import type { EventType } from '../../events/event-types';
 import {
@@ -73,7 +73,7 @@ export function checkBookable(interval: Interval, now: number): void {
     throw badRequest('A booking is at most 24 hours long', [
       { field: 'end', message: 'is more than 24 hours after start' },
     ]);
-  if (interval.start <= now) throw unprocessable('in-the-past', 'Bookings must start in the future.');
+  if (interval.start <= now) throw unprocessable('in-the-past');
 }
 
 /** The policy's notice, horizon and grid; the refusal names its rule and the policy's number. */
@@ -89,7 +89,7 @@ const POLICY_REFUSALS: Record<PolicyRefusal, (policy: BookingPolicy, windowStart
     `Bookings of this window start on the consultant's ${p.slotMinutes}-minute grid, counted from the window's start at ${new Date(windowStart!).toISOString()}.`,
 };
 
-const slotTaken = () => conflict('time-taken', 'That slot is already booked; pick another.');
+const slotTaken = () => conflict('time-taken');
 
 /**
  * A one-time slot exactly matching the interval, else an occurrence of a bookable weekly window
@@ -153,8 +153,7 @@ export function checkConvertible(hold: BookingState, now: number): void {
 
 /** Whether a booking may move now. */
 export function checkMovable(booking: BookingState, now: number): void {
-  if (booking.status !== 'confirmed')
-    throw conflict('booking-cancelled', 'A cancelled booking cannot be rescheduled; book anew.');
+  if (booking.status !== 'confirmed') throw conflict('booking-cancelled');
   if (booking.startAt.getTime() <= now)
     throw unprocessable('booking-in-past', 'A booking that has already started cannot be rescheduled.');
 }
@@ -174,7 +173,7 @@ export function refusalOf(
   ids: { consultantId: number; bookingId: number | null },
   policy: BookingPolicy,
   cap: number | null,
-): ProblemException {
+): DomainError {
   switch (outcome) {
     case 'no-consultant':
       return notFound(`Consultant ${ids.consultantId}`);

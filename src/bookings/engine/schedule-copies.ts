@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { EntityManager } from 'typeorm';
-import { notFound } from '../../common/http/problem';
+import { notFound } from '../../common/errors';
 import { toPolicy } from '../../consultants/policy.mapper';
 import type { BookingPolicy } from '../../scheduling';
 import { BookingsRepository, type ConsultantRow } from '../bookings.repository';
