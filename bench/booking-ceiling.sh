@@ -1,6 +1,6 @@
 #!/bin/bash
 # The database's ceiling for a booking of a known slot, as the service sends it when its copy of
-# the consultant is current: place_booking alone, one statement, autocommitted (-M extended, as
+# the consultant is current: change_booking alone (src/bookings/engine/booking-writer.sql), one statement, autocommitted (-M extended, as
 # pg sends it). The data has the side-by-side comparison's shape: 50 consultants × 400 half-hour
 # one-time slots, every booking a different slot, spread over the consultants.
 #   npm run build && bash bench/booking-ceiling.sh [USERS [CLIENTS [SECONDS]]]
@@ -25,7 +25,7 @@ INSERT INTO availabilities (id, consultant_id, start_at, end_at) OVERRIDING SYST
     FROM generate_series(1, 50) c, generate_series(0, 399) m;
 ANALYZE;
 SQL
-# The booking.created event's data as the service sends it (place_booking sets the id and created_at).
+# The booking.created event's data as the service sends it (change_booking sets the id and created_at).
 event='{"id":0,"consultant_id":1,"user_id":1,"availability_id":1,"recurring_id":null,"date":"2030-01-01","start_time":"08:00:00","end_time":"08:30:00","start":"2030-01-01T08:00:00.000Z","end":"2030-01-01T08:30:00.000Z","status":"confirmed","created_at":"1970-01-01T00:00:00.000Z"}'
 script=$(mktemp)
 # Client n's k-th booking: consultant 1 + (n + k) % 50, its slot k: no two clients book one slot.
@@ -36,9 +36,10 @@ cat >"$script" <<'PGB'
 \set u random(1, :users)
 \set s :t0 + :k * 3600
 SELECT outcome, booking_id AS "bookingId", created_at AS "createdAt", expires_at AS "expiresAt"
-  FROM place_booking(:c::int, 0::int, :u::int, :id::int, NULL::int, to_timestamp(:s)::timestamptz, to_timestamp(:s + 1800)::timestamptz,
-                     to_timestamp(:s)::timestamptz, to_timestamp(:s + 1800)::timestamptz, 100000::int, NULL::int, NULL::timestamptz,
-                     NULL::timestamptz, NULL::int, :event::jsonb);
+  FROM change_booking('create'::text, NULL::int, NULL::text, NULL::int, :c::int, 0::int, :u::int, :id::int, NULL::int,
+                      to_timestamp(:s)::timestamptz, to_timestamp(:s + 1800)::timestamptz, to_timestamp(:s)::timestamptz,
+                      to_timestamp(:s + 1800)::timestamptz, 100000::int, NULL::int, NULL::timestamptz, NULL::timestamptz,
+                      NULL::int, 'booking.created'::text, :event::jsonb);
 PGB
 pgbench -n -M extended -c "$CLIENTS" -j 2 -T "$SECONDS_" -D k=-1 -D users="$USERS" -D t0="$t0" -D event="$event" -f "$script" "$PG/$db" 2>&1 \
   | grep -E '^(number of (transactions actually processed|failed)|latency average|tps)'

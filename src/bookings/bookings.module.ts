@@ -9,12 +9,14 @@ import { Booking } from './entities/booking.entity';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { HoldsController } from './holds.controller';
 import { Idempotency } from './idempotency';
-import { ScheduleCopies } from './schedule-copies';
+import { BookingsRepository } from './bookings.repository';
+import { BookingEngine } from './engine/booking-engine';
+import { ScheduleCopies } from './engine/schedule-copies';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
   controllers: [BookingsController, HoldsController, BookingsMessages],
-  providers: [BookingsService, Idempotency, ScheduleCopies],
+  providers: [BookingsService, BookingsRepository, BookingEngine, Idempotency, ScheduleCopies],
   exports: [BookingsService],
 })
 export class BookingsModule {}

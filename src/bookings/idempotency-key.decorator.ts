@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { badRequest } from '../common/http/problem';
+import { badRequest } from '../common/errors';
 import { IDEMPOTENCY_TTL_HOURS } from './idempotency';
 
 /** An idempotency key, in a header or a message: 1 to 255 visible ASCII characters. */

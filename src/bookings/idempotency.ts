@@ -3,8 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, Raw } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
-import { toProblem } from '../common/http/problem-details.filter';
-import { conflict, Problem, ProblemException, unprocessable } from '../common/http/problem';
+import { conflict, DomainError, type Problem, toProblem, unprocessable } from '../common/errors';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 
 /** How long a key's first answer is replayed. */
@@ -52,7 +51,7 @@ export class Idempotency {
         await runner.rollbackTransaction();
         if (prior.fingerprint !== fingerprint)
           throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
-        if (prior.statusCode >= 400) throw ProblemException.replay(prior.response as Problem);
+        if (prior.statusCode >= 400) throw DomainError.replay(prior.response as Problem);
         return prior.response as T;
       }
       await runner.query('SAVEPOINT work');

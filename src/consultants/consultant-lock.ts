@@ -8,7 +8,7 @@ import { POLICY_FIELDS, toPolicy } from './policy.mapper';
 /**
  * What a write under the lock changes, and so which of the consultant's versions it bumps:
  * - `schedule`: what can be booked (slots, rules, overrides). `schedule_version`, which a booking
- *   decided outside the lock compares under it (place_booking, src/bookings/), and
+ *   decided outside the lock compares under it (change_booking, src/bookings/engine/), and
  *   `calendar_version`.
  * - `bookings`: bookings or holds. `calendar_version`, which says whether a view computed
  *   earlier still holds (src/calendar/).

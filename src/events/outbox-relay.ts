@@ -79,7 +79,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Tells the relays that events committed without the NOTIFY trigger (place_booking leaves it
+   * Tells the relays that events committed without the NOTIFY trigger (change_booking leaves it
    * to its caller: NOTIFY takes a database-wide lock held through the commit's flush, which
    * queued every booking behind every other). This instance's relay wakes at once; when it runs
    * none, the other instances' wake through one pg_notify per turn of the event loop, however

@@ -16,7 +16,7 @@ export interface NewEvent {
  * One round trip: outbox_record (migration OneStatementBooking) takes the sequence from the
  * consultant's counter row in the same statement. The counter's row lock orders one consultant's
  * events as their transactions commit; a rolled-back change takes its number back with it.
- * place_booking records `booking.created` through the same function.
+ * The booking engine's writer (change_booking) records its events through the same function.
  */
 export async function recordEvent(manager: EntityManager, event: NewEvent): Promise<void> {
   if (!manager.queryRunner?.isTransactionActive)

@@ -59,7 +59,7 @@ describeWithPostgres('faults: booking connection terminated mid-transaction', ()
       // The booking's backend: waiting on a lock, behind our row lock.
       const victim = await waitFor('the booking to wait on the consultant lock', async () => {
         const rows = await sql<{ pid: number }>(
-          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1 AND wait_event_type = 'Lock' AND query ILIKE '%place_booking%'`,
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> $1 AND wait_event_type = 'Lock' AND query ILIKE '%change_booking%'`,
           [lockerPid],
         );
         return rows[0]?.pid;

@@ -143,7 +143,7 @@ describeWithPostgres('faults: service killed right after a booking commits', () 
         .catch((error: unknown) => networkCode(error));
       await waitFor('the booking to wait on the lock', async () => {
         const rows = await sql(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%place_booking%'`,
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%change_booking%'`,
         );
         return rows.length ? true : undefined;
       });

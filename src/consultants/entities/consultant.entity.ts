@@ -68,7 +68,7 @@ export class Consultant {
   /**
    * Bumped by every change to what can be booked: slots, rules, overrides, the policy, the zone
    * (lockConsultant's `schedule` change). A booking decided from a copy read earlier is placed
-   * only if this is still the version it read (place_booking).
+   * only if this is still the version it read (change_booking, src/bookings/engine/).
    */
   @Column({ name: 'schedule_version', type: 'integer', default: 0 })
   scheduleVersion: number;

@@ -18,7 +18,7 @@ export class User {
   apiTokenHash: string;
 
   /**
-   * The user's confirmed bookings, ended ones included: made (place_booking, a hold booked) less
+   * The user's confirmed bookings, ended ones included: made (a booking, a hold booked) less
    * cancelled. Never fewer than the upcoming ones, so while it is under the per-user cap the
    * booking need not count them. Its row lock queues the user's bookings and holds.
    */

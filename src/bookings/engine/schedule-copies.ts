@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
-import type { DataSource, EntityManager } from 'typeorm';
-import { Availability } from '../availability/entities/availability.entity';
-import { notFound } from '../common/http/problem';
-import { Consultant } from '../consultants/entities/consultant.entity';
-import { POLICY_FIELDS, toPolicy } from '../consultants/policy.mapper';
-import { epochMs } from '../database/epoch-ms';
-import { selectAs, sqlNames } from '../database/sql-names';
-import type { BookingPolicy } from '../scheduling';
+import type { EntityManager } from 'typeorm';
+import { notFound } from '../../common/errors';
+import { toPolicy } from '../../consultants/policy.mapper';
+import type { BookingPolicy } from '../../scheduling';
+import { BookingsRepository, type ConsultantRow } from '../bookings.repository';
 
 /** What a booking is decided from: the consultant's zone and policy at a schedule version. */
 export interface ConsultantCopy {
@@ -26,42 +22,27 @@ interface SlotCopy {
   version: number;
 }
 
-type ConsultantRow = { id: number; timezone: string; version: number } & BookingPolicy;
-
 /**
  * This instance's copies of what a booking is decided from, so that a booking of a known
- * consultant's slot is one round trip (place_booking). A copy is never trusted: place_booking
+ * consultant's slot is one round trip (the engine's writer). A copy is never trusted: the writer
  * compares its version with the consultant's `schedule_version` under the row lock and answers
  * 'stale' when a slot, rule, override, the policy or the zone changed since, here or on another
- * instance; the caller then reads afresh. What changes with bookings (a slot's flag, the day's
- * count, the user's cap) is not copied: place_booking reads it under the lock.
+ * instance; the engine then reads afresh. What changes with bookings (a slot's flag, the day's
+ * count, the user's cap) is not copied: the writer reads it under the lock.
  */
 @Injectable()
 export class ScheduleCopies {
   // The least recently used go first: a few MB at most.
   private readonly consultants = new LRUCache<number, ConsultantCopy>({ max: 10_000 });
   private readonly slots = new LRUCache<number, SlotCopy>({ max: 20_000 });
-  private readonly consultantSql: string;
-  private readonly slotSql: string;
 
-  constructor(@InjectDataSource() db: DataSource) {
-    const c = sqlNames<Consultant>(db.getMetadata(Consultant));
-    const a = sqlNames<Availability>(db.getMetadata(Availability));
-    const consultant = `c.${c.id} AS id, c.${c.timezone} AS timezone, c.${c.scheduleVersion} AS version, ${selectAs(c, POLICY_FIELDS, 'c')}`;
-    this.consultantSql = `SELECT ${consultant} FROM ${c.table} c WHERE c.${c.id} = $1`;
-    // The slot's consultant ($1) when the request names one, else the slot's own.
-    this.slotSql = `WITH s AS (SELECT ${a.id} AS id, ${a.consultantId} AS consultant_id, ${epochMs(a.startAt)} AS "startAt", ${epochMs(a.endAt)} AS "endAt"
-                                 FROM ${a.table} WHERE ${a.id} = $2)
-      SELECT ${consultant}, s.id AS "slotId", s."startAt", s."endAt"
-        FROM ${c.table} c LEFT JOIN s ON s.consultant_id = c.${c.id}
-       WHERE c.${c.id} = COALESCE($1::int, (SELECT consultant_id FROM s))`;
-  }
+  constructor(private readonly repository: BookingsRepository) {}
 
   /** The consultant's copy; `fresh` reads it again (after a 'stale'). */
   async consultant(manager: EntityManager, id: number, fresh: boolean): Promise<ConsultantCopy> {
     const known = fresh ? undefined : this.consultants.get(id);
     if (known) return known;
-    const [row] = await manager.query<ConsultantRow[]>(this.consultantSql, [id]);
+    const row = await this.repository.consultantCopy(manager, id);
     if (!row) throw notFound(`Consultant ${id}`);
     return this.keepConsultant(row);
   }
@@ -83,10 +64,7 @@ export class ScheduleCopies {
         throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
       return { consultant, startAt: slot.startAt, endAt: slot.endAt };
     }
-    const [row] = await manager.query<(ConsultantRow & { slotId: number | null; startAt: number; endAt: number })[]>(
-      this.slotSql,
-      [consultantId ?? null, slotId],
-    );
+    const row = await this.repository.slotCopy(manager, slotId, consultantId);
     if (!row) throw notFound(consultantId === undefined ? `Slot ${slotId}` : `Consultant ${consultantId}`);
     const copy = this.keepConsultant(row);
     if (row.slotId === null) throw notFound(`Slot ${slotId} of consultant ${row.id}`);
