@@ -47,7 +47,6 @@ describe('holds', () => {
 
   it('reserves free time until it expires: nobody else books or holds it; its holder books it in place', async () => {
     const c = await consultant();
-    const before = Date.now();
     const h = await hold(alice, at(c, '2031-04-07', '10:00', '11:00'));
     expect(h).toHaveStatus(201);
     expect(h.body).toStrictEqual({
@@ -63,10 +62,16 @@ describe('holds', () => {
       end: '2031-04-07T11:00:00.000Z',
       expires_at: expect.any(String),
     });
-    // Ten minutes by default.
-    const lives = Date.parse(h.body.expires_at) - before;
-    expect(lives).toBeGreaterThan(9.9 * 60_000);
-    expect(lives).toBeLessThan(10.5 * 60_000);
+    // Ten minutes by default: stored within the transaction that began at created_at, it expires ten
+    // minutes after that at the earliest, and no later than ten minutes from now (the database's clock).
+    const [lifetime] = await t.app.get(DataSource).query(
+      `SELECT expires_at = $2::timestamptz AS shown,
+              expires_at >= created_at + interval '10 minutes' AS from_its_start,
+              expires_at <= clock_timestamp() + interval '10 minutes' AS not_longer
+         FROM bookings WHERE id = $1`,
+      [h.body.id, h.body.expires_at],
+    );
+    expect(lifetime).toEqual({ shown: true, from_its_start: true, not_longer: true });
     const taken = await book(bob, at(c, '2031-04-07', '10:30', '11:30'));
     assertProblem(taken, 409);
     expect(taken.body.type).toBe('/problems/time-taken');

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
 import { startMessageTransport } from '../../src/messaging/message-transport';
+import { ADMIN_TOKEN } from './factories';
 
-export const ADMIN_TOKEN = 'cc_a_test-admin-token-0123456789';
+export { ADMIN_TOKEN };
 
 /** The PostgreSQL server the suite runs against, or undefined for the embedded database. */
 export const serverUrl = process.env.DATABASE_URL || undefined;
