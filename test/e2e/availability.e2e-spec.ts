@@ -52,25 +52,23 @@ describe('one-time availability', () => {
   };
 
   it('runs the seed "Manage Availability" curls, with the consultant\'s token', async () => {
-    // Seed "Create Entities": the first consultant of this database is consultant 1.
+    // Seed "Create Entities" (its consultant 1 is the first of a new database; here, whichever id it gets).
     const created = await admin.post('/consultant/', { first_name: 'John', last_name: 'Doe' });
     expect(created).toHaveStatus(201);
-    // Each test file has a database of its own.
-    expect(created.body.id).toBe(1);
-    const john = http.as(created.body.api_token);
+    const john = Object.assign(http.as(created.body.api_token), { id: created.body.id as number });
     const seedBody = { date: '2024-12-25', start_time: '09:00:00', end_time: '10:00:00' };
 
     // The curl as the seed writes it has no token: the contract needs one for writes.
-    assertProblem(await http.post('/consultants/1/availabilities/', seedBody), 401);
-    expect((await http.get('/consultant/1/availability/')).body.data).toEqual([]);
+    assertProblem(await http.post(`/consultants/${john.id}/availabilities/`, seedBody), 401);
+    expect((await http.get(`/consultant/${john.id}/availability/`)).body.data).toEqual([]);
 
-    const slot = await john.post('/consultants/1/availabilities/', seedBody);
+    const slot = await john.post(`/consultants/${john.id}/availabilities/`, seedBody);
     expect(slot).toHaveStatus(201);
     expect(String(slot.headers['content-type'])).toMatch(/^application\/json/);
     expect(typeof slot.body.id).toBe('number');
     expect(slot.body).toEqual({
       id: slot.body.id,
-      consultant_id: 1,
+      consultant_id: john.id,
       date: '2024-12-25',
       start_time: '09:00:00',
       end_time: '10:00:00',
@@ -79,14 +77,14 @@ describe('one-time availability', () => {
       is_booked: false,
     });
 
-    const list = await http.get('/consultant/1/availability/');
+    const list = await http.get(`/consultant/${john.id}/availability/`);
     expect(list).toHaveStatus(200);
     expect(list.body).toEqual({ data: [slot.body], next_cursor: null });
     // The seed path and the canonical one, with or without the slash, are the same list.
     for (const url of [
-      '/consultant/1/availability',
-      '/consultants/1/availabilities',
-      '/consultants/1/availabilities/',
+      `/consultant/${john.id}/availability`,
+      `/consultants/${john.id}/availabilities`,
+      `/consultants/${john.id}/availabilities/`,
     ]) {
       expect({ url, body: (await http.get(url)).body }).toEqual({ url, body: list.body });
     }

@@ -12,10 +12,13 @@ describe('holds', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { MAX_HOLDS_PER_USER: '2' } });
     http = new Http(t.app);
+  });
+  afterAll(() => t.close());
+  // Users of each test's own: each may hold two at most.
+  beforeEach(async () => {
     alice = await createUser(http);
     bob = await createUser(http);
   });
-  afterAll(() => t.close());
 
   /** A UTC consultant with a Monday window 09:00–17:00. */
   async function consultant(policy?: Record<string, unknown>): Promise<Created> {

@@ -4,7 +4,7 @@ import { noElapsedTimeExpectations } from '../../eslint/no-elapsed-time-expectat
 // The patterns this suite once had, each a way for a test to fail on a busy machine.
 const tester = new RuleTester({ languageOptions: { ecmaVersion: 2022, sourceType: 'module' } });
 
-tester.run('no-elapsed-time-expectations', noElapsedTimeExpectations as never, {
+tester.run('no-elapsed-time-expectations', noElapsedTimeExpectations, {
   valid: [
     'expect(res.statements).toBeLessThanOrEqual(1);',
     'expect(res.text.length).toBeLessThan(20000);',

@@ -44,6 +44,13 @@ function loadSwaggerMetadata(): Promise<void> {
   return swaggerMetadata;
 }
 
+/** The environment as the test file found it: each app starts from it, whatever an earlier app was given. */
+const fileEnvironment = { ...process.env };
+function resetEnvironment(): void {
+  for (const name of Object.keys(process.env)) if (!(name in fileEnvironment)) delete process.env[name];
+  Object.assign(process.env, fileEnvironment);
+}
+
 /**
  * The real app (same adapter, pipes, filters and guards as production, built by
  * `Test.createTestingModule`) on a database of its own: a fresh database on the server when
@@ -51,6 +58,7 @@ function loadSwaggerMetadata(): Promise<void> {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   await loadSwaggerMetadata();
+  resetEnvironment();
   const { url: databaseUrl, drop: dropDatabase } = options.shareDatabaseOf
     ? { url: options.shareDatabaseOf.databaseUrl, drop: async () => {} }
     : serverUrl
@@ -65,7 +73,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SIGNUPS_PER_IP_PER_HOUR: '100000',
     FAILED_AUTH_PER_IP_PER_MINUTE: '100000',
     BOOKINGS_PER_IP_PER_HOUR: '100000',
-    // Written each time: one app's setting must not leak into the next app of the same file.
     TRUST_PROXY: 'false',
     MAX_SLOTS_PER_RESPONSE: '5000',
     DATA_DIR: 'memory://',
