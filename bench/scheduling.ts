@@ -1,24 +1,14 @@
 /**
  * What the pure scheduling code costs, out of the tests (which assert what it does, not how fast):
- * expanding 92 days of a working week for 300 consultants across eight zones with their
+ * expanding 92 days of a working week for 300 consultants across the zones the unit tests use with their
  * offsets cached, and subtracting 100,000 busy spans from 100,000 free ones. Prints the median of
  * `--rounds` (default 9) after one warm-up round. `nest build && node dist/bench/scheduling.js`.
  */
 import * as fc from 'fast-check';
 import { subtract } from '../src/scheduling/interval';
+import { ZONES } from '../src/scheduling/testing/zones';
 import { expandRules, type WeeklyRule } from '../src/scheduling/weekly-rule';
 
-// Both hemispheres' daylight saving, half- and quarter-hour offsets.
-const ZONES = [
-  'America/New_York',
-  'Europe/Berlin',
-  'Australia/Lord_Howe',
-  'Asia/Kolkata',
-  'Pacific/Chatham',
-  'America/Sao_Paulo',
-  'Asia/Kathmandu',
-  'America/St_Johns',
-];
 const rounds = Number(/--rounds=(\d+)/.exec(process.argv.join(' '))?.[1] ?? 9);
 
 function median(work: () => unknown): number {

@@ -1,6 +1,6 @@
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http, Reply } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 /** The fields every slot carries, and nothing else. */
 const SLOT_FIELDS = ['consultant_id', 'date', 'end', 'end_time', 'id', 'is_booked', 'start', 'start_time'];
@@ -16,15 +16,7 @@ function assertNamesField(res: Reply, field: string, what: string): void {
 }
 
 describe('one-time availability', () => {
-  let t: TestApp;
-  let http: Http;
-  let admin: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-    admin = http.as(ADMIN_TOKEN);
-  });
-  afterAll(() => t.close());
+  const { http, admin } = useTestApp();
 
   /** All of a consultant's slots, as the public list shows them. */
   async function slotsOf(consultantId: number): Promise<any[]> {

@@ -8,6 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
 import { startMessageTransport } from '../../src/messaging/message-transport';
 import { ADMIN_TOKEN } from './factories';
+import { Http } from './http';
 
 export { ADMIN_TOKEN };
 
@@ -120,4 +121,28 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The app for the enclosing describe block, started in beforeAll and closed in afterAll, with an
+ * anonymous client and the admin's; `t` is there once beforeAll has run.
+ */
+export function useTestApp(options: TestAppOptions = {}): { readonly t: TestApp; http: Http; admin: Http } {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await startTestApp(options);
+  });
+  afterAll(() => t?.close());
+  const started = (): TestApp => {
+    if (!t) throw new Error('the test app starts in beforeAll');
+    return t;
+  };
+  const http = new Http(() => started().app);
+  return {
+    get t() {
+      return started();
+    },
+    http,
+    admin: http.as(ADMIN_TOKEN),
+  };
 }
