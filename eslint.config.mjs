@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import prettierRecommended from 'eslint-plugin-prettier/recommended';
 import tseslint from 'typescript-eslint';
+import timing from './eslint/no-elapsed-time-expectations.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'test/.generated/', 'eslint.config.mjs'] },
@@ -24,6 +25,12 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Tests assert behaviour, not speed (bench/ measures it).
+    files: ['src/**/*.spec.ts', 'test/**/*.ts'],
+    plugins: { timing },
+    rules: { 'timing/no-elapsed-time-expectations': 'error' },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

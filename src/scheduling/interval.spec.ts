@@ -98,19 +98,16 @@ describe('interval arithmetic', () => {
     ]);
   });
 
-  it('subtract of large lists is sort-bound, not n × m', () => {
+  it('subtract of 100,000 spans from 100,000 ends, sorted and disjoint (a sweep, not n × m)', () => {
     const random = fc.sample(fc.tuple(fc.integer({ min: 0, max: 1e9 }), fc.integer({ min: 1, max: 5000 })), {
       numRuns: 200_000,
       seed: 42,
     });
     const from = random.slice(0, 100_000).map(([start, length]) => ({ start, end: start + length * 4 }));
     const busy = random.slice(100_000).map(([start, length]) => ({ start, end: start + length }));
-    const began = performance.now();
+    // n × m comparisons would be 10^10 here, hours: such a regression ends at Jest's timeout rather
+    // than by a clock in the test. The sweep's time is a bench figure (bench/scheduling.ts).
     const free = subtract(from, busy);
-    const elapsed = performance.now() - began;
-    // n × m comparisons would be 10^10 here (hours); the sweep takes about a second inside Jest,
-    // more on a loaded machine, so the bound only tells the two apart.
-    expect(elapsed).toBeLessThan(30_000);
     expect(free.length).toBeGreaterThan(0);
     for (let k = 1; k < free.length; k += 997) expect(free[k - 1]!.end).toBeLessThan(free[k]!.start);
   });

@@ -1,6 +1,6 @@
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http, Reply } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 /** The fields every slot carries, and nothing else. */
 const SLOT_FIELDS = ['consultant_id', 'date', 'end', 'end_time', 'id', 'is_booked', 'start', 'start_time'];
@@ -16,15 +16,7 @@ function assertNamesField(res: Reply, field: string, what: string): void {
 }
 
 describe('one-time availability', () => {
-  let t: TestApp;
-  let http: Http;
-  let admin: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-    admin = http.as(ADMIN_TOKEN);
-  });
-  afterAll(() => t.close());
+  const { http, admin } = useTestApp();
 
   /** All of a consultant's slots, as the public list shows them. */
   async function slotsOf(consultantId: number): Promise<any[]> {
@@ -52,25 +44,23 @@ describe('one-time availability', () => {
   };
 
   it('runs the seed "Manage Availability" curls, with the consultant\'s token', async () => {
-    // Seed "Create Entities": the first consultant of this database is consultant 1.
+    // Seed "Create Entities" (its consultant 1 is the first of a new database; here, whichever id it gets).
     const created = await admin.post('/consultant/', { first_name: 'John', last_name: 'Doe' });
     expect(created).toHaveStatus(201);
-    // Each test file has a database of its own.
-    expect(created.body.id).toBe(1);
-    const john = http.as(created.body.api_token);
+    const john = Object.assign(http.as(created.body.api_token), { id: created.body.id as number });
     const seedBody = { date: '2024-12-25', start_time: '09:00:00', end_time: '10:00:00' };
 
     // The curl as the seed writes it has no token: the contract needs one for writes.
-    assertProblem(await http.post('/consultants/1/availabilities/', seedBody), 401);
-    expect((await http.get('/consultant/1/availability/')).body.data).toEqual([]);
+    assertProblem(await http.post(`/consultants/${john.id}/availabilities/`, seedBody), 401);
+    expect((await http.get(`/consultant/${john.id}/availability/`)).body.data).toEqual([]);
 
-    const slot = await john.post('/consultants/1/availabilities/', seedBody);
+    const slot = await john.post(`/consultants/${john.id}/availabilities/`, seedBody);
     expect(slot).toHaveStatus(201);
     expect(String(slot.headers['content-type'])).toMatch(/^application\/json/);
     expect(typeof slot.body.id).toBe('number');
     expect(slot.body).toEqual({
       id: slot.body.id,
-      consultant_id: 1,
+      consultant_id: john.id,
       date: '2024-12-25',
       start_time: '09:00:00',
       end_time: '10:00:00',
@@ -79,14 +69,14 @@ describe('one-time availability', () => {
       is_booked: false,
     });
 
-    const list = await http.get('/consultant/1/availability/');
+    const list = await http.get(`/consultant/${john.id}/availability/`);
     expect(list).toHaveStatus(200);
     expect(list.body).toEqual({ data: [slot.body], next_cursor: null });
     // The seed path and the canonical one, with or without the slash, are the same list.
     for (const url of [
-      '/consultant/1/availability',
-      '/consultants/1/availabilities',
-      '/consultants/1/availabilities/',
+      `/consultant/${john.id}/availability`,
+      `/consultants/${john.id}/availabilities`,
+      `/consultants/${john.id}/availabilities/`,
     ]) {
       expect({ url, body: (await http.get(url)).body }).toEqual({ url, body: list.body });
     }

@@ -18,6 +18,10 @@ describe('bookings', () => {
     t = await startTestApp({ env: { MAX_FUTURE_BOOKINGS_PER_USER: '6' } });
     http = new Http(t.app);
     admin = http.as(ADMIN_TOKEN);
+  });
+  afterAll(() => t.close());
+  // Parties of each test's own: a test may cap, cancel or delete them.
+  beforeEach(async () => {
     consultant = await createConsultant(http, { timezone: 'Europe/Berlin' });
     other = await createConsultant(http);
     alice = await createUser(http);
@@ -27,7 +31,6 @@ describe('bookings', () => {
       .post(`/consultants/${consultant.id}/recurring`, { day: 'Mon', start_time: '09:00', end_time: '17:00' });
     expect(rule).toHaveStatus(201);
   });
-  afterAll(() => t.close());
 
   const slot = async (c: Created, date: string, start: string, end: string) => {
     const res = await http
@@ -249,6 +252,13 @@ describe('bookings', () => {
   });
 
   it('scopes the list to what the caller may see', async () => {
+    // Three confirmed bookings of the consultant's, alice's and bob's (Mondays 09:00–17:00 Berlin).
+    for (const [who, start_time, end_time] of [
+      [alice, '09:00', '09:30'],
+      [bob, '10:00', '10:30'],
+      [alice, '11:00', '11:30'],
+    ] as const)
+      expect(await book(who, { consultant_id: consultant.id, date: MONDAY, start_time, end_time })).toHaveStatus(201);
     const bobs = await http.as(bob.token).get('/bookings?limit=200');
     expect(bobs).toHaveStatus(200);
     expect(bobs.body.data.length).toBeGreaterThan(0);
@@ -398,6 +408,8 @@ describe('bookings', () => {
   });
 
   it('refuses to delete a consultant with upcoming bookings', async () => {
+    const upcoming = { consultant_id: consultant.id, date: MONDAY, start_time: '09:00', end_time: '10:00' };
+    expect(await book(alice, upcoming)).toHaveStatus(201);
     assertProblem(await admin.delete(`/consultants/${consultant.id}`), 409);
     expect(await http.get(`/consultants/${consultant.id}`)).toHaveStatus(200);
   });

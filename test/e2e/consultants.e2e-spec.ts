@@ -1,17 +1,8 @@
 import { assertProblem, createConsultant, createUser } from '../support/factories';
-import { Http } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 describe('consultants and users', () => {
-  let t: TestApp;
-  let http: Http;
-  let admin: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-    admin = http.as(ADMIN_TOKEN);
-  });
-  afterAll(() => t.close());
+  const { http, admin } = useTestApp();
 
   it('runs the seed "Create Entities" curls (with the admin token)', async () => {
     const consultant = await admin.post('/consultant/', { first_name: 'John', last_name: 'Doe' });

@@ -1,6 +1,6 @@
 import { assertProblem, createConsultant } from '../support/factories';
-import { Http, Reply } from '../support/http';
-import { startTestApp, TestApp } from '../support/test-app';
+import { Reply } from '../support/http';
+import { useTestApp } from '../support/test-app';
 
 /**
  * Daylight-saving time. The expected instants are written out by hand from the zones' 2026
@@ -10,13 +10,7 @@ import { startTestApp, TestApp } from '../support/test-app';
  * - Australia/Lord_Howe: +10:30; 2026-04-05 02:00 (+11:00) → 01:30 (+10:30); 2026-10-04 02:00 → 02:30 (+11:00).
  */
 describe('daylight-saving time', () => {
-  let t: TestApp;
-  let http: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-  });
-  afterAll(() => t.close());
+  const { http } = useTestApp();
 
   type Slot = { date: string; start_time: string; end_time: string; start: string; end: string; id: number };
 

@@ -24,11 +24,14 @@ describe('events: one outbox row per committed change', () => {
   beforeAll(async () => {
     t = await startTestApp();
     http = new Http(t.app);
+  });
+  afterAll(() => t.close());
+  // Parties of each test's own: sequences count from 1 for a new consultant.
+  beforeEach(async () => {
     consultant = await createConsultant(http, { timezone: 'Europe/Berlin' });
     alice = await createUser(http);
     bob = await createUser(http);
   });
-  afterAll(() => t.close());
 
   const events = (consultantId = consultant.id) =>
     t.app
@@ -120,6 +123,8 @@ describe('events: one outbox row per committed change', () => {
   });
 
   it('bookings: created, rescheduled, cancelled; a 409, a failed reschedule and a replay write nothing', async () => {
+    const week = { availability: [{ day: 'Tue', start_time: '08:00', end_time: '20:00' }] };
+    expect(await me().put(`/consultants/${consultant.id}/weekly-schedule`, week)).toHaveStatus(200);
     const first = { consultant_id: consultant.id, start: '2031-03-04T09:00:00Z', end: '2031-03-04T10:00:00Z' };
     const key = randomUUID();
     let booking: any;

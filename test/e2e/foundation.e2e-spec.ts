@@ -1,15 +1,8 @@
 import { assertProblem, createConsultant, createUser } from '../support/factories';
-import { Http } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
 describe('foundation: pipeline, docs, health, auth', () => {
-  let t: TestApp;
-  let http: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-  });
-  afterAll(() => t.close());
+  const { http } = useTestApp();
 
   it('reports health with the database up', async () => {
     const res = await http.get('/health');

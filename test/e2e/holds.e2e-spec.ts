@@ -12,10 +12,13 @@ describe('holds', () => {
   beforeAll(async () => {
     t = await startTestApp({ env: { MAX_HOLDS_PER_USER: '2' } });
     http = new Http(t.app);
+  });
+  afterAll(() => t.close());
+  // Users of each test's own: each may hold two at most.
+  beforeEach(async () => {
     alice = await createUser(http);
     bob = await createUser(http);
   });
-  afterAll(() => t.close());
 
   /** A UTC consultant with a Monday window 09:00–17:00. */
   async function consultant(policy?: Record<string, unknown>): Promise<Created> {
@@ -47,7 +50,6 @@ describe('holds', () => {
 
   it('reserves free time until it expires: nobody else books or holds it; its holder books it in place', async () => {
     const c = await consultant();
-    const before = Date.now();
     const h = await hold(alice, at(c, '2031-04-07', '10:00', '11:00'));
     expect(h).toHaveStatus(201);
     expect(h.body).toStrictEqual({
@@ -63,10 +65,16 @@ describe('holds', () => {
       end: '2031-04-07T11:00:00.000Z',
       expires_at: expect.any(String),
     });
-    // Ten minutes by default.
-    const lives = Date.parse(h.body.expires_at) - before;
-    expect(lives).toBeGreaterThan(9.9 * 60_000);
-    expect(lives).toBeLessThan(10.5 * 60_000);
+    // Ten minutes by default: stored within the transaction that began at created_at, it expires ten
+    // minutes after that at the earliest, and no later than ten minutes from now (the database's clock).
+    const [lifetime] = await t.app.get(DataSource).query(
+      `SELECT expires_at = $2::timestamptz AS shown,
+              expires_at >= created_at + interval '10 minutes' AS from_its_start,
+              expires_at <= clock_timestamp() + interval '10 minutes' AS not_longer
+         FROM bookings WHERE id = $1`,
+      [h.body.id, h.body.expires_at],
+    );
+    expect(lifetime).toEqual({ shown: true, from_its_start: true, not_longer: true });
     const taken = await book(bob, at(c, '2031-04-07', '10:30', '11:30'));
     assertProblem(taken, 409);
     expect(taken.body.type).toBe('/problems/time-taken');

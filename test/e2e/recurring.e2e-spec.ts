@@ -1,6 +1,6 @@
 import { assertProblem, createConsultant, createUser } from '../support/factories';
 import { Http, Reply } from '../support/http';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 const RULE_FIELDS = [
   'consultant_id',
@@ -32,15 +32,7 @@ function assertOverlap(res: Reply, what: string): void {
 type Window = { day?: string; day_of_week?: number; start_time: string; end_time: string; [more: string]: unknown };
 
 describe('recurring availability', () => {
-  let t: TestApp;
-  let http: Http;
-  let admin: Http;
-  beforeAll(async () => {
-    t = await startTestApp();
-    http = new Http(t.app);
-    admin = http.as(ADMIN_TOKEN);
-  });
-  afterAll(() => t.close());
+  const { http, admin } = useTestApp();
 
   /** All of a consultant's rules, as the public list shows them. */
   async function rulesOf(consultantId: number): Promise<any[]> {

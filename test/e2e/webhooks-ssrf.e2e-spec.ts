@@ -1,6 +1,6 @@
 import { WebhookResolver } from '../../src/webhooks/webhook-target';
 import { assertProblem, createConsultant, type Created } from '../support/factories';
-import { sleep } from '../support/eventually';
+import { eventually } from '../support/eventually';
 import { Http } from '../support/http';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { type Receiver, startReceiver } from '../support/webhook-receiver';
@@ -106,14 +106,10 @@ describe('webhooks: forbidden targets', () => {
     });
     expect(slot).toHaveStatus(201);
     for (const [i, id] of webhooks.entries()) {
-      const attempt = await (async () => {
-        for (let tries = 0; tries < 400; tries++) {
-          const [delivery] = (await http.as(consultant.token).get(`/webhooks/${id}/deliveries`)).body.data;
-          if (delivery?.attempts.length) return delivery.attempts[0];
-          await sleep(25);
-        }
-        throw new Error(`no attempt for ${FORBIDDEN[i][0]}`);
-      })();
+      const attempt = await eventually(`an attempt for ${FORBIDDEN[i][0]}`, async () => {
+        const [delivery] = (await http.as(consultant.token).get(`/webhooks/${id}/deliveries`)).body.data;
+        return delivery?.attempts.length ? delivery.attempts[0] : undefined;
+      });
       expect(attempt).toMatchObject({ response_status: null, error: expect.stringContaining(FORBIDDEN[i][1]) });
       expect(attempt.error).toMatch(/^EFORBIDDENTARGET: /);
     }

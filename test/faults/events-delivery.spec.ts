@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { CalendarEvent } from '../../src/events/event-types';
 import { type EventListener, listenForEvents, natsOrSkip } from '../support/brokers';
+import { eventually } from '../support/eventually';
+import { createConsultant, type Created } from '../support/factories';
 import type { PostgresServer } from '../support/postgres-server';
 import { skipWithoutPostgres } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
+import { Api, killService, privateDatabase, startService } from '../support/service';
 import { type Received, type Receiver, startReceiver, verifyStandardWebhook } from '../support/webhook-receiver';
-import {
-  Api,
-  createConsultant,
-  killService,
-  type Party,
-  privateDatabase,
-  sleep,
-  startService,
-  waitFor,
-} from './fault-kit';
 
 const runs = !skipWithoutPostgres('faults: events delivery') && natsOrSkip('faults: events delivery');
 const describeWithPostgres = runs ? describe : describe.skip;
@@ -55,7 +48,6 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
   let nats: EventListener;
   let natsUrl: string;
   const servers: ServerProcess[] = [];
-  let consultants: Party[] = [];
   const secrets = new Map<number, string>();
 
   const env = () => ({
@@ -97,7 +89,7 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
   const webhookEvents = (hits: Received[]) => hits.map((h) => JSON.parse(h.body) as CalendarEvent);
 
   /** Slots for each consultant, one after another, concurrently across consultants, until `stop()` or an error. */
-  function write(api: Api, from: number) {
+  function write(api: Api, consultants: Created[], from: number) {
     let stopped = false;
     const done = Promise.all(
       consultants.map(async (c) => {
@@ -119,14 +111,14 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
   async function expectAllDelivered(before = new Set<string>()) {
     const events = (await committed()).filter((e) => !before.has(e.id));
     const ids = new Set(events.map((e) => e.id));
-    await waitFor(
+    await eventually(
       `all ${ids.size} events at the receiver and on NATS`,
       async () => {
         const hooks = new Set(webhookEvents(receiver.received).map((e) => e.id));
         const onNats = new Set(nats.received.map((e) => e.id));
         return [...ids].every((id) => hooks.has(id) && onNats.has(id)) ? true : undefined;
       },
-      60_000,
+      120_000,
     );
     const expected: Record<number, number[]> = {};
     for (const e of events) (expected[e.consultant_id] ??= []).push(e.sequence);
@@ -138,10 +130,9 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
     return events.length;
   }
 
-  it('SIGKILL while changes commit and deliveries are in flight: after a restart every committed event arrives, in order', async () => {
-    const first = await start();
-    const api = new Api(first.url);
-    consultants = await Promise.all([1, 2, 3].map(() => createConsultant(api)));
+  /** Three consultants, each subscribed to every event at the receiver. */
+  async function subscribedConsultants(api: Api): Promise<Created[]> {
+    const consultants = await Promise.all([1, 2, 3].map(() => createConsultant(api)));
     for (const c of consultants) {
       const res = await api.as(c.token).post('/webhooks', {
         url: `${receiver.base}/hook`,
@@ -150,10 +141,24 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
       expect(res).toHaveStatus(201);
       secrets.set(c.id, res.body.secret);
     }
+    return consultants;
+  }
+
+  /** The committed events not among `seen`, once at least `n` of them are there. */
+  const committedBeyond = (seen: Set<string>, n: number) =>
+    eventually(`${n} new events committed`, async () => {
+      const fresh = (await committed()).filter((e) => !seen.has(e.id));
+      return fresh.length >= n ? fresh : undefined;
+    });
+
+  it('SIGKILL while changes commit and deliveries are in flight: after a restart every committed event arrives, in order', async () => {
+    const first = await start();
+    const api = new Api(first.url);
+    const consultants = await subscribedConsultants(api);
     // A slow receiver keeps deliveries in flight when the service dies.
     receiver.answer('/hook', () => ({ status: 200, delayMs: 150 }));
-    const writers = write(api, 0);
-    await waitFor('some deliveries', async () => (receiver.received.length >= 5 ? true : undefined), 30_000);
+    const writers = write(api, consultants, 0);
+    await eventually('some deliveries', () => (receiver.received.length >= 5 ? true : undefined));
     await killService(first);
     writers.stop();
     await writers.done;
@@ -170,49 +175,67 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
     expect(undelivered[0].n + unsent[0].n).toBeGreaterThan(0);
 
     receiver.answer('/hook', () => 200);
-    await start();
+    const second = await start();
     expect(await expectAllDelivered()).toBe(before);
+    await killService(second);
   });
 
   it('two instances on one database: each event delivered once between them while both run, at least once when one is killed', async () => {
-    const [a, b] = [servers[servers.length - 1], await start()];
-    receiver.received.length = 0;
-    nats.received.length = 0;
+    const [a, b] = [await start(), await start()];
     const alreadyDelivered = new Set((await committed()).map((e) => e.id));
-    const writersA = write(new Api(a.url), 1000);
-    const writersB = write(new Api(b.url), 2000);
-    await sleep(3000);
+    // Deliveries of an earlier test may still arrive: each test counts only its own consultants' events.
+    const consultants = await subscribedConsultants(new Api(a.url));
+    const ours = new Set(consultants.map((c) => c.id));
+    const mine = (events: CalendarEvent[]) => events.filter((e) => ours.has(e.consultant_id));
+    const writersA = write(new Api(a.url), consultants, 1000);
+    const writersB = write(new Api(b.url), consultants, 2000);
+    // Both write until each consultant has a few events from each instance's writers.
+    await committedBeyond(alreadyDelivered, 30);
     writersA.stop();
     writersB.stop();
     await Promise.all([writersA.done, writersB.done]);
     const fresh = (await committed()).filter((e) => !alreadyDelivered.has(e.id));
-    await waitFor(
+    // One more change after them all: once it has arrived, so has any repeat relayed before it.
+    const last = await new Api(a.url)
+      .as(consultants[0].token)
+      .post(`/consultants/${consultants[0].id}/availabilities`, {
+        date: '2040-01-01',
+        start_time: '10:00',
+        end_time: '11:00',
+      });
+    expect(last).toHaveStatus(201);
+    const all = (await committed()).filter((e) => !alreadyDelivered.has(e.id));
+    expect(all).toHaveLength(fresh.length + 1);
+    await eventually(
       'every new event at the receiver and on NATS',
-      async () => {
-        const hooks = new Set(webhookEvents(receiver.received).map((e) => e.id));
-        const onNats = new Set(nats.received.map((e) => e.id));
-        return fresh.every((e) => hooks.has(e.id) && onNats.has(e.id)) ? true : undefined;
+      () => {
+        const hooks = new Set(mine(webhookEvents(receiver.received)).map((e) => e.id));
+        const onNats = new Set(mine(nats.received).map((e) => e.id));
+        return all.every((e) => hooks.has(e.id) && onNats.has(e.id)) ? true : undefined;
       },
-      60_000,
+      120_000,
     );
-    await sleep(500);
     // Exactly once each, webhooks and NATS alike, though two relays and two senders ran.
-    expect(receiver.received).toHaveLength(fresh.length);
-    expect(nats.received).toHaveLength(fresh.length);
-    expect(sequences(webhookEvents(receiver.received))).toEqual(sequences(fresh as unknown as CalendarEvent[]));
-    expect(sequences(nats.received)).toEqual(sequences(fresh as unknown as CalendarEvent[]));
+    expect(mine(webhookEvents(receiver.received))).toHaveLength(all.length);
+    expect(mine(nats.received)).toHaveLength(all.length);
+    expect(sequences(mine(webhookEvents(receiver.received)))).toEqual(sequences(all as unknown as CalendarEvent[]));
+    expect(sequences(mine(nats.received))).toEqual(sequences(all as unknown as CalendarEvent[]));
 
     // One dies while both deliver to a slow receiver; the other finishes the work.
     receiver.answer('/hook', () => ({ status: 200, delayMs: 150 }));
-    receiver.received.length = 0;
-    nats.received.length = 0;
-    const writers = write(new Api(b.url), 3000);
-    await sleep(1500);
+    const delivered = new Set([...alreadyDelivered, ...all.map((e) => e.id)]);
+    const arrivedBefore = receiver.received.length;
+    const writers = write(new Api(b.url), consultants, 3000);
+    await eventually('deliveries under way', () => (receiver.received.length >= arrivedBefore + 5 ? true : undefined));
     await killService(a);
-    await sleep(1000);
+    // More changes are written after the kill.
+    const atKill = (await committed()).length;
+    await eventually('changes committed after the kill', async () =>
+      (await committed()).length >= atKill + 6 ? true : undefined,
+    );
     writers.stop();
     await writers.done;
     receiver.answer('/hook', () => 200);
-    await expectAllDelivered(new Set([...alreadyDelivered, ...fresh.map((e) => e.id)]));
+    await expectAllDelivered(delivered);
   });
 });

@@ -2,16 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { warnSkipping } from '../support/postgres-server';
 import type { ServerProcess } from '../support/server-process';
-import {
-  ADMIN_TOKEN,
-  Api,
-  createConsultant,
-  createSlot,
-  createUser,
-  killService,
-  type Party,
-  startService,
-} from './fault-kit';
+import { ADMIN_TOKEN, createConsultant, createSlot, createUser, type Created } from '../support/factories';
+import { Api, killService, startService } from '../support/service';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Kept for a person to look at (gitignored): the repository's test-artifacts/ (this file is in test/faults/). */
@@ -74,8 +66,8 @@ const describeWithBrowser = skip ? describe.skip : describe;
 describeWithBrowser('Swagger UI in a real browser', () => {
   let server: ServerProcess;
   let api: Api;
-  let user: Party;
-  let consultant: Party;
+  let user: Created;
+  let consultant: Created;
   let slotId: number;
   let browser: Browser | undefined;
   let page: Page;

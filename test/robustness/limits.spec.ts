@@ -2,8 +2,10 @@
  * Resource limits (issue 7, part 3; OWASP API4 unrestricted resource consumption, API6
  * unrestricted access to sensitive business flows). Requests that ask for too much: a 100-year
  * range, a page of a billion rows, a 10 MB body, JSON nested ten thousand deep, 100,000-character
- * strings, thousands of entries in a bulk schedule. Each is refused with a 4xx problem, quickly
- * (under LIMIT_MS), and stores nothing. Bursts beyond the rate limit get 429 with Retry-After.
+ * strings, thousands of entries in a bulk schedule. Each is refused with a 4xx problem before the
+ * work it asks for is done (it runs at most the caller's token lookup in SQL) and stores nothing.
+ * Bursts beyond the rate limit get 429 with Retry-After. What the refusals cost in time is a bench
+ * figure (bench/refusal-cost.ts), not a test.
  */
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +14,12 @@ import { inContext, problemErrors, RawReply, RawRequest, send } from './support/
 import { changedTables, DbReader } from './support/db';
 import { type OpenApiDocument, operationsOf, resolve } from './support/openapi';
 
-/** How fast a refusal must come. Generous for a slow CI machine; the observed times are ~1–50 ms. */
-const LIMIT_MS = 1000;
+/** SQL statements a refusal may run: the lookup of the caller's token, nothing of the work refused. */
+const REFUSAL_STATEMENTS = 1;
+/** Statements a page of a paginated list may take (the page, and the caller's token). */
+const PAGE_STATEMENTS = 2;
+/** Operations documented with a JSON body (more may come; fewer means the loops below lost some). */
+const BODY_ROUTES = 10;
 
 describe('resource limits', () => {
   let t: TestApp;
@@ -26,7 +32,6 @@ describe('resource limits', () => {
   let bookingId: number;
   /** The same app, also listening on a real socket, for what inject cannot show (header limits, streaming). */
   let port: number;
-  const slowest = { ms: 0, what: '' };
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -68,20 +73,13 @@ describe('resource limits', () => {
     ).json.id;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.getHttpServer().address() as AddressInfo).port;
-    // Warm the pipeline so that the first timed request does not pay for JIT compilation.
-    for (let i = 0; i < 5; i++)
-      await send(t.app, {
-        method: 'GET',
-        url: `/availabilities/timerange?start=2031-05-01&end=2031-05-31&consultant_id=${consultant.id}`,
-      });
   });
   afterAll(async () => {
-    console.log(`resource limits: slowest refusal ${slowest.ms.toFixed(1)} ms (${slowest.what})`);
     await db?.close();
     await t?.close();
   });
 
-  /** Sends, and asserts a quick problem refusal with one of `statuses` that changed no row. */
+  /** Sends, and asserts a problem refusal with one of `statuses` that did none of the work and changed no row. */
   async function refused(
     req: RawRequest,
     statuses: number[],
@@ -93,21 +91,22 @@ describe('resource limits', () => {
       expect(statuses).toContain(res.status),
     );
     inContext(`${what}: ${res.text.slice(0, 300)}`, () => expect(problemErrors(res)).toEqual([]));
-    inContext(`${what} took ${res.ms.toFixed(0)} ms`, () => expect(res.ms).toBeLessThan(LIMIT_MS));
+    inContext(`${what} ran ${res.statements} SQL statements`, () =>
+      expect(res.statements).toBeLessThanOrEqual(REFUSAL_STATEMENTS),
+    );
     // The problem's `instance` repeats the path; nothing else may grow with the request.
     inContext(`${what} answered ${res.text.length} bytes: a refusal must not amplify`, () =>
       expect(res.text.length).toBeLessThan(20_000 + req.url.length),
     );
     const changed = changedTables(before, await db.snapshot());
     inContext(`${what} was refused but stored something`, () => expect(changed).toEqual([]));
-    if (res.ms > slowest.ms) Object.assign(slowest, { ms: res.ms, what });
     return res;
   }
 
   /** Every operation with a JSON body, its URL filled with real ids, and a caller allowed to make it. */
   function bodyRoutes(): { url: string; method: string; token?: string; schema: ReturnType<typeof resolve> }[] {
     const ids: Record<string, number> = { slot_id: slotId, rule_id: ruleId };
-    return operationsOf(doc)
+    const routes = operationsOf(doc)
       .filter((op) => op.body)
       .map((op) => ({
         method: op.method,
@@ -122,6 +121,9 @@ describe('resource limits', () => {
               : ADMIN_TOKEN,
         schema: resolve(doc, op.body!),
       }));
+    // The routes documented with a JSON body: a loop over none would check nothing.
+    expect(routes.length).toBeGreaterThanOrEqual(BODY_ROUTES);
+    return routes;
   }
 
   describe('ranges and pages', () => {
@@ -165,16 +167,17 @@ describe('resource limits', () => {
       }
     });
 
-    it('answers a lifetime range on a paginated list with one bounded page, quickly', async () => {
+    it('answers a lifetime range on a paginated list with one bounded page', async () => {
       for (const [url, token] of [
         [`/consultants/${consultant.id}/availabilities?from=1970-01-01&to=9998-12-31`, undefined],
         ['/bookings?from=1970-01-01&to=9998-12-31', ADMIN_TOKEN],
       ] as const) {
         const res = await send(t.app, { method: 'GET', url, token });
         expect(res).toHaveStatus(200);
-        inContext(`${url}: ${res.json.data.length} rows in ${res.ms} ms`, () => {
+        inContext(`${url}: ${res.json.data.length} rows, ${res.statements} statements`, () => {
           expect(res.json.data.length).toBeLessThanOrEqual(50);
-          expect(res.ms).toBeLessThan(LIMIT_MS);
+          // One page read in a statement or two, not the lifetime row by row.
+          expect(res.statements).toBeLessThanOrEqual(PAGE_STATEMENTS);
         });
       }
     });
@@ -210,7 +213,6 @@ describe('resource limits', () => {
     });
 
     it('refuses a 10 MB body over a real socket before reading it all', async () => {
-      const started = performance.now();
       const { status, type, body } = await new Promise<{ status: number; type: string; body: string }>((done, fail) => {
         let answered = false;
         const req = httpRequest(
@@ -235,10 +237,9 @@ describe('resource limits', () => {
         // Only the first megabyte is ever sent: the answer must not wait for the rest.
         req.write('{"first_name":"' + 'x'.repeat(1024 * 1024));
       });
-      const ms = performance.now() - started;
+      // Answered though nine of the ten megabytes announced were never sent.
       expect({ status, text: body }).toHaveStatus(413);
       expect(type).toMatch(/^application\/problem\+json/);
-      inContext(`413 after ${ms} ms`, () => expect(ms).toBeLessThan(LIMIT_MS));
     });
 
     it('refuses JSON nested ten thousand deep, in any place, with a 400', async () => {
@@ -261,7 +262,7 @@ describe('resource limits', () => {
       }
     });
 
-    it('refuses an object of ten thousand keys quickly, without echoing them all back', async () => {
+    it('refuses an object of ten thousand keys without echoing them all back', async () => {
       const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, 0])));
       for (const r of bodyRoutes())
         await refused(
@@ -349,13 +350,10 @@ describe('resource limits', () => {
         { url: `/consultants?specialization=${'x'.repeat(100_000)}` },
         { url: '/me', headers: { authorization: `Bearer ${'x'.repeat(20_000)}` } },
       ]) {
-        const started = performance.now();
         const res = await fetch(`http://127.0.0.1:${port}${init.url}`, { headers: init.headers });
-        const ms = performance.now() - started;
         expect(res.status).toBe(431);
         expect(String(res.headers.get('content-type'))).toMatch(/^application\/problem\+json/);
         expect(((await res.json()) as { status: number }).status).toBe(431);
-        expect(ms).toBeLessThan(LIMIT_MS);
       }
     });
   });
@@ -395,7 +393,7 @@ describe('resource limits', () => {
       }
     });
 
-    it('takes the largest allowed schedule (100 windows) quickly', async () => {
+    it('takes the largest allowed schedule (100 windows) in a bounded number of statements', async () => {
       const res = await send(t.app, {
         method: 'PUT',
         url: `/consultants/${consultant.id}/weekly-schedule`,
@@ -404,10 +402,11 @@ describe('resource limits', () => {
       });
       expect(res).toHaveStatus(200);
       expect(res.json.length).toBe(100);
-      expect(res.ms).toBeLessThan(LIMIT_MS);
+      // Written as a set, not a statement a window.
+      inContext(`${res.statements} statements`, () => expect(res.statements).toBeLessThan(100));
     });
 
-    it('answers the largest view under the slot ceiling within a few seconds, and refuses a larger one at once', async () => {
+    it('answers the largest view under the slot ceiling, and refuses a larger one with a way to narrow it', async () => {
       // Around the clock, every day: the most free time a consultant can publish (287 slots a day).
       const allDay = Array.from({ length: 7 }, (_, d) => ({ day_of_week: d, start_time: '00:00', end_time: '23:59' }));
       expect(
@@ -425,18 +424,18 @@ describe('resource limits', () => {
       });
       expect(largest).toHaveStatus(200);
       expect(largest.json.data[0].slots).toHaveLength(17 * 287);
-      console.log(
-        `largest time-range view: ${largest.json.data[0].slots.length} slots, ${(largest.text.length / 1e6).toFixed(1)} MB in ${largest.ms.toFixed(0)} ms`,
-      );
-      expect(largest.ms).toBeLessThan(5 * LIMIT_MS);
       // 92 days would be about 26,000 slots (5 MB): refused, with a way to narrow it.
       const tooLarge = await send(t.app, {
         method: 'GET',
         url: `/availabilities/timerange?consultant_id=${consultant.id}&start=2031-01-01&end=2031-04-02&slot_minutes=5`,
       });
       expect(tooLarge).toHaveStatus(400);
-      expect(tooLarge.json.type).toBe('/problems/response-too-large');
-      expect(tooLarge.ms).toBeLessThan(LIMIT_MS);
+      expect(problemErrors(tooLarge)).toEqual([]);
+      expect(tooLarge.json).toMatchObject({ type: '/problems/response-too-large', max_slots: 5000 });
+      // The refusal lists no slot: a short problem, not the 5 MB view.
+      expect(tooLarge.text.length).toBeLessThan(2000);
+      // No more statements than the largest allowed view: the same schedule read, nothing per slot.
+      expect(tooLarge.statements).toBeLessThanOrEqual(largest.statements);
     });
   });
 });
@@ -444,18 +443,14 @@ describe('resource limits', () => {
 describe('rate limiting', () => {
   const LIMIT = 20;
   let t: TestApp;
-  let user: { id: number; token: string };
   beforeAll(async () => {
     t = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: String(LIMIT) } });
-    // Signing up is the first of this IP's requests.
-    const res = await send(t.app, {
-      method: 'POST',
-      url: '/users',
-      body: { first_name: 'Rate', last_name: 'Limited' },
-    });
-    user = { id: res.json.id, token: res.json.api_token };
   });
   afterAll(() => t.close());
+
+  /** A client address of the test's own (documentation range 198.51.100.0/24): a budget no other test spent. */
+  let clients = 0;
+  const ownAddress = () => `198.51.100.${++clients}`;
 
   async function burst(n: number, req: (i: number) => RawRequest): Promise<RawReply[]> {
     const replies: RawReply[] = [];
@@ -463,9 +458,10 @@ describe('rate limiting', () => {
     return replies;
   }
 
-  it('answers a burst beyond the limit with 429, Retry-After and a problem, quickly', async () => {
-    const replies = await burst(LIMIT + 10, () => ({ method: 'GET', url: '/consultants' }));
-    expect(replies.map((r) => r.status)).toEqual([...Array(LIMIT - 1).fill(200), ...Array(11).fill(429)]);
+  it('answers a burst beyond the limit with 429, Retry-After and a problem, before any work', async () => {
+    const from = ownAddress();
+    const replies = await burst(LIMIT + 10, () => ({ method: 'GET', url: '/consultants', remoteAddress: from }));
+    expect(replies.map((r) => r.status)).toEqual([...Array(LIMIT).fill(200), ...Array(10).fill(429)]);
     for (const r of replies.slice(LIMIT)) {
       expect(problemErrors(r)).toEqual([]);
       expect(r.json.type).toBe('/problems/rate-limited');
@@ -473,11 +469,21 @@ describe('rate limiting', () => {
         expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
         expect(Number(r.headers['retry-after'])).toBeLessThanOrEqual(60);
       });
-      expect(r.ms).toBeLessThan(LIMIT_MS);
+      // Refused before the list was read.
+      expect(r.statements).toBe(0);
     }
   });
 
   it('counts one budget per client across all routes, not one per route', async () => {
+    const from = ownAddress();
+    const signup = await send(t.app, {
+      method: 'POST',
+      url: '/users',
+      body: { first_name: 'Rate', last_name: 'Limited' },
+      remoteAddress: from,
+    });
+    expect(signup.status).toBe(201);
+    const user = { id: signup.json.id, token: signup.json.api_token };
     const routes = [
       '/me',
       '/consultants',
@@ -490,6 +496,7 @@ describe('rate limiting', () => {
       method: 'GET',
       url: routes[i % routes.length],
       token: user.token,
+      remoteAddress: from,
     }));
     inContext(replies.map((r) => r.status).join(','), () =>
       expect(replies.map((r) => r.status === 429)).toEqual([...Array(LIMIT).fill(false), true]),
@@ -497,24 +504,40 @@ describe('rate limiting', () => {
   });
 
   it('gives each principal its own budget and never limits /health', async () => {
-    const admin = await burst(LIMIT, () => ({ method: 'GET', url: '/me', token: ADMIN_TOKEN }));
+    const from = ownAddress();
+    const admin = await burst(LIMIT, () => ({ method: 'GET', url: '/me', token: ADMIN_TOKEN, remoteAddress: from }));
     // The admin has a budget of its own.
     expect(admin.map((r) => r.status)).toEqual(Array(LIMIT).fill(200));
-    expect(await send(t.app, { method: 'GET', url: '/me', token: ADMIN_TOKEN })).toHaveStatus(429);
-    const health = await burst(LIMIT * 2, () => ({ method: 'GET', url: '/health' }));
+    expect(await send(t.app, { method: 'GET', url: '/me', token: ADMIN_TOKEN, remoteAddress: from })).toHaveStatus(429);
+    const health = await burst(LIMIT * 2, () => ({ method: 'GET', url: '/health', remoteAddress: from }));
     // Health checks are not limited.
     expect(health.map((r) => r.status)).toEqual(Array(LIMIT * 2).fill(200));
   });
 
   it('limits sign-ups per IP, so fresh tokens cannot be minted without bound', async () => {
-    // This IP spent its budget above: signing up (which would mint a fresh budget) is limited too.
-    const res = await send(t.app, { method: 'POST', url: '/users', body: { first_name: 'Mint', last_name: 'Ed' } });
+    const from = ownAddress();
+    const spent = await burst(LIMIT, () => ({ method: 'GET', url: '/consultants', remoteAddress: from }));
+    expect(spent.map((r) => r.status)).toEqual(Array(LIMIT).fill(200));
+    // This IP has spent its budget: signing up (which would mint a fresh budget) is limited too.
+    const res = await send(t.app, {
+      method: 'POST',
+      url: '/users',
+      body: { first_name: 'Mint', last_name: 'Ed' },
+      remoteAddress: from,
+    });
     expect(res).toHaveStatus(429);
   });
 
   it('answers made-up tokens with 401 at the cost of one lookup, never a 5xx', async () => {
-    const replies = await burst(50, (i) => ({ method: 'GET', url: '/consultants', token: `cc_u_made-up-${i}` }));
+    const from = ownAddress();
+    const replies = await burst(50, (i) => ({
+      method: 'GET',
+      url: '/consultants',
+      token: `cc_u_made-up-${i}`,
+      remoteAddress: from,
+    }));
     expect(replies.map((r) => r.status)).toEqual(Array(50).fill(401));
-    expect(Math.max(...replies.map((r) => r.ms))).toBeLessThan(LIMIT_MS);
+    // One lookup of the token at most (a malformed one needs none), whatever the route would do.
+    expect(Math.max(...replies.map((r) => r.statements))).toBeLessThanOrEqual(1);
   });
 });

@@ -11,8 +11,9 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A small HTTP client over Fastify's in-process inject: the full pipeline, no sockets. */
 export class Http {
+  /** `app` may be a function that gives it, for a client made before the app starts (useTestApp). */
   constructor(
-    private readonly app: NestFastifyApplication,
+    private readonly app: NestFastifyApplication | (() => NestFastifyApplication),
     private readonly token?: string,
     private readonly remoteAddress?: string,
   ) {}
@@ -32,7 +33,8 @@ export class Http {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply<T>> {
-    const res = await this.app.inject({
+    const app = typeof this.app === 'function' ? this.app() : this.app;
+    const res = await app.inject({
       method,
       url,
       remoteAddress: this.remoteAddress,

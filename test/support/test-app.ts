@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createAdapter } from '../../src/main';
 import { startMessageTransport } from '../../src/messaging/message-transport';
+import { ADMIN_TOKEN } from './factories';
+import { Http } from './http';
 
-export const ADMIN_TOKEN = 'cc_a_test-admin-token-0123456789';
+export { ADMIN_TOKEN };
 
 /** The PostgreSQL server the suite runs against, or undefined for the embedded database. */
 export const serverUrl = process.env.DATABASE_URL || undefined;
@@ -43,6 +45,13 @@ function loadSwaggerMetadata(): Promise<void> {
   return swaggerMetadata;
 }
 
+/** The environment as the test file found it: each app starts from it, whatever an earlier app was given. */
+const fileEnvironment = { ...process.env };
+function resetEnvironment(): void {
+  for (const name of Object.keys(process.env)) if (!(name in fileEnvironment)) delete process.env[name];
+  Object.assign(process.env, fileEnvironment);
+}
+
 /**
  * The real app (same adapter, pipes, filters and guards as production, built by
  * `Test.createTestingModule`) on a database of its own: a fresh database on the server when
@@ -50,6 +59,7 @@ function loadSwaggerMetadata(): Promise<void> {
  */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   await loadSwaggerMetadata();
+  resetEnvironment();
   const { url: databaseUrl, drop: dropDatabase } = options.shareDatabaseOf
     ? { url: options.shareDatabaseOf.databaseUrl, drop: async () => {} }
     : serverUrl
@@ -64,7 +74,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SIGNUPS_PER_IP_PER_HOUR: '100000',
     FAILED_AUTH_PER_IP_PER_MINUTE: '100000',
     BOOKINGS_PER_IP_PER_HOUR: '100000',
-    // Written each time: one app's setting must not leak into the next app of the same file.
     TRUST_PROXY: 'false',
     MAX_SLOTS_PER_RESPONSE: '5000',
     DATA_DIR: 'memory://',
@@ -112,4 +121,28 @@ async function adminQuery(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The app for the enclosing describe block, started in beforeAll and closed in afterAll, with an
+ * anonymous client and the admin's; `t` is there once beforeAll has run.
+ */
+export function useTestApp(options: TestAppOptions = {}): { readonly t: TestApp; http: Http; admin: Http } {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await startTestApp(options);
+  });
+  afterAll(() => t?.close());
+  const started = (): TestApp => {
+    if (!t) throw new Error('the test app starts in beforeAll');
+    return t;
+  };
+  const http = new Http(() => started().app);
+  return {
+    get t() {
+      return started();
+    },
+    http,
+    admin: http.as(ADMIN_TOKEN),
+  };
 }

@@ -1,4 +1,16 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
+
+/**
+ * SQL statements sent by every pg client of this test file (the app's pool and PGlite's socket
+ * alike go through pg's Client), counted so a test can tell what a request made the database do.
+ */
+let statements = 0;
+const query = Client.prototype.query;
+Client.prototype.query = function (this: Client, ...args: unknown[]) {
+  statements++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 
 export interface RawRequest {
   method: string;
@@ -9,6 +21,8 @@ export interface RawRequest {
   body?: unknown;
   /** Bytes sent as they are (malformed JSON, forms, huge payloads). */
   raw?: string | Buffer;
+  /** The client's socket address (inject's default is 127.0.0.1), for the per-address limits. */
+  remoteAddress?: string;
 }
 
 export interface RawReply {
@@ -17,7 +31,8 @@ export interface RawReply {
   text: string;
   /** Parsed when the answer says it is JSON and parses; else undefined. */
   json: any;
-  ms: number;
+  /** SQL statements run while the request was answered (nothing else runs meanwhile in these tests). */
+  statements: number;
 }
 
 /** Fastify's inject with full control of method, headers and bytes: the whole pipeline, no sockets. */
@@ -31,9 +46,15 @@ export async function send(app: NestFastifyApplication, req: RawRequest): Promis
     headers['content-type'] = 'application/json';
   }
   Object.assign(headers, req.headers);
-  const started = performance.now();
-  const res = await app.inject({ method: req.method as any, url: req.url, headers, payload });
-  const ms = performance.now() - started;
+  const before = statements;
+  const res = await app.inject({
+    method: req.method as any,
+    url: req.url,
+    headers,
+    payload,
+    remoteAddress: req.remoteAddress,
+  });
+  const run = statements - before;
   let json: any;
   if (/json/.test(String(res.headers['content-type'] ?? '')) && res.body) {
     try {
@@ -42,7 +63,7 @@ export async function send(app: NestFastifyApplication, req: RawRequest): Promis
       json = undefined;
     }
   }
-  return { status: res.statusCode, headers: res.headers, text: res.body, json, ms };
+  return { status: res.statusCode, headers: res.headers, text: res.body, json, statements: run };
 }
 
 /** Markers of internals that must never reach a client: stack frames, SQL, driver and framework names. */

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitHook, freePort, startPostgres, type PostgresServer } from '../support/postgres-server';
-import { startServer, type ServerProcess } from '../support/server-process';
+import { ADMIN_TOKEN } from './factories';
+import { exitHook, freePort, skipWithoutPostgres, startPostgres, type PostgresServer } from './postgres-server';
+import { startServer, type ServerProcess } from './server-process';
 
 /**
- * What the fault suites share: the service as its own process (`node dist/src/main.js`), spoken
- * to over real sockets with fetch, on a private PostgreSQL the suite starts (and may break).
+ * The service as its own process (`node dist/src/main.js`), spoken to over real sockets with
+ * fetch, on a private PostgreSQL the suite starts (and may break): what the fault suites share.
  */
 
-export const ADMIN_TOKEN = 'cc_a_fault-admin-token-0123456789';
-
-/** Settings for every service process the fault suites start: every client is 127.0.0.1, so no limit may bite. */
+/** Settings for every service process the tests start: every client is 127.0.0.1, so no limit may bite. */
 export const SERVICE_ENV = {
   ADMIN_TOKEN,
   RATE_LIMIT_PER_MINUTE: '1000000',
@@ -80,94 +79,6 @@ export class Api {
   }
 }
 
-export interface Party {
-  id: number;
-  token: string;
-}
-
-let counter = 0;
-
-export async function createConsultant(api: Api, body: Record<string, unknown> = {}): Promise<Party> {
-  const res = await api
-    .as(ADMIN_TOKEN)
-    .post('/consultants', { first_name: 'Fault', last_name: `Consultant${++counter}`, ...body });
-  expect(res).toHaveStatus(201);
-  return { id: res.body.id, token: res.body.api_token };
-}
-
-export async function createUser(api: Api): Promise<Party> {
-  const res = await api.as(undefined).post('/users', { first_name: 'Fault', last_name: `User${++counter}` });
-  expect(res).toHaveStatus(201);
-  return { id: res.body.id, token: res.body.api_token };
-}
-
-export async function createSlot(
-  api: Api,
-  consultant: Party,
-  date: string,
-  start: string,
-  end: string,
-): Promise<{ id: number }> {
-  const res = await api
-    .as(consultant.token)
-    .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: start, end_time: end });
-  expect(res).toHaveStatus(201);
-  return res.body;
-}
-
-/** Opens every day 06:00–22:00 (consultant-local) so any half hour in there is bookable. */
-export async function openEveryDay(api: Api, consultant: Party): Promise<void> {
-  const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-  const res = await api.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, {
-    availability: days.map((day) => ({ day, start_time: '06:00', end_time: '22:00' })),
-  });
-  expect(res).toHaveStatus(200);
-}
-
-/** The n-th distinct bookable half hour (UTC) inside openEveryDay's windows, from 2031 on. */
-export function halfHour(n: number): { start: string; end: string } {
-  const day = Date.UTC(2031, 0, 1) + Math.floor(n / 32) * 86_400_000;
-  const start = day + 6 * 3_600_000 + (n % 32) * 1_800_000;
-  return { start: new Date(start).toISOString(), end: new Date(start + 1_800_000).toISOString() };
-}
-
-/** Asserts an RFC 9457 answer with one of the given statuses and no internals in it. */
-export function assertProblem(res: Answer, statuses: number[]): void {
-  // The status, then the body, which says why when it is not one of those expected.
-  expect(`${res.status} ${res.text}`).toMatch(new RegExp(`^(?:${statuses.join('|')}) `));
-  expect(res.headers.get('content-type') ?? '').toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({
-    status: res.status,
-    type: expect.any(String),
-    title: expect.any(String),
-    detail: expect.any(String),
-  });
-  expect(res.text).not.toMatch(/\bat .+\.js:\d+|QueryFailedError|SELECT |INSERT |node_modules/);
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a value (not undefined) or the time is up. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
-
 /** The error code under fetch's "fetch failed" (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, …). */
 export function networkCode(error: unknown): string {
   const e = error as { cause?: { code?: string; message?: string }; code?: string; name?: string; message?: string };
@@ -229,4 +140,37 @@ export async function privateDatabase(): Promise<{ pg: PostgresServer; url: stri
   }
 }
 
-export { randomUUID };
+/** `describe`, or `describe.skip` (warned about loudly and counted as skipped) without PostgreSQL's binaries. */
+export function describeWithPostgres(suite: string): jest.Describe {
+  return skipWithoutPostgres(suite) ? describe.skip : describe;
+}
+
+export interface ServiceOnPostgres {
+  pg: PostgresServer;
+  /** The service's database on the private server. */
+  dbUrl: string;
+  server: ServerProcess & { port: number };
+  api: Api;
+  /** One statement as the superuser on the service's database. */
+  sql<T = any>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * A private PostgreSQL and the service on it for the enclosing describe block: started in
+ * beforeAll, killed and removed in afterAll. The fields are there once beforeAll has run.
+ */
+export function useServiceOnPostgres(env: Record<string, string> = {}): ServiceOnPostgres {
+  const ctx = {} as ServiceOnPostgres;
+  beforeAll(async () => {
+    const { pg, url } = await privateDatabase();
+    Object.assign(ctx, { pg, dbUrl: url });
+    ctx.sql = (text, params = []) => pg.query(text, params, new URL(url).pathname.slice(1));
+    ctx.server = await startService({ DATABASE_URL: url, ...env });
+    ctx.api = new Api(ctx.server.url);
+  });
+  afterAll(async () => {
+    if (ctx.server) await killService(ctx.server);
+    if (ctx.pg) await ctx.pg.destroy();
+  });
+  return ctx;
+}
