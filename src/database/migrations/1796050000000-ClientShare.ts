@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * them too, which is the point), and the client address each booking was asked from, by which
  * the share is counted across accounts.
  */
-export class ClientShare1796200000000 implements MigrationInterface {
-  name = 'ClientShare1796200000000';
+export class ClientShare1796050000000 implements MigrationInterface {
+  name = 'ClientShare1796050000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "consultants" ADD "max_booking_minutes" integer DEFAULT '120'`);
