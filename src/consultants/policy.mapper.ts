@@ -9,6 +9,8 @@ export const POLICY_FIELDS = [
   'bufferAfterMinutes',
   'slotMinutes',
   'maxBookingsPerDay',
+  'maxBookingMinutes',
+  'maxClientShareMinutes',
 ] as const satisfies readonly (keyof BookingPolicy)[];
 
 /** A row selected with POLICY_FIELDS as its column aliases. */
@@ -19,6 +21,8 @@ export const toPolicy = (row: BookingPolicy): BookingPolicy => ({
   bufferAfterMinutes: row.bufferAfterMinutes,
   slotMinutes: row.slotMinutes,
   maxBookingsPerDay: row.maxBookingsPerDay,
+  maxBookingMinutes: row.maxBookingMinutes,
+  maxClientShareMinutes: row.maxClientShareMinutes,
 });
 
 export const toPolicyDto = (consultantId: number, p: BookingPolicy): PolicyDto => ({
@@ -29,6 +33,8 @@ export const toPolicyDto = (consultantId: number, p: BookingPolicy): PolicyDto =
   buffer_after_minutes: p.bufferAfterMinutes,
   slot_minutes: p.slotMinutes,
   max_bookings_per_day: p.maxBookingsPerDay,
+  max_booking_minutes: p.maxBookingMinutes,
+  max_client_share_minutes: p.maxClientShareMinutes,
 });
 
 /** A PUT replaces the whole policy: what it leaves out goes back to the default. */
@@ -39,4 +45,8 @@ export const fromPolicyDto = (dto: UpdatePolicyDto): BookingPolicy => ({
   bufferAfterMinutes: dto.buffer_after_minutes ?? DEFAULT_POLICY.bufferAfterMinutes,
   slotMinutes: dto.slot_minutes ?? DEFAULT_POLICY.slotMinutes,
   maxBookingsPerDay: dto.max_bookings_per_day ?? DEFAULT_POLICY.maxBookingsPerDay,
+  // These two default to a limit, so null (no limit) must be told from left out.
+  maxBookingMinutes: dto.max_booking_minutes === undefined ? DEFAULT_POLICY.maxBookingMinutes : dto.max_booking_minutes,
+  maxClientShareMinutes:
+    dto.max_client_share_minutes === undefined ? DEFAULT_POLICY.maxClientShareMinutes : dto.max_client_share_minutes,
 });

@@ -32,6 +32,7 @@ export {
   type PolicyRefusal,
   bufferedInterval,
   fullDays,
+  lengthRefusal,
   localDayOf,
   policyRefusal,
   widenBlocked,

@@ -10,6 +10,7 @@ import {
   computeFreeTime,
   contains,
   fullDays,
+  lengthRefusal,
   localDayOf,
   overlaps,
   policyRefusal,
@@ -30,6 +31,8 @@ const policyArb: fc.Arbitrary<BookingPolicy> = fc.record({
   bufferAfterMinutes: fc.constantFrom(0, 0, 10, 30, 90),
   slotMinutes: fc.constantFrom(null, null, 15, 30, 45, 60),
   maxBookingsPerDay: fc.constantFrom(null, null, 1, 2, 3),
+  maxBookingMinutes: fc.constantFrom(null, 30, 120, 1440),
+  maxClientShareMinutes: fc.constantFrom(null, 240),
 });
 
 /**
@@ -303,5 +306,26 @@ describe('free time under a policy', () => {
       start: now - 5 * MINUTE,
       end: now + HOUR + 10 * MINUTE,
     });
+  });
+
+  it('refuses window time longer than the policy allows, and never a one-time slot for its length', () => {
+    check(
+      fc.property(
+        fc.integer({ min: 0, max: 4 * DAY }),
+        fc.integer({ min: 1, max: 24 * 60 }),
+        fc.constantFrom(null, 5, 60, 120, 1440),
+        fc.boolean(),
+        (start, minutes, maxBookingMinutes, oneTime) => {
+          const interval = { start, end: start + minutes * MINUTE };
+          const policy = { ...DEFAULT_POLICY, maxBookingMinutes };
+          const refusal = lengthRefusal(interval, policy, oneTime ? null : start);
+          const tooLong = !oneTime && maxBookingMinutes !== null && minutes > maxBookingMinutes;
+          expect(refusal).toBe(tooLong ? 'too-long' : null);
+        },
+      ),
+    );
+    // The default protects a consultant who never set a policy.
+    expect(lengthRefusal({ start: 0, end: 121 * MINUTE }, DEFAULT_POLICY, 0)).toBe('too-long');
+    expect(lengthRefusal({ start: 0, end: 120 * MINUTE }, DEFAULT_POLICY, 0)).toBeNull();
   });
 });

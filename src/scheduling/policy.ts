@@ -5,8 +5,10 @@ const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 /**
- * A consultant's booking policy. Each field's default keeps the behaviour of a consultant
- * without one: no notice, no horizon, no buffers, no grid, no daily limit.
+ * A consultant's booking policy. Most fields' defaults keep the behaviour of a consultant
+ * without one (no notice, no horizon, no buffers, no grid, no daily limit); the two that bound
+ * what one client can take default to limits, so that a consultant who never set a policy
+ * cannot have their week blocked by one client.
  */
 export type BookingPolicy = {
   /** No booking may start sooner than this after now. */
@@ -21,6 +23,14 @@ export type BookingPolicy = {
   slotMinutes: number | null;
   /** Confirmed bookings (and live holds) in one local day of the consultant; null: no limit. */
   maxBookingsPerDay: number | null;
+  /** The longest booking or hold of window time, in minutes; null: a whole window occurrence. */
+  maxBookingMinutes: number | null;
+  /**
+   * How many minutes of the consultant's upcoming time (buffers included) one client may block at
+   * once with confirmed bookings and live holds: counted per user and per client address, so a
+   * second account from the same address shares the first one's budget; null: no limit.
+   */
+  maxClientShareMinutes: number | null;
 };
 
 export const DEFAULT_POLICY: Readonly<BookingPolicy> = Object.freeze({
@@ -30,6 +40,8 @@ export const DEFAULT_POLICY: Readonly<BookingPolicy> = Object.freeze({
   bufferAfterMinutes: 0,
   slotMinutes: null,
   maxBookingsPerDay: null,
+  maxBookingMinutes: 120,
+  maxClientShareMinutes: 240,
 });
 
 /** The rules a policy refuses a start time by, before any other booking is looked at. */
@@ -81,6 +93,20 @@ export function policyRefusal(
   if (windowStart !== null && policy.slotMinutes !== null && !onGrid(start, windowStart, policy.slotMinutes))
     return 'off-grid';
   return null;
+}
+
+/**
+ * 'too-long' when a booking of window time is longer than the policy allows. A one-time slot is
+ * booked whole, at the length its consultant chose, so no length limit applies to it
+ * (`windowStart` null, as for policyRefusal).
+ */
+export function lengthRefusal(
+  interval: Interval,
+  policy: BookingPolicy,
+  windowStart: number | null,
+): 'too-long' | null {
+  if (windowStart === null || policy.maxBookingMinutes === null) return null;
+  return interval.end - interval.start > policy.maxBookingMinutes * MINUTE_MS ? 'too-long' : null;
 }
 
 export function onGrid(start: number, windowStart: number, slotMinutes: number): boolean {

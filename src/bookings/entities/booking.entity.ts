@@ -47,6 +47,9 @@ export type BookingStatus = 'confirmed' | 'cancelled' | 'held' | 'expired';
 @Index('bookings_held_idx', ['consultantId', 'expiresAt'], { where: `status = 'held'` })
 @Index('bookings_consultant_start_idx', ['consultantId', 'startAt', 'id'])
 @Index('bookings_user_start_idx', ['userId', 'startAt', 'id'])
+@Index('bookings_consultant_client_idx', ['consultantId', 'clientAddress', 'startAt'], {
+  where: 'client_address IS NOT NULL',
+})
 @Index('bookings_availability_idx', ['availabilityId'], { where: 'availability_id IS NOT NULL' })
 @Index('bookings_recurring_idx', ['recurringId'], { where: 'recurring_id IS NOT NULL' })
 export class Booking {
@@ -66,6 +69,14 @@ export class Booking {
   @ManyToOne(() => User, (user) => user.bookings, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'bookings_user_id_fkey' })
   user: Relation<User>;
+
+  /**
+   * The address (an IPv6 client's /64) the booking or hold was asked from over HTTP; null over
+   * messages and for the admin. Never shown: the policy's client share counts by it, so that
+   * several accounts from one address share one budget.
+   */
+  @Column({ name: 'client_address', type: 'inet', nullable: true, select: false })
+  clientAddress: string | null;
 
   /** The one-time slot booked whole, if that is where the time came from. */
   @Column({ name: 'availability_id', type: 'integer', nullable: true })

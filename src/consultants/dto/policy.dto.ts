@@ -55,6 +55,24 @@ export class UpdatePolicyDto {
     true,
   )
   max_bookings_per_day?: number | null;
+
+  @Count(
+    5,
+    1440,
+    60,
+    'The longest booking or hold of window time, in minutes (a one-time slot is booked whole, whatever its length). Default 120; null: up to a whole window occurrence.',
+    true,
+  )
+  max_booking_minutes?: number | null;
+
+  @Count(
+    5,
+    525_600,
+    240,
+    "How many minutes of this consultant's upcoming time (buffers included) one client may block at once with confirmed bookings and live holds, counted per user and per client address. Default 240; null: no limit.",
+    true,
+  )
+  max_client_share_minutes?: number | null;
 }
 
 /** consultants.policy.update: the consultant's id (a path parameter over HTTP) and the policy. */
@@ -78,4 +96,8 @@ export class PolicyDto {
   slot_minutes: number | null;
   /** @example 8 */
   max_bookings_per_day: number | null;
+  /** @example 60 */
+  max_booking_minutes: number | null;
+  /** @example 240 */
+  max_client_share_minutes: number | null;
 }

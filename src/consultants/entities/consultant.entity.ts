@@ -20,7 +20,7 @@ import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
 // The booking policy's bounds, as PUT /consultants/{id}/policy validates them.
 @Check(
   'consultants_policy_check',
-  `minimum_notice_minutes BETWEEN 0 AND 525600 AND (booking_horizon_days IS NULL OR booking_horizon_days BETWEEN 1 AND 3650) AND buffer_before_minutes BETWEEN 0 AND 1440 AND buffer_after_minutes BETWEEN 0 AND 1440 AND (slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440) AND (max_bookings_per_day IS NULL OR max_bookings_per_day BETWEEN 1 AND 1000)`,
+  `minimum_notice_minutes BETWEEN 0 AND 525600 AND (booking_horizon_days IS NULL OR booking_horizon_days BETWEEN 1 AND 3650) AND buffer_before_minutes BETWEEN 0 AND 1440 AND buffer_after_minutes BETWEEN 0 AND 1440 AND (slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440) AND (max_bookings_per_day IS NULL OR max_bookings_per_day BETWEEN 1 AND 1000) AND (max_booking_minutes IS NULL OR max_booking_minutes BETWEEN 5 AND 1440) AND (max_client_share_minutes IS NULL OR max_client_share_minutes BETWEEN 5 AND 525600)`,
 )
 export class Consultant {
   @PrimaryGeneratedColumn('identity', { generatedIdentity: 'ALWAYS' })
@@ -64,6 +64,12 @@ export class Consultant {
 
   @Column({ name: 'max_bookings_per_day', type: 'integer', nullable: true })
   maxBookingsPerDay: number | null;
+
+  @Column({ name: 'max_booking_minutes', type: 'integer', nullable: true, default: 120 })
+  maxBookingMinutes: number | null;
+
+  @Column({ name: 'max_client_share_minutes', type: 'integer', nullable: true, default: 240 })
+  maxClientShareMinutes: number | null;
 
   /**
    * Bumped by every change to what can be booked: slots, rules, overrides, the policy, the zone

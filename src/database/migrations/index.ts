@@ -9,6 +9,7 @@ import { Webhooks1795986031344 } from './1795986031344-Webhooks';
 import { DateOverrides1795987133668 } from './1795987133668-DateOverrides';
 import { Holds1795987862421 } from './1795987862421-Holds';
 import { OneStatementBooking1796000000000 } from './1796000000000-OneStatementBooking';
+import { ClientShare1796050000000 } from './1796050000000-ClientShare';
 import { BookingEngine1796100000000 } from './1796100000000-BookingEngine';
 
 /**
@@ -27,5 +28,6 @@ export const MIGRATIONS = [
   DateOverrides1795987133668,
   Holds1795987862421,
   OneStatementBooking1796000000000,
+  ClientShare1796050000000,
   BookingEngine1796100000000,
 ];
