@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { LimitPerAddress } from '../common/http/client-throttler.guard';
+import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
 import {
@@ -31,9 +31,10 @@ export class BookingsController {
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateBookingDto,
+    @RequestAddress() address: string,
     @IdempotencyKey() key?: string,
   ): Promise<BookingDto> {
-    return this.bookings.create(principal, dto, undefined, key);
+    return this.bookings.create(principal, dto, undefined, key, address);
   }
 
   @Post('consultant/:id/reserve')
@@ -48,9 +49,10 @@ export class BookingsController {
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
     @Body() dto: ReserveDto,
+    @RequestAddress() address: string,
     @IdempotencyKey() key?: string,
   ): Promise<BookingDto> {
-    return this.bookings.create(principal, dto, id, key);
+    return this.bookings.create(principal, dto, id, key, address);
   }
 
   @Get('bookings')
@@ -96,7 +98,8 @@ export class BookingsController {
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
     @Body() dto: RescheduleDto,
+    @RequestAddress() address: string,
   ): Promise<BookingDto> {
-    return this.bookings.reschedule(principal, id, dto);
+    return this.bookings.reschedule(principal, id, dto, address);
   }
 }

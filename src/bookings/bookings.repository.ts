@@ -34,6 +34,8 @@ export interface BookingChange {
   blocked: Interval | null;
   cap: number | null;
   dailyLimit: { max: number; day: Interval } | null;
+  /** The policy's client share, and the client address it also counts by (null: the user only). */
+  share: { minutes: number; address: string | null } | null;
   holdMinutes: number | null;
   /** The event's data; the writer adds the booking's id and created_at. */
   event: { type: string; data: object } | null;
@@ -73,7 +75,7 @@ export class BookingsRepository {
     this.changeSql = `SELECT outcome, booking_id AS "bookingId", created_at AS "createdAt", expires_at AS "expiresAt"
       FROM change_booking($1::text, $2::int, $3::text, $4::int, $5::int, $6::int, $7::int, $8::int, $9::int,
                           $10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::int, $15::int,
-                          $16::timestamptz, $17::timestamptz, $18::int, $19::text, $20::jsonb)`;
+                          $16::timestamptz, $17::timestamptz, $18::int, $19::text, $20::jsonb, $21::int, $22::inet)`;
     const columns = selectAs(b, [
       'id',
       'consultantId',
@@ -136,6 +138,8 @@ export class BookingsRepository {
       change.holdMinutes,
       change.event?.type ?? null,
       change.event && JSON.stringify(change.event.data),
+      change.share?.minutes ?? null,
+      change.share?.address ?? null,
     ]);
     return written;
   }

@@ -33,6 +33,9 @@ const DEFAULT_HOLD_MINUTES = 10;
 const isHolder = (principal: Principal, hold: { userId: number }) =>
   principal.role === 'admin' || (principal.role === 'user' && principal.id === hold.userId);
 
+/** The address a client's share of a consultant also counts by: none for the admin, who books for others. */
+const shareAddress = (principal: Principal, address: string | null) => (principal.role === 'admin' ? null : address);
+
 /** A booking as a calendar feed shows it (src/calendar/calendar-feed.service.ts). */
 export type FeedEntry = Pick<
   Booking,
@@ -69,13 +72,14 @@ export class BookingsService implements OnModuleInit {
    * POST /bookings, in five steps: who books (`bookerOf`); which time (`parseTarget`); with an
    * Idempotency-Key, its transaction (`Idempotency.run`); the engine's decision on the
    * consultant's copy and its one write (`BookingEngine.create`); once committed, the relays
-   * woken for its `booking.created` event.
+   * woken for its `booking.created` event. `address` is the HTTP client's (null over messages).
    */
   async create(
     principal: Principal,
     dto: CreateBookingDto,
     pathConsultantId: number | undefined,
     idempotencyKey: string | undefined,
+    address: string | null = null,
   ): Promise<BookingDto> {
     if (dto.hold_id !== undefined) return this.bookHold(principal, dto, dto.hold_id, pathConsultantId, idempotencyKey);
     const userId = this.bookerOf(principal, dto.user_id);
@@ -90,7 +94,13 @@ export class BookingsService implements OnModuleInit {
       throw badRequest('consultant_id is required unless availability_id is given', [
         { field: 'consultant_id', message: 'is required' },
       ]);
-    const request = { userId, consultantId, target, holdMinutes: null };
+    const request = {
+      userId,
+      consultantId,
+      target,
+      holdMinutes: null,
+      clientAddress: shareAddress(principal, address),
+    };
     const book = async (manager?: EntityManager) => {
       const { booking, timezone } = await this.engine.create(request, manager);
       return toBookingDto(booking, timezone);
@@ -110,7 +120,7 @@ export class BookingsService implements OnModuleInit {
    * exactly like a booking. While it lives nobody else can book or hold that time: it is a row
    * the bookings' exclusion constraint covers.
    */
-  async hold(principal: Principal, dto: CreateHoldDto): Promise<HoldDto> {
+  async hold(principal: Principal, dto: CreateHoldDto, address: string | null = null): Promise<HoldDto> {
     const userId = this.bookerOf(principal, dto.user_id);
     const target = parseTarget(dto);
     if (dto.consultant_id === undefined && !('slotId' in target))
@@ -123,6 +133,7 @@ export class BookingsService implements OnModuleInit {
       consultantId: dto.consultant_id,
       target,
       holdMinutes,
+      clientAddress: shareAddress(principal, address),
     });
     return toHoldDto(booking, timezone);
   }
@@ -232,10 +243,19 @@ export class BookingsService implements OnModuleInit {
   }
 
   /** Moves the booking in place (same id, higher sequence); on any refusal it stays as it was. */
-  async reschedule(principal: Principal, id: number, dto: BookingTargetDto): Promise<BookingDto> {
+  async reschedule(
+    principal: Principal,
+    id: number,
+    dto: BookingTargetDto,
+    address: string | null = null,
+  ): Promise<BookingDto> {
     const found = await this.bookingOf(principal, id);
     if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
-    const { booking, timezone } = await this.engine.reschedule(found, parseTarget(dto));
+    const { booking, timezone } = await this.engine.reschedule(
+      found,
+      parseTarget(dto),
+      shareAddress(principal, address),
+    );
     this.relay.announce();
     return toBookingDto(booking, timezone);
   }

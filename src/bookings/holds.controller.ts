@@ -3,7 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from 
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { LimitPerAddress } from '../common/http/client-throttler.guard';
+import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
 import { CreateHoldDto, HoldDto } from './dto/booking.dto';
@@ -21,8 +21,12 @@ export class HoldsController {
   })
   @ApiCreatedResponse({ type: HoldDto })
   @ApiProblems(400, 404, 409, 422)
-  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateHoldDto): Promise<HoldDto> {
-    return this.bookings.hold(principal, dto);
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateHoldDto,
+    @RequestAddress() address: string,
+  ): Promise<HoldDto> {
+    return this.bookings.hold(principal, dto, address);
   }
 
   @Delete('holds/:id')

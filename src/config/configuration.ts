@@ -120,6 +120,14 @@ export class AppConfig {
 
   // Events (README "Events"): the outbox relay, its retention, and webhooks.
 
+  /**
+   * Whether the policy's client share also counts by client address (so more accounts from one
+   * address share one budget); false where one address books for many people without TRUST_PROXY.
+   */
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'CLIENT_SHARE_BY_ADDRESS must be true or false' })
+  CLIENT_SHARE_BY_ADDRESS = true;
+
   /** Whether this instance delivers the outbox; any number of instances may. */
   @Transform(toBool)
   @IsIn([true, false], { message: 'EVENTS_RELAY must be true or false' })

@@ -62,7 +62,14 @@ export class BookingEngine {
    * slot's consultant is current), or in `manager`, an Idempotency-Key's transaction.
    */
   create(
-    request: { userId: number; consultantId: number | undefined; target: Target; holdMinutes: number | null },
+    request: {
+      userId: number;
+      consultantId: number | undefined;
+      target: Target;
+      holdMinutes: number | null;
+      /** The client address the policy's client share also counts by; null: the user's alone. */
+      clientAddress: string | null;
+    },
     manager = this.repository.autocommit,
   ): Promise<Changed> {
     const kind = request.holdMinutes === null ? 'create' : 'hold';
@@ -76,7 +83,7 @@ export class BookingEngine {
         status: kind === 'create' ? ('confirmed' as const) : ('held' as const),
         createdAt: new Date(0),
       };
-      const change = this.changeOf(kind, null, consultant, after, source, interval);
+      const change = this.changeOf(kind, null, consultant, after, source, interval, request.clientAddress);
       return { change: { ...change, holdMinutes: request.holdMinutes }, consultant, after };
     });
   }
@@ -93,14 +100,15 @@ export class BookingEngine {
   }
 
   /** Moves a confirmed booking in place (same id, higher sequence); on any refusal it stays as it was. */
-  reschedule(booking: BookingRow, target: Target): Promise<Changed> {
+  reschedule(booking: BookingRow, target: Target, clientAddress: string | null): Promise<Changed> {
     const manager = this.repository.autocommit;
     return this.write(manager, async (fresh) => {
       const now = fresh ? await this.reread(manager, booking.id, 'Booking') : booking;
       checkMovable(now, Date.now());
       const { consultant, interval, source } = await this.timeOf(manager, now.consultantId, target, fresh, now);
       const after = { ...now, ...sourceFields(source, interval) };
-      return { change: this.changeOf('reschedule', now, consultant, after, source, interval), consultant, after };
+      const change = this.changeOf('reschedule', now, consultant, after, source, interval, clientAddress);
+      return { change, consultant, after };
     });
   }
 
@@ -177,6 +185,7 @@ export class BookingEngine {
     after: BookingFields,
     source: Source | null,
     interval: Interval | null,
+    clientAddress: string | null = null,
   ): BookingChange {
     const { timezone, policy } = consultant;
     const rules = CHANGE_RULES[kind];
@@ -194,6 +203,13 @@ export class BookingEngine {
       blocked: interval && bufferedInterval(interval, policy),
       cap: this.capOf(kind),
       dailyLimit: interval && dailyLimitOf(kind, interval, timezone, policy),
+      share:
+        rules.clientShare && policy.maxClientShareMinutes !== null
+          ? {
+              minutes: policy.maxClientShareMinutes,
+              address: this.config.get('CLIENT_SHARE_BY_ADDRESS', { infer: true }) ? clientAddress : null,
+            }
+          : null,
       holdMinutes: null,
       event,
     };

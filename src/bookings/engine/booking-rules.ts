@@ -6,6 +6,7 @@ import {
   type BookingPolicy,
   type DateOverride,
   type Interval,
+  lengthRefusal,
   localDayOf,
   type OneTimeSlot,
   type PolicyRefusal,
@@ -30,19 +31,20 @@ export type ChangeKind = 'create' | 'hold' | 'convert' | 'reschedule' | 'cancel'
 /** What the writer checks and records for each kind of change; the counters follow from the statuses. */
 export const CHANGE_RULES: Record<
   ChangeKind,
-  { dailyLimit: boolean; cap: 'bookings' | 'holds' | null; event: EventType | null }
+  { dailyLimit: boolean; clientShare: boolean; cap: 'bookings' | 'holds' | null; event: EventType | null }
 > = {
-  create: { dailyLimit: true, cap: 'bookings', event: 'booking.created' },
-  hold: { dailyLimit: true, cap: 'holds', event: null },
-  // A hold was counted on its day when it was made, and is no event until it is booked.
-  convert: { dailyLimit: false, cap: 'bookings', event: 'booking.created' },
-  reschedule: { dailyLimit: true, cap: null, event: 'booking.rescheduled' },
-  cancel: { dailyLimit: false, cap: null, event: 'booking.cancelled' },
-  release: { dailyLimit: false, cap: null, event: null },
+  create: { dailyLimit: true, clientShare: true, cap: 'bookings', event: 'booking.created' },
+  hold: { dailyLimit: true, clientShare: true, cap: 'holds', event: null },
+  // A hold was counted on its day and in its client's share when it was made, and is no event until it is booked.
+  convert: { dailyLimit: false, clientShare: false, cap: 'bookings', event: 'booking.created' },
+  reschedule: { dailyLimit: true, clientShare: true, cap: null, event: 'booking.rescheduled' },
+  cancel: { dailyLimit: false, clientShare: false, cap: null, event: 'booking.cancelled' },
+  release: { dailyLimit: false, clientShare: false, cap: null, event: null },
 };
 
 /** The writer's answers (booking-writer.sql): `done`, `stale` (decide again), or a refusal. */
-export type WriteOutcome = 'done' | 'stale' | 'no-consultant' | 'gone' | 'slot-taken' | 'daily-limit' | 'cap';
+export type WriteOutcome =
+  'done' | 'stale' | 'no-consultant' | 'gone' | 'slot-taken' | 'daily-limit' | 'client-share' | 'cap';
 
 /** What a booking request asks for, before it is checked against availability. */
 export type Target =
@@ -76,10 +78,15 @@ export function checkBookable(interval: Interval, now: number): void {
   if (interval.start <= now) throw unprocessable('in-the-past');
 }
 
-/** The policy's notice, horizon and grid; the refusal names its rule and the policy's number. */
+/** The policy's notice, horizon, grid and longest booking; the refusal names its rule and the policy's number. */
 export function checkPolicy(interval: Interval, policy: BookingPolicy, windowStart: number | null, now: number): void {
   const refusal = policyRefusal(interval.start, policy, now, windowStart);
   if (refusal !== null) throw unprocessable(refusal, POLICY_REFUSALS[refusal](policy, windowStart));
+  if (lengthRefusal(interval, policy, windowStart) !== null)
+    throw unprocessable(
+      'too-long',
+      `Bookings of this consultant's window time are at most ${policy.maxBookingMinutes} minutes long.`,
+    );
 }
 
 const POLICY_REFUSALS: Record<PolicyRefusal, (policy: BookingPolicy, windowStart: number | null) => string> = {
@@ -185,6 +192,11 @@ export function refusalOf(
       return unprocessable(
         'daily-limit',
         `This consultant takes at most ${policy.maxBookingsPerDay} bookings a day, and that day is full; pick another day.`,
+      );
+    case 'client-share':
+      return unprocessable(
+        'client-share',
+        `One client may block at most ${policy.maxClientShareMinutes} minutes of this consultant's upcoming time (buffers included), counted per account and per client address; cancel or release some first.`,
       );
     case 'cap':
       return CHANGE_RULES[kind].cap === 'holds'

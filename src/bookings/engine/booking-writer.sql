@@ -18,12 +18,13 @@ CREATE OR REPLACE FUNCTION change_booking(
   p_consultant integer, p_schedule_version integer, p_user integer, p_slot integer, p_recurring integer,
   p_start timestamptz, p_end timestamptz, p_blocked_start timestamptz, p_blocked_end timestamptz,
   p_cap integer, p_daily_limit integer, p_day_start timestamptz, p_day_end timestamptz,
-  p_hold_minutes integer, p_event_type text, p_event jsonb,
+  p_hold_minutes integer, p_event_type text, p_event jsonb, p_share_minutes integer, p_client_address inet,
   OUT outcome text, OUT booking_id integer, OUT created_at text, OUT expires_at text)
 LANGUAGE plpgsql AS $$
 DECLARE
   version integer;
   made integer;
+  taken numeric;
   was bookings%ROWTYPE;
   now_row bookings%ROWTYPE;
 BEGIN
@@ -59,6 +60,20 @@ BEGIN
     IF FOUND THEN outcome := 'daily-limit'; RETURN; END IF;
   END IF;
 
+  -- The policy's client share: the upcoming time (buffers included) that confirmed bookings and
+  -- live holds of this user, or asked from this client address, block, with this change's. Under
+  -- the consultant's lock, so concurrent requests of one client cannot pass it together.
+  IF p_share_minutes IS NOT NULL THEN
+    SELECT COALESCE(sum(EXTRACT(epoch FROM b.blocked_end_at - b.blocked_start_at)), 0) / 60 INTO taken
+      FROM bookings b
+     WHERE b.consultant_id = p_consultant AND b.status IN ('confirmed', 'held') AND b.id IS DISTINCT FROM p_booking
+       AND b.start_at > now() - interval '1 day' AND b.end_at > now()
+       AND (b.user_id = p_user OR b.client_address = p_client_address);
+    IF taken + EXTRACT(epoch FROM p_blocked_end - p_blocked_start) / 60 > p_share_minutes THEN
+      outcome := 'client-share'; RETURN;
+    END IF;
+  END IF;
+
   -- The per-user caps. The user's row lock queues one user's bookings at every consultant (after
   -- the consultant's lock, so the two cannot deadlock), so the count sees each one committed
   -- before. As late as it can be: the queue moves at the pace of what follows, commit included.
@@ -78,9 +93,9 @@ BEGIN
   -- The change itself.
   CASE p_kind
     WHEN 'create', 'hold' THEN
-      INSERT INTO bookings AS b (consultant_id, user_id, availability_id, recurring_id, start_at, end_at,
-                                 blocked_start_at, blocked_end_at, status, expires_at)
-      VALUES (p_consultant, p_user, p_slot, p_recurring, p_start, p_end, p_blocked_start, p_blocked_end,
+      INSERT INTO bookings AS b (consultant_id, user_id, client_address, availability_id, recurring_id, start_at,
+                                 end_at, blocked_start_at, blocked_end_at, status, expires_at)
+      VALUES (p_consultant, p_user, p_client_address, p_slot, p_recurring, p_start, p_end, p_blocked_start, p_blocked_end,
               CASE p_kind WHEN 'create' THEN 'confirmed' ELSE 'held' END,
               clock_timestamp() + make_interval(mins => p_hold_minutes))
       RETURNING * INTO now_row;

@@ -43,6 +43,11 @@ export const PROBLEMS = {
   'beyond-horizon': type(422, "The booking would start beyond the consultant's booking horizon."),
   'off-grid': type(422, "The booking does not start on the consultant's grid."),
   'daily-limit': type(422, "The consultant's day is full; pick another day."),
+  'too-long': type(422, 'The booking is longer than this consultant takes at once; book a shorter time.'),
+  'client-share': type(
+    422,
+    "You already block as much of this consultant's upcoming time as one client may; cancel or release some first.",
+  ),
   'booking-limit': type(
     422,
     'You already hold the most upcoming bookings one account may; cancel one to book another.',

@@ -1,4 +1,4 @@
-import { ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
@@ -21,6 +21,11 @@ const HOUR_MS = 3_600_000;
  * usually holds whole.
  */
 export const clientAddress = (request: FastifyRequest): string => normalizeIp(request.ip, DEFAULT_IPV6_SUBNET_PREFIX);
+
+/** The HTTP client's address (as `clientAddress` gives it) as a handler parameter; null for a message. */
+export const RequestAddress = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  context.getType() === 'http' ? clientAddress(context.switchToHttp().getRequest<FastifyRequest>()) : null,
+);
 
 /** Budgets a route opts into, each per client address across all accounts. */
 export type AddressLimit = 'signup' | 'bookings';
