@@ -20,7 +20,7 @@ import type {
   ListBookingsQuery,
 } from './dto/booking.dto';
 import { parseTarget } from './engine/booking-rules';
-import { BookingEngine } from './engine/booking-engine';
+import { BookingEngine, type Client } from './engine/booking-engine';
 import type { Booking } from './entities/booking.entity';
 import { Idempotency } from './idempotency';
 
@@ -33,8 +33,12 @@ const DEFAULT_HOLD_MINUTES = 10;
 const isHolder = (principal: Principal, hold: { userId: number }) =>
   principal.role === 'admin' || (principal.role === 'user' && principal.id === hold.userId);
 
-/** The address a client's share of a consultant also counts by: none for the admin, who books for others. */
-const shareAddress = (principal: Principal, address: string | null) => (principal.role === 'admin' ? null : address);
+/**
+ * Who the policy's client share counts: the user, and the HTTP client's address; nobody for the
+ * admin, who books for others and may change the policy anyway.
+ */
+const clientOf = (principal: Principal, address: string | null): Client | null =>
+  principal.role === 'admin' ? null : { address };
 
 /** A booking as a calendar feed shows it (src/calendar/calendar-feed.service.ts). */
 export type FeedEntry = Pick<
@@ -99,7 +103,7 @@ export class BookingsService implements OnModuleInit {
       consultantId,
       target,
       holdMinutes: null,
-      clientAddress: shareAddress(principal, address),
+      client: clientOf(principal, address),
     };
     const book = async (manager?: EntityManager) => {
       const { booking, timezone } = await this.engine.create(request, manager);
@@ -133,7 +137,7 @@ export class BookingsService implements OnModuleInit {
       consultantId: dto.consultant_id,
       target,
       holdMinutes,
-      clientAddress: shareAddress(principal, address),
+      client: clientOf(principal, address),
     });
     return toHoldDto(booking, timezone);
   }
@@ -251,11 +255,7 @@ export class BookingsService implements OnModuleInit {
   ): Promise<BookingDto> {
     const found = await this.bookingOf(principal, id);
     if (principal.role === 'consultant') throw forbidden("Only the booking's user or the admin may reschedule it.");
-    const { booking, timezone } = await this.engine.reschedule(
-      found,
-      parseTarget(dto),
-      shareAddress(principal, address),
-    );
+    const { booking, timezone } = await this.engine.reschedule(found, parseTarget(dto), clientOf(principal, address));
     this.relay.announce();
     return toBookingDto(booking, timezone);
   }

@@ -25,6 +25,11 @@ import {
 } from './booking-rules';
 import { type ConsultantCopy, ScheduleCopies } from './schedule-copies';
 
+/** Whom a consultant's client share counts: the user, and the client address it also counts by (null: none). */
+export interface Client {
+  address: string | null;
+}
+
 /** Reads of a schedule or booking that changed under a change before it gives up with a 409. */
 const MAX_STALE_ATTEMPTS = 3;
 
@@ -67,8 +72,8 @@ export class BookingEngine {
       consultantId: number | undefined;
       target: Target;
       holdMinutes: number | null;
-      /** The client address the policy's client share also counts by; null: the user's alone. */
-      clientAddress: string | null;
+      /** Whom the policy's client share counts (null: nobody, the admin). */
+      client: Client | null;
     },
     manager = this.repository.autocommit,
   ): Promise<Changed> {
@@ -83,7 +88,7 @@ export class BookingEngine {
         status: kind === 'create' ? ('confirmed' as const) : ('held' as const),
         createdAt: new Date(0),
       };
-      const change = this.changeOf(kind, null, consultant, after, source, interval, request.clientAddress);
+      const change = this.changeOf(kind, null, consultant, after, source, interval, request.client);
       return { change: { ...change, holdMinutes: request.holdMinutes }, consultant, after };
     });
   }
@@ -100,14 +105,14 @@ export class BookingEngine {
   }
 
   /** Moves a confirmed booking in place (same id, higher sequence); on any refusal it stays as it was. */
-  reschedule(booking: BookingRow, target: Target, clientAddress: string | null): Promise<Changed> {
+  reschedule(booking: BookingRow, target: Target, client: Client | null): Promise<Changed> {
     const manager = this.repository.autocommit;
     return this.write(manager, async (fresh) => {
       const now = fresh ? await this.reread(manager, booking.id, 'Booking') : booking;
       checkMovable(now, Date.now());
       const { consultant, interval, source } = await this.timeOf(manager, now.consultantId, target, fresh, now);
       const after = { ...now, ...sourceFields(source, interval) };
-      const change = this.changeOf('reschedule', now, consultant, after, source, interval, clientAddress);
+      const change = this.changeOf('reschedule', now, consultant, after, source, interval, client);
       return { change, consultant, after };
     });
   }
@@ -185,7 +190,7 @@ export class BookingEngine {
     after: BookingFields,
     source: Source | null,
     interval: Interval | null,
-    clientAddress: string | null = null,
+    client: Client | null = null,
   ): BookingChange {
     const { timezone, policy } = consultant;
     const rules = CHANGE_RULES[kind];
@@ -204,10 +209,10 @@ export class BookingEngine {
       cap: this.capOf(kind),
       dailyLimit: interval && dailyLimitOf(kind, interval, timezone, policy),
       share:
-        rules.clientShare && policy.maxClientShareMinutes !== null
+        rules.clientShare && client && policy.maxClientShareMinutes !== null
           ? {
               minutes: policy.maxClientShareMinutes,
-              address: this.config.get('CLIENT_SHARE_BY_ADDRESS', { infer: true }) ? clientAddress : null,
+              address: this.config.get('CLIENT_SHARE_BY_ADDRESS', { infer: true }) ? client.address : null,
             }
           : null,
       holdMinutes: null,
