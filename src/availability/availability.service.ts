@@ -21,6 +21,7 @@ import type {
   ListAvailabilityQuery,
 } from './dto/availability.dto';
 import { Availability } from './entities/availability.entity';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 /** A slot as the service hands it on: instants as epoch milliseconds. */
 export interface SlotFields {
@@ -62,6 +63,7 @@ export class AvailabilityService {
   private readonly versionSql: string;
 
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectRepository(Availability) private readonly slots: Repository<Availability>,
     private readonly consultants: ConsultantsService,
   ) {
@@ -74,7 +76,7 @@ export class AvailabilityService {
 
   /** The slot and its `availability.changed` event commit together, under the consultant's lock. */
   create(consultantId: number, dto: CreateAvailabilityDto): Promise<AvailabilityDto> {
-    return this.slots.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const { timezone } = await lockConsultant(manager, consultantId, 'schedule');
       const interval = localWindowOrBadRequest(dto, timezone);
       // The exclusion constraint refuses an overlap (409), whatever runs beside it.
@@ -146,7 +148,7 @@ export class AvailabilityService {
   }
 
   remove(consultantId: number, slotId: number): Promise<void> {
-    return this.slots.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       // A booking locks the slot's row before marking it booked, so this cannot race one.
       const { affected } = await manager.delete(Availability, { id: slotId, consultantId, isBooked: false });

@@ -1,23 +1,36 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
 
-/** Throws (a problem) if the consultant may not go yet; runs under the consultant's row lock. */
-export type RemovalCheck = (manager: EntityManager, consultantId: number) => Promise<void>;
+/** One condition a consultant's removal must meet, checked by the module that owns the data. */
+export interface RemovalCheck {
+  /** Throws a DomainError if the consultant may not go yet; runs in the removal's transaction, under the consultant's row lock. */
+  assertRemovable(manager: EntityManager, consultantId: number): Promise<void>;
+}
 
 /**
- * What must hold before a consultant goes, with everything of theirs (ON DELETE CASCADE). The
- * modules that own that data add their checks here at start-up (bookings: no upcoming ones), so
- * the consultants module reads no other module's tables and depends on none of them.
+ * Marks a provider as a RemovalCheck: a module that owns data of a consultant's declares one
+ * among its providers (bookings: no upcoming confirmed ones), and removal runs them all.
+ */
+export const ConsultantRemovalCheck = DiscoveryService.createDecorator<void>();
+
+/**
+ * What must hold before a consultant goes, with everything of theirs (ON DELETE CASCADE): every
+ * provider marked @ConsultantRemovalCheck(), found at start-up, so the consultants module reads
+ * no other module's tables and depends on none of them.
  */
 @Injectable()
-export class ConsultantRemovalChecks {
+export class ConsultantRemovalChecks implements OnModuleInit {
   private readonly checks: RemovalCheck[] = [];
 
-  add(check: RemovalCheck): void {
-    this.checks.push(check);
+  constructor(private readonly discovery: DiscoveryService) {}
+
+  onModuleInit(): void {
+    for (const provider of this.discovery.getProviders({ metadataKey: ConsultantRemovalCheck.KEY }))
+      this.checks.push(provider.instance as RemovalCheck);
   }
 
   async assertAll(manager: EntityManager, consultantId: number): Promise<void> {
-    for (const check of this.checks) await check(manager, consultantId);
+    for (const check of this.checks) await check.assertRemovable(manager, consultantId);
   }
 }

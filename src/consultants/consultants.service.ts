@@ -25,6 +25,8 @@ import type {
   UpdateConsultantDto,
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
+import type { PrincipalSource } from '../common/auth/principal-source';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization'] as const;
 type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
@@ -36,7 +38,7 @@ export type VersionedConsultants = ConsultantPageDto & { versions: number[] };
 export const consultantPageKey = (consultant: { id: number }): [number] => [consultant.id];
 
 @Injectable()
-export class ConsultantsService {
+export class ConsultantsService implements PrincipalSource {
   private readonly c: SqlNames<Consultant>;
   /**
    * get() and list() select the DTO's columns with a plain statement: they start every calendar
@@ -47,6 +49,7 @@ export class ConsultantsService {
   private readonly dtoColumns: string;
 
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectRepository(Consultant) private readonly consultants: Repository<Consultant>,
     private readonly principals: PrincipalCache,
     private readonly removalChecks: ConsultantRemovalChecks,
@@ -119,7 +122,7 @@ export class ConsultantsService {
 
   /** A new time zone moves every weekly window in absolute time: that is an `availability.changed`. */
   async update(id: number, dto: UpdateConsultantDto): Promise<ConsultantDto> {
-    return this.consultants.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const consultant = await manager.findOne(Consultant, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!consultant) throw notFound(`Consultant ${id}`);
       const moved = dto.timezone !== undefined && dto.timezone !== consultant.timezone;
@@ -163,7 +166,7 @@ export class ConsultantsService {
       `${this.c.calendarVersion} = ${this.c.calendarVersion} + 1`,
     ].join(', ');
     // A transaction for the event: it commits with the change or not at all.
-    return this.consultants.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const [rows] = await manager.query<[BookingPolicy[], number]>(
         `UPDATE ${this.c.table} SET ${assignments} WHERE ${this.c.id} = $1 RETURNING ${selectAs(this.c, POLICY_FIELDS)}`,
         [id, ...POLICY_FIELDS.map((field) => policy[field])],
@@ -181,7 +184,7 @@ export class ConsultantsService {
 
   /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */
   async remove(id: number): Promise<void> {
-    await this.consultants.manager.transaction(async (manager) => {
+    await this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, id);
       await this.removalChecks.assertAll(manager, id);
       await manager.delete(Consultant, { id });

@@ -6,6 +6,16 @@ import { DataSource, EntityManager } from 'typeorm';
 const openTransaction = new AsyncLocalStorage<EntityManager>();
 
 /**
+ * The manager of the transaction this call runs in, while it is still open: a callback
+ * scheduled inside a transaction (a timer, a promise) keeps its context after the commit.
+ */
+function open(): EntityManager | undefined {
+  const manager = openTransaction.getStore();
+  const runner = manager?.queryRunner;
+  return runner?.isTransactionActive && !runner.isReleased ? manager : undefined;
+}
+
+/**
  * The one way the service opens a transaction. A use case wraps its writes in
  * `withTransaction(work)` and hands the manager it gets to whatever writes for it (a
  * repository, recordEvent, lockConsultant); reads outside a transaction use `manager`, where
@@ -19,12 +29,12 @@ export class TransactionalConnection {
 
   /** The open transaction's manager, or the data source's (autocommit) outside one. */
   get manager(): EntityManager {
-    return openTransaction.getStore() ?? this.dataSource.manager;
+    return open() ?? this.dataSource.manager;
   }
 
   withTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const open = openTransaction.getStore();
-    if (open) return work(open);
+    const joined = open();
+    if (joined) return work(joined);
     return this.dataSource.transaction((manager) => openTransaction.run(manager, () => work(manager)));
   }
 }

@@ -10,6 +10,7 @@ import { OutboxEvent } from './entities/outbox-event.entity';
 import { EventSinks } from './event-sinks';
 import { WakeUp } from './wake-up';
 import type { CalendarEvent } from './event-types';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 /** Heads (consultants) one claim takes, and events one batch delivers. */
 const HEADS_PER_CLAIM = 100;
@@ -39,6 +40,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private announcing = false;
 
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly database: DatabaseUrlProvider,
@@ -97,7 +99,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Delivers one batch; how many events it held (0: nothing was waiting, or all was claimed elsewhere). */
   deliverBatch(): Promise<number> {
-    return this.db.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       const [rows] = await manager.query<[(Omit<CalendarEvent, 'occurred_at'> & { occurred_at: Date })[], number]>(
         this.claimSql,
       );

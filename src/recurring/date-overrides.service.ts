@@ -14,6 +14,7 @@ import type {
   ListDateOverridesQuery,
 } from './dto/date-override.dto';
 import { DateOverride } from './entities/date-override.entity';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 const toDto = (o: DateOverride): DateOverrideDto => ({
   id: o.id,
@@ -26,6 +27,7 @@ const toDto = (o: DateOverride): DateOverrideDto => ({
 @Injectable()
 export class DateOverridesService {
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectRepository(DateOverride) private readonly overrides: Repository<DateOverride>,
     private readonly consultants: ConsultantsService,
   ) {}
@@ -62,7 +64,7 @@ export class DateOverridesService {
     if (empty === -1 && overlapping !== -1)
       errors.push({ field: `windows[${overlapping}]`, message: 'overlaps another window of the override' });
     if (errors.length) throw invalidFields(errors);
-    return this.overrides.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       const saved = await manager.save(
         manager.create(DateOverride, {
@@ -83,7 +85,7 @@ export class DateOverridesService {
 
   /** Bookings already made in the override's windows stay. */
   async remove(consultantId: number, overrideId: number): Promise<void> {
-    await this.overrides.manager.transaction(async (manager) => {
+    await this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       const { affected } = await manager.delete(DateOverride, { id: overrideId, consultantId });
       if (!affected) throw notFound(`Date override ${overrideId} of consultant ${consultantId}`);

@@ -18,6 +18,7 @@ import type {
   WeeklyWindowDto,
 } from './dto/recurring.dto';
 import { RecurringRule } from './entities/recurring-rule.entity';
+import { TransactionalConnection } from '../database/transactional-connection';
 
 const toDto = (r: RecurringRule): RecurringDto => ({
   id: r.id,
@@ -37,6 +38,7 @@ type RuleFields = Pick<RecurringRule, 'dayOfWeek' | 'startTime' | 'endTime' | 'i
 @Injectable()
 export class RecurringService {
   constructor(
+    private readonly connection: TransactionalConnection,
     @InjectRepository(RecurringRule) private readonly rules: Repository<RecurringRule>,
     private readonly consultants: ConsultantsService,
   ) {}
@@ -74,7 +76,7 @@ export class RecurringService {
   }
 
   async update(consultantId: number, ruleId: number, dto: UpdateRecurringDto): Promise<RecurringDto> {
-    return this.rules.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       const rule = await this.findRule(manager, ruleId, consultantId);
       const errors: FieldError[] = [];
@@ -100,7 +102,7 @@ export class RecurringService {
     if (!owner) throw notFound(`Recurring rule ${ruleId}`);
     const { consultantId } = owner;
     assertActsForConsultant(principal, consultantId);
-    return this.rules.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       const rule = await this.findRule(manager, ruleId, consultantId);
       rule.isActive = !rule.isActive;
@@ -110,7 +112,7 @@ export class RecurringService {
   }
 
   remove(consultantId: number, ruleId: number): Promise<void> {
-    return this.rules.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       // Bookings keep their own copy of the time, so removing a rule leaves them as they are.
       const { affected } = await manager.delete(RecurringRule, { id: ruleId, consultantId });
@@ -145,7 +147,7 @@ export class RecurringService {
     }));
     fields.forEach((f, i) => errors.push(...wellFormedErrors(f, prefix(i))));
     if (errors.length) throw invalidFields(errors);
-    return this.rules.manager.transaction(async (manager) => {
+    return this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, consultantId, 'schedule');
       const repo = manager.getRepository(RecurringRule);
       if (replace) await repo.delete({ consultantId });

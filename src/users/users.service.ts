@@ -6,6 +6,7 @@ import { notFound } from '../common/errors';
 import { sqlNames } from '../database/sql-names';
 import type { CreatedUserDto, CreateUserDto, UserDto } from './dto/user.dto';
 import { User } from './entities/user.entity';
+import type { PrincipalSource } from '../common/auth/principal-source';
 
 const toUserDto = (u: User): UserDto => ({
   id: u.id,
@@ -15,7 +16,7 @@ const toUserDto = (u: User): UserDto => ({
 });
 
 @Injectable()
-export class UsersService {
+export class UsersService implements PrincipalSource {
   private readonly idByHashSql: string;
 
   constructor(@InjectRepository(User) private readonly users: Repository<User>) {

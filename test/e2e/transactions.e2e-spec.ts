@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { TransactionalConnection } from '../../src/database/transactional-connection';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -51,6 +51,25 @@ describe('TransactionalConnection: one transaction per use case, joined by what 
       }),
     ).rejects.toThrow('the caller fails');
     expect(await kept()).toStrictEqual([]);
+  });
+
+  it('opens a transaction of its own for work scheduled inside one that has since committed', async () => {
+    let committed!: () => void;
+    const gate = new Promise<void>((resolve) => (committed = resolve));
+    let later!: Promise<EntityManager>;
+    const first = await connection.withTransaction(async (manager) => {
+      // Scheduled here, so it runs in this transaction's async context, but after the commit.
+      later = gate.then(() =>
+        connection.withTransaction(async (own) => {
+          await own.query('INSERT INTO tx_probe VALUES (7)');
+          return own;
+        }),
+      );
+      return manager;
+    });
+    committed();
+    expect(await later).not.toBe(first);
+    expect(await kept()).toStrictEqual([7]);
   });
 
   it('keeps concurrent use cases apart, and reads outside one on the data source', async () => {

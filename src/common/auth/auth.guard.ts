@@ -1,11 +1,9 @@
-import { CanActivate, ExecutionContext, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
-import { ConsultantsService } from '../../consultants/consultants.service';
 import { type Envelope, envelopePrincipal, envelopeToken } from '../../messaging/envelope';
-import { UsersService } from '../../users/users.service';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
 import { DomainError, forbidden, TooManyRequests } from '../errors';
@@ -14,6 +12,7 @@ import { ACCESS_KEY, Policy } from './access.decorator';
 import { InternalToken } from './internal-token';
 import type { Principal } from './principal';
 import { PrincipalCache } from './principal-cache';
+import { PRINCIPAL_SOURCES, type PrincipalSource } from './principal-source';
 import { generateToken, hashToken, roleOfToken, sameHash } from './token';
 
 const unauthorized = (detail: string) => new DomainError('unauthorized', detail);
@@ -34,8 +33,8 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   constructor(
     private readonly reflector: Reflector,
     private readonly config: ConfigService<AppConfig, true>,
-    private readonly consultants: ConsultantsService,
-    private readonly users: UsersService,
+    @Inject(PRINCIPAL_SOURCES.consultant) private readonly consultants: PrincipalSource,
+    @Inject(PRINCIPAL_SOURCES.user) private readonly users: PrincipalSource,
     private readonly cache: PrincipalCache,
     private readonly budgets: FixedWindowStorage,
     private readonly internalToken: InternalToken,
