@@ -9,5 +9,5 @@ export {
   unprocessable,
 } from './domain-error';
 export type { FieldError, Problem, ProblemExtensions } from './problem';
-export { PROBLEMS, type ProblemCode } from './problem-catalogue';
+export type { ProblemCode } from './problem-catalogue';
 export { problemOf, toProblem } from './problem-translator';
