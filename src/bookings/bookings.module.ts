@@ -12,11 +12,12 @@ import { Idempotency } from './idempotency';
 import { BookingsRepository } from './bookings.repository';
 import { BookingEngine } from './engine/booking-engine';
 import { ScheduleCopies } from './engine/schedule-copies';
+import { UpcomingBookingsCheck } from './upcoming-bookings.check';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
   controllers: [BookingsController, HoldsController, BookingsMessages],
-  providers: [BookingsService, BookingsRepository, BookingEngine, Idempotency, ScheduleCopies],
+  providers: [BookingsService, BookingsRepository, BookingEngine, Idempotency, ScheduleCopies, UpcomingBookingsCheck],
   exports: [BookingsService],
 })
 export class BookingsModule {}

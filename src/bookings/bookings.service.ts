@@ -1,10 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { isPartyTo } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { badRequest, conflict, forbidden, notFound } from '../common/errors';
-import { ConsultantRemovalChecks } from '../consultants/consultant-removal';
+import { badRequest, forbidden, notFound } from '../common/errors';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { OutboxRelay } from '../events/outbox-relay';
 import { resolveBounds } from '../scheduling/query-range';
@@ -51,26 +50,14 @@ export type FeedEntry = Pick<
  * itself is the booking engine's (engine/), every statement the repository's.
  */
 @Injectable()
-export class BookingsService implements OnModuleInit {
+export class BookingsService {
   constructor(
     private readonly repository: BookingsRepository,
     private readonly engine: BookingEngine,
     private readonly idempotency: Idempotency,
     private readonly consultants: ConsultantsService,
-    private readonly removalChecks: ConsultantRemovalChecks,
     private readonly relay: OutboxRelay,
   ) {}
-
-  /** A consultant with upcoming confirmed bookings stays: clients rely on those. */
-  onModuleInit(): void {
-    this.removalChecks.add(async (manager, consultantId) => {
-      if (await this.repository.hasUpcoming(manager, consultantId))
-        throw conflict(
-          'consultant-has-bookings',
-          `Consultant ${consultantId} has upcoming confirmed bookings; cancel them first.`,
-        );
-    });
-  }
 
   /**
    * POST /bookings, in five steps: who books (`bookerOf`); which time (`parseTarget`); with an

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager, Raw } from 'typeorm';
+import { EntityManager, Raw } from 'typeorm';
 import type { Principal } from '../common/auth/principal';
 import { conflict, DomainError, type Problem, toProblem, unprocessable } from '../common/errors';
+import { TransactionalConnection } from '../database/transactional-connection';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 
 /** How long a key's first answer is replayed. */
@@ -21,7 +21,7 @@ const expired = (createdAt: string) => `${createdAt} <= now() - make_interval(ho
  */
 @Injectable()
 export class Idempotency {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly connection: TransactionalConnection) {}
 
   async run<T extends object>(
     principal: Principal,
@@ -29,14 +29,11 @@ export class Idempotency {
     request: unknown,
     work: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
-    if (key === undefined) return this.db.transaction(work);
+    if (key === undefined) return this.connection.withTransaction(work);
     const owner = principal.role === 'admin' ? 'admin' : `${principal.role}:${principal.id}`;
     const fingerprint = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    const runner = this.db.createQueryRunner();
-    await runner.connect();
-    try {
-      await runner.startTransaction();
-      const [{ locked }]: { locked: boolean }[] = await runner.query(
+    const answer = await this.connection.withTransaction(async (manager) => {
+      const [{ locked }]: { locked: boolean }[] = await manager.query(
         `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked`,
         [`${owner} ${key}`],
       );
@@ -45,38 +42,33 @@ export class Idempotency {
           'idempotency-in-flight',
           'A request with this Idempotency-Key is still running; retry when it has finished.',
         );
-      const keys = runner.manager.getRepository(IdempotencyKey);
+      const keys = manager.getRepository(IdempotencyKey);
       const prior = await keys.findOneBy({ principal: owner, key, createdAt: Raw(unexpired, HOURS) });
       if (prior) {
-        await runner.rollbackTransaction();
         if (prior.fingerprint !== fingerprint)
           throw unprocessable('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
         if (prior.statusCode >= 400) throw DomainError.replay(prior.response as Problem);
-        return prior.response as T;
+        return { body: prior.response as T };
       }
-      await runner.query('SAVEPOINT work');
+      await manager.query('SAVEPOINT work');
       let answer: { status: number; body: T | Problem; error?: unknown };
       try {
-        answer = { status: 201, body: await work(runner.manager) };
+        answer = { status: 201, body: await work(manager) };
       } catch (error) {
         const problem = toProblem(error);
         // A refusal is an answer and is replayed; an outage is not, so a retry may succeed.
         if (problem.status >= 500) throw error;
-        await runner.query('ROLLBACK TO SAVEPOINT work');
+        await manager.query('ROLLBACK TO SAVEPOINT work');
         answer = { status: problem.status, body: problem, error };
       }
       // Expired keys of this caller go as it adds one, so the table holds about a day of keys.
       await keys.delete({ principal: owner, createdAt: Raw(expired, HOURS) });
       await keys.insert({ principal: owner, key, fingerprint, statusCode: answer.status, response: answer.body });
-      await runner.commitTransaction();
-      if (answer.error !== undefined) throw answer.error;
-      return answer.body as T;
-    } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-      throw error;
-    } finally {
-      await runner.release();
-    }
+      return answer;
+    });
+    // A refusal's answer is committed with its key, then thrown.
+    if ('error' in answer && answer.error !== undefined) throw answer.error;
+    return answer.body as T;
   }
 }
 

@@ -30,14 +30,6 @@ export class ConsultantRemovalChecks implements OnModuleInit {
       this.checks.push(provider.instance as RemovalCheck);
   }
 
-  /**
-   * Transition: BookingsService still registers its check here at start-up, until the booking
-   * module declares it as a @ConsultantRemovalCheck() provider; then this goes.
-   */
-  add(check: RemovalCheck['assertRemovable']): void {
-    this.checks.push({ assertRemovable: check });
-  }
-
   async assertAll(manager: EntityManager, consultantId: number): Promise<void> {
     for (const check of this.checks) await check.assertRemovable(manager, consultantId);
   }
