@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
-import { EntityManager, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { epochMs } from '../database/epoch-ms';
 import { recordEvent } from '../events/outbox';
 import { type SqlNames, sqlNames } from '../database/sql-names';
@@ -163,23 +163,5 @@ export class AvailabilityService {
       if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
       throw conflict('slot-booked', `Slot ${slotId} is booked; cancel the booking before deleting the slot.`);
     });
-  }
-
-  /**
-   * The consultant's slot, row-locked for the caller's transaction (a booking of it), so that a
-   * concurrent delete of the slot waits for the booking.
-   */
-  async lockSlot(manager: EntityManager, consultantId: number, slotId: number): Promise<SlotFields> {
-    const slot = await manager.findOne(Availability, {
-      where: { id: slotId, consultantId },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (!slot) throw notFound(`Slot ${slotId} of consultant ${consultantId}`);
-    return fieldsOf(slot);
-  }
-
-  /** Marks a slot booked or free, in the caller's transaction (the booking's). */
-  async setBooked(manager: EntityManager, slotId: number, isBooked: boolean): Promise<void> {
-    await manager.update(Availability, { id: slotId }, { isBooked });
   }
 }
