@@ -10,6 +10,8 @@ const DEFAULTS = {
   buffer_after_minutes: 0,
   slot_minutes: null,
   max_bookings_per_day: null,
+  max_booking_minutes: 120,
+  max_client_share_minutes: 240,
 };
 const MINUTE = 60_000;
 
@@ -57,6 +59,8 @@ describe('booking policy', () => {
       buffer_after_minutes: 15,
       slot_minutes: 30,
       max_bookings_per_day: 8,
+      max_booking_minutes: 90,
+      max_client_share_minutes: null,
     };
     const put = await http.as(c.token).put(`/consultants/${c.id}/policy/`, full);
     expect(put).toHaveStatus(200);
