@@ -88,6 +88,9 @@ export class BookingsController {
   @Post('bookings/:id/reschedule')
   @HttpCode(200)
   @Access('admin', 'user')
+  // A reschedule takes time as a booking does: without the budget, one address could stretch and
+  // move its bookings without end once its booking attempts were spent.
+  @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Booking id')
   @ApiOperation({
     summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',

@@ -118,3 +118,22 @@ describe('a client share of a consultant, and the longest booking', () => {
     expect(await asDan.post('/bookings', twoHours(c, 3, 8))).toHaveStatus(201);
   });
 });
+
+describe('reschedules against BOOKINGS_PER_IP_PER_HOUR', () => {
+  const { http } = useTestApp({ env: { BOOKINGS_PER_IP_PER_HOUR: '3' } });
+
+  it('spends the address budget like a booking: once spent, a reschedule is a 429 and moves nothing', async () => {
+    const c = await createConsultant(http);
+    await openEveryDay(http, c);
+    const eve = await createUser(http);
+    const asEve = http.from('10.4.0.1').as(eve.token);
+    const booked = await asEve.post('/bookings', twoHours(c, 1, 8, 1));
+    expect(booked).toHaveStatus(201);
+    expect(await asEve.post(`/bookings/${booked.body.id}/reschedule`, time(1, 10, 1))).toHaveStatus(200);
+    expect(await asEve.post(`/bookings/${booked.body.id}/reschedule`, time(1, 12, 1))).toHaveStatus(200);
+    const spent = await asEve.post(`/bookings/${booked.body.id}/reschedule`, time(1, 14, 1));
+    assertProblem(spent, 429);
+    expect(spent.body.type).toBe('/problems/booking-rate');
+    expect((await asEve.get(`/bookings/${booked.body.id}`)).body).toMatchObject(time(1, 12, 1));
+  });
+});
