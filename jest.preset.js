@@ -52,9 +52,10 @@ module.exports = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/setup/global-setup.mjs',
   setupFilesAfterEnv: ['<rootDir>/test/setup/matchers.ts'],
-  // An e2e file boots the app (PGlite in WebAssembly when embedded) before its first test;
-  // on a busy 2-core machine that alone took up to a minute.
-  testTimeout: 120_000,
+  // Only ends a hung test: an e2e file boots the app (PGlite in WebAssembly when embedded), a
+  // process test starts the built service several times, and with two CPU-bound processes beside
+  // the suite a single start took over 90 s.
+  testTimeout: 300_000,
   // Two cores here: one worker per core beat Jest's default of one worker (cores - 1).
   maxWorkers: 2,
 };

@@ -319,7 +319,6 @@ describe('bounded calendar answers (MAX_SLOTS_PER_RESPONSE)', () => {
   afterAll(() => t.close());
 
   it('refuses a 92-day view in 5-minute slots (about 26,000) with a 400 that says how to narrow it', async () => {
-    const started = Date.now();
     const res = await http.get(
       `/availabilities/timerange?consultant_id=${around[0].id}&start=2031-01-01&end=2031-04-02&slot_minutes=5`,
     );
@@ -328,7 +327,6 @@ describe('bounded calendar answers (MAX_SLOTS_PER_RESPONSE)', () => {
     expect(res.body.max_slots).toBe(5000);
     expect(res.body.detail).toMatch(/at most 5000.*shorter range.*slot_minutes/);
     expect(res.text.length).toBeLessThan(1000);
-    console.log(`92 days in 5-minute slots refused in ${Date.now() - started} ms`);
   });
 
   it('answers the same range in 30-minute slots, and a 17-day view in 5-minute slots (4,879)', async () => {

@@ -68,7 +68,7 @@ describe('holds', () => {
     // Ten minutes by default: stored within the transaction that began at created_at, it expires ten
     // minutes after that at the earliest, and no later than ten minutes from now (the database's clock).
     const [lifetime] = await t.app.get(DataSource).query(
-      `SELECT expires_at = $2::timestamptz AS shown,
+      `SELECT abs(extract(epoch FROM expires_at - $2::timestamptz)) < 0.001 AS shown,
               expires_at >= created_at + interval '10 minutes' AS from_its_start,
               expires_at <= clock_timestamp() + interval '10 minutes' AS not_longer
          FROM bookings WHERE id = $1`,

@@ -51,7 +51,7 @@ describe('operations', () => {
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(new RegExp(`^Invalid configuration: ${name}=`));
       }
-    }, 120_000);
+    }, 600_000);
 
     // Two starts of the built service, each given 30 s by startServer: more than the default 60 s.
     it("makes a new embedded database from the build's template, keeps its data across a SIGTERM and a restart, and exits 0", async () => {
@@ -79,7 +79,7 @@ describe('operations', () => {
         // Exits 0; the server's output shows on failure.
         expect({ code: await second.stop('SIGTERM'), output: second.output() }).toMatchObject({ code: 0 });
       }
-    }, 120_000);
+    }, 600_000);
 
     it('generates and prints an admin token once when ADMIN_TOKEN is unset', async () => {
       const server = await startServer({ DATA_DIR: 'memory://', ADMIN_TOKEN: '', DATABASE_URL: '' }, await freePort());

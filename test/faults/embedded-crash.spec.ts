@@ -135,5 +135,5 @@ describe('faults: embedded database, SIGKILL during writes', () => {
     // A clean exit; the output shows why not.
     const exit = await server.stop('SIGTERM');
     expect({ exit, output: server.output() }).toEqual({ exit: 0, output: expect.any(String) });
-  }, 120_000);
+  }, 600_000);
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { Client } from 'pg';
+import { eventually } from './eventually';
 
 /**
  * A throwaway PostgreSQL server of the test's own: `initdb` into a temporary folder and
@@ -310,9 +311,16 @@ export async function startPostgres(
       }
       await waitExit(proc);
       entry.pid = undefined;
-      // Orphaned backends of the group die with it; give the kernel a moment to reap them
-      // before a restart checks the shared-memory segment.
-      await new Promise((r) => setTimeout(r, 200));
+      // Orphaned backends of the group die with it: a restart checks the shared-memory segment,
+      // so wait until no process of the group is left.
+      await eventually("the killed server's backends to be gone", () => {
+        try {
+          process.kill(-proc.pid!, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
     },
     log: () => logText + (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     async destroy() {
