@@ -63,6 +63,26 @@ export class AppConfig {
   @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
   INTERNAL_TOKEN?: string;
 
+  /** Open connections on a TCP message port; more are dropped as they arrive. */
+  @Count(100_000)
+  MESSAGE_MAX_CONNECTIONS = 100;
+
+  /** KB one TCP connection may send towards an unfinished frame; a longer frame closes it. */
+  @Count(1024)
+  MESSAGE_MAX_FRAME_KB = 128;
+
+  /** MB of unfinished frames all TCP connections together may hold; past it, the one that overflows is closed. */
+  @Count(1024)
+  MESSAGE_BUFFER_BUDGET_MB = 8;
+
+  /** A TCP frame must be whole this long (ms) after its first byte. */
+  @Count(600_000)
+  MESSAGE_FRAME_TIMEOUT_MS = 10_000;
+
+  /** TCP messages with a wrong INTERNAL_TOKEN per client address per minute; past it, its connections are closed. */
+  @Count()
+  MESSAGE_TOKEN_FAILURES_PER_MINUTE = 10;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

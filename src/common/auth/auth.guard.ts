@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { ConsultantsService } from '../../consultants/consultants.service';
 import { type Envelope, envelopePrincipal, envelopeToken } from '../../messaging/envelope';
+import { serviceTokenRefused } from '../../messaging/message-port';
 import { UsersService } from '../../users/users.service';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
@@ -56,7 +57,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (context.getType() === 'rpc') return this.admitMessage(context.switchToRpc().getData<unknown>(), policies);
+    if (context.getType() === 'rpc') return this.admitMessage(context.switchToRpc(), policies);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     if (header !== undefined) request.principal = await this.authenticate(header, request);
@@ -71,9 +72,12 @@ export class AuthGuard implements CanActivate, OnModuleInit {
    * A message must carry the service token; the principal it names is then trusted as a
    * verified token's would be, and meets the same policies.
    */
-  private admitMessage(message: unknown, policies: Policy[] | undefined): boolean {
-    if (!this.internalToken.accepts(envelopeToken(message)))
+  private admitMessage(rpc: ReturnType<ExecutionContext['switchToRpc']>, policies: Policy[] | undefined): boolean {
+    const message = rpc.getData<unknown>();
+    if (!this.internalToken.accepts(envelopeToken(message))) {
+      serviceTokenRefused(rpc.getContext());
       throw unauthorized('The message needs the service token (INTERNAL_TOKEN) as its token.');
+    }
     const envelope = message as Envelope<{ id?: unknown }>;
     const principal = envelopePrincipal(envelope as unknown as Record<string, unknown>);
     if (!policies) return true;

@@ -1,0 +1,198 @@
+/**
+ * Issue 22's findings, each reproduced against the built service in its own process, started
+ * as `npm start` starts it (the same 160 MB heap cap): what a hostile caller of the message port,
+ * client or webhook receiver could do before, and what the service does now.
+ */
+import { connect, type Socket } from 'node:net';
+import { eventually } from '../support/eventually';
+import { freePort } from '../support/postgres-server';
+import { type ServerProcess, startServer } from '../support/server-process';
+
+/** `npm start`'s heap cap, through the environment so the shared process starter needs no change. */
+const AS_NPM_START = { NODE_OPTIONS: '--max-old-space-size=160', DATABASE_URL: '', DATA_DIR: 'memory://' };
+const INTERNAL_TOKEN = 'cc_i_hostile-clients-test-token-0123456789';
+
+/** One raw connection to the message port, speaking Nest's `length#json` framing. */
+class RawConnection {
+  readonly socket: Socket;
+  closed = false;
+  private text = '';
+  readonly replies: Array<Record<string, unknown>> = [];
+
+  constructor(port: number) {
+    this.socket = connect(port, '127.0.0.1');
+    this.socket.setEncoding('utf8');
+    // The server destroys a connection past a limit; writes in flight then fail, as they should.
+    this.socket.on('error', () => undefined);
+    this.socket.on('close', () => (this.closed = true));
+    this.socket.on('data', (chunk: string) => {
+      this.text += chunk;
+      for (let hash = this.text.indexOf('#'); hash > 0; hash = this.text.indexOf('#')) {
+        const length = Number(this.text.slice(0, hash));
+        if (this.text.length < hash + 1 + length) break;
+        this.replies.push(JSON.parse(this.text.slice(hash + 1, hash + 1 + length)));
+        this.text = this.text.slice(hash + 1 + length);
+      }
+    });
+  }
+
+  /** Settles once the connection is open, or already closed. */
+  opened(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.socket.connecting) return resolve();
+      this.socket.once('connect', resolve).once('close', () => resolve());
+    });
+  }
+
+  write(text: string): void {
+    if (!this.closed) this.socket.write(text);
+  }
+
+  /** Sends one whole frame; `json` is sent as it is, so it may be what JSON.stringify cannot make. */
+  frame(json: string): void {
+    this.write(`${json.length}#${json}`);
+  }
+
+  request(pattern: string, data: unknown, token = INTERNAL_TOKEN, id = String(this.replies.length + Math.random())) {
+    this.frame(JSON.stringify({ pattern, id, data: { token, data } }));
+    return eventually(`a reply to ${pattern}`, () => {
+      const reply = this.replies.find((r) => r.id === id);
+      if (!reply && this.closed) throw new Error(`the connection closed before the reply to ${pattern}`);
+      return reply;
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const closedBy = (what: string, connections: RawConnection[]) =>
+  eventually(what, () => (connections.every((c) => c.closed) ? true : undefined), 60_000);
+const linesOver = (output: string, chars: number) => output.split('\n').filter((line) => line.length > chars);
+
+describe('finding 1: the message port has limits, and the process survives whatever a caller sends', () => {
+  let server: ServerProcess;
+  let port: number;
+  const open: RawConnection[] = [];
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startServer(
+      {
+        ...AS_NPM_START,
+        MICROSERVICE_URL: `tcp://127.0.0.1:${port}`,
+        INTERNAL_TOKEN,
+        MESSAGE_MAX_CONNECTIONS: '40',
+        MESSAGE_BUFFER_BUDGET_MB: '1',
+        MESSAGE_FRAME_TIMEOUT_MS: '1000',
+        MESSAGE_TOKEN_FAILURES_PER_MINUTE: '5',
+      },
+      await freePort(),
+    );
+  });
+  afterEach(() => open.splice(0).forEach((c) => c.close()));
+  afterAll(async () => {
+    expect(await server?.stop()).toBe(0);
+  });
+
+  async function stillServing() {
+    expect(server.child.exitCode).toBeNull();
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const caller = new RawConnection(port);
+    open.push(caller);
+    expect(await caller.request('consultants.list', {})).toMatchObject({ response: { data: [] } });
+  }
+
+  it('drops connections past MESSAGE_MAX_CONNECTIONS, and counts them in the log', async () => {
+    const held = Array.from({ length: 40 }, () => new RawConnection(port));
+    open.push(...held);
+    await Promise.all(held.map((c) => c.opened()));
+    const extra = Array.from({ length: 5 }, () => new RawConnection(port));
+    open.push(...extra);
+    await closedBy('the connections past the limit to be dropped', extra);
+    expect(held.filter((c) => c.closed)).toEqual([]);
+    expect(server.output()).toMatch(/more than 40 connections \(5 so far for this reason\)/);
+    held.forEach((c) => c.close());
+    await eventually('a connection to be accepted again', async () => {
+      const next = new RawConnection(port);
+      open.push(next);
+      return (await next.request('consultants.list', {}).catch(() => undefined)) ? true : undefined;
+    });
+  });
+
+  it('closes 150 connections that each send 1 MB of an unfinished frame, at the frame limit, and stays up', async () => {
+    const flood = Array.from({ length: 150 }, () => new RawConnection(port));
+    open.push(...flood);
+    // Just under the 1 MiB that Nest's buffer used to be allowed to reach: never refused there.
+    const megabyte = 'a'.repeat(1_000_000);
+    for (const c of flood) c.write(`1048000#{"pattern":"x","pad":"${megabyte}`);
+    await closedBy('every flooding connection to be closed', flood);
+    await stillServing();
+    expect(server.output()).toMatch(/Closed a message connection from \S+: a frame over 131072 bytes/);
+  });
+
+  it('closes connections whose unfinished frames together pass MESSAGE_BUFFER_BUDGET_MB', async () => {
+    const hoarders = Array.from({ length: 20 }, () => new RawConnection(port));
+    open.push(...hoarders);
+    await Promise.all(hoarders.map((c) => c.opened()));
+    // 100 KB each, under the per-connection limit: 2 MB together, over the 1 MB budget.
+    for (const c of hoarders) c.write(`200000#{"pattern":"x","pad":"${'b'.repeat(100 * 1024)}`);
+    await eventually('a connection to be closed for the budget', () =>
+      /unfinished frames over 1048576 bytes in all/.test(server.output()) ? true : undefined,
+    );
+    await stillServing();
+  });
+
+  it('closes a connection that trickles an unfinished frame past MESSAGE_FRAME_TIMEOUT_MS', async () => {
+    const trickler = new RawConnection(port);
+    open.push(trickler);
+    trickler.write('100000#{"pattern":"x","pad":"');
+    // A byte at a time, more often than the idle timer (which each byte restarts) would fire.
+    const drip = setInterval(() => trickler.write('c'), 100);
+    try {
+      await closedBy('the trickling connection to be closed', [trickler]);
+    } finally {
+      clearInterval(drip);
+    }
+    expect(server.output()).toMatch(/a frame unfinished after 1000 ms/);
+  });
+
+  it('answers a message whose id is nested 50,000 deep, without running its handler', async () => {
+    const caller = new RawConnection(port);
+    open.push(caller);
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+    caller.frame(`{"pattern":"consultants.list","id":${deep},"data":{"token":"${INTERNAL_TOKEN}","data":{}}}`);
+    const reply = await eventually('the reply', () => caller.replies[0]);
+    expect(reply).toMatchObject({ id: null, err: { status: 400, type: '/problems/malformed-message' } });
+    await stillServing();
+  });
+
+  it('logs an unknown event pattern of 100 KB in one short line', async () => {
+    const caller = new RawConnection(port);
+    open.push(caller);
+    caller.frame(JSON.stringify({ pattern: `p${'x'.repeat(100 * 1024)}`, data: {} }));
+    await eventually('the event to be logged', () =>
+      /No event handler for pattern px{99}"/.test(server.output()) ? true : undefined,
+    );
+    expect(linesOver(server.output(), 4096)).toEqual([]);
+  });
+
+  // Last: it spends this address's budget of wrong tokens for a minute.
+  it('closes the connections of an address past MESSAGE_TOKEN_FAILURES_PER_MINUTE wrong service tokens', async () => {
+    const guesser = new RawConnection(port);
+    open.push(guesser);
+    for (let i = 1; i < 5; i++)
+      expect(await guesser.request('consultants.list', {}, `cc_i_guess-${i}-${'x'.repeat(40)}`)).toMatchObject({
+        err: { status: 401 },
+      });
+    guesser.request('consultants.list', {}, `cc_i_guess-5-${'x'.repeat(40)}`).catch(() => undefined);
+    await closedBy('the guessing connection to be closed', [guesser]);
+    // For the rest of the minute, the address's new connections are closed as they open.
+    const again = new RawConnection(port);
+    open.push(again);
+    await closedBy('a new connection from the address to be closed', [again]);
+    expect(again.replies).toEqual([]);
+    expect(server.output()).toMatch(/wrong service tokens from this address \(2 so far for this reason\)/);
+  });
+});
