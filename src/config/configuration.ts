@@ -19,6 +19,28 @@ const toBool = ({ value }: { value: unknown }) =>
 const Count = (max?: number) =>
   applyDecorators(Transform(toInt), IsInt(), Min(1), ...(max === undefined ? [] : [Max(max)]));
 
+/** The prefixes the service gives the tokens it makes; a configured secret may carry only its own. */
+const TOKEN_PREFIXES = { admin: 'cc_a_', consultant: 'cc_c_', user: 'cc_u_', internal: 'cc_i_' } as const;
+const MIN_DISTINCT_CHARACTERS = 8;
+
+/** Why a configured secret token would be weak or mistaken for another kind, or undefined. */
+export function secretTokenProblem(kind: 'admin' | 'internal', value: string): string | undefined {
+  const foreign = Object.entries(TOKEN_PREFIXES).find(([owner, prefix]) => owner !== kind && value.startsWith(prefix));
+  if (foreign) return `must not begin with ${foreign[1]}, the prefix of the service's ${foreign[0]} tokens`;
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS)
+    return `has too little variety: use at least ${MIN_DISTINCT_CHARACTERS} different characters (a random value)`;
+  return undefined;
+}
+
+const SecretToken = (kind: 'admin' | 'internal') =>
+  ValidateBy({
+    name: 'secretToken',
+    validator: {
+      validate: (value) => typeof value === 'string' && secretTokenProblem(kind, value) === undefined,
+      defaultMessage: (args) => `${args?.property} ${secretTokenProblem(kind, String(args?.value))}`,
+    },
+  });
+
 /** Every setting the service reads, with its default. `.env.example` mirrors this class. */
 export class AppConfig {
   @Transform(toInt)
@@ -44,6 +66,7 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @SecretToken('admin')
   ADMIN_TOKEN?: string;
 
   // Internal messages (README "Internal messages"): the transport, and the token callers send.
@@ -61,6 +84,7 @@ export class AppConfig {
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
+  @SecretToken('internal')
   INTERNAL_TOKEN?: string;
 
   /** Open connections on a TCP message port; more are dropped as they arrive. */

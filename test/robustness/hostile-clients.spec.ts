@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/postgres-server';
-import { type ServerProcess, startServer } from '../support/server-process';
+import { runToFailure, type ServerProcess, startServer } from '../support/server-process';
 
 /** `npm start`'s heap cap, through the environment so the shared process starter needs no change. */
 const AS_NPM_START = { NODE_OPTIONS: '--max-old-space-size=160', DATABASE_URL: '', DATA_DIR: 'memory://' };
@@ -195,4 +195,46 @@ describe('finding 1: the message port has limits, and the process survives whate
     expect(again.replies).toEqual([]);
     expect(server.output()).toMatch(/wrong service tokens from this address \(2 so far for this reason\)/);
   });
+});
+
+describe('finding 3: the admin token is no oracle', () => {
+  const ADMIN_TOKEN = 'cc_a_hostile-clients-admin-0123456789';
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    server = await startServer({ ...AS_NPM_START, ADMIN_TOKEN, FAILED_AUTH_PER_IP_PER_MINUTE: '5' }, await freePort());
+  });
+  afterAll(async () => {
+    expect(await server?.stop()).toBe(0);
+  });
+
+  const me = (token: string) => fetch(`${server.url}/me`, { headers: { authorization: `Bearer ${token}` } });
+
+  it('answers the right admin token like any guess once the address has spent its failure budget', async () => {
+    expect((await me(ADMIN_TOKEN)).status).toBe(200);
+    const guesses = [];
+    for (let i = 0; i < 8; i++) guesses.push((await me(`cc_a_guess-${i}-0123456789`)).status);
+    expect(guesses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
+    const right = await me(ADMIN_TOKEN);
+    expect(right.status).toBe(429);
+    expect(await right.json()).toMatchObject({ type: '/problems/auth-failures' });
+  });
+
+  it.each([
+    ['ADMIN_TOKEN', 'aaaaaaaaaaaaaaaa', /ADMIN_TOKEN has too little variety/],
+    ['ADMIN_TOKEN', 'abababababababababab', /ADMIN_TOKEN has too little variety/],
+    ['ADMIN_TOKEN', 'cc_u_looks-like-a-user-token-0123', /ADMIN_TOKEN must not begin with cc_u_/],
+    ['ADMIN_TOKEN', 'cc_c_looks-like-a-consultant-token', /ADMIN_TOKEN must not begin with cc_c_/],
+    ['ADMIN_TOKEN', 'short-token', /ADMIN_TOKEN must be at least 16 characters/],
+    ['INTERNAL_TOKEN', 'x'.repeat(40), /INTERNAL_TOKEN has too little variety/],
+    ['INTERNAL_TOKEN', 'cc_a_an-admin-looking-internal-token-0123', /INTERNAL_TOKEN must not begin with cc_a_/],
+  ])(
+    'refuses to start with %s=%s, in one line that says why',
+    async (name, value, why) => {
+      const { code, stderr } = await runToFailure({ ...AS_NPM_START, [name]: value });
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(why)]);
+    },
+    60_000,
+  );
 });

@@ -87,9 +87,11 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   /**
-   * The admin's token and recently seen tokens are recognised without the database, so they pass
-   * even from an address that has spent its failure budget; any other token from such an address
-   * is refused before its lookup, so guessing costs the server next to nothing.
+   * Recently seen tokens (256 random bits each: no guess finds one) are recognised without the
+   * database, so they pass even from an address that has spent its failure budget. Any other
+   * token from such an address is refused before it is compared or looked up, the admin's
+   * included: the admin's token is chosen by an operator, and a 429 must not tell a right guess
+   * from a wrong one. Guessing then costs the server next to nothing.
    */
   private async authenticate(header: string, request: FastifyRequest): Promise<Principal> {
     const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
@@ -97,13 +99,13 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const token = match[1];
     const hash = hashToken(token);
     const role = roleOfToken(token);
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
+    if (wait > 0) throw this.tooManyFailures(wait);
     if (role === 'admin' || role === null) {
       if (sameHash(hash, this.adminTokenHash)) return { role: 'admin' };
     } else {
-      const cached = this.cache.get(hash);
-      if (cached) return cached;
-      const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
-      if (wait > 0) throw this.tooManyFailures(wait);
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
       const id = await (role === 'consultant' ? this.consultants : this.users).idByTokenHash(hash);
       if (id !== null) {
