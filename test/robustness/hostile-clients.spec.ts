@@ -4,6 +4,16 @@
  * client or webhook receiver could do before, and what the service does now.
  */
 import { connect, type Socket } from 'node:net';
+import * as timeFieldsModule from '../../src/common/http/time-fields';
+import { assertProblem, createConsultant } from '../support/factories';
+import { Http } from '../support/http';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+// Counts the slots the in-process app formats (finding 5); the servers in processes are untouched.
+jest.mock('../../src/common/http/time-fields', () => {
+  const actual = jest.requireActual<typeof timeFieldsModule>('../../src/common/http/time-fields');
+  return { ...actual, timeFields: jest.fn(actual.timeFields) };
+});
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/postgres-server';
 import { runToFailure, type ServerProcess, startServer } from '../support/server-process';
@@ -237,4 +247,76 @@ describe('finding 3: the admin token is no oracle', () => {
     },
     60_000,
   );
+});
+
+describe('finding 5: a view too large to answer is refused before its slots are formatted', () => {
+  const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+  /** Free all day: 287 five-minute slots a day. */
+  const aroundTheClock = { availability: DAYS.map((day) => ({ day, start_time: '00:00', end_time: '23:55' })) };
+  const view = (consultantId: number, end: string) =>
+    `/availabilities/timerange/?consultant_id=${consultantId}&start=2031-03-01&end=${end}&slot_minutes=5`;
+
+  describe('in process, counting the slots formatted', () => {
+    let t: TestApp;
+    let http: Http;
+    let consultantId: number;
+
+    beforeAll(async () => {
+      t = await startTestApp();
+      http = new Http(t.app);
+      const consultant = await createConsultant(http, { timezone: 'UTC' });
+      consultantId = consultant.id;
+      expect(
+        await http.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, aroundTheClock),
+      ).toHaveStatus(200);
+    });
+    afterAll(() => t?.close());
+
+    it('formats no slot when refusing 92 days of 5-minute slots, and every slot of the largest view it serves', async () => {
+      const formatted = jest.mocked(timeFieldsModule.timeFields);
+      formatted.mockClear();
+      const refused = await http.get(view(consultantId, '2031-05-31'));
+      assertProblem(refused, 400);
+      expect(refused.body).toMatchObject({ type: '/problems/response-too-large', max_slots: 5000 });
+      expect(formatted).not.toHaveBeenCalled();
+      // 17 days of 287 slots: 4,879, the largest whole-day view under the 5,000 ceiling.
+      const served = await http.get(view(consultantId, '2031-03-17'));
+      expect(served).toHaveStatus(200);
+      expect(served.body.data[0].slots).toHaveLength(17 * 287);
+      expect(formatted).toHaveBeenCalledTimes(17 * 287);
+    });
+  });
+
+  it('as npm start runs it, answers fifty refusals at once and stays up', async () => {
+    const server = await startServer(
+      { ...AS_NPM_START, ADMIN_TOKEN: 'cc_a_hostile-views-admin-0123456789' },
+      await freePort(),
+    );
+    try {
+      const admin = { authorization: 'Bearer cc_a_hostile-views-admin-0123456789', 'content-type': 'application/json' };
+      const created = await fetch(`${server.url}/consultants`, {
+        method: 'POST',
+        headers: admin,
+        body: JSON.stringify({ first_name: 'All', last_name: 'Day', timezone: 'UTC' }),
+      }).then((res) => res.json() as Promise<{ id: number }>);
+      const put = await fetch(`${server.url}/consultants/${created.id}/weekly-schedule`, {
+        method: 'PUT',
+        headers: admin,
+        body: JSON.stringify(aroundTheClock),
+      });
+      expect(put.status).toBe(200);
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          fetch(`${server.url}${view(created.id, '2031-05-31')}`).then(async (res) => ({
+            status: res.status,
+            type: ((await res.json()) as { type: string }).type,
+          })),
+        ),
+      );
+      expect(answers).toEqual(Array(50).fill({ status: 400, type: '/problems/response-too-large' }));
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
 });
