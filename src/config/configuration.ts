@@ -63,10 +63,11 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './data';
 
+  // Listed first, so checked (and reported) after the length: decorators apply from the bottom.
+  @SecretToken('admin')
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
-  @SecretToken('admin')
   ADMIN_TOKEN?: string;
 
   // Internal messages (README "Internal messages"): the transport, and the token callers send.
@@ -81,10 +82,10 @@ export class AppConfig {
   })
   MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
 
+  @SecretToken('internal')
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
-  @SecretToken('internal')
   INTERNAL_TOKEN?: string;
 
   /** Open connections on a TCP message port; more are dropped as they arrive. */

@@ -3,11 +3,13 @@
  * as `npm start` starts it (the same 160 MB heap cap): what a hostile caller of the message port,
  * client or webhook receiver could do before, and what the service does now.
  */
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import * as timeFieldsModule from '../../src/common/http/time-fields';
 import { assertProblem, createConsultant } from '../support/factories';
 import { Http } from '../support/http';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { type Receiver, startReceiver } from '../support/webhook-receiver';
 
 // Counts the slots the in-process app formats (finding 5); the servers in processes are untouched.
 jest.mock('../../src/common/http/time-fields', () => {
@@ -318,5 +320,58 @@ describe('finding 5: a view too large to answer is refused before its slots are 
     } finally {
       expect(await server.stop()).toBe(0);
     }
+  });
+});
+
+describe('finding 4: a slow webhook receiver holds up only its own deliveries', () => {
+  let t: TestApp;
+  let http: Http;
+  let receiver: Receiver;
+  /** A receiver that reads each request and never answers. */
+  const stalled = createServer((req) => stalledRequests.push(req.url ?? ''));
+  const stalledRequests: string[] = [];
+  let day = 0;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    t = await startTestApp({
+      env: { EVENTS_RELAY: 'true', OUTBOX_POLL_MS: '20', WEBHOOK_POLL_MS: '20', WEBHOOK_TIMEOUT_MS: '60000' },
+    });
+    http = new Http(t.app);
+  });
+  afterAll(async () => {
+    stalled.closeAllConnections();
+    stalled.close();
+    await receiver?.close();
+    await t?.close();
+  });
+
+  async function subscribed(url: string) {
+    const consultant = await createConsultant(http);
+    const res = await http.as(consultant.token).post('/webhooks', { url, event_types: ['availability.changed'] });
+    expect(res).toHaveStatus(201);
+    return consultant;
+  }
+  async function change(consultant: { id: number; token: string }) {
+    const date = `2031-06-${String(++day).padStart(2, '0')}`;
+    const res = await http
+      .as(consultant.token)
+      .post(`/consultants/${consultant.id}/availabilities`, { date, start_time: '10:00', end_time: '11:00' });
+    expect(res).toHaveStatus(201);
+  }
+
+  it("delivers other consultants' events, in order, while one receiver has not answered", async () => {
+    const slow = await subscribed(`http://127.0.0.1:${(stalled.address() as AddressInfo).port}/stalled`);
+    const prompt = await subscribed(`${receiver.base}/prompt`);
+    await change(slow);
+    await eventually('the stalled receiver to get its request', () => stalledRequests[0]);
+    for (let i = 0; i < 3; i++) await change(prompt);
+    const sequences = await eventually('the prompt receiver to get its three events', () => {
+      const got = receiver.on('/prompt');
+      return got.length >= 3 ? got.map((hit) => (JSON.parse(hit.body) as { sequence: number }).sequence) : undefined;
+    });
+    expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
+    expect(stalledRequests).toEqual(['/stalled']);
   });
 });
