@@ -3,11 +3,17 @@ import ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 /** Why an address may not be a webhook target, or undefined when it is a public unicast one. */
 export function forbiddenAddress(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'not an IP address';
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it is.
-  const range = ipaddr.process(address).range();
+  const parsed = ipaddr.process(address);
+  // ipaddr.js calls the deprecated IPv4-compatible ::/96 (http://[::127.0.0.1]/ is ::7f00:1)
+  // unicast, yet a host may still route it to the IPv4 address inside: none is a public target.
+  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return 'an IPv4-compatible address (::/96)';
+  const range = parsed.range();
   if (range === 'unicast') return undefined;
   const names: Record<string, string> = {
     loopback: 'a loopback address',

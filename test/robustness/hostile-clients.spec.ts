@@ -375,3 +375,32 @@ describe('finding 4: a slow webhook receiver holds up only its own deliveries', 
     expect(stalledRequests).toEqual(['/stalled']);
   });
 });
+
+describe('finding 6: every form of a private address is refused as a webhook target', () => {
+  let t: TestApp;
+  let http: Http;
+  let consultant: { id: number; token: string };
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false' } });
+    http = new Http(t.app);
+    consultant = await createConsultant(http);
+  });
+  afterAll(() => t?.close());
+
+  it.each([
+    'http://[::127.0.0.1]/hook', // IPv4-compatible ::/96
+    'http://[::10.0.0.1]/hook',
+    'http://[::ffff:127.0.0.1]/hook', // IPv4-mapped
+    'http://[2002:7f00:1::]/hook', // 6to4 of 127.0.0.1
+    'http://[64:ff9b::a00:1]/hook', // NAT64 of 10.0.0.1
+    'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook', // Teredo
+    'http://[fe80::1]/hook',
+    'http://[fd00::1]/hook',
+    'http://100.64.0.1/hook',
+    'http://0.0.0.0/hook',
+  ])('refuses %s', async (url) => {
+    const res = await http.as(consultant.token).post('/webhooks', { url, event_types: ['availability.changed'] });
+    assertProblem(res, 400);
+  });
+});
