@@ -376,7 +376,7 @@ describe('finding 4: a slow webhook receiver holds up only its own deliveries', 
   });
 });
 
-describe('finding 6: every form of a private address is refused as a webhook target', () => {
+describe('finding 6: private targets in every form, feed names', () => {
   let t: TestApp;
   let http: Http;
   let consultant: { id: number; token: string };
@@ -387,6 +387,14 @@ describe('finding 6: every form of a private address is refused as a webhook tar
     consultant = await createConsultant(http);
   });
   afterAll(() => t?.close());
+
+  it('escapes the feed name as RFC 5545 TEXT: a comma, a semicolon and a backslash stay the name', async () => {
+    const named = await createConsultant(http, { first_name: 'A,b;c\\d', last_name: 'Ed' });
+    const res = await http.as(named.token).get(`/consultants/${named.id}/calendar.ics`);
+    expect(res).toHaveStatus(200);
+    expect(res.text).toContain('NAME:Bookings of A\\,b\\;c\\\\d Ed\r\n');
+    expect(res.text).toContain('X-WR-CALNAME:Bookings of A\\,b\\;c\\\\d Ed\r\n');
+  });
 
   it.each([
     'http://[::127.0.0.1]/hook', // IPv4-compatible ::/96
