@@ -10,11 +10,11 @@ export function forbiddenAddress(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'not an IP address';
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it is.
   const parsed = ipaddr.process(address);
+  const range = parsed.range();
   // ipaddr.js calls the deprecated IPv4-compatible ::/96 (http://[::127.0.0.1]/ is ::7f00:1)
   // unicast, yet a host may still route it to the IPv4 address inside: none is a public target.
-  if (parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE)) return 'an IPv4-compatible address (::/96)';
-  const range = parsed.range();
-  if (range === 'unicast') return undefined;
+  if (range === 'unicast')
+    return parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE) ? 'an IPv4-compatible address (::/96)' : undefined;
   const names: Record<string, string> = {
     loopback: 'a loopback address',
     private: 'a private address',
