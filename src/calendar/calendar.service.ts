@@ -192,7 +192,7 @@ export class CalendarService {
         throw new ProblemException(
           400,
           'response-too-large',
-          `This view would list more than ${this.maxSlots} slots for consultant ${consultant.id}, the most one answer lists: ${narrow}.`,
+          `This view would list more than ${this.maxSlots} slots for consultant ${consultant.id}; one answer lists at most ${this.maxSlots}: ${narrow}.`,
           { max_slots: this.maxSlots },
         );
       }
