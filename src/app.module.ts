@@ -21,6 +21,8 @@ import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
+const MAX_LOGGED_CHARS = 2048;
+
 @Module({})
 export class AppModule {
   /** Built at bootstrap, not at import, so the environment is read when the app starts. */
@@ -36,6 +38,17 @@ export class AppModule {
               level: config.get('LOG_LEVEL', { infer: true }),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
               customProps: () => ({ context: 'HTTP' }),
+              // Callers choose much of what a line says (a pattern, a value); none carries more than 2 KB of it.
+              hooks: {
+                logMethod(args, method) {
+                  const bounded = args.map((arg: unknown) =>
+                    typeof arg === 'string' && arg.length > MAX_LOGGED_CHARS
+                      ? `${arg.slice(0, MAX_LOGGED_CHARS)}…`
+                      : arg,
+                  );
+                  method.apply(this, bounded as typeof args);
+                },
+              },
               // /health is polled; logging every probe drowns the useful lines.
               autoLogging: { ignore: (req) => req.url === '/health' },
               // An outage (503) is a warning; only our own failures (other 5xx) are errors.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import ical, { ICalEventStatus } from 'ical-generator';
+import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { BookingsService, type FeedEntry } from '../bookings/bookings.service';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { UsersService } from '../users/users.service';
@@ -46,7 +46,8 @@ function feed(
   otherParty: (booking: FeedEntry) => Person | undefined,
 ): string {
   const calendar = ical({
-    name: `Bookings of ${fullName(owner)}`,
+    // ical-generator escapes an event's TEXT values but writes NAME and X-WR-CALNAME as given.
+    name: escape(`Bookings of ${fullName(owner)}`, false),
     prodId: { company: 'consultant-calendar', product: 'bookings', language: 'EN' },
   });
   for (const booking of bookings) {

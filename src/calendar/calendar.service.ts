@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/configuration';
 import { consultantPageKey, ConsultantsService, type VersionedConsultants } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
 import {
-  computeFreeTime,
+  computeFreeTimeWithin,
   bookableWindows,
   type FreeSlot,
   fullDays,
@@ -34,6 +34,9 @@ import {
 const DAY_MS = 86_400_000;
 
 type FreeSlotOptions = { slotMinutes?: number; includeBooked?: boolean };
+
+/** A consultant's view slots by its place in the page, or null when there would be more than `max`. */
+type SlotsOf = (consultant: ConsultantDto, index: number, max: number) => ViewSlotDto[] | null;
 
 /** One consultant's view slots over one range, as computed at a calendar version. */
 type KeptView = { version: number; slots: ViewSlotDto[] };
@@ -146,11 +149,7 @@ export class CalendarService {
    * with the clock (under a policy's notice or horizon, or beside a hold that expires) is not
    * kept.
    */
-  private async viewSlots(
-    page: VersionedConsultants,
-    windows: Window[],
-    options: FreeSlotOptions,
-  ): Promise<(consultant: ConsultantDto, index: number) => ViewSlotDto[]> {
+  private async viewSlots(page: VersionedConsultants, windows: Window[], options: FreeSlotOptions): Promise<SlotsOf> {
     const keys = windows.map(
       (w) => `${w.consultantId} ${w.start} ${w.end} ${options.slotMinutes} ${options.includeBooked}`,
     );
@@ -160,12 +159,12 @@ export class CalendarService {
       return entry?.version === page.versions[i] ? entry.slots : undefined;
     });
     const schedules = await this.repository.schedules(windows.filter((_, i) => kept[i] === undefined));
-    return (consultant, i) => {
-      if (kept[i]) return kept[i];
+    return (consultant, i, max) => {
+      if (kept[i]) return kept[i].length > max ? null : kept[i];
       const schedule = schedules.get(consultant.id)!;
-      const slots = freeSlots(schedule, consultant.timezone, windows[i], options).map((s) =>
-        toViewSlot(s, consultant.timezone),
-      );
+      const free = freeSlots(schedule, consultant.timezone, windows[i], options, max);
+      if (free === null) return null;
+      const slots = free.map((s) => toViewSlot(s, consultant.timezone));
       if (movesWithTheClock(schedule)) this.kept.delete(keys[i]);
       else this.kept.set(keys[i], { version: page.versions[i], slots });
       return slots;
@@ -173,29 +172,30 @@ export class CalendarService {
   }
 
   /**
-   * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted before any slot is formatted:
-   * a page of consultants ends before the first consultant that would pass the ceiling (its
-   * next_cursor resumes there), and a first consultant that passes it alone is a 400 that says
-   * how to ask for less (`narrow`). The consultants after the cut are not computed at all.
+   * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted as they are cut, before any is
+   * sorted or formatted, and given up once the ceiling is passed: a page of consultants ends
+   * before the first consultant that would pass it (its next_cursor resumes there), and a first
+   * consultant that passes it alone is a 400 that says how to ask for less (`narrow`). The
+   * consultants after the cut are not computed at all.
    */
   private fit(
     page: VersionedConsultants,
-    slotsOf: (consultant: ConsultantDto, index: number) => ViewSlotDto[],
+    slotsOf: SlotsOf,
     narrow: string,
   ): { data: { consultant: ConsultantDto; slots: ViewSlotDto[] }[]; next_cursor: string | null } {
     const data: { consultant: ConsultantDto; slots: ViewSlotDto[] }[] = [];
     let total = 0;
     for (const [i, consultant] of page.data.entries()) {
-      const slots = slotsOf(consultant, i);
-      total += slots.length;
-      if (total > this.maxSlots) {
+      const slots = slotsOf(consultant, i, this.maxSlots - total);
+      if (slots === null) {
         if (i > 0) return { data, next_cursor: encodeCursor(consultantPageKey(page.data[i - 1])) };
         throw new DomainError(
           'response-too-large',
-          `This view would list ${slots.length} slots for consultant ${consultant.id}; one answer lists at most ${this.maxSlots}: ${narrow}.`,
+          `This view would list more than ${this.maxSlots} slots for consultant ${consultant.id}; one answer lists at most ${this.maxSlots}: ${narrow}.`,
           { max_slots: this.maxSlots },
         );
       }
+      total += slots.length;
       data.push({ consultant, slots });
     }
     return { data, next_cursor: page.next_cursor };
@@ -223,25 +223,34 @@ const blockedTime = (b: BlockingBooking): Interval => ({ start: b.blockedStart, 
 const movesWithTheClock = ({ policy, bookings }: ConsultantSchedule): boolean =>
   policy.minimumNoticeMinutes > 0 || policy.bookingHorizonDays !== null || bookings.some((b) => b.held);
 
-/** Free time under the consultant's policy; without slot_minutes, the policy's grid cuts it. */
-function freeSlots(schedule: ConsultantSchedule, zone: string, range: Interval, options: FreeSlotOptions): FreeSlot[] {
+/** Free time under the consultant's policy (without slot_minutes, its grid cuts it); null past `max` slots. */
+function freeSlots(
+  schedule: ConsultantSchedule,
+  zone: string,
+  range: Interval,
+  options: FreeSlotOptions,
+  max: number,
+): FreeSlot[] | null {
   const { policy } = schedule;
   const occurrences = bookableWindows(schedule.rules, schedule.overrides, zone, range);
-  return computeFreeTime({
-    oneTimeSlots: schedule.slots,
-    occurrences,
-    bookings: schedule.bookings.filter((b) => !b.held).map(blockedTime),
-    holds: schedule.bookings.filter((b) => b.held).map(blockedTime),
-    range,
-    policy,
-    now: Date.now(),
-    fullDays: fullDays(
-      schedule.bookings.map((b) => b.start),
-      zone,
-      policy.maxBookingsPerDay,
-    ),
-    ...options,
-  });
+  return computeFreeTimeWithin(
+    {
+      oneTimeSlots: schedule.slots,
+      occurrences,
+      bookings: schedule.bookings.filter((b) => !b.held).map(blockedTime),
+      holds: schedule.bookings.filter((b) => b.held).map(blockedTime),
+      range,
+      policy,
+      now: Date.now(),
+      fullDays: fullDays(
+        schedule.bookings.map((b) => b.start),
+        zone,
+        policy.maxBookingsPerDay,
+      ),
+      ...options,
+    },
+    max,
+  );
 }
 
 function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {

@@ -19,6 +19,28 @@ const toBool = ({ value }: { value: unknown }) =>
 const Count = (max?: number) =>
   applyDecorators(Transform(toInt), IsInt(), Min(1), ...(max === undefined ? [] : [Max(max)]));
 
+/** The prefixes the service gives the tokens it makes; a configured secret may carry only its own. */
+const TOKEN_PREFIXES = { admin: 'cc_a_', consultant: 'cc_c_', user: 'cc_u_', internal: 'cc_i_' } as const;
+const MIN_DISTINCT_CHARACTERS = 8;
+
+/** Why a configured secret token would be weak or mistaken for another kind, or undefined. */
+export function secretTokenProblem(kind: 'admin' | 'internal', value: string): string | undefined {
+  const foreign = Object.entries(TOKEN_PREFIXES).find(([owner, prefix]) => owner !== kind && value.startsWith(prefix));
+  if (foreign) return `must not begin with ${foreign[1]}, the prefix of the service's ${foreign[0]} tokens`;
+  if (new Set(value).size < MIN_DISTINCT_CHARACTERS)
+    return `has too little variety: use at least ${MIN_DISTINCT_CHARACTERS} different characters (a random value)`;
+  return undefined;
+}
+
+const SecretToken = (kind: 'admin' | 'internal') =>
+  ValidateBy({
+    name: 'secretToken',
+    validator: {
+      validate: (value) => typeof value === 'string' && secretTokenProblem(kind, value) === undefined,
+      defaultMessage: (args) => `${args?.property} ${secretTokenProblem(kind, String(args?.value))}`,
+    },
+  });
+
 /** Every setting the service reads, with its default. `.env.example` mirrors this class. */
 export class AppConfig {
   @Transform(toInt)
@@ -41,6 +63,8 @@ export class AppConfig {
   @MinLength(1)
   DATA_DIR = './data';
 
+  // Listed first, so checked (and reported) after the length: decorators apply from the bottom.
+  @SecretToken('admin')
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
@@ -58,10 +82,31 @@ export class AppConfig {
   })
   MICROSERVICE_URL = 'tcp://127.0.0.1:3001';
 
+  @SecretToken('internal')
   @IsOptional()
   @IsString()
   @MinLength(32, { message: 'INTERNAL_TOKEN must be at least 32 characters' })
   INTERNAL_TOKEN?: string;
+
+  /** Open connections on a TCP message port; more are dropped as they arrive. */
+  @Count(100_000)
+  MESSAGE_MAX_CONNECTIONS = 100;
+
+  /** KB one TCP connection may send towards an unfinished frame; a longer frame closes it. */
+  @Count(1024)
+  MESSAGE_MAX_FRAME_KB = 128;
+
+  /** MB of unfinished frames all TCP connections together may hold; past it, the one that overflows is closed. */
+  @Count(1024)
+  MESSAGE_BUFFER_BUDGET_MB = 8;
+
+  /** A TCP frame must be whole this long (ms) after its first byte. */
+  @Count(600_000)
+  MESSAGE_FRAME_TIMEOUT_MS = 10_000;
+
+  /** TCP messages with a wrong INTERNAL_TOKEN per client address per minute; past it, its connections are closed. */
+  @Count()
+  MESSAGE_TOKEN_FAILURES_PER_MINUTE = 10;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { type AppConfig, ConfigError } from '../config/configuration';
+import { portLimits } from './message-port';
 import { serverStrategy } from './transport-options';
 import { describeTarget, parseTransportUrl } from './transport-url';
 
@@ -12,7 +13,9 @@ import { describeTarget, parseTransportUrl } from './transport-url';
  */
 export function connectMessageTransport(app: INestApplication): void {
   const target = parseTransportUrl(transportUrl(app));
-  if (target) app.connectMicroservice(serverStrategy(target), { inheritAppConfig: true });
+  const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
+  const limits = portLimits((key) => config.get(key, { infer: true }));
+  if (target) app.connectMicroservice(serverStrategy(target, undefined, limits), { inheritAppConfig: true });
 }
 
 /** Listens on the transport (or connects to its broker); an unreachable one stops start-up in one line. */

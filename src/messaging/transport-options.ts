@@ -8,11 +8,12 @@ import {
   ServerNats,
   ServerRedis,
   ServerRMQ,
-  ServerTCP,
+  type ServerTCP,
   type TcpClientOptions,
-  type TcpOptions,
   Transport,
 } from '@nestjs/microservices';
+import { AppConfig } from '../config/configuration';
+import { LimitedTcpServer, type MessagePortLimits, portLimits } from './message-port';
 import { DEFAULT_PORTS, type TransportTarget, wirePattern } from './transport-url';
 
 /** The RabbitMQ queue every instance of the service consumes (competing consumers). */
@@ -70,7 +71,8 @@ function commonOptions(target: TransportTarget): ClientOptions {
 /** The options a client of the service (CalendarClient) connects with. */
 export const clientOptions = (target: TransportTarget): ClientOptions => commonOptions(target);
 
-const SERVERS = { tcp: ServerTCP, nats: ServerNats, redis: ServerRedis, rmq: ServerRMQ };
+const DEFAULTS = new AppConfig();
+const SERVERS = { tcp: LimitedTcpServer, nats: ServerNats, redis: ServerRedis, rmq: ServerRMQ };
 
 /**
  * The service's listening end, as a Nest transport strategy: the transport's own server,
@@ -78,7 +80,11 @@ const SERVERS = { tcp: ServerTCP, nats: ServerNats, redis: ServerRedis, rmq: Ser
  * listening under one `natsQueue` share the messages (each is handled once); `null` gives
  * each listener every message.
  */
-export function serverStrategy(target: TransportTarget, natsQueue: string | null = QUEUE): CustomStrategy {
+export function serverStrategy(
+  target: TransportTarget,
+  natsQueue: string | null = QUEUE,
+  limits?: MessagePortLimits,
+): CustomStrategy {
   const { options } = commonOptions(target) as { options: Record<string, unknown> };
   // Typed as one of them: the four share the base class whose addHandler is overridden.
   const Base = SERVERS[target.kind] as unknown as new (options: Record<string, unknown>) => ServerTCP;
@@ -93,9 +99,9 @@ export function serverStrategy(target: TransportTarget, natsQueue: string | null
     }
   };
   const serverOnly: Record<TransportTarget['kind'], Record<string, unknown>> = {
-    // Frames beyond 1 MiB end the connection before they are buffered whole; messages up to it
-    // are parsed and, over 100 KB, answered with a payload-too-large problem.
-    tcp: { maxBufferSize: 1024 * 1024 } satisfies NonNullable<TcpOptions['options']>,
+    // The port's limits (message-port.ts); a frame within them but over 100 KB is answered with
+    // a payload-too-large problem.
+    tcp: { limits: limits ?? portLimits((key) => DEFAULTS[key]) },
     // Instances of the service share the subjects as one queue group: each request is handled once.
     nats: natsQueue === null ? {} : { queue: natsQueue, name: natsQueue },
     // Reconnect after an outage; the first connection fails start-up instead (Redis rejects it).

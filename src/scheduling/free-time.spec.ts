@@ -6,6 +6,7 @@ import {
   type Occurrence,
   type OneTimeSlot,
   computeFreeTime,
+  computeFreeTimeWithin,
   contains,
   cut,
   expandRules,
@@ -242,5 +243,16 @@ describe('free time', () => {
     );
     expect(() => computeFreeTime({ ...input, slotMinutes: 0 })).toThrow(RangeError);
     expect(() => computeFreeTime({ ...input, slotMinutes: 2.5 })).toThrow(RangeError);
+  });
+});
+
+describe('free time within a ceiling', () => {
+  it('gives up exactly when there would be more than the ceiling, and otherwise gives the same slots', () => {
+    check(
+      fc.property(inputArb, fc.integer({ min: 0, max: 60 }), (input, max) => {
+        const all = computeFreeTime(input);
+        expect(computeFreeTimeWithin(input, max)).toEqual(all.length > max ? null : all);
+      }),
+    );
   });
 });

@@ -59,6 +59,15 @@ export type FreeSlot = Interval & {
  * instant that is allowed. Without a notice, past time is the caller's concern.
  */
 export function computeFreeTime(input: FreeTimeInput): FreeSlot[] {
+  return computeFreeTimeWithin(input, Infinity)!;
+}
+
+/**
+ * computeFreeTime, or null as soon as it is known to give more than `max` slots: a view too
+ * large to answer is refused after cutting at most `max` slots and one occurrence's more, never
+ * all of them, and before any is sorted or formatted.
+ */
+export function computeFreeTimeWithin(input: FreeTimeInput, max: number): FreeSlot[] | null {
   const { range } = input;
   const includeBooked = input.includeBooked === true;
   const policy = input.policy ?? DEFAULT_POLICY;
@@ -110,7 +119,9 @@ export function computeFreeTime(input: FreeTimeInput): FreeSlot[] {
       emitGridSlots(window, busy, slotMs, stepMs!, range, (start, end, isBooked) =>
         isBooked || allowed.start(start, end) === start ? emit(start, end, isBooked) : undefined,
       );
+    if (slots.length > max) return null;
   }
+  if (slots.length > max) return null;
 
   return slots.sort(
     (a, b) =>

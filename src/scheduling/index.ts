@@ -25,7 +25,14 @@ export {
   expandRules,
   rulesOverlap,
 } from './weekly-rule';
-export { type FreeSlot, type FreeTimeInput, type OneTimeSlot, type Window, computeFreeTime } from './free-time';
+export {
+  type FreeSlot,
+  type FreeTimeInput,
+  type OneTimeSlot,
+  type Window,
+  computeFreeTime,
+  computeFreeTimeWithin,
+} from './free-time';
 export {
   type BookingPolicy,
   DEFAULT_POLICY,

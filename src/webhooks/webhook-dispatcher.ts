@@ -18,6 +18,8 @@ import { WebhookSender } from './webhook-sender';
  */
 const QUEUES_PER_CLAIM = 50;
 const PER_QUEUE = 20;
+/** Queues sent at once: past it, claiming waits for one to finish. */
+const MAX_QUEUES_SENDING = 200;
 const MAX_RETRY_DELAY_MS = 3_600_000;
 const PURGE_EVERY_MS = 3_600_000;
 
@@ -56,8 +58,9 @@ export function retryDelayMs(firstMs: number, n: number, random = Math.random())
  * the pending deliveries of one subscription and consultant: their first, due and not leased,
  * locked with `FOR UPDATE SKIP LOCKED`, and those after it. It leases them for the time the
  * POSTs may take (the database is not held while receivers answer), sends each queue's
- * deliveries one after the other, stops a queue at its first failure, and records every outcome
- * in one statement. A receiver thus gets a consultant's events in order, and a redelivery
+ * deliveries one after the other, stops a queue at its first failure, and records each queue's
+ * outcomes in one statement once that queue is done, without waiting for the others. A receiver
+ * thus gets a consultant's events in order, a slow one delays only its own, and a redelivery
  * (after a crash: the lease runs out) repeats the same webhook-id.
  */
 @Injectable()
@@ -70,6 +73,8 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   private running?: Promise<void>;
   private stopped = false;
   private readonly wakeUp = new WakeUp();
+  /** The queues being sent, each recording its own outcomes when done. */
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -169,10 +174,18 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Claims due queues, sends each queue's deliveries in order (the queues side by side), records
-   * every outcome; how many deliveries it claimed.
+   * Claims due queues and starts each on its own: it sends its deliveries in order and records
+   * their outcomes when it is done, whatever the other queues are doing, and the loop claims
+   * again at once. A queue being sent is leased, and so is out of every claim (its later
+   * deliveries too: a queue is claimed from its first pending one), so a slow or dead receiver
+   * holds up only its own subscription's deliveries. How many deliveries it claimed.
    */
   private async sendDue(): Promise<number> {
+    if (this.sending.size >= MAX_QUEUES_SENDING) {
+      await Promise.race(this.sending);
+      // A queue is done: claim again without waiting for the poll.
+      return 1;
+    }
     const timeoutMs = this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true });
     // The lease outlasts a queue's POSTs: a queue starts no POST once timeoutMs have passed, so
     // its last one (name resolution included) ends within 2 × timeoutMs. Another instance takes
@@ -180,25 +193,36 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     const leaseSeconds = Math.ceil((timeoutMs * 3) / 1000) + 5;
     const [claimed] = await this.db.query<[Claimed[], number]>(this.claimSql, [leaseSeconds]);
     if (!claimed.length) return 0;
-    const started = performance.now();
     const queues = new Map<string, Claimed[]>();
     for (const delivery of claimed.sort((a, b) => a.sequence - b.sequence)) {
       const key = `${delivery.subscription}/${delivery.consultant}`;
       queues.set(key, [...(queues.get(key) ?? []), delivery]);
     }
-    const sendInOrder = async (queue: Claimed[]): Promise<Outcome[]> => {
-      const done: Outcome[] = [];
-      for (const delivery of queue) {
-        const last = done.at(-1);
-        const stop =
-          this.stopped || (last && (last.outcome !== 'delivered' || performance.now() - started > timeoutMs));
-        done.push(stop ? { id: delivery.id, outcome: 'released' } : await this.attempt(delivery));
-      }
-      return done;
-    };
-    const outcomes = await Promise.all([...queues.values()].map(sendInOrder));
-    await this.record([...queues.values()], outcomes, claimed[0].lease);
+    for (const queue of queues.values()) {
+      const sending: Promise<void> = this.sendQueue(queue, timeoutMs)
+        .catch((error: unknown) => {
+          // Its lease runs out and the queue is claimed again: delivered at least once.
+          if (!this.stopped) this.logger.warn(`webhook delivery failed: ${String(error)}`);
+        })
+        .finally(() => {
+          this.sending.delete(sending);
+          this.wake();
+        });
+      this.sending.add(sending);
+    }
     return claimed.length;
+  }
+
+  /** One queue's deliveries one after the other, up to its first failure or timeoutMs; then its outcomes. */
+  private async sendQueue(queue: Claimed[], timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    const done: Outcome[] = [];
+    for (const delivery of queue) {
+      const last = done.at(-1);
+      const stop = this.stopped || (last && (last.outcome !== 'delivered' || performance.now() - started > timeoutMs));
+      done.push(stop ? { id: delivery.id, outcome: 'released' } : await this.attempt(delivery));
+    }
+    await this.record(queue, done);
   }
 
   private async attempt({ id, event, attempts, url, secret }: Claimed): Promise<Outcome> {
@@ -216,27 +240,26 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
   }
 
   /**
-   * Writes the outcomes, and each subscription's failing state: a success resets it, and a
-   * queue that ended on a failure starts (or continues) its failing time.
+   * Writes one queue's outcomes under its claim's lease, and its subscription's failing state: a
+   * success resets it, and a queue that ended on a failure starts (or continues) its failing time.
    */
-  private async record(queues: Claimed[][], outcomes: Outcome[][], lease: string): Promise<void> {
-    const subscriptions = queues.flatMap((queue, i) => {
-      const attempted = outcomes[i].filter((o) => o.outcome !== 'released');
-      if (!attempted.length) return [];
-      return [
-        {
-          subscription: queue[0].subscription,
-          reset: attempted.some((o) => o.outcome === 'delivered'),
-          failing: attempted.at(-1)?.outcome === 'failed',
-        },
-      ];
-    });
+  private async record(queue: Claimed[], outcomes: Outcome[]): Promise<void> {
+    const attempted = outcomes.filter((o) => o.outcome !== 'released');
+    const subscriptions = attempted.length
+      ? [
+          {
+            subscription: queue[0].subscription,
+            reset: attempted.some((o) => o.outcome === 'delivered'),
+            failing: attempted.at(-1)?.outcome === 'failed',
+          },
+        ]
+      : [];
     const disableAfter = this.config.get('WEBHOOK_DISABLE_AFTER_SECONDS', { infer: true });
     await this.db.query(this.outcomesSql, [
-      JSON.stringify(outcomes.flat()),
+      JSON.stringify(outcomes),
       JSON.stringify(subscriptions),
       disableAfter,
-      lease,
+      queue[0].lease,
     ]);
   }
 
@@ -255,5 +278,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       }
       await this.wakeUp.sleep(pollMs);
     }
+    // The POSTs in flight finish and are recorded before the database closes.
+    await Promise.all(this.sending);
   }
 }

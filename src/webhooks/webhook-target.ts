@@ -3,12 +3,18 @@ import ipaddr from 'ipaddr.js';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96');
+
 /** Why an address may not be a webhook target, or undefined when it is a public unicast one. */
 export function forbiddenAddress(address: string): string | undefined {
   if (!ipaddr.isValid(address)) return 'not an IP address';
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is judged as the IPv4 address it is.
-  const range = ipaddr.process(address).range();
-  if (range === 'unicast') return undefined;
+  const parsed = ipaddr.process(address);
+  const range = parsed.range();
+  // ipaddr.js calls the deprecated IPv4-compatible ::/96 (http://[::127.0.0.1]/ is ::7f00:1)
+  // unicast, yet a host may still route it to the IPv4 address inside: none is a public target.
+  if (range === 'unicast')
+    return parsed.kind() === 'ipv6' && parsed.match(IPV4_COMPATIBLE) ? 'an IPv4-compatible address (::/96)' : undefined;
   const names: Record<string, string> = {
     loopback: 'a loopback address',
     private: 'a private address',

@@ -179,7 +179,7 @@ if (!serverUrl)
         EVENTS_RELAY: 'true',
         OUTBOX_POLL_MS: '20',
         MICROSERVICE_URL: url,
-        INTERNAL_TOKEN: 'cc_i_'.padEnd(40, 'x'),
+        INTERNAL_TOKEN: 'cc_i_events-relay-nats-token-0123456789',
       },
     });
     http = new Http(t.app);

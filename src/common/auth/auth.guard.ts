@@ -4,6 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { type Envelope, envelopePrincipal, envelopeToken } from '../../messaging/envelope';
+import { serviceTokenRefused } from '../../messaging/message-port';
 import { clientAddress } from '../http/client-throttler.guard';
 import { FixedWindowStorage } from '../http/fixed-window-storage';
 import { DomainError, forbidden, TooManyRequests } from '../errors';
@@ -55,7 +56,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
       context.getHandler(),
       context.getClass(),
     ]);
-    if (context.getType() === 'rpc') return this.admitMessage(context.switchToRpc().getData<unknown>(), policies);
+    if (context.getType() === 'rpc') return this.admitMessage(context.switchToRpc(), policies);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     if (header !== undefined) request.principal = await this.authenticate(header, request);
@@ -70,9 +71,12 @@ export class AuthGuard implements CanActivate, OnModuleInit {
    * A message must carry the service token; the principal it names is then trusted as a
    * verified token's would be, and meets the same policies.
    */
-  private admitMessage(message: unknown, policies: Policy[] | undefined): boolean {
-    if (!this.internalToken.accepts(envelopeToken(message)))
+  private admitMessage(rpc: ReturnType<ExecutionContext['switchToRpc']>, policies: Policy[] | undefined): boolean {
+    const message = rpc.getData<unknown>();
+    if (!this.internalToken.accepts(envelopeToken(message))) {
+      serviceTokenRefused(rpc.getContext());
       throw unauthorized('The message needs the service token (INTERNAL_TOKEN) as its token.');
+    }
     const envelope = message as Envelope<{ id?: unknown }>;
     const principal = envelopePrincipal(envelope as unknown as Record<string, unknown>);
     if (!policies) return true;
@@ -82,9 +86,11 @@ export class AuthGuard implements CanActivate, OnModuleInit {
   }
 
   /**
-   * The admin's token and recently seen tokens are recognised without the database, so they pass
-   * even from an address that has spent its failure budget; any other token from such an address
-   * is refused before its lookup, so guessing costs the server next to nothing.
+   * Recently seen tokens (256 random bits each: no guess finds one) are recognised without the
+   * database, so they pass even from an address that has spent its failure budget. Any other
+   * token from such an address is refused before it is compared or looked up, the admin's
+   * included: the admin's token is chosen by an operator, and a 429 must not tell a right guess
+   * from a wrong one. Guessing then costs the server next to nothing.
    */
   private async authenticate(header: string, request: FastifyRequest): Promise<Principal> {
     const match = /^Bearer\s+(\S{1,200})\s*$/i.exec(header);
@@ -92,13 +98,13 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const token = match[1];
     const hash = hashToken(token);
     const role = roleOfToken(token);
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
+    if (wait > 0) throw this.tooManyFailures(wait);
     if (role === 'admin' || role === null) {
       if (sameHash(hash, this.adminTokenHash)) return { role: 'admin' };
     } else {
-      const cached = this.cache.get(hash);
-      if (cached) return cached;
-      const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
-      if (wait > 0) throw this.tooManyFailures(wait);
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
       const id = await (role === 'consultant' ? this.consultants : this.users).idByTokenHash(hash);
       if (id !== null) {
