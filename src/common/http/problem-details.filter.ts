@@ -4,9 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, throwError } from 'rxjs';
 import { Problem, TooManyRequests, toProblem } from '../errors';
 
-// Transition: the booking module imports the translator from here until it moves to common/errors.
-export { toProblem } from '../errors';
-
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem): void {
   if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   void reply
