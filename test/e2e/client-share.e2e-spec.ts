@@ -27,6 +27,8 @@ describe('a client share of a consultant, and the longest booking', () => {
   async function openConsultant(): Promise<Created> {
     const consultant = await createConsultant(http);
     await openEveryDay(http, consultant);
+    // Back to the default policy, whose share this file is about.
+    expect(await http.as(consultant.token).put(`/consultants/${consultant.id}/policy`, {})).toHaveStatus(200);
     return consultant;
   }
 

@@ -30,13 +30,20 @@ export async function createUser(http: Client, body: Record<string, unknown> = {
   return { id: res.body.id, token: res.body.api_token };
 }
 
-/** Opens every day 06:00–22:00 (consultant-local) so any half hour in there is bookable. */
+/**
+ * Opens every day 06:00–22:00 (consultant-local) so any half hour in there is bookable, by any
+ * number of users: every test client is one address, so the policy's client share is lifted.
+ */
 export async function openEveryDay(http: Client, consultant: Created): Promise<void> {
   const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
   const res = await http.as(consultant.token).put(`/consultants/${consultant.id}/weekly-schedule`, {
     availability: days.map((day) => ({ day, start_time: '06:00', end_time: '22:00' })),
   });
   expect(res).toHaveStatus(200);
+  const policy = await http
+    .as(consultant.token)
+    .put(`/consultants/${consultant.id}/policy`, { max_client_share_minutes: null });
+  expect(policy).toHaveStatus(200);
 }
 
 /** The n-th distinct bookable half hour (UTC) inside openEveryDay's windows, from 2031 on. */
