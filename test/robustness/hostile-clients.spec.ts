@@ -65,23 +65,13 @@ class RawConnection {
     this.write(`${json.length}#${json}`);
   }
 
-  request(
-    pattern: string,
-    data: unknown,
-    token = INTERNAL_TOKEN,
-    id = String(this.replies.length + Math.random()),
-    deadlineMs?: number,
-  ) {
+  request(pattern: string, data: unknown, token = INTERNAL_TOKEN, id = String(this.replies.length + Math.random())) {
     this.frame(JSON.stringify({ pattern, id, data: { token, data } }));
-    return eventually(
-      `a reply to ${pattern}`,
-      () => {
-        const reply = this.replies.find((r) => r.id === id);
-        if (!reply && this.closed) throw new Error(`the connection closed before the reply to ${pattern}`);
-        return reply;
-      },
-      deadlineMs,
-    );
+    return eventually(`a reply to ${pattern}`, () => {
+      const reply = this.replies.find((r) => r.id === id);
+      if (!reply && this.closed) throw new Error(`the connection closed before the reply to ${pattern}`);
+      return reply;
+    });
   }
 
   close(): void {
@@ -136,15 +126,14 @@ describe('finding 1: the message port has limits, and the process survives whate
     expect(held.filter((c) => c.closed)).toEqual([]);
     expect(server.output()).toMatch(/more than 40 connections \(5 so far for this reason\)/);
     held.forEach((c) => c.close());
+    // One attempt may wait its own whole deadline on a connection that raced the server's count of
+    // the closed ones (seen once in CI on PostgreSQL): the wait for a working one is longer.
     await eventually(
       'a connection to be accepted again',
       async () => {
         const next = new RawConnection(port);
         open.push(next);
-        // A connection that races the server's count of the closed ones is given up for a new one,
-        // rather than waited on for the whole deadline.
-        const reply = await next.request('consultants.list', {}, INTERNAL_TOKEN, 'again', 5_000).catch(() => undefined);
-        return reply ? true : undefined;
+        return (await next.request('consultants.list', {}).catch(() => undefined)) ? true : undefined;
       },
       120_000,
     );
