@@ -77,6 +77,12 @@ class RawConnection {
   close(): void {
     this.socket.destroy();
   }
+
+  /** Ends the connection and settles once the server has closed its side too, so it no longer counts there. */
+  async closedByServer(): Promise<void> {
+    this.socket.end();
+    await eventually('the server to close its side', () => (this.closed ? true : undefined), 60_000);
+  }
 }
 
 const closedBy = (what: string, connections: RawConnection[]) =>
@@ -103,7 +109,8 @@ describe('finding 1: the message port has limits, and the process survives whate
       await freePort(),
     );
   });
-  afterEach(() => open.splice(0).forEach((c) => c.close()));
+  // Each test starts with none of the earlier ones' connections or unfinished frames held at the server.
+  afterEach(() => Promise.all(open.splice(0).map((c) => c.closedByServer())));
   afterAll(async () => {
     expect(await server?.stop()).toBe(0);
   });
