@@ -69,7 +69,8 @@ export function computeFreeTime(input: FreeTimeInput): FreeSlot[] {
  */
 export function computeFreeTimeWithin(input: FreeTimeInput, max: number): FreeSlot[] | null {
   const cutting = prepare(input);
-  if (countPrepared(input, cutting, max) > max) return null;
+  // Without a ceiling (computeFreeTime) there is nothing to count against.
+  if (max !== Infinity && countPrepared(input, cutting, max) > max) return null;
   const { range, includeBooked, booked, held, busy, allowed } = cutting;
   const slots: FreeSlot[] = [];
   const heldOnly = (span: Interval): { isHeld?: true } =>
