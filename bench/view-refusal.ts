@@ -7,6 +7,9 @@
  * another, each over a range not asked before (none is served from the views kept by version),
  * and the service process's CPU time (utime + stime from /proc) is divided by the count.
  *
+ * Also the floor: the same request with `slot_minutes=x`, refused by the query's validation
+ * before the service reads anything.
+ *
  * With --postgres, on a fresh database of BENCH_PG_URL's server instead, whose work then is not
  * counted as the service's.
  *
@@ -53,17 +56,17 @@ async function main(): Promise<void> {
     });
     if (schedule.status !== 200) throw new Error(`weekly schedule: ${schedule.status}`);
     /** `days` whole days from the `offset`-th day after 2031-01-01: a new range each time is never a kept view. */
-    const view = (offset: number, days: number) => {
+    const view = (offset: number, days: number, slotMinutes = '5') => {
       const day = (n: number) => new Date(Date.UTC(2031, 0, 1 + n)).toISOString().slice(0, 10);
-      return `${server.url}/availabilities/timerange/?consultant_id=${consultant.id}&start=${day(offset)}&end=${day(offset + days - 1)}&slot_minutes=5`;
+      return `${server.url}/availabilities/timerange/?consultant_id=${consultant.id}&start=${day(offset)}&end=${day(offset + days - 1)}&slot_minutes=${slotMinutes}`;
     };
     let offset = 0;
 
     /** Sends one request after another; resolves with the service's CPU milliseconds per request. */
-    const cpuPerRequest = async (days: number, status: number): Promise<number> => {
+    const cpuPerRequest = async (days: number, status: number, slotMinutes?: string): Promise<number> => {
       const before = processCpuSeconds(server.pid);
       for (let i = 0; i < requests; i++) {
-        const res = await fetch(view(offset++, days));
+        const res = await fetch(view(offset++, days, slotMinutes));
         await res.arrayBuffer();
         if (res.status !== status) throw new Error(`${days} days: ${res.status}, expected ${status}`);
       }
@@ -72,14 +75,20 @@ async function main(): Promise<void> {
     // Warm-up first: compiled code paths. Every range is new, so no answer is served kept.
     await cpuPerRequest(92, 400);
     await cpuPerRequest(17, 200);
+    await cpuPerRequest(92, 400, 'x');
     const refused = await cpuPerRequest(92, 400);
     const served = await cpuPerRequest(17, 200);
+    // The floor: the same route refused by its query's validation, before the service reads anything.
+    const invalid = await cpuPerRequest(92, 400, 'x');
     console.log(
       `${database ? 'PostgreSQL' : 'embedded database'}; requests of each kind: ${requests}, one after another`,
     );
     console.log(`refusing the 92-day 5-minute view (400):   ${fmt(refused, 2)} ms CPU per request`);
     console.log(`serving the 17-day 5-minute view (4,879 slots): ${fmt(served, 2)} ms CPU per request`);
     console.log(`ratio refused / served: 1/${fmt(served / refused, 1)}`);
+    console.log(
+      `the same route refused by validation (slot_minutes=x, nothing read): ${fmt(invalid, 2)} ms CPU per request`,
+    );
   } finally {
     await server.stop();
   }

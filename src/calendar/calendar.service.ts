@@ -172,8 +172,8 @@ export class CalendarService {
   }
 
   /**
-   * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted as they are cut, before any is
-   * sorted or formatted, and given up once the ceiling is passed: a page of consultants ends
+   * Keeps one answer within MAX_SLOTS_PER_RESPONSE slots, counted before any is cut, sorted or
+   * formatted (computeFreeTimeWithin), and given up once the ceiling is passed: a page of consultants ends
    * before the first consultant that would pass it (its next_cursor resumes there), and a first
    * consultant that passes it alone is a 400 that says how to ask for less (`narrow`). The
    * consultants after the cut are not computed at all.

@@ -8,6 +8,7 @@ import {
   computeFreeTime,
   computeFreeTimeWithin,
   contains,
+  countFreeTime,
   cut,
   expandRules,
   intersect,
@@ -254,5 +255,35 @@ describe('free time within a ceiling', () => {
         expect(computeFreeTimeWithin(input, max)).toEqual(all.length > max ? null : all);
       }),
     );
+  });
+
+  it('counts exactly what it would cut, and past a limit says only that it passed it', () => {
+    check(
+      fc.property(inputArb, fc.integer({ min: 0, max: 60 }), (input, limit) => {
+        const all = computeFreeTime(input).length;
+        const counted = countFreeTime(input, limit);
+        expect([countFreeTime(input), counted > limit]).toEqual([all, all > limit]);
+      }),
+    );
+  });
+
+  it('counts whole days of 5-minute slots by arithmetic as the cut lists them', () => {
+    const day = 24 * 60 * MINUTE;
+    const occurrences = Array.from({ length: 92 }, (_, d): Occurrence => ({
+      start: BASE + d * day,
+      end: BASE + d * day + day - 5 * MINUTE,
+      ruleId: 1,
+      date: '2030-01-07',
+      startTime: '00:00:00',
+      endTime: '23:55:00',
+    }));
+    const input: FreeTimeInput = {
+      oneTimeSlots: [],
+      occurrences,
+      bookings: [{ start: BASE + 3 * day + 7 * MINUTE, end: BASE + 3 * day + 31 * MINUTE }],
+      range: { start: BASE + 13 * MINUTE, end: BASE + 91 * day + 2 * MINUTE },
+      slotMinutes: 5,
+    };
+    expect(countFreeTime(input)).toBe(computeFreeTime(input).length);
   });
 });

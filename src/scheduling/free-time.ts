@@ -63,26 +63,15 @@ export function computeFreeTime(input: FreeTimeInput): FreeSlot[] {
 }
 
 /**
- * computeFreeTime, or null as soon as it is known to give more than `max` slots: a view too
- * large to answer is refused after cutting at most `max` slots and one occurrence's more, never
- * all of them, and before any is sorted or formatted.
+ * computeFreeTime, or null when it would give more than `max` slots: the slots are counted
+ * first (countFreeTime), without building any, so a view too large to answer is refused before
+ * anything is cut, sorted or formatted.
  */
 export function computeFreeTimeWithin(input: FreeTimeInput, max: number): FreeSlot[] | null {
-  const { range } = input;
-  const includeBooked = input.includeBooked === true;
-  const policy = input.policy ?? DEFAULT_POLICY;
-  const now = input.now ?? Date.now();
-  const grid = policy.slotMinutes === null ? null : slotLength(policy.slotMinutes);
-  const slotMs = input.slotMinutes === undefined ? grid : slotLength(input.slotMinutes);
-  // On a policy grid, slots start on it and never overlap: a step of whole grid lengths.
-  const stepMs = slotMs === null ? null : grid === null ? slotMs : Math.ceil(slotMs / grid) * grid;
-  const booked = normalize([
-    ...input.bookings.map((b) => widenBlocked(b, policy)),
-    ...input.oneTimeSlots.filter((slot) => slot.isBooked),
-  ]);
-  const held = (input.holds ?? []).map((h) => widenBlocked(h, policy));
-  const busy = held.length ? normalize([...booked, ...held]) : booked;
-  const allowed = new StartRule(earliestStart(policy, now), latestStart(policy, now), input.fullDays ?? []);
+  const cutting = prepare(input);
+  // Without a ceiling (computeFreeTime) there is nothing to count against.
+  if (max !== Infinity && countPrepared(input, cutting, max) > max) return null;
+  const { range, includeBooked, booked, held, busy, allowed } = cutting;
   const slots: FreeSlot[] = [];
   const heldOnly = (span: Interval): { isHeld?: true } =>
     held.length && !overlapsBusy(booked, span) ? { isHeld: true } : {};
@@ -103,25 +92,14 @@ export function computeFreeTimeWithin(input: FreeTimeInput, max: number): FreeSl
   }
 
   for (const window of input.occurrences) {
-    if (!overlaps(window, range)) continue;
     const origin =
       window.overrideId === undefined
         ? { source: 'recurring' as const, recurringId: window.ruleId }
         : { source: 'override' as const, overrideId: window.overrideId };
-    const emit = (start: number, end: number, isBooked: boolean): void => {
-      if (isBooked ? !includeBooked : (start = allowed.start(start, end)) >= end) return;
-      if (start < range.end && end > range.start) {
-        slots.push({ start, end, ...origin, isBooked, ...(isBooked ? heldOnly({ start, end }) : {}) });
-      }
-    };
-    if (slotMs === null) emitPieces(window, busy, emit);
-    else
-      emitGridSlots(window, busy, slotMs, stepMs!, range, (start, end, isBooked) =>
-        isBooked || allowed.start(start, end) === start ? emit(start, end, isBooked) : undefined,
-      );
-    if (slots.length > max) return null;
+    eachWindowSlot(window, cutting, (start, end, isBooked) =>
+      slots.push({ start, end, ...origin, isBooked, ...(isBooked ? heldOnly({ start, end }) : {}) }),
+    );
   }
-  if (slots.length > max) return null;
 
   return slots.sort(
     (a, b) =>
@@ -131,6 +109,83 @@ export function computeFreeTimeWithin(input: FreeTimeInput, max: number): FreeSl
       (a.availabilityId ?? a.recurringId ?? a.overrideId ?? 0) -
         (b.availabilityId ?? b.recurringId ?? b.overrideId ?? 0),
   );
+}
+
+/**
+ * How many slots computeFreeTime(input) gives, without building one; once the count passes
+ * `limit`, some number past it. An occurrence that no busy time, notice, horizon or full day
+ * reaches is counted by arithmetic, whatever its length; the others slot by slot.
+ */
+export function countFreeTime(input: FreeTimeInput, limit = Infinity): number {
+  return countPrepared(input, prepare(input), limit);
+}
+
+/** What free time is cut with, derived once from the input. */
+interface Cutting {
+  range: Interval;
+  includeBooked: boolean;
+  slotMs: number | null;
+  stepMs: number | null;
+  /** Confirmed bookings (widened by the policy's buffers) and booked one-time slots. */
+  booked: Interval[];
+  held: Interval[];
+  busy: Interval[];
+  allowed: StartRule;
+}
+
+function prepare(input: FreeTimeInput): Cutting {
+  const policy = input.policy ?? DEFAULT_POLICY;
+  const now = input.now ?? Date.now();
+  const grid = policy.slotMinutes === null ? null : slotLength(policy.slotMinutes);
+  const slotMs = input.slotMinutes === undefined ? grid : slotLength(input.slotMinutes);
+  const booked = normalize([
+    ...input.bookings.map((b) => widenBlocked(b, policy)),
+    ...input.oneTimeSlots.filter((slot) => slot.isBooked),
+  ]);
+  const held = (input.holds ?? []).map((h) => widenBlocked(h, policy));
+  return {
+    range: input.range,
+    includeBooked: input.includeBooked === true,
+    slotMs,
+    // On a policy grid, slots start on it and never overlap: a step of whole grid lengths.
+    stepMs: slotMs === null ? null : grid === null ? slotMs : Math.ceil(slotMs / grid) * grid,
+    booked,
+    held,
+    busy: held.length ? normalize([...booked, ...held]) : booked,
+    allowed: new StartRule(earliestStart(policy, now), latestStart(policy, now), input.fullDays ?? []),
+  };
+}
+
+function countPrepared(input: FreeTimeInput, cutting: Cutting, limit: number): number {
+  const { range, includeBooked, busy, allowed, slotMs, stepMs } = cutting;
+  let count = 0;
+  for (const slot of input.oneTimeSlots) {
+    if (!overlaps(slot, range)) continue;
+    const isBooked = slot.isBooked || overlapsBusy(busy, slot);
+    if (isBooked ? includeBooked : allowed.start(slot.start, slot.end) === slot.start) count++;
+  }
+  for (const window of input.occurrences) {
+    if (count > limit) break;
+    if (slotMs !== null && overlaps(window, range) && !overlapsBusy(busy, window) && allowed.allows(window))
+      count += gridSlotCount(window, slotMs, stepMs!, range);
+    else eachWindowSlot(window, cutting, () => count++);
+  }
+  return count;
+}
+
+/** The free (and, with includeBooked, booked) slots or pieces of one occurrence, as computeFreeTime lists them. */
+function eachWindowSlot(window: Window, cutting: Cutting, visit: Emit): void {
+  const { range, includeBooked, busy, allowed, slotMs, stepMs } = cutting;
+  if (!overlaps(window, range)) return;
+  const emit = (start: number, end: number, isBooked: boolean): void => {
+    if (isBooked ? !includeBooked : (start = allowed.start(start, end)) >= end) return;
+    if (start < range.end && end > range.start) visit(start, end, isBooked);
+  };
+  if (slotMs === null) emitPieces(window, busy, emit);
+  else
+    emitGridSlots(window, busy, slotMs, stepMs!, range, (start, end, isBooked) =>
+      isBooked || allowed.start(start, end) === start ? emit(start, end, isBooked) : undefined,
+    );
 }
 
 const sourceRank = { one_time: 0, recurring: 1, override: 2 } as const;
@@ -148,6 +203,15 @@ class StartRule {
     let at = Math.max(start, this.earliest);
     for (const day of this.fullDays) if (day.start <= at && at < day.end) at = day.end;
     return at > this.latest ? end : Math.min(at, end);
+  }
+
+  /** Whether every start within the span is allowed as it is: no notice, horizon or full day reaches into it. */
+  allows(span: Interval): boolean {
+    return (
+      this.earliest <= span.start &&
+      span.end <= this.latest &&
+      !this.fullDays.some((day) => day.start < span.end && span.start < day.end)
+    );
   }
 }
 
@@ -187,6 +251,19 @@ function emitGridSlots(
     while (i < busy.length && busy[i]!.end <= start) i++;
     emit(start, end, i < busy.length && busy[i]!.start < end);
   }
+}
+
+/**
+ * How many slots emitGridSlots cuts from an occurrence that no busy time reaches: the grid starts
+ * after the skipped ones, up to the last whole slot and to range.end.
+ */
+function gridSlotCount(occurrence: Interval, slotMs: number, stepMs: number, range: Interval): number {
+  const skipped = Math.max(0, Math.floor((range.start - slotMs - occurrence.start) / stepMs) + 1);
+  const last = Math.min(
+    Math.floor((occurrence.end - slotMs - occurrence.start) / stepMs),
+    Math.ceil((range.end - occurrence.start) / stepMs) - 1,
+  );
+  return Math.max(0, last - skipped + 1);
 }
 
 /** Index of the first of the sorted, disjoint `busy` spans that ends after `instant`. */

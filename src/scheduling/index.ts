@@ -32,6 +32,7 @@ export {
   type Window,
   computeFreeTime,
   computeFreeTimeWithin,
+  countFreeTime,
 } from './free-time';
 export {
   type BookingPolicy,

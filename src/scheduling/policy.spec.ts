@@ -3,12 +3,14 @@ import {
   type BookingPolicy,
   DEFAULT_POLICY,
   type FreeSlot,
+  type FreeTimeInput,
   type Interval,
   type OneTimeSlot,
   bookableWindows,
   bufferedInterval,
   computeFreeTime,
   contains,
+  countFreeTime,
   fullDays,
   lengthRefusal,
   localDayOf,
@@ -113,8 +115,8 @@ const stateArb: fc.Arbitrary<State> = anchorArb.chain((anchor) =>
     })),
 );
 
-function freeTime(state: State): FreeSlot[] {
-  return computeFreeTime({
+function freeTimeInput(state: State): FreeTimeInput {
+  return {
     oneTimeSlots: state.oneTimeSlots,
     occurrences: state.occurrences,
     bookings: state.made.filter((m) => !m.held).map((m) => m.blocked),
@@ -129,8 +131,10 @@ function freeTime(state: State): FreeSlot[] {
       state.policy.maxBookingsPerDay,
     ),
     ...(state.slotMinutes === undefined ? {} : { slotMinutes: state.slotMinutes }),
-  });
+  };
 }
+
+const freeTime = (state: State): FreeSlot[] => computeFreeTime(freeTimeInput(state));
 
 /**
  * The starts of the windows a free slot lies in (its grid's possible origins: windows of a date
@@ -223,6 +227,10 @@ describe('free time under a policy', () => {
         expect(wrong).toStrictEqual([]);
       }),
     );
+  });
+
+  it('counts exactly the slots it lists, whatever the notice, horizon, full days, holds and clock changes', () => {
+    check(fc.property(stateArb, (state) => expect(countFreeTime(freeTimeInput(state))).toBe(freeTime(state).length)));
   });
 
   it('the default policy changes nothing', () => {
