@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
+import { isIP } from 'node:net';
 import { Repository } from 'typeorm';
 import { actsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
@@ -174,11 +175,17 @@ export class WebhooksService {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw urlRefused('must be http or https');
     if (url.username || url.password) throw urlRefused('must not carry credentials');
     const allowPrivate = this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS', { infer: true });
+    const host = hostOf(url);
     try {
-      await checkedAddresses(this.resolver, hostOf(url), allowPrivate);
+      await checkedAddresses(this.resolver, host, allowPrivate);
     } catch (error) {
-      if (error instanceof ForbiddenTargetError) throw urlRefused(`is refused: ${error.message}`);
-      throw urlRefused(`does not resolve: ${(error as Error).message}`);
+      if (!(error instanceof ForbiddenTargetError)) throw error;
+      // The category only: the error's own message names what the host resolved to.
+      throw urlRefused(
+        error.refusal === 'unresolved'
+          ? 'is refused: its host does not resolve'
+          : `is refused: its host ${isIP(host) ? 'is' : 'resolves to'} a private or reserved address`,
+      );
     }
   }
 }
