@@ -56,6 +56,8 @@ describe('webhooks: forbidden targets', () => {
         OUTBOX_POLL_MS: '20',
         WEBHOOK_POLL_MS: '20',
         WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
+        // One consultant subscribes once per forbidden class.
+        WEBHOOKS_PER_OWNER: String(FORBIDDEN.length),
       },
       override: (builder) => builder.overrideProvider(WebhookResolver).useValue(resolver),
     });
