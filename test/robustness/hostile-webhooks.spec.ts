@@ -6,6 +6,7 @@
  * Idempotency-Keys go on a schedule, not only when their caller writes again.
  */
 import { DataSource } from 'typeorm';
+import { AttemptErrorWords1796200000000 } from '../../src/database/migrations/1796200000000-AttemptErrorWords';
 import { WebhookResolver } from '../../src/webhooks/webhook-target';
 import { eventually } from '../support/eventually';
 import {
@@ -169,7 +170,8 @@ describe('hostile webhooks: no refusal names what a host resolved to', () => {
 
 describe('hostile webhooks: delivery attempts keep one word, not the connection error', () => {
   // Private targets allowed (a private network): the case where errno text would map it best.
-  const { http } = useTestApp({ env: { EVENTS_RELAY: 'true', OUTBOX_POLL_MS: '20', WEBHOOK_POLL_MS: '20' } });
+  const service = useTestApp({ env: { EVENTS_RELAY: 'true', OUTBOX_POLL_MS: '20', WEBHOOK_POLL_MS: '20' } });
+  const { http } = service;
   let receiver: Receiver;
   let closedPort: number;
   beforeAll(async () => {
@@ -194,6 +196,52 @@ describe('hostile webhooks: delivery attempts keep one word, not the connection 
       error: word,
     });
     expect(text).not.toMatch(/ECONNREFUSED|EPROTO|SSL|127\.0\.0\.1|connect |answered/);
+  });
+
+  it('attempts stored before this version are rewritten to their words by the migration', async () => {
+    const consultant = await createConsultant(http);
+    const created = await subscribe(http.as(consultant.token), `${receiver.base}/old`);
+    expect(created).toHaveStatus(201);
+    const texts = [
+      null,
+      'answered 302',
+      'no answer within 5000 ms',
+      'EFORBIDDENTARGET: inside.example is 10.0.0.5, a private address',
+      'EFORBIDDENTARGET: gone.example resolves to no address',
+      'ENOTFOUND: getaddrinfo ENOTFOUND gone.example',
+      'ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:22',
+      'DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate',
+    ];
+    const attempts = texts.map((error) => ({
+      at: '2030-01-01T09:00:00.000Z',
+      duration_ms: 1,
+      response_status: null,
+      error,
+    }));
+    const db = service.t.app.get(DataSource);
+    await db.query(
+      `INSERT INTO webhook_deliveries (subscription_id, event_id, consultant_id, sequence, event, status, attempts, retry_until)
+       VALUES ($1, gen_random_uuid(), $2, 1, jsonb_build_object('type', 'availability.changed'), 'failed', $3, now())`,
+      [created.body.id, consultant.id, JSON.stringify(attempts)],
+    );
+    const runner = db.createQueryRunner();
+    try {
+      await new AttemptErrorWords1796200000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    const res = await http.as(consultant.token).get(`/webhooks/${created.body.id}/deliveries`);
+    expect(res.body.data[0].attempts.map((a: { error: string | null }) => a.error)).toEqual([
+      null,
+      'http-302',
+      'timeout',
+      'refused-target',
+      'unresolved-target',
+      'unresolved-target',
+      'connection-failed',
+      'tls-failed',
+    ]);
+    expect(res.text).not.toMatch(/10\.0\.0\.5|example|ECONN|ENOTFOUND|EFORBIDDEN|certificate/);
   });
 });
 
