@@ -9,6 +9,7 @@ import { Booking } from './entities/booking.entity';
 import { IdempotencyKey } from './entities/idempotency-key.entity';
 import { HoldsController } from './holds.controller';
 import { Idempotency } from './idempotency';
+import { IdempotencyPurge } from './idempotency-purge';
 import { BookingsRepository } from './bookings.repository';
 import { BookingEngine } from './engine/booking-engine';
 import { ScheduleCopies } from './engine/schedule-copies';
@@ -17,7 +18,15 @@ import { UpcomingBookingsCheck } from './upcoming-bookings.check';
 @Module({
   imports: [TypeOrmModule.forFeature([Booking, IdempotencyKey]), ConsultantsModule, AvailabilityModule],
   controllers: [BookingsController, HoldsController, BookingsMessages],
-  providers: [BookingsService, BookingsRepository, BookingEngine, Idempotency, ScheduleCopies, UpcomingBookingsCheck],
+  providers: [
+    BookingsService,
+    BookingsRepository,
+    BookingEngine,
+    Idempotency,
+    IdempotencyPurge,
+    ScheduleCopies,
+    UpcomingBookingsCheck,
+  ],
   exports: [BookingsService],
 })
 export class BookingsModule {}

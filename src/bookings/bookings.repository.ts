@@ -12,6 +12,7 @@ import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import type { BookingPolicy, Interval, OneTimeSlot, WeeklyRule } from '../scheduling';
 import type { BookingState, ChangeKind, ScheduleNear, WriteOutcome } from './engine/booking-rules';
 import { Booking, type BookingStatus } from './entities/booking.entity';
+import { IdempotencyKey } from './entities/idempotency-key.entity';
 
 /** The statuses of bookings; `held` and `expired` are holds, which the booking routes never show. */
 export const BOOKING_STATUSES = ['confirmed', 'cancelled'] as const;
@@ -64,6 +65,7 @@ export class BookingsRepository {
   private readonly consultantSql: string;
   private readonly slotSql: string;
   private readonly scheduleNearSql: string;
+  private readonly purgeKeysSql: string;
 
   constructor(@InjectRepository(Booking) private readonly bookings: Repository<Booking>) {
     const db = bookings.manager.connection;
@@ -99,6 +101,10 @@ export class BookingsRepository {
       SELECT ${consultant}, s.id AS "slotId", s."startAt", s."endAt"
         FROM ${c.table} c LEFT JOIN s ON s.consultant_id = c.${c.id}
        WHERE c.${c.id} = COALESCE($1::int, (SELECT consultant_id FROM s))`;
+    const k = sqlNames<IdempotencyKey>(db.getMetadata(IdempotencyKey));
+    this.purgeKeysSql = `DELETE FROM ${k.table} WHERE (${k.principal}, ${k.key}) IN (
+        SELECT ${k.principal}, ${k.key} FROM ${k.table} WHERE ${k.createdAt} <= now() - make_interval(hours => $1)
+         ORDER BY ${k.createdAt} LIMIT $2 FOR UPDATE SKIP LOCKED)`;
     this.scheduleNearSql = `WITH slots AS (SELECT ${a.id} AS "id", ${epochMs(a.startAt)} AS "start", ${epochMs(a.endAt)} AS "end", ${a.isBooked} AS "isBooked"
                            FROM ${a.table} WHERE ${a.consultantId} = $1 AND ${a.during} && tstzrange($2, $3))
        SELECT (SELECT json_agg(slots) FROM slots) AS slots,
@@ -106,6 +112,17 @@ export class BookingsRepository {
                                                ${r.isActive} AS "isActive", ${r.validFrom}::text AS "validFrom", ${r.validUntil}::text AS "validUntil"
                                           FROM ${r.table} WHERE ${r.consultantId} = $1 AND ${r.isActive}) r) AS rules,
               (SELECT json_agg(${overrideJson(o, 'o')}) FROM ${o.table} o WHERE o.${o.consultantId} = $1 AND ${overrideDatesNear(o, 'o', '$2', '$3')}) AS overrides`;
+  }
+
+  /**
+   * Deletes up to `batch` Idempotency-Keys older than `hours`, oldest first, and says how many:
+   * a bounded batch holds its row locks briefly. Rows another purge (another instance's) or
+   * their caller's own clean-up has locked are skipped, not waited for, and never deleted twice.
+   */
+  async purgeExpiredKeys(hours: number, batch: number): Promise<number> {
+    // TypeORM answers a DELETE with [rows, count].
+    const [, deleted] = await this.bookings.manager.query<[unknown[], number]>(this.purgeKeysSql, [hours, batch]);
+    return deleted;
   }
 
   /** The manager of autocommitted statements, for a change outside an Idempotency-Key's transaction. */

@@ -61,7 +61,7 @@ export class Idempotency {
         await manager.query('ROLLBACK TO SAVEPOINT work');
         answer = { status: problem.status, body: problem, error };
       }
-      // Expired keys of this caller go as it adds one, so the table holds about a day of keys.
+      // This caller's expired keys go now (one may have this key's name); everyone's go by IdempotencyPurge.
       await keys.delete({ principal: owner, createdAt: Raw(expired, HOURS) });
       await keys.insert({ principal: owner, key, fingerprint, statusCode: answer.status, response: answer.body });
       return answer;

@@ -144,6 +144,10 @@ export class AppConfig {
   @Count()
   FAILED_AUTH_PER_IP_PER_MINUTE = 30;
 
+  /** How often (ms) each instance deletes Idempotency-Keys past their 24 hours, in small batches. */
+  @Count(86_400_000)
+  IDEMPOTENCY_PURGE_INTERVAL_MS = 600_000;
+
   /** Booking (and hold) attempts per client address per hour, whatever the account; the admin is exempt. */
   @Count()
   BOOKINGS_PER_IP_PER_HOUR = 60;
@@ -210,6 +214,10 @@ export class AppConfig {
   /** How often the webhook sender looks for due retries (a new event wakes it at once). */
   @Count(60_000)
   WEBHOOK_POLL_MS = 500;
+
+  /** Webhook subscriptions one consultant may have, its own and the admin's for it together. */
+  @Count(1000)
+  WEBHOOKS_PER_OWNER = 10;
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */

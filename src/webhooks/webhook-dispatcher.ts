@@ -225,9 +225,11 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     await this.record(queue, done);
   }
 
-  private async attempt({ id, event, attempts, url, secret }: Claimed): Promise<Outcome> {
+  private async attempt({ id, subscription, event, attempts, url, secret }: Claimed): Promise<Outcome> {
     const at = new Date().toISOString();
     const result = await this.sender.send(url, secret, event.id, JSON.stringify(event));
+    // The subscriber sees one word; the operator may need the address or errno behind it.
+    if (result.detail) this.logger.log(`webhook ${subscription} delivery ${id} ${result.error}: ${result.detail}`);
     const attempt: DeliveryAttempt = {
       at,
       duration_ms: result.durationMs,

@@ -4,14 +4,28 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type Re
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { AppConfig } from '../config/configuration';
-import { checkedAddresses, hostOf, WebhookResolver } from './webhook-target';
+import type { AttemptError } from './entities/webhook-delivery.entity';
+import { checkedAddresses, ForbiddenTargetError, hostOf, WebhookResolver } from './webhook-target';
 import { signedHeaders } from './webhook-signature';
 
 export interface SendResult {
   ok: boolean;
   durationMs: number;
   status: number | null;
-  error: string | null;
+  /** What the subscriber is shown of a failure. */
+  error: AttemptError | null;
+  /** The failure's own text (addresses, errno), for the service's log only. */
+  detail: string | null;
+}
+
+/** A request that failed, with how far it got: which tells the subscriber what failed, in one word. */
+class RequestFailed extends Error {
+  constructor(
+    readonly error: AttemptError,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`${cause.code ?? cause.name}: ${cause.message}`);
+  }
 }
 
 /** Bytes of a receiver's answer read before the connection is dropped: only its status matters. */
@@ -56,14 +70,16 @@ export class WebhookSender implements OnApplicationShutdown {
 
   async send(target: string, secret: string, id: string, body: string): Promise<SendResult> {
     const started = performance.now();
-    const done = (status: number | null, error: string | null): SendResult => ({
+    const done = (status: number | null, error: AttemptError | null, detail: string | null = null): SendResult => ({
       ok: status !== null && status >= 200 && status < 300,
       durationMs: Math.round(performance.now() - started),
       status,
       error,
+      detail,
     });
     // One time limit for the whole attempt, the name's resolution included.
-    const signal = AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true }));
+    const timeoutMs = this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true });
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const url = new URL(target);
       const allowPrivate = this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS', { infer: true });
@@ -87,14 +103,13 @@ export class WebhookSender implements OnApplicationShutdown {
         },
         body,
       );
-      return done(status, status >= 200 && status < 300 ? null : `answered ${status}`);
+      return done(status, status >= 200 && status < 300 ? null : `http-${status}`);
     } catch (error) {
-      const e = error as { name?: string; code?: string; message?: string };
-      const reason =
-        e.name === 'TimeoutError' || e.name === 'AbortError'
-          ? `no answer within ${this.config.get('WEBHOOK_TIMEOUT_MS', { infer: true })} ms`
-          : `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(error)}`;
-      return done(null, reason);
+      if (signal.aborted) return done(null, 'timeout', `no answer within ${timeoutMs} ms`);
+      if (error instanceof ForbiddenTargetError)
+        return done(null, error.refusal === 'unresolved' ? 'unresolved-target' : 'refused-target', error.message);
+      if (error instanceof RequestFailed) return done(null, error.error, error.message);
+      return done(null, 'connection-failed', String(error));
     }
   }
 
@@ -108,6 +123,8 @@ export class WebhookSender implements OnApplicationShutdown {
     const request = https ? httpsRequest : httpRequest;
     const agent = this.agents[https ? 'https:' : 'http:'];
     return new Promise((resolve, reject) => {
+      // How far the request got when it failed: the connection, TLS's handshake, or the answer.
+      let failed: AttemptError = 'connection-failed';
       const req: ClientRequest = request(url, { ...options, agent }, (res) => {
         let read = 0;
         res.on('data', (chunk: Buffer) => {
@@ -117,10 +134,18 @@ export class WebhookSender implements OnApplicationShutdown {
         res.on('close', () => resolve(res.statusCode ?? 0));
         res.on('error', () => resolve(res.statusCode ?? 0));
       });
+      req.on('socket', (socket) => {
+        // A kept connection is connected (and secured) already, and keeps no listener per POST.
+        if (req.reusedSocket) failed = 'no-answer';
+        else {
+          socket.once('connect', () => (failed = https ? 'tls-failed' : 'no-answer'));
+          if (https) socket.once('secureConnect', () => (failed = 'no-answer'));
+        }
+      });
       req.on('error', (error: NodeJS.ErrnoException) => {
         if (req.reusedSocket && error.code === 'ECONNRESET' && !options.signal.aborted)
           this.post(url, options, body).then(resolve, reject);
-        else reject(error);
+        else reject(new RequestFailed(failed, error));
       });
       req.end(body);
     });

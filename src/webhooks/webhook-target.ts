@@ -41,25 +41,42 @@ export class WebhookResolver {
   }
 }
 
+/**
+ * Why a target is refused, as the caller is told: a category, never the addresses a name
+ * resolved to, nor the resolver's error (together they would let a caller map hosts). The
+ * message says more, for the service's own log.
+ */
+export type TargetRefusal = 'private-address' | 'unresolved';
+
 export class ForbiddenTargetError extends Error {
-  readonly code = 'EFORBIDDENTARGET';
+  constructor(
+    readonly refusal: TargetRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
- * The addresses a host resolves to, every one allowed, or a ForbiddenTargetError naming the
- * first that is not: a name with one private address among public ones is refused.
+ * The addresses a host resolves to, every one allowed, or a ForbiddenTargetError: a name that
+ * does not resolve, or with one private address among public ones, is refused.
  */
 export async function checkedAddresses(
   resolver: WebhookResolver,
   hostname: string,
   allowPrivate: boolean,
 ): Promise<{ address: string; family: number }[]> {
-  const addresses = await resolver.resolve(hostname);
-  if (!addresses.length) throw new ForbiddenTargetError(`${hostname} resolves to no address`);
+  let addresses: { address: string; family: number }[];
+  try {
+    addresses = await resolver.resolve(hostname);
+  } catch (error) {
+    throw new ForbiddenTargetError('unresolved', `${hostname} does not resolve: ${(error as Error).message}`);
+  }
+  if (!addresses.length) throw new ForbiddenTargetError('unresolved', `${hostname} resolves to no address`);
   if (!allowPrivate)
     for (const { address } of addresses) {
       const why = forbiddenAddress(address);
-      if (why) throw new ForbiddenTargetError(`${hostname} is ${address}, ${why}`);
+      if (why) throw new ForbiddenTargetError('private-address', `${hostname} is ${address}, ${why}`);
     }
   return addresses;
 }

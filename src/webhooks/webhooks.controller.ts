@@ -34,7 +34,7 @@ export class WebhooksController {
   @Post()
   @ApiOperation({ summary: 'Subscribe a URL to event types; the answer holds the signing secret, once' })
   @ApiCreatedResponse({ type: CreatedWebhookDto })
-  @ApiProblems(400, 404)
+  @ApiProblems(400, 404, 422)
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     return this.webhooks.create(principal, dto);
   }

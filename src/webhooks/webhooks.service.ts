@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectRepository } from '@nestjs/typeorm';
+import { isIP } from 'node:net';
 import { Repository } from 'typeorm';
 import { actsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
-import { badRequest, forbidden, notFound } from '../common/errors';
+import { badRequest, forbidden, notFound, unprocessable } from '../common/errors';
 import type { AppConfig } from '../config/configuration';
+import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
+import { TransactionalConnection } from '../database/transactional-connection';
 import type { EventType } from '../events/event-types';
 import type {
   CreatedWebhookDto,
@@ -59,6 +62,7 @@ export class WebhooksService {
     private readonly config: ConfigService<AppConfig, true>,
     private readonly resolver: WebhookResolver,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly connection: TransactionalConnection,
   ) {}
 
   /** The admin subscribes for any consultant, a consultant for itself; the secret is in this answer only. */
@@ -72,9 +76,21 @@ export class WebhooksService {
     await this.consultants.get(consultantId);
     await this.assertTarget(dto.url);
     const secret = newSecret();
-    const created = this.subscriptions.create({ consultantId, url: dto.url, eventTypes: dto.event_types, secret });
-    await this.subscriptions.insert(created);
-    return { ...toDto(await this.owned(principal, created.id)), secret };
+    const max = this.config.get('WEBHOOKS_PER_OWNER', { infer: true });
+    const id = await this.connection.withTransaction(async (manager) => {
+      // Under the consultant's row lock, concurrent creates count one after the other: the cap is exact.
+      await lockConsultant(manager, consultantId);
+      const subscriptions = manager.getRepository(WebhookSubscription);
+      if ((await subscriptions.countBy({ consultantId })) >= max)
+        throw unprocessable(
+          'webhook-limit',
+          `Consultant ${consultantId} already has ${max} webhook subscriptions, the most one consultant may; delete one first.`,
+        );
+      const created = subscriptions.create({ consultantId, url: dto.url, eventTypes: dto.event_types, secret });
+      await subscriptions.insert(created);
+      return created.id;
+    });
+    return { ...toDto(await this.owned(principal, id)), secret };
   }
 
   async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookPageDto> {
@@ -174,11 +190,17 @@ export class WebhooksService {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw urlRefused('must be http or https');
     if (url.username || url.password) throw urlRefused('must not carry credentials');
     const allowPrivate = this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS', { infer: true });
+    const host = hostOf(url);
     try {
-      await checkedAddresses(this.resolver, hostOf(url), allowPrivate);
+      await checkedAddresses(this.resolver, host, allowPrivate);
     } catch (error) {
-      if (error instanceof ForbiddenTargetError) throw urlRefused(`is refused: ${error.message}`);
-      throw urlRefused(`does not resolve: ${(error as Error).message}`);
+      if (!(error instanceof ForbiddenTargetError)) throw error;
+      // The category only: the error's own message names what the host resolved to.
+      throw urlRefused(
+        error.refusal === 'unresolved'
+          ? 'is refused: its host does not resolve'
+          : `is refused: its host ${isIP(host) ? 'is' : 'resolves to'} a private or reserved address`,
+      );
     }
   }
 }

@@ -56,6 +56,8 @@ describe('webhooks: forbidden targets', () => {
         OUTBOX_POLL_MS: '20',
         WEBHOOK_POLL_MS: '20',
         WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
+        // One consultant subscribes once per forbidden class.
+        WEBHOOKS_PER_OWNER: String(FORBIDDEN.length),
       },
       override: (builder) => builder.overrideProvider(WebhookResolver).useValue(resolver),
     });
@@ -73,10 +75,16 @@ describe('webhooks: forbidden targets', () => {
   it.each(FORBIDDEN)('refuses %s (%s) at creation, as an address and as a name', async (_class, address) => {
     const direct = await subscribe(`http://${literal(address)}:8080/hook`);
     assertProblem(direct, 400);
-    expect(direct.body.errors).toEqual([{ field: 'url', message: expect.stringContaining('is refused') }]);
+    expect(direct.body.errors).toEqual([
+      { field: 'url', message: 'is refused: its host is a private or reserved address' },
+    ]);
     const name = `points-at-${address.replace(/[^\da-f]/g, '-')}.test`;
     rebinding.set(name, { address, lookups: 1 });
-    assertProblem(await subscribe(`https://${name}/hook`), 400);
+    const named = await subscribe(`https://${name}/hook`);
+    assertProblem(named, 400);
+    expect(named.body.errors).toEqual([
+      { field: 'url', message: 'is refused: its host resolves to a private or reserved address' },
+    ]);
   });
 
   it('refuses what is not http or https, and a URL with credentials', async () => {
@@ -110,8 +118,8 @@ describe('webhooks: forbidden targets', () => {
         const [delivery] = (await http.as(consultant.token).get(`/webhooks/${id}/deliveries`)).body.data;
         return delivery?.attempts.length ? delivery.attempts[0] : undefined;
       });
-      expect(attempt).toMatchObject({ response_status: null, error: expect.stringContaining(FORBIDDEN[i][1]) });
-      expect(attempt.error).toMatch(/^EFORBIDDENTARGET: /);
+      // One word: the address the name resolved to is the service's to log, not the caller's to see.
+      expect(attempt).toMatchObject({ response_status: null, error: 'refused-target' });
     }
     // The loopback ones would have reached this receiver: none did.
     expect(receiver.on('/rebound')).toHaveLength(0);

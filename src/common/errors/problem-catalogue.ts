@@ -53,6 +53,10 @@ export const PROBLEMS = {
     'You already hold the most upcoming bookings one account may; cancel one to book another.',
   ),
   'hold-limit': type(422, 'You already have the most live holds one account may; book or release one first.'),
+  'webhook-limit': type(
+    422,
+    'The consultant already has the most webhook subscriptions one consultant may; delete one first.',
+  ),
   'hold-expired': type(422, 'The hold has expired; hold or book the time again.'),
   'booking-in-past': type(422, 'The booking has already started.'),
   'idempotency-key-reused': type(422, 'This Idempotency-Key was used with a different request body.'),

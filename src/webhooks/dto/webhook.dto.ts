@@ -16,6 +16,7 @@ import {
 import { PageQuery } from '../../common/http/pagination';
 import { Omittable, QueryInt } from '../../common/validation/decorators';
 import { EVENT_TYPES, type EventType } from '../../events/event-types';
+import type { AttemptError } from '../entities/webhook-delivery.entity';
 
 const MAX_ID = 2_147_483_647;
 
@@ -110,8 +111,17 @@ export class DeliveryAttemptDto {
   duration_ms: number;
   /** The receiver's status; null when none came (refused connection, timeout, forbidden address). @example 200 */
   response_status: number | null;
-  /** @example null */
-  error: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Why the attempt failed, null when it succeeded: `timeout`, `refused-target` (the host is or resolves to a ' +
+      'private or reserved address), `unresolved-target`, `connection-failed`, `tls-failed`, `no-answer` ' +
+      '(connected, but the connection ended without an HTTP answer) or `http-<status>` (a non-2xx answer). ' +
+      'Never an address or an error text.',
+    example: null,
+  })
+  error: AttemptError | null;
 }
 
 export class WebhookDeliveryDto {

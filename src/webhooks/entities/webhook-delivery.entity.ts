@@ -14,13 +14,26 @@ import { WebhookSubscription } from './webhook-subscription.entity';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
+/**
+ * Why an attempt failed, in a fixed vocabulary: never an error's text, a host or an address,
+ * which would let a subscriber map what the service can reach (the log has the details).
+ */
+export type AttemptError =
+  | 'timeout'
+  | 'refused-target'
+  | 'unresolved-target'
+  | 'connection-failed'
+  | 'tls-failed'
+  | 'no-answer'
+  | `http-${number}`;
+
 /** One attempt to POST a delivery, as GET /webhooks/{id}/deliveries lists it. */
 export interface DeliveryAttempt {
   at: string;
   duration_ms: number;
   /** The receiver's HTTP status; null when no answer came (refused, timed out, forbidden address). */
   response_status: number | null;
-  error: string | null;
+  error: AttemptError | null;
 }
 
 /**
