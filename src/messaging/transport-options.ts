@@ -4,6 +4,7 @@ import {
   type CustomStrategy,
   type MessageHandler,
   type NatsOptions,
+  type OutgoingResponse,
   type ReadPacket,
   type RedisOptions,
   type RmqOptions,
@@ -79,8 +80,26 @@ function commonOptions(target: TransportTarget, tls?: ConnectionOptions): Client
 export const clientOptions = (target: TransportTarget, tls?: ConnectionOptions): ClientOptions =>
   commonOptions(target, tls);
 
+/**
+ * Nest's RabbitMQ server, but a reply the broker refuses is logged instead of ending the process.
+ * Nest drops the promise of each reply it sends; a caller's bogus `replyTo` (a made-up direct
+ * reply-to name) makes RabbitMQ close the connection, which rejects every unconfirmed reply.
+ */
+class ServerRMQCaughtReplies extends ServerRMQ {
+  override sendMessage<T>(message: T, replyTo: string, correlationId: string): void {
+    const { options, ...packet } = this.serializer.serialize(message as OutgoingResponse) as {
+      options?: Record<string, unknown>;
+    };
+    this.channel
+      ?.sendToQueue(replyTo, Buffer.from(JSON.stringify(packet)), { correlationId, ...options })
+      .catch((error: Error) =>
+        this.logger.warn(`A reply to ${String(replyTo).slice(0, 100)} was not delivered: ${error.message}`),
+      );
+  }
+}
+
 const DEFAULTS = new AppConfig();
-const SERVERS = { tcp: LimitedTcpServer, nats: ServerNats, redis: ServerRedis, rmq: ServerRMQ };
+const SERVERS = { tcp: LimitedTcpServer, nats: ServerNats, redis: ServerRedis, rmq: ServerRMQCaughtReplies };
 
 /** How each transport answers a packet the guard refused, from its handleMessage's arguments (none without a reply route). */
 const answerRefused: Record<TransportTarget['kind'], (server: unknown, args: unknown[], reply: object) => void> = {
@@ -95,7 +114,7 @@ const answerRefused: Record<TransportTarget['kind'], (server: unknown, args: unk
       .catch(() => undefined),
   rmq: (server, [message], reply) => {
     const { replyTo, correlationId } = (message as { properties: Record<string, string | undefined> }).properties;
-    if (replyTo) (server as ServerRMQ).sendMessage(reply, replyTo, correlationId!, undefined as never);
+    if (replyTo) (server as ServerRMQCaughtReplies).sendMessage(reply, replyTo, correlationId!);
   },
 };
 

@@ -180,6 +180,8 @@ describe('the message port over TLS (MICROSERVICE_URL=tls://)', () => {
 /** Sends raw text where a transport's requests for one pattern go, and resolves with the reply packet. */
 interface RawCaller {
   request(text: string): Promise<Packet>;
+  /** RabbitMQ only: sends the text with this reply address. */
+  requestTo?(text: string, replyTo: string): void;
   /** The same text sent without a reply address or id: an event. */
   emit(text: string): Promise<void>;
   close(): Promise<void>;
@@ -281,6 +283,8 @@ const CASES: HostileCase[] = [
           return eventually('a reply', () => replies.get(correlationId), REPLY_DEADLINE_MS);
         },
         emit: async (text) => void channel.sendToQueue(queue, Buffer.from(text)),
+        requestTo: (text, replyTo) =>
+          void channel.sendToQueue(queue, Buffer.from(text), { replyTo, correlationId: 'x' }),
         close: () => connection.close(),
       };
     },
@@ -379,6 +383,22 @@ for (const transport of CASES) {
       await stillServing();
       expect(linesOver(server.output(), 4096)).toEqual([]);
     });
+
+    if (transport.name === 'RabbitMQ')
+      it('a reply address the broker refuses (a made-up direct reply-to name) costs the service its connection, not its life', async () => {
+        const request = JSON.stringify({ pattern, id: 'bogus', data: JSON.parse(envelope) });
+        caller.requestTo!(request, 'amq.rabbitmq.reply-to.g1h2AA5yZXBseUAxMjM0NTY3OAAAAAAAAAAAAAAAAA==.bogus');
+        await eventually('the refused reply to be logged', () =>
+          /was not delivered/.test(server.output()) ? true : undefined,
+        );
+        // The service reconnects to the broker (its queue goes with its connection, and comes back with it).
+        await eventually(
+          'the service to answer again',
+          () => caller.request(JSON.stringify({ pattern, id: 'ok', data: JSON.parse(envelope) })),
+          120_000,
+        );
+        await stillServing();
+      });
 
     if (transport.name === 'TCP')
       it('warns, in one line, that a plain TCP port beyond the machine carries INTERNAL_TOKEN readable', () => {
