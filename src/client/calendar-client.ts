@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { type ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
+import type { ConnectionOptions } from 'node:tls';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 import type {
   BookingDto,
@@ -20,8 +21,10 @@ import { parseTransportUrl, type TransportTarget, wirePattern } from '../messagi
 import { CalendarClientError, CalendarTransportError, isProblem } from './calendar-client.errors';
 
 export interface CalendarClientOptions {
-  /** The service's MICROSERVICE_URL, namespace included: `tcp://…`, `nats://…`, `redis://…` or `amqp://…`. */
+  /** The service's MICROSERVICE_URL, namespace included: `tcp://…`, `tls://…`, `nats://…`, `redis://…` or `amqp://…`. */
   url: string;
+  /** For a `tls://` URL: `ca` when the port's certificate is not signed by a CA the system trusts, `cert` and `key` when it asks for a client certificate. */
+  tls?: ConnectionOptions;
   /** The service's INTERNAL_TOKEN. */
   token: string;
   /** How long a call waits for its answer before failing with a CalendarTransportError. */
@@ -49,7 +52,7 @@ export class CalendarClient implements OnApplicationShutdown {
     const target = parseTransportUrl(options.url);
     if (!target) throw new Error('CalendarClient needs the service’s transport URL, not "off"');
     this.target = target;
-    this.proxy = ClientProxyFactory.create(clientOptions(target));
+    this.proxy = ClientProxyFactory.create(clientOptions(target, options.tls));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 

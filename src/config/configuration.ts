@@ -108,6 +108,26 @@ export class AppConfig {
   @Count()
   MESSAGE_TOKEN_FAILURES_PER_MINUTE = 10;
 
+  // The tls:// message port's PEM files (src/messaging/message-tls.ts reads and checks them).
+
+  /** The port's certificate (chain); required with tls://. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  MESSAGE_TLS_CERT_FILE?: string;
+
+  /** The certificate's private key; required with tls://. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  MESSAGE_TLS_KEY_FILE?: string;
+
+  /** Set: callers must present a client certificate this CA signed. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  MESSAGE_TLS_CA_FILE?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -225,6 +245,7 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.fromEntries(
     Object.keys(new AppConfig())
       .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN')
+      .concat('MESSAGE_TLS_CERT_FILE', 'MESSAGE_TLS_KEY_FILE', 'MESSAGE_TLS_CA_FILE')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );

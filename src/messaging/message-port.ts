@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { type BaseRpcContext, ServerTCP, TcpContext } from '@nestjs/microservices';
+import { ServerTCP, TcpContext } from '@nestjs/microservices';
 import { LRUCache } from 'lru-cache';
 import type { Server, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import type { AppConfig } from '../config/configuration';
 
 /** What one TCP message port lets its callers hold (README "Internal messages", the MESSAGE_* settings). */
@@ -28,8 +29,6 @@ export const portLimits = (setting: <K extends keyof AppConfig>(key: K) => AppCo
 });
 
 const TOKEN_FAILURE_WINDOW_MS = 60_000;
-/** A packet id a caller may use: what the reply echoes must serialize, small and flat. */
-const MAX_ID_LENGTH = 128;
 
 /** One accepted connection's share of the port's budgets. */
 interface Connection {
@@ -60,7 +59,7 @@ export class LimitedTcpServer extends ServerTCP {
     noUpdateTTL: true,
   });
 
-  constructor(options: Record<string, unknown> & { limits: MessagePortLimits }) {
+  constructor(options: Record<string, unknown> & { limits: MessagePortLimits; tlsOptions?: TlsOptions }) {
     super({
       ...options,
       // Nest's own frame checks, as a backstop to ours: it counts characters (a byte or more
@@ -68,6 +67,11 @@ export class LimitedTcpServer extends ServerTCP {
       // so ours always close first and say why in the log.
       maxBufferSize: 2 * options.limits.maxFrameBytes,
       incompleteMessageTimeout: 2 * options.limits.frameTimeoutMs,
+      // Over TLS, a connection is ours (bindHandler) only once its handshake is done; until then
+      // it holds a connection slot, for no longer than a frame may take (Node's default: 120 s).
+      ...(options.tlsOptions && {
+        tlsOptions: { handshakeTimeout: options.limits.frameTimeoutMs, ...options.tlsOptions },
+      }),
     });
     this.limits = options.limits;
     const server = this.unwrap<Server>();
@@ -75,6 +79,11 @@ export class LimitedTcpServer extends ServerTCP {
     server.on('drop', (dropped) =>
       this.count(`more than ${this.limits.maxConnections} connections`, dropped?.remoteAddress),
     );
+    // A TLS server only: a plain-TCP caller, a wrong or missing client certificate, a handshake past its time.
+    server.on('tlsClientError', (_error: Error, socket: Socket) => {
+      socket.destroy();
+      this.count('a failed TLS handshake', socket.remoteAddress);
+    });
   }
 
   override bindHandler(socket: Socket): void {
@@ -95,30 +104,6 @@ export class LimitedTcpServer extends ServerTCP {
       if (typeof error === 'string') this.refuse(socket, address, `a bad frame: ${error.slice(0, 100)}`);
     });
     socket.on('close', () => this.release(connection));
-  }
-
-  /** A request's reply echoes its id; an id that could not be serialized is refused before any handler runs. */
-  override async handleMessage(socket: Parameters<ServerTCP['handleMessage']>[0], rawMessage: unknown) {
-    const id = (rawMessage as { id?: unknown } | null)?.id;
-    if (id === undefined || (typeof id === 'string' && id.length <= MAX_ID_LENGTH) || Number.isFinite(id))
-      return super.handleMessage(socket, rawMessage);
-    socket.sendMessage({
-      id: null,
-      isDisposed: true,
-      err: {
-        type: '/problems/malformed-message',
-        title: 'Bad Request',
-        status: 400,
-        detail: `A message's id is a number or a string of at most ${MAX_ID_LENGTH} characters.`,
-      },
-    });
-  }
-
-  /** An event nobody listens to is logged by its pattern, which a caller chooses: never whole. */
-  override handleEvent(pattern: string, packet: Parameters<ServerTCP['handleEvent']>[1], context: BaseRpcContext) {
-    if (this.getHandlerByPattern(pattern)) return super.handleEvent(pattern, packet, context);
-    this.portLogger.warn(`No event handler for pattern ${pattern.slice(0, 100)}`);
-    return Promise.resolve();
   }
 
   /** Nest reports each closed bad frame too, as an error with a stack: the warning above counts it once. */

@@ -1,9 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { type AppConfig, ConfigError } from '../config/configuration';
+import { isIP } from 'node:net';
 import { portLimits } from './message-port';
+import { messageTlsOptions } from './message-tls';
 import { serverStrategy } from './transport-options';
-import { describeTarget, parseTransportUrl } from './transport-url';
+import { describeTarget, overTls, parseTransportUrl, type TransportTarget } from './transport-url';
 
 /**
  * Attaches the MICROSERVICE_URL transport to the HTTP app (nothing when it is `off`). The
@@ -14,8 +16,21 @@ import { describeTarget, parseTransportUrl } from './transport-url';
 export function connectMessageTransport(app: INestApplication): void {
   const target = parseTransportUrl(transportUrl(app));
   const config = app.get<ConfigService<AppConfig, true>>(ConfigService);
-  const limits = portLimits((key) => config.get(key, { infer: true }));
-  if (target) app.connectMicroservice(serverStrategy(target, undefined, limits), { inheritAppConfig: true });
+  if (!target) return;
+  const setting = <K extends keyof AppConfig>(key: K) => config.get(key, { infer: true });
+  const tcpPort = { limits: portLimits(setting), tls: messageTlsOptions(target, setting) };
+  if (target.kind === 'tcp' && !overTls(target) && !isLoopback(target))
+    new Logger('MessagePort').warn(
+      `MICROSERVICE_URL=${describeTarget(target)} listens beyond this machine in plain TCP: INTERNAL_TOKEN travels readable; use tls:// (README, "Internal messages")`,
+    );
+  app.connectMicroservice(serverStrategy(target, undefined, tcpPort), { inheritAppConfig: true });
+}
+
+/** A host name or address that only this machine can reach. */
+function isLoopback(target: TransportTarget): boolean {
+  const host = target.url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (host === 'localhost') return true;
+  return isIP(host) === 4 ? host.startsWith('127.') : host === '::1';
 }
 
 /** Listens on the transport (or connects to its broker); an unreachable one stops start-up in one line. */

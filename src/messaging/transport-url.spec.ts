@@ -46,7 +46,7 @@ describe('MICROSERVICE_URL', () => {
     expect(validateConfig({ MICROSERVICE_URL: 'off' }).MICROSERVICE_URL).toBe('off');
     expect(() => validateConfig({ MICROSERVICE_URL: 'ftp://x' })).toThrow(
       new ConfigError(
-        'Invalid configuration: MICROSERVICE_URL="ftp://x": MICROSERVICE_URL must be off, or a tcp://, nats://, redis://, rediss://, amqp:// or amqps:// URL',
+        'Invalid configuration: MICROSERVICE_URL="ftp://x": MICROSERVICE_URL must be off, or a tcp://, tls://, nats://, redis://, rediss://, amqp:// or amqps:// URL',
       ),
     );
     expect(() => validateConfig({ INTERNAL_TOKEN: 'short' })).toThrow(

@@ -1,7 +1,7 @@
 /**
  * Where internal messages travel, from one URL that the service (MICROSERVICE_URL) and its
  * callers (CalendarClientModule) share, so both ends always agree on every broker-side name:
- * `tcp://host:port`, `nats://[user:pass@]host[:port]`, `redis[s]://[[user]:pass@]host[:port][/db]`
+ * `tcp://host:port` (or `tls://host:port`: the same over TLS), `nats://[user:pass@]host[:port]`, `redis[s]://[[user]:pass@]host[:port][/db]`
  * or `amqp[s]://[user:pass@]host[:port][/vhost]`. `?namespace=` prefixes every subject, channel
  * and queue this service uses, so several deployments (or test runs) can share one broker.
  */
@@ -13,6 +13,7 @@ export interface TransportTarget {
 
 const KINDS: Record<string, TransportTarget['kind']> = {
   'tcp:': 'tcp',
+  'tls:': 'tcp',
   'nats:': 'nats',
   'redis:': 'redis',
   'rediss:': 'redis',
@@ -37,7 +38,7 @@ export function transportUrlProblem(text: unknown): string | undefined {
 /** The transport a URL names, or null for `off`; throws with the reason otherwise. */
 export function parseTransportUrl(text: unknown): TransportTarget | null {
   if (text === 'off') return null;
-  const usage = 'must be off, or a tcp://, nats://, redis://, rediss://, amqp:// or amqps:// URL';
+  const usage = 'must be off, or a tcp://, tls://, nats://, redis://, rediss://, amqp:// or amqps:// URL';
   if (typeof text !== 'string') throw new Error(usage);
   let url: URL;
   try {
@@ -54,11 +55,14 @@ export function parseTransportUrl(text: unknown): TransportTarget | null {
     if (key !== 'namespace' && !(kind === 'rmq' && AMQP_PARAMS.has(key)))
       throw new Error(`has an unknown option ${key}`);
   if (kind === 'tcp' && (url.username || url.password || (url.pathname !== '' && url.pathname !== '/')))
-    throw new Error('must be tcp://host:port, with nothing else');
+    throw new Error(`must be ${url.protocol}//host:port, with nothing else`);
   if (kind === 'redis' && !/^\/?\d*$/.test(url.pathname)) throw new Error('has a Redis database that is not a number');
   url.searchParams.delete('namespace');
   return { kind, url, namespace };
 }
+
+/** Whether the TCP port speaks TLS (`tls://`). */
+export const overTls = (target: TransportTarget): boolean => target.url.protocol === 'tls:';
 
 /** The URL as logs may show it: without its password. */
 export function describeTarget(target: TransportTarget): string {
