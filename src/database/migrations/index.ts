@@ -11,6 +11,7 @@ import { Holds1795987862421 } from './1795987862421-Holds';
 import { OneStatementBooking1796000000000 } from './1796000000000-OneStatementBooking';
 import { ClientShare1796050000000 } from './1796050000000-ClientShare';
 import { BookingEngine1796100000000 } from './1796100000000-BookingEngine';
+import { LeanBooking1796200000000 } from './1796200000000-LeanBooking';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   OneStatementBooking1796000000000,
   ClientShare1796050000000,
   BookingEngine1796100000000,
+  LeanBooking1796200000000,
 ];
