@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/co
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
 import { badRequest } from '../common/errors';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { AvailabilityService } from './availability.service';
@@ -33,18 +34,31 @@ export class AvailabilityController {
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: "A consultant's one-time slots, ordered by start" })
   @ApiOkResponse({ type: AvailabilityPageDto })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  list(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
-    return this.slots.list(id, query);
+  list(
+    @IdParam('id') id: number,
+    @Query() query: ListAvailabilityQuery,
+    @Conditional() conditional: ConditionalGet,
+  ): Promise<AvailabilityPageDto | Response> {
+    return conditional.answer(
+      () => this.slots.calendarVersion(id),
+      () => this.slots.list(id, query),
+    );
   }
 
   @Get('consultant/:id/availability')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({ summary: 'Seed alias of GET /consultants/{id}/availabilities', tags: ['seed aliases'] })
   @ApiOkResponse({ type: AvailabilityPageDto })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  listSeed(@IdParam('id') id: number, @Query() query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
-    return this.slots.list(id, query);
+  listSeed(
+    @IdParam('id') id: number,
+    @Query() query: ListAvailabilityQuery,
+    @Conditional() conditional: ConditionalGet,
+  ): Promise<AvailabilityPageDto | Response> {
+    return this.list(id, query, conditional);
   }
 
   @Delete('consultants/:id/availabilities/:slot_id')

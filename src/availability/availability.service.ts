@@ -7,6 +7,7 @@ import { recordEvent } from '../events/outbox';
 import { type SqlNames, sqlNames } from '../database/sql-names';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { conflict, notFound } from '../common/errors';
+import { noteVersions } from '../common/http/conditional-get';
 import { timeFields } from '../common/http/time-fields';
 import { localWindowOrBadRequest } from '../common/validation/local-window';
 import { lockConsultant } from '../consultants/consultant-lock';
@@ -107,10 +108,7 @@ export class AvailabilityService {
   async list(consultantId: number, query: ListAvailabilityQuery): Promise<AvailabilityPageDto> {
     const key = JSON.stringify([consultantId, query.from, query.to, query.is_booked, query.cursor, query.limit]);
     const kept = this.kept.get(key);
-    if (kept) {
-      const [row] = await this.slots.query<{ version: number }[]>(this.versionSql, [consultantId]);
-      if (row?.version === kept.version) return kept.page;
-    }
+    if (kept && (await this.calendarVersion(consultantId)) === kept.version) return kept.page;
     const { a, c } = this;
     // Only a local-date bound needs the zone before the query (instants ignore it).
     const zone = [query.from, query.to].some((b) => b !== undefined && isValidLocalDate(b))
@@ -137,6 +135,7 @@ export class AvailabilityService {
     );
     if (!rows.length) throw notFound(`Consultant ${consultantId}`);
     const { timezone, version } = rows[0];
+    if (!kept) noteVersions(version); // else noted by calendarVersion(), as old as the page or older
     const page = toPage(
       rows[0].id === null ? [] : rows,
       limit,
@@ -145,6 +144,17 @@ export class AvailabilityService {
     );
     this.kept.set(key, { version, page });
     return page;
+  }
+
+  /**
+   * The consultant's calendar_version, which every change of its slots bumps: what says a page
+   * of them still holds, here and for an ETag (common/http/conditional-get.ts); a 404 without it.
+   */
+  async calendarVersion(consultantId: number): Promise<number> {
+    const [row] = await this.slots.query<{ version: number }[]>(this.versionSql, [consultantId]);
+    if (!row) throw notFound(`Consultant ${consultantId}`);
+    noteVersions(row.version);
+    return row.version;
   }
 
   remove(consultantId: number, slotId: number): Promise<void> {

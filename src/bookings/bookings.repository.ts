@@ -226,6 +226,22 @@ export class BookingsRepository {
     return qb.getMany();
   }
 
+  /**
+   * What says that feed() would answer the same: how many bookings it lists, the last change of
+   * one (a change sets updated_at; a new one is a new id), and the last rename of a consultant
+   * it names (users keep their names). One aggregate over the same rows.
+   */
+  async feedVersion(owner: { consultantId: number } | { userId: number }, historyDays: number): Promise<unknown[]> {
+    const [column, id] = 'consultantId' in owner ? ['consultant_id', owner.consultantId] : ['user_id', owner.userId];
+    const [row] = await this.bookings.query<{ n: number; changed: string; last: number; renamed: string }[]>(
+      `SELECT count(*)::int AS n, max(b.updated_at)::text AS changed, max(b.id) AS last, max(c.updated_at)::text AS renamed
+         FROM bookings b JOIN consultants c ON c.id = b.consultant_id
+        WHERE b.${column} = $1 AND b.status = ANY($2) AND b.end_at > now() - make_interval(days => $3)`,
+      [id, [...BOOKING_STATUSES], historyDays],
+    );
+    return [row.n, row.changed, row.last, row.renamed];
+  }
+
   /** A consultant's or a user's bookings (not holds) that end after `historyDays` ago, for a calendar feed. */
   feed(owner: { consultantId: number } | { userId: number }, historyDays: number) {
     return this.bookings.find({

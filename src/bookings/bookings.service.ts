@@ -226,6 +226,11 @@ export class BookingsService {
     return this.repository.feed(owner, historyDays);
   }
 
+  /** What says that feed() would answer the same (an ETag's versions). */
+  feedVersion(owner: { consultantId: number } | { userId: number }, historyDays: number): Promise<unknown[]> {
+    return this.repository.feedVersion(owner, historyDays);
+  }
+
   /** The time is freed at once; cancelling twice is a no-op. */
   async cancel(principal: Principal, id: number): Promise<BookingDto> {
     const { booking, timezone } = await this.engine.cancel(await this.bookingOf(principal, id));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import ical, { escape, ICalEventStatus } from 'ical-generator';
 import { BookingsService, type FeedEntry } from '../bookings/bookings.service';
+import { noteVersions } from '../common/http/conditional-get';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { UsersService } from '../users/users.service';
 
@@ -21,17 +22,30 @@ export class CalendarFeedService {
   ) {}
 
   async consultantFeed(consultantId: number): Promise<string> {
-    const owner = await this.consultants.get(consultantId);
+    const owner = await this.consultantFeedRead(consultantId);
     const bookings = await this.bookings.feed({ consultantId }, FEED_HISTORY_DAYS);
     const users = await this.users.getMany(bookings.map((b) => b.userId));
     return feed(owner, bookings, 'Booking with', (b) => users.get(b.userId));
   }
 
   async userFeed(userId: number): Promise<string> {
-    const owner = await this.users.get(userId);
+    const owner = await this.userFeedRead(userId);
     const bookings = await this.bookings.feed({ userId }, FEED_HISTORY_DAYS);
     const consultants = await this.consultants.getMany(bookings.map((b) => b.consultantId));
     return feed(owner, bookings, 'Consultation with', (b) => consultants.get(b.consultantId));
+  }
+
+  /** The feed's owner, with the versions that say its feed still holds (its ETag); a 404 without it. */
+  async consultantFeedRead(consultantId: number): Promise<Person> {
+    const owner = await this.consultants.get(consultantId);
+    noteVersions([owner, await this.bookings.feedVersion({ consultantId }, FEED_HISTORY_DAYS)]);
+    return owner;
+  }
+
+  async userFeedRead(userId: number): Promise<Person> {
+    const owner = await this.users.get(userId);
+    noteVersions([owner, await this.bookings.feedVersion({ userId }, FEED_HISTORY_DAYS)]);
+    return owner;
   }
 }
 

@@ -2,6 +2,8 @@ import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
+import { ConsultantsService } from '../consultants/consultants.service';
 import { ApiIdParam, IdParam, LocalDatePipe } from '../common/validation/decorators';
 import { CalendarFeedService } from './calendar-feed.service';
 import { CalendarService } from './calendar.service';
@@ -29,7 +31,14 @@ export class CalendarController {
   constructor(
     private readonly calendar: CalendarService,
     private readonly feeds: CalendarFeedService,
+    private readonly consultants: ConsultantsService,
   ) {}
+
+  /** The consultants a monthly or time-range view starts with: the one named, or a page. */
+  private consultantsOf(query: MonthlyViewQuery | TimeRangeQuery) {
+    const id = query.consultant_id;
+    return () => (id === undefined ? this.consultants.listVersioned(query) : this.consultants.getVersioned(id));
+  }
 
   @Get('consultants/availabilities/:date')
   @ApiParam({ name: 'date', example: '2030-12-02', description: "Each consultant's local date (YYYY-MM-DD)" })
@@ -37,17 +46,29 @@ export class CalendarController {
     summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)",
   })
   @ApiOkResponse({ type: DailyViewDto })
+  @ApiConditional()
   @ApiProblems(400)
-  daily(@Param('date', LocalDatePipe) date: string, @Query() query: DailyViewQuery): Promise<DailyViewDto> {
-    return this.calendar.daily(date, query);
+  daily(
+    @Param('date', LocalDatePipe) date: string,
+    @Query() query: DailyViewQuery,
+    @Conditional() conditional: ConditionalGet,
+  ): Promise<DailyViewDto | Response> {
+    return conditional.answer(
+      () => this.consultants.listVersioned(query),
+      () => this.calendar.daily(date, query),
+    );
   }
 
   @Get('availabilities/monthly')
   @ApiOperation({ summary: "Seed monthly view: one consultant's slots per local day of the month, booked ones marked" })
   @ApiOkResponse({ type: MonthlyViewDto })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  monthly(@Query() query: MonthlyViewQuery): Promise<MonthlyViewDto> {
-    return this.calendar.monthly(query);
+  monthly(
+    @Query() query: MonthlyViewQuery,
+    @Conditional() conditional: ConditionalGet,
+  ): Promise<MonthlyViewDto | Response> {
+    return conditional.answer(this.consultantsOf(query), () => this.calendar.monthly(query));
   }
 
   @Get('availabilities/timerange')
@@ -56,9 +77,13 @@ export class CalendarController {
       "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes",
   })
   @ApiOkResponse({ type: TimeRangeViewDto })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  timeRange(@Query() query: TimeRangeQuery): Promise<TimeRangeViewDto> {
-    return this.calendar.timeRange(query);
+  timeRange(
+    @Query() query: TimeRangeQuery,
+    @Conditional() conditional: ConditionalGet,
+  ): Promise<TimeRangeViewDto | Response> {
+    return conditional.answer(this.consultantsOf(query), () => this.calendar.timeRange(query));
   }
 
   @Get('consultants/:id/calendar.ics')
@@ -70,9 +95,16 @@ export class CalendarController {
     summary:
       "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)",
   })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  consultantFeed(@IdParam('id') id: number): Promise<string> {
-    return this.feeds.consultantFeed(id);
+  consultantFeed(
+    @IdParam('id') id: number,
+    @Conditional('private, no-cache') conditional: ConditionalGet,
+  ): Promise<string | Response> {
+    return conditional.answer(
+      () => this.feeds.consultantFeedRead(id),
+      () => this.feeds.consultantFeed(id),
+    );
   }
 
   @Get('users/:id/calendar.ics')
@@ -81,8 +113,15 @@ export class CalendarController {
   @ApiFeed()
   @ApiIdParam('id', 'User id')
   @ApiOperation({ summary: "RFC 5545 feed of the user's bookings" })
+  @ApiConditional()
   @ApiProblems(400, 404)
-  userFeed(@IdParam('id') id: number): Promise<string> {
-    return this.feeds.userFeed(id);
+  userFeed(
+    @IdParam('id') id: number,
+    @Conditional('private, no-cache') conditional: ConditionalGet,
+  ): Promise<string | Response> {
+    return conditional.answer(
+      () => this.feeds.userFeedRead(id),
+      () => this.feeds.userFeed(id),
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
+import { noteChangesWithTheClock, noteVersions } from '../common/http/conditional-get';
 import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { notFound } from '../common/errors';
 import { epochMs } from '../database/epoch-ms';
@@ -29,7 +30,7 @@ import type { PrincipalSource } from '../common/auth/principal-source';
 import { TransactionalConnection } from '../database/transactional-connection';
 
 const DTO_FIELDS = ['id', 'firstName', 'lastName', 'timezone', 'specialization'] as const;
-type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'>;
+type VersionedRow = ConsultantFields & Pick<Consultant, 'calendarVersion'> & { changesWithTheClock: boolean };
 
 /** A page of consultants is ordered by id; its cursor is the last id. Views that cut a page short resume with it too. */
 /** Consultants with the calendar version each was read at, for views that keep what they compute. */
@@ -55,7 +56,10 @@ export class ConsultantsService implements PrincipalSource {
     private readonly removalChecks: ConsultantRemovalChecks,
   ) {
     this.c = sqlNames(consultants.metadata);
-    this.dtoColumns = `${selectAs(this.c, [...DTO_FIELDS, 'calendarVersion'])}, ${epochMs(this.c.createdAt)} AS "createdAt"`;
+    const { c } = this;
+    // Whether its free time changes with the clock alone (a view with it then gets no ETag).
+    const changes = `${c.minimumNoticeMinutes} > 0 OR ${c.bookingHorizonDays} IS NOT NULL OR ${c.holdsUntil} > now()`;
+    this.dtoColumns = `${selectAs(c, [...DTO_FIELDS, 'calendarVersion'])}, ${epochMs(c.createdAt)} AS "createdAt", ${changes} AS "changesWithTheClock"`;
   }
 
   async create(dto: CreateConsultantDto): Promise<CreatedConsultantDto> {
@@ -73,17 +77,24 @@ export class ConsultantsService implements PrincipalSource {
   }
 
   async get(id: number): Promise<ConsultantDto> {
-    return (await this.getVersioned(id)).data[0];
+    return toConsultantDto(await this.findVersioned(id));
   }
 
   /** Every view naming a consultant starts here: one plain statement, like listVersioned(). */
   async getVersioned(id: number): Promise<VersionedConsultants> {
+    const row = await this.findVersioned(id);
+    const page = { data: [toConsultantDto(row)], next_cursor: null, versions: [row.calendarVersion] };
+    noteViewVersions(page, [row]);
+    return page;
+  }
+
+  private async findVersioned(id: number): Promise<VersionedRow> {
     const [row] = await this.consultants.query<VersionedRow[]>(
       `SELECT ${this.dtoColumns} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
       [id],
     );
     if (!row) throw notFound(`Consultant ${id}`);
-    return { data: [toConsultantDto(row)], next_cursor: null, versions: [row.calendarVersion] };
+    return row;
   }
 
   /** The consultants of these ids that exist, by id. */
@@ -117,7 +128,9 @@ export class ConsultantsService implements PrincipalSource {
       params,
     );
     const page = toPage(rows, limit, toConsultantDto, consultantPageKey);
-    return { ...page, versions: rows.slice(0, page.data.length).map((r) => r.calendarVersion) };
+    const versioned = { ...page, versions: rows.slice(0, page.data.length).map((r) => r.calendarVersion) };
+    noteViewVersions(versioned, rows);
+    return versioned;
   }
 
   /** A new time zone moves every weekly window in absolute time: that is an `availability.changed`. */
@@ -191,4 +204,10 @@ export class ConsultantsService implements PrincipalSource {
     });
     this.principals.forget('consultant', id);
   }
+}
+
+/** A page of consultants as a view's ETag covers it (common/http/conditional-get.ts): what it shows of them, and their calendars' versions. */
+function noteViewVersions(page: VersionedConsultants, rows: VersionedRow[]): void {
+  if (rows.slice(0, page.data.length).some((r) => r.changesWithTheClock)) noteChangesWithTheClock();
+  else noteVersions([page.data, page.versions, page.next_cursor]);
 }

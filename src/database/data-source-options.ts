@@ -4,7 +4,6 @@ import { Booking } from '../bookings/entities/booking.entity';
 import { IdempotencyKey } from '../bookings/entities/idempotency-key.entity';
 import { Consultant } from '../consultants/entities/consultant.entity';
 import { OutboxEvent } from '../events/entities/outbox-event.entity';
-import { OutboxSequence } from '../events/entities/outbox-sequence.entity';
 import { DateOverride } from '../recurring/entities/date-override.entity';
 import { RecurringRule } from '../recurring/entities/recurring-rule.entity';
 import { User } from '../users/entities/user.entity';
@@ -22,7 +21,6 @@ export const ENTITIES = [
   Booking,
   IdempotencyKey,
   OutboxEvent,
-  OutboxSequence,
   WebhookSubscription,
   WebhookDelivery,
 ];

@@ -13,10 +13,10 @@ export interface NewEvent {
  * if and only if the change commits. Call it after the change's writes, under the consultant's
  * row lock (lockConsultant) like every write of a consultant's data.
  *
- * One round trip: outbox_record (migration OneStatementBooking) takes the sequence from the
- * consultant's counter row in the same statement. The counter's row lock orders one consultant's
+ * One round trip: outbox_record (migration LeanBooking) takes the sequence from the consultant's
+ * row (`last_event_sequence`) and inserts the event. That row's lock orders one consultant's
  * events as their transactions commit; a rolled-back change takes its number back with it.
- * The booking engine's writer (change_booking) records its events through the same function.
+ * The booking engine's writer (change_booking) takes its events' numbers the same way.
  */
 export async function recordEvent(manager: EntityManager, event: NewEvent): Promise<void> {
   if (!manager.queryRunner?.isTransactionActive)

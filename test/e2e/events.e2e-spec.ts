@@ -252,4 +252,21 @@ describe('events: one outbox row per committed change', () => {
     );
     expect((await events(another.id)).map((e) => e.sequence)).toEqual([1]);
   });
+
+  it("a booking the writer refuses (the client's share) takes no number: the next one follows without a gap", async () => {
+    await expectStatus(200, me().put(`/consultants/${consultant.id}/policy`, { max_client_share_minutes: 60 }));
+    const [first, second] = [
+      await make('availabilities', { date: '2031-03-06', start_time: '10:00', end_time: '11:00' }),
+      await make('availabilities', { date: '2031-03-06', start_time: '12:00', end_time: '13:00' }),
+    ];
+    await expectStatus(201, http.as(alice.token).post('/bookings', { availability_id: first }));
+    const refused = await http.as(alice.token).post('/bookings', { availability_id: second });
+    expect(refused).toHaveStatus(422);
+    expect(refused.body.type).toBe('/problems/client-share');
+    // Another user from another address: the share counts both.
+    await expectStatus(201, http.from('192.0.2.7').as(bob.token).post('/bookings', { availability_id: second }));
+    const all = await events();
+    expect(all.map((e) => e.sequence)).toEqual(all.map((_, i) => i + 1));
+    expect(all.slice(-2).map((e) => e.type)).toEqual(['booking.created', 'booking.created']);
+  });
 });

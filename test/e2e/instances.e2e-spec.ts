@@ -130,4 +130,59 @@ describeOnPostgres('two instances over one database', () => {
     expect(local).toHaveStatus(201);
     expect(local.body.start).toBe('2031-07-02T13:00:00.000Z');
   });
+
+  it('an ETag from one instance gets a 304 from the other while nothing changed, and a 200 after a change', async () => {
+    const c = await createConsultant(a);
+    const first = await slot(a, c, '2031-08-04', '09:00', '10:00');
+    const routes = [
+      { as: user.token, url: `/availabilities/monthly/?year=2031&month=8&consultant_id=${c.id}` },
+      { as: user.token, url: `/availabilities/timerange/?consultant_id=${c.id}&start=2031-08-01&end=2031-08-31` },
+      { as: user.token, url: '/consultants/availabilities/2031-08-04/?limit=100' },
+      { as: user.token, url: `/consultant/${c.id}/availability/` },
+      { as: user.token, url: `/consultants/${c.id}/availabilities` },
+      { as: c.token, url: `/consultants/${c.id}/calendar.ics` },
+      { as: user.token, url: `/users/${user.id}/calendar.ics` },
+    ];
+    const tagsFrom = async (http: Http) =>
+      Promise.all(
+        routes.map(async (route) => {
+          const res = await http.as(route.as).get(route.url);
+          expect(res).toHaveStatus(200);
+          expect(res.headers.etag).toMatch(/^W\/".+"$/);
+          return String(res.headers.etag);
+        }),
+      );
+    const askWith = async (http: Http, tags: string[]) =>
+      Promise.all(
+        routes.map(async (route, i) => {
+          const res = await http.as(route.as).get(route.url, { 'if-none-match': tags[i] });
+          return { status: res.status, etag: res.headers.etag, body: res.text };
+        }),
+      );
+
+    const tags = await tagsFrom(a);
+    // Each instance tags the same answer alike, and answers the other's tag with an empty 304.
+    expect(await tagsFrom(b)).toEqual(tags);
+    expect(await askWith(b, tags)).toEqual(tags.map((etag) => ({ status: 304, etag, body: '' })));
+
+    // A booking through one changes every view, list and feed: the other answers 200 with a new tag.
+    expect(await a.as(user.token).post('/bookings', { availability_id: first })).toHaveStatus(201);
+    const after = await askWith(b, tags);
+    expect(after.map((r) => r.status)).toEqual(routes.map(() => 200));
+    after.forEach((r, i) => expect(r.etag).not.toBe(tags[i]));
+    // A rename shows in the views: their tags change with it.
+    const renamed = await tagsFrom(b);
+    expect(await a.as(c.token).patch(`/consultants/${c.id}`, { first_name: 'Renamed' })).toHaveStatus(200);
+    const views = await askWith(a, renamed);
+    expect(views.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
+  });
+
+  it('gives no ETag to a view that changes with the clock alone (a notice)', async () => {
+    const c = await createConsultant(a);
+    await slot(a, c, '2031-09-01', '09:00', '10:00');
+    expect(await a.as(c.token).put(`/consultants/${c.id}/policy`, { minimum_notice_minutes: 60 })).toHaveStatus(200);
+    const res = await b.as(user.token).get(`/availabilities/monthly/?year=2031&month=9&consultant_id=${c.id}`);
+    expect(res).toHaveStatus(200);
+    expect(res.headers.etag).toBeUndefined();
+  });
 });

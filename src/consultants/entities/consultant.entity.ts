@@ -86,6 +86,17 @@ export class Consultant {
   @Column({ name: 'calendar_version', type: 'integer', default: 0 })
   calendarVersion: number;
 
+  /** Its events' last sequence (1, 2, 3… without gaps): taken by the UPDATE of this row that records one. */
+  @Column({ name: 'last_event_sequence', type: 'integer', default: 0 })
+  lastEventSequence: number;
+
+  /**
+   * At or after the expiry of each of its holds still `held`; null when none is. A booking at a
+   * consultant without one runs no hold expiry, and a view with one changes with the clock.
+   */
+  @Column({ name: 'holds_until', type: 'timestamptz', nullable: true })
+  holdsUntil: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

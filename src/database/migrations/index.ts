@@ -12,6 +12,7 @@ import { OneStatementBooking1796000000000 } from './1796000000000-OneStatementBo
 import { ClientShare1796050000000 } from './1796050000000-ClientShare';
 import { BookingEngine1796100000000 } from './1796100000000-BookingEngine';
 import { AttemptErrorWords1796200000000 } from './1796200000000-AttemptErrorWords';
+import { LeanBooking1796300000000 } from './1796300000000-LeanBooking';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   ClientShare1796050000000,
   BookingEngine1796100000000,
   AttemptErrorWords1796200000000,
+  LeanBooking1796300000000,
 ];

@@ -23,7 +23,7 @@ export class OutboxEvent {
   @Column({ name: 'consultant_id', type: 'int' })
   consultantId: number;
 
-  /** 1, 2, 3… per consultant, in commit order, without gaps (outbox_sequences). */
+  /** 1, 2, 3… per consultant, in commit order, without gaps (the consultant's last_event_sequence). */
   @Column({ type: 'int' })
   sequence: number;
 
