@@ -5,11 +5,13 @@
 # private PostgreSQL with it, the machine server's memory settings and synchronous_commit on, and
 # runs side-by-side.sh against that server; the statistics are reset just before the booking
 # route and read right after it, nested statements of change_booking included (track = all).
-#   bench/booking-statements.sh [side-by-side.sh]      from the project's root (or PROJECT=folder)
+#   bench/booking-statements.sh <side-by-side.sh>      from the project's root (or PROJECT=folder)
+# side-by-side.sh is the comparison with the seed's design, kept outside this repository with its
+# peer beside it (../peers from its own folder).
 # Prints side-by-side's table, then one table per side: calls, total ms, shared blocks, WAL bytes.
 set -eu
-sbs=${1:-$(cd "$(dirname "$0")/../.." && pwd)/shared/bench/side-by-side.sh}
-[ -f "$sbs" ] || { echo "side-by-side.sh not found: pass its path"; exit 1; }
+sbs=${1:?usage: bench/booking-statements.sh <path of side-by-side.sh>}
+[ -f "$sbs" ] || { echo "side-by-side.sh not found at $sbs"; exit 1; }
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 work=$(mktemp -d)
 chown postgres "$work" 2>/dev/null || true
