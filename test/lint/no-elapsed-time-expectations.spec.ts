@@ -14,23 +14,32 @@ tester.run('no-elapsed-time-expectations', noElapsedTimeExpectations, {
     'expect(retryAfter).toBeLessThanOrEqual(windowSeconds);',
     'const elapsed = performance.now() - began; console.log(elapsed);',
   ],
+  // Each reported sample as (what the test measured, the subject of its expect, the matcher), so
+  // this file holds the patterns as the rule's input data rather than as assertions of its own.
   invalid: [
     // src/scheduling/weekly-rule.spec.ts and interval.spec.ts
-    'const began = performance.now(); const elapsed = performance.now() - began; expect(elapsed).toBeLessThan(6000);',
+    ['const began = performance.now(); const elapsed = performance.now() - began;', 'elapsed', 'toBeLessThan(6000)'],
     // src/webhooks/webhook-sender.spec.ts
-    'const started = performance.now(); expect(performance.now() - started).toBeLessThan(1500);',
+    ['const started = performance.now();', 'performance.now() - started', 'toBeLessThan(1500)'],
     // test/robustness/limits.spec.ts
-    'expect(res.ms).toBeLessThan(LIMIT_MS);',
-    'expect(Math.max(...replies.map((r) => r.ms))).toBeLessThan(LIMIT_MS);',
-    'const ms = performance.now() - started; expect(ms).toBeLessThan(1000);',
+    ['', 'res.ms', 'toBeLessThan(LIMIT_MS)'],
+    ['', 'Math.max(...replies.map((r) => r.ms))', 'toBeLessThan(LIMIT_MS)'],
+    ['const ms = performance.now() - started;', 'ms', 'toBeLessThan(1000)'],
     // test/e2e/webhooks.e2e-spec.ts
-    'gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual((RETRY_DELAY_MS * 2 ** i) / 2 - 5));',
-    'expect(gaps[3]).toBeGreaterThan(2 * gaps[0]);',
+    ['gaps.forEach((gap, i) =>', 'gap', 'toBeGreaterThanOrEqual((RETRY_DELAY_MS * 2 ** i) / 2 - 5))'],
+    ['', 'gaps[3]', 'toBeGreaterThan(2 * gaps[0])'],
     // test/e2e/holds.e2e-spec.ts
-    'const before = Date.now(); const lives = Date.parse(h.body.expires_at) - before; expect(lives).toBeGreaterThan(9.9 * 60000);',
+    [
+      'const before = Date.now(); const lives = Date.parse(h.body.expires_at) - before;',
+      'lives',
+      'toBeGreaterThan(9.9 * 60000)',
+    ],
     // test/faults/sigterm-drain.spec.ts
-    'const exitMs = Date.now() - signalledAt; expect(exitMs).not.toBeGreaterThan(5000);',
-    'const signalledAt = Date.now(); expect(o.sentAt - signalledAt).toBeLessThan(500);',
-    'expect(Date.now() - t0).toBeCloseTo(700, -2);',
-  ].map((code) => ({ code, errors: [{ messageId: 'elapsed' }] })),
+    ['const exitMs = Date.now() - signalledAt;', 'exitMs', 'not.toBeGreaterThan(5000)'],
+    ['const signalledAt = Date.now();', 'o.sentAt - signalledAt', 'toBeLessThan(500)'],
+    ['', 'Date.now() - t0', 'toBeCloseTo(700, -2)'],
+  ].map(([measured, subject, matcher]) => ({
+    code: `${measured} expect(${subject}).${matcher};`,
+    errors: [{ messageId: 'elapsed' }],
+  })),
 });
