@@ -19,6 +19,9 @@ const toBool = ({ value }: { value: unknown }) =>
 const Count = (max?: number) =>
   applyDecorators(Transform(toInt), IsInt(), Min(1), ...(max === undefined ? [] : [Max(max)]));
 
+/** A setting that may be left unset, and is otherwise a non-empty string. */
+const OptionalText = () => applyDecorators(IsOptional(), IsString(), MinLength(1));
+
 /** The prefixes the service gives the tokens it makes; a configured secret may carry only its own. */
 const TOKEN_PREFIXES = { admin: 'cc_a_', consultant: 'cc_c_', user: 'cc_u_', internal: 'cc_i_' } as const;
 const MIN_DISTINCT_CHARACTERS = 8;
@@ -53,9 +56,7 @@ export class AppConfig {
   HOST = '127.0.0.1';
 
   /** Unset: the embedded PGlite database under DATA_DIR. */
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
+  @OptionalText()
   DATABASE_URL?: string;
 
   /** Where the embedded database keeps its files; `memory://` keeps nothing. */
@@ -111,21 +112,15 @@ export class AppConfig {
   // The tls:// message port's PEM files (src/messaging/message-tls.ts reads and checks them).
 
   /** The port's certificate (chain); required with tls://. */
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
+  @OptionalText()
   MESSAGE_TLS_CERT_FILE?: string;
 
   /** The certificate's private key; required with tls://. */
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
+  @OptionalText()
   MESSAGE_TLS_KEY_FILE?: string;
 
   /** Set: callers must present a client certificate this CA signed. */
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
+  @OptionalText()
   MESSAGE_TLS_CA_FILE?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
