@@ -106,17 +106,19 @@ export class CalendarService {
 
   /** Slots in a range of at most 92 days, optionally cut into bookable lengths, per consultant. */
   async timeRange(query: TimeRangeQuery): Promise<TimeRangeViewDto> {
-    const page = await this.consultantsOf(query);
-    const windows = page.data.map((c) => ({
-      consultantId: c.id,
-      ...(resolveBounds(query.start, query.end, c.timezone) as Interval),
-    }));
-    const span = windows[0] ?? resolveBounds(query.start, query.end, 'UTC');
-    if (span.end! <= span.start!) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
-    if (spanDays(query.start, query.end, span.start!, span.end!) > MAX_RANGE_DAYS)
+    const span = resolveBounds(query.start, query.end, 'UTC') as Interval;
+    if (span.end <= span.start) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
+    if (spanDays(query.start, query.end, span.start, span.end) > MAX_RANGE_DAYS)
       throw badRequest(`A range may span at most ${MAX_RANGE_DAYS} days`, [
         { field: 'end', message: `is more than ${MAX_RANGE_DAYS} days after start` },
       ]);
+    const page = await this.consultantsOf(query);
+    // A date bound is the consultant's own local day, so a range of one instant and one date can
+    // end before it starts in some zones only: there it holds no time, and the consultant no slot.
+    const windows = page.data.map((c) => {
+      const { start, end } = resolveBounds(query.start, query.end, c.timezone) as Interval;
+      return { consultantId: c.id, start, end: Math.max(start, end) };
+    });
     const options = { slotMinutes: query.slot_minutes, includeBooked: query.include_booked === 'true' };
     const fitted = this.fit(
       page,

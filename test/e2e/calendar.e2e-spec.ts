@@ -139,6 +139,26 @@ describe('calendar views and feeds', () => {
     expect((byId.get(berlin.id) as any).slots[0].start).toBe('2030-12-02T07:00:00.000Z');
   });
 
+  it('lists a consultant with no time where a range of an instant and a date ends before it starts in their zone', async () => {
+    // 23:30 UTC on 2 December is already past the end of 2 December in Berlin, not yet in New York.
+    const range = await http.get(
+      '/availabilities/timerange/?start=2030-12-02T23:30:00Z&end=2030-12-02&specialization=cal-views&include_booked=true',
+    );
+    expect(range).toHaveStatus(200);
+    const byId = new Map(range.body.data.map((d: any) => [d.consultant.id, d]));
+    expect(byId.get(berlin.id)).toMatchObject({
+      start: '2030-12-02T23:30:00.000Z',
+      end: '2030-12-02T23:30:00.000Z',
+      slots: [],
+    });
+    expect(byId.get(ny.id)).toMatchObject({ start: '2030-12-02T23:30:00.000Z', end: '2030-12-03T05:00:00.000Z' });
+    // Ending before it starts in UTC too is a 400, whoever is on the page.
+    assertProblem(
+      await http.get('/availabilities/timerange/?start=2030-12-03T00:30:00Z&end=2030-12-02&specialization=cal-views'),
+      400,
+    );
+  });
+
   it('refuses bad dates, months and ranges over 92 days', async () => {
     assertProblem(await http.get('/consultants/availabilities/2030-02-30/'), 400);
     assertProblem(await http.get('/consultants/availabilities/tomorrow'), 400);
