@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/co
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
+import { type Answer, ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
 import { badRequest } from '../common/errors';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { AvailabilityService } from './availability.service';
@@ -40,7 +40,7 @@ export class AvailabilityController {
     @IdParam('id') id: number,
     @Query() query: ListAvailabilityQuery,
     @Conditional() conditional: ConditionalGet,
-  ): Promise<AvailabilityPageDto | Response> {
+  ): Promise<Answer<AvailabilityPageDto>> {
     return conditional.answer(
       () => this.slots.calendarVersion(id),
       () => this.slots.list(id, query),
@@ -57,7 +57,7 @@ export class AvailabilityController {
     @IdParam('id') id: number,
     @Query() query: ListAvailabilityQuery,
     @Conditional() conditional: ConditionalGet,
-  ): Promise<AvailabilityPageDto | Response> {
+  ): Promise<Answer<AvailabilityPageDto>> {
     return this.list(id, query, conditional);
   }
 

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { ApiProblems } from '../common/http/api-problems.decorator';
-import { ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
+import { type Answer, ApiConditional, Conditional, type ConditionalGet } from '../common/http/conditional-get';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { ApiIdParam, IdParam, LocalDatePipe } from '../common/validation/decorators';
 import { CalendarFeedService } from './calendar-feed.service';
@@ -52,7 +52,7 @@ export class CalendarController {
     @Param('date', LocalDatePipe) date: string,
     @Query() query: DailyViewQuery,
     @Conditional() conditional: ConditionalGet,
-  ): Promise<DailyViewDto | Response> {
+  ): Promise<Answer<DailyViewDto>> {
     return conditional.answer(
       () => this.consultants.listVersioned(query),
       () => this.calendar.daily(date, query),
@@ -67,7 +67,7 @@ export class CalendarController {
   monthly(
     @Query() query: MonthlyViewQuery,
     @Conditional() conditional: ConditionalGet,
-  ): Promise<MonthlyViewDto | Response> {
+  ): Promise<Answer<MonthlyViewDto>> {
     return conditional.answer(this.consultantsOf(query), () => this.calendar.monthly(query));
   }
 
@@ -82,7 +82,7 @@ export class CalendarController {
   timeRange(
     @Query() query: TimeRangeQuery,
     @Conditional() conditional: ConditionalGet,
-  ): Promise<TimeRangeViewDto | Response> {
+  ): Promise<Answer<TimeRangeViewDto>> {
     return conditional.answer(this.consultantsOf(query), () => this.calendar.timeRange(query));
   }
 
@@ -100,7 +100,7 @@ export class CalendarController {
   consultantFeed(
     @IdParam('id') id: number,
     @Conditional('private, no-cache') conditional: ConditionalGet,
-  ): Promise<string | Response> {
+  ): Promise<Answer<string>> {
     return conditional.answer(
       () => this.feeds.consultantFeedRead(id),
       () => this.feeds.consultantFeed(id),
@@ -118,7 +118,7 @@ export class CalendarController {
   userFeed(
     @IdParam('id') id: number,
     @Conditional('private, no-cache') conditional: ConditionalGet,
-  ): Promise<string | Response> {
+  ): Promise<Answer<string>> {
     return conditional.answer(
       () => this.feeds.userFeedRead(id),
       () => this.feeds.userFeed(id),

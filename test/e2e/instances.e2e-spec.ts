@@ -177,6 +177,25 @@ describeOnPostgres('two instances over one database', () => {
     expect(views.slice(0, 3).map((r) => r.status)).toEqual([200, 200, 200]);
   });
 
+  it('sends an answer kept by its ETag exactly as the other instance computes it, and a new one after a change', async () => {
+    const c = await createConsultant(a);
+    const first = await slot(a, c, '2031-09-01', '09:00', '10:00');
+    const url = `/availabilities/monthly/?year=2031&month=9&consultant_id=${c.id}`;
+    const computed = await b.get(url);
+    const again = [await a.get(url), await a.get(url)];
+    for (const res of again) {
+      expect(res).toHaveStatus(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.text).toBe(computed.text);
+    }
+    expect(await a.as(user.token).post('/bookings', { availability_id: first })).toHaveStatus(201);
+    const booked = await a.get(url);
+    expect(booked.body.data[0].days[0].slots).toEqual([
+      expect.objectContaining({ start_time: '09:00:00', is_booked: true }),
+    ]);
+    expect(booked.text).toBe((await b.get(url)).text);
+  });
+
   it('gives no ETag to a view that changes with the clock alone (a notice)', async () => {
     const c = await createConsultant(a);
     await slot(a, c, '2031-09-01', '09:00', '10:00');
