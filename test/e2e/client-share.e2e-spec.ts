@@ -9,6 +9,7 @@ import {
   type Created,
   openEveryDay,
 } from '../support/factories';
+import { DataSource } from 'typeorm';
 import { useTestApp } from '../support/test-app';
 
 /** `hours` of window time on 2031-01-0`day` from `hour` (UTC, the consultant's zone by default). */
@@ -22,7 +23,8 @@ const twoHours = (consultant: Created, day: number, hour: number, hours = 2) => 
 });
 
 describe('a client share of a consultant, and the longest booking', () => {
-  const { http, admin } = useTestApp();
+  const app = useTestApp();
+  const { http, admin } = app;
 
   async function openConsultant(): Promise<Created> {
     const consultant = await createConsultant(http);
@@ -96,6 +98,27 @@ describe('a client share of a consultant, and the longest booking', () => {
     expect(await fromHome.as(ann.token).post(`/bookings/${first.body.id}/cancel`)).toHaveStatus(200);
     expect(await admin.post(`/bookings/${forAnn.body.id}/cancel`)).toHaveStatus(200);
     expect(await fromHome.as(ann.token).post('/bookings', twoHours(c, 4, 12))).toHaveStatus(201);
+  });
+
+  it('leaves the consultant as it was when the writer refuses: its views keep their ETag, hold expiry its mark', async () => {
+    const c = await openConsultant();
+    const [fay, gus] = [await createUser(http), await createUser(http)];
+    const fromHome = http.from('10.4.0.1');
+    for (const hour of [8, 12])
+      expect(await fromHome.as(fay.token).post('/bookings', twoHours(c, 1, hour))).toHaveStatus(201);
+    const consultantRow = async () =>
+      app.t.app.get(DataSource).query('SELECT * FROM consultants WHERE id = $1', [c.id]) as Promise<unknown[]>;
+    const view = `/availabilities/monthly/?year=2031&month=1&consultant_id=${c.id}`;
+    const [row, tag] = [await consultantRow(), (await http.get(view)).headers.etag];
+    expect(tag).toBeDefined();
+    // Gus shares Fay's address, whose share her two bookings spent: only the writer counts by address.
+    for (const path of ['/bookings', '/holds']) {
+      const refused = await fromHome.as(gus.token).post(path, twoHours(c, 2, 8, 1));
+      assertProblem(refused, 422);
+      expect(refused.body.type).toBe('/problems/client-share');
+    }
+    expect(await consultantRow()).toEqual(row);
+    expect((await http.get(view, { 'if-none-match': String(tag) })).status).toBe(304);
   });
 
   it('counts a reschedule by what the booking becomes, and follows the policy', async () => {

@@ -16,7 +16,7 @@
 -- one UPDATE that also bumps its calendar_version, takes the event's sequence and says whether it
 -- may have a live hold; the user's row by the UPDATE of its count; a booked slot's by the UPDATE
 -- of its flag; the event is inserted here, with no separate counter row.
--- Loaded by the newest migration that names it (LeanBooking); the text an earlier migration
+-- Loaded by the newest migration that names it (RefusalLeavesConsultant); the text an earlier migration
 -- loaded stays beside it as booking-writer.<that migration's timestamp>.sql.
 CREATE OR REPLACE FUNCTION change_booking(
   p_kind text, p_booking integer, p_expect_status text, p_expect_sequence integer,
@@ -39,13 +39,12 @@ DECLARE
 BEGIN
   -- The consultant's row lock, which every write of its slots, rules, overrides and bookings
   -- takes first; a decision made on a copy of an older schedule is made again. One UPDATE locks
-  -- it and makes the change's bumps: what the calendar views show (src/calendar/) changes, the
-  -- event's sequence (its lock orders the consultant's events as their commits), and a hold's
-  -- expiry. A refusal is answered, not raised, so it takes back what must not stay (below).
+  -- it and makes the change's bumps: what the calendar views show (src/calendar/) changes, and
+  -- the event's sequence (its lock orders the consultant's events as their commits). A refusal is
+  -- answered, not raised, so it takes both back (below); a new hold's expiry is marked once made.
   UPDATE consultants c
      SET calendar_version = c.calendar_version + 1,
-         last_event_sequence = c.last_event_sequence + (p_event_type IS NOT NULL)::int,
-         holds_until = CASE WHEN p_kind = 'hold' THEN greatest(c.holds_until, expires) ELSE c.holds_until END
+         last_event_sequence = c.last_event_sequence + (p_event_type IS NOT NULL)::int
    WHERE c.id = p_consultant
   RETURNING c.schedule_version, c.last_event_sequence, c.holds_until INTO version, event_sequence, holds;
   IF NOT FOUND THEN outcome := 'no-consultant'; RETURN; END IF;
@@ -122,10 +121,12 @@ BEGIN
   END IF;
   END checks;
   IF outcome IS NOT NULL THEN
-    -- A consultant's events are numbered without gaps, and the user's count is of what is made.
-    IF p_event_type IS NOT NULL THEN
-      UPDATE consultants c SET last_event_sequence = c.last_event_sequence - 1 WHERE c.id = p_consultant;
-    END IF;
+    -- Nothing changed: the views keep their version (and their ETags), a consultant's events are
+    -- numbered without gaps, and the user's count is of what is made.
+    UPDATE consultants c
+       SET calendar_version = c.calendar_version - 1,
+           last_event_sequence = c.last_event_sequence - (p_event_type IS NOT NULL)::int
+     WHERE c.id = p_consultant;
     IF counted THEN UPDATE users u SET confirmed_bookings = made WHERE u.id = p_user; END IF;
     RETURN;
   END IF;
@@ -143,6 +144,9 @@ BEGIN
               CASE p_kind WHEN 'create' THEN 'confirmed' ELSE 'held' END,
               expires)
       RETURNING * INTO now_row;
+      IF p_kind = 'hold' THEN
+        UPDATE consultants c SET holds_until = greatest(c.holds_until, expires) WHERE c.id = p_consultant;
+      END IF;
     WHEN 'convert' THEN
       UPDATE bookings b SET status = 'confirmed', expires_at = NULL, updated_at = now()
        WHERE b.id = p_booking RETURNING * INTO now_row;

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { OneStatementBooking1796000000000 } from './1796000000000-OneStatementBooking';
 
-const writer = (file: string) => readFileSync(join(__dirname, '..', '..', 'bookings', 'engine', file), 'utf8');
+/** A text of the booking engine's writer (change_booking), as the migration that loads it names it. */
+export const writer = (file: string) => readFileSync(join(__dirname, '..', '..', 'bookings', 'engine', file), 'utf8');
 
 /**
  * A booking that costs PostgreSQL less (issue 25, bench/RESULTS.md has the per-statement table
@@ -14,7 +15,7 @@ const writer = (file: string) => readFileSync(join(__dirname, '..', '..', 'booki
  *   consultant's events as their commits, with no row of its own to upsert;
  * - `holds_until`, at or after the expiry of every hold of the consultant still `held` (null:
  *   none is), so a booking at a consultant without holds runs no hold expiry.
- * change_booking is loaded again from booking-writer.sql, and the tables whose rows a booking
+ * change_booking is loaded again (booking-writer.1796300000000.sql), and the tables whose rows a booking
  * updates (consultants, users, availabilities, none of them on an indexed column) leave room on
  * each page, so that those updates stay on the page (HOT) and write no index entries.
  */
@@ -44,7 +45,7 @@ export class LeanBooking1796300000000 implements MigrationInterface {
         VALUES (gen_random_uuid(), p_consultant, p_type, next, p_data);
       END $$`);
     await q.query(`DROP TABLE "outbox_sequences"`);
-    await q.query(writer('booking-writer.sql'));
+    await q.query(writer('booking-writer.1796300000000.sql'));
     for (const [table, fillfactor] of [
       ['consultants', 50],
       ['users', 80],
