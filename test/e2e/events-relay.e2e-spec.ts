@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { CalendarEvent } from '../../src/events/event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { EventSinks } from '../../src/events/event-sinks';
 import { OutboxRelay } from '../../src/events/outbox-relay';
 import { listenForEvents, natsOrSkip } from '../support/brokers';

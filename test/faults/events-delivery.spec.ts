@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CalendarEvent } from '../../src/events/event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { type EventListener, listenForEvents, natsOrSkip } from '../support/brokers';
 import { eventually } from '../support/eventually';
 import { createConsultant, type Created } from '../support/factories';

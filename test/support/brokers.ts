@@ -2,7 +2,7 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { spawnSync } from 'node:child_process';
-import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '../../src/client';
+import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '@consultant-calendar/client';
 import { warnSkipping } from './postgres-server';
 
 /** Which brokers answer on their port, asked synchronously so that Jest can skip at collection time. */
@@ -30,9 +30,16 @@ export interface EventListener {
   close(): Promise<void>;
 }
 
-/** A sibling service subscribed to every calendar event with @EventPattern, as the README shows. */
-export async function listenForEvents(url: string): Promise<EventListener> {
-  const received: CalendarEvent[] = [];
+/**
+ * A sibling service subscribed to every calendar event with @EventPattern, as the README shows;
+ * on NATS through its durable consumer `consumer`. A listener started again with the same
+ * consumer and `received` goes on where the last one stopped.
+ */
+export async function listenForEvents(
+  url: string,
+  consumer = 'sibling',
+  received: CalendarEvent[] = [],
+): Promise<EventListener> {
   @Controller()
   class Listener {
     @EventPattern([...EVENT_TYPES])
@@ -42,7 +49,10 @@ export async function listenForEvents(url: string): Promise<EventListener> {
   }
   @Module({ controllers: [Listener] })
   class ListenerModule {}
-  const app = await NestFactory.createMicroservice(ListenerModule, { ...calendarEvents({ url }), logger: false });
+  const app = await NestFactory.createMicroservice(ListenerModule, {
+    ...calendarEvents({ url, consumer }),
+    logger: false,
+  });
   await app.listen();
   return { received, close: () => app.close() };
 }
