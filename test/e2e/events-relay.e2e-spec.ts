@@ -166,13 +166,14 @@ if (!serverUrl)
   });
 });
 
-(natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS', () => {
+(natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS (JetStream)', () => {
   let t: TestApp;
   let http: Http;
+  let url: string;
   let listener: Awaited<ReturnType<typeof listenForEvents>>;
 
   beforeAll(async () => {
-    const url = `nats://127.0.0.1:4222?namespace=events-${process.pid}-${randomBytes(4).toString('hex')}`;
+    url = `nats://127.0.0.1:4222?namespace=events-${process.pid}-${randomBytes(4).toString('hex')}`;
     listener = await listenForEvents(url);
     t = await startTestApp({
       env: {
@@ -188,7 +189,6 @@ if (!serverUrl)
     await t?.close();
     await listener?.close();
   });
-
   it('a sibling subscribed with @EventPattern receives every event, in order per consultant', async () => {
     const user = await createUser(http);
     const consultants = [await createConsultant(http), await createConsultant(http)];
@@ -208,5 +208,58 @@ if (!serverUrl)
     expect(listener.received.map((e) => e.type)).toEqual(
       expect.arrayContaining(['availability.changed', 'booking.created', 'booking.cancelled']),
     );
+  });
+
+  it('a sibling that was away gets, when it is back, the events of the 20 bookings made meanwhile, each once', async () => {
+    const user = await createUser(http);
+    const consultant = await createConsultant(http);
+    const received: CalendarEvent[] = [];
+    const ours = () => received.filter((e) => e.consultant_id === consultant.id);
+    const undelivered = async () =>
+      (
+        await t.app
+          .get(DataSource)
+          .query<{ n: number }[]>(
+            'SELECT count(*)::int AS n FROM outbox_events WHERE consultant_id = $1 AND delivered_at IS NULL',
+            [consultant.id],
+          )
+      )[0].n;
+    // One user books all 20: no share of the consultant's time is capped (event 1).
+    const policy = await http
+      .as(consultant.token)
+      .put(`/consultants/${consultant.id}/policy`, { max_client_share_minutes: null });
+    expect(policy).toHaveStatus(200);
+    await eventually('the policy event stored', async () => ((await undelivered()) === 0 ? true : undefined));
+    // The sibling's first start makes its durable consumer; then its listener stops.
+    await (await listenForEvents(url, 'away', received)).close();
+
+    const bookings: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
+        date: '2031-07-01',
+        start_time: `${String(n).padStart(2, '0')}:00`,
+        end_time: `${String(n).padStart(2, '0')}:30`,
+      });
+      expect(slot).toHaveStatus(201);
+      const booking = await http.as(user.token).post('/bookings', { availability_id: slot.body.id });
+      expect(booking).toHaveStatus(201);
+      bookings.push(booking.body.id);
+    }
+    // Marked delivered only once JetStream stored them: all 40 are in the stream, nobody listening.
+    await eventually('the 40 events stored on JetStream', async () => ((await undelivered()) === 0 ? true : undefined));
+    expect(received).toEqual([]);
+
+    const back = await listenForEvents(url, 'away', received);
+    try {
+      await eventually('the 40 events at the sibling', () => (ours().length >= 40 ? true : undefined));
+      // A repeat would come before the last event: the consumer hands out one event at a time, in order.
+      expect(ours()).toHaveLength(40);
+      expect(new Set(ours().map((e) => e.id)).size).toBe(40);
+      expect(ours().map((e) => e.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+      const booked = ours().filter((e) => e.type === 'booking.created');
+      expect(booked.map((e) => (e.data as { id: number }).id)).toEqual(bookings);
+    } finally {
+      await back.close();
+    }
   });
 });
