@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { CalendarEvent } from '@consultant-calendar/client';
 import { EventSinks } from '../../src/events/event-sinks';
 import { OutboxRelay } from '../../src/events/outbox-relay';
-import { listenForEvents, natsOrSkip } from '../support/brokers';
+import { listenForEvents, natsOrSkip, removeEventStream } from '../support/brokers';
 import { createConsultant, createUser, type Created } from '../support/factories';
 import { eventually, pause } from '../support/eventually';
 import { Http } from '../support/http';
@@ -188,7 +188,9 @@ if (!serverUrl)
   afterAll(async () => {
     await t?.close();
     await listener?.close();
+    await removeEventStream(url);
   });
+
   it('a sibling subscribed with @EventPattern receives every event, in order per consultant', async () => {
     const user = await createUser(http);
     const consultants = [await createConsultant(http), await createConsultant(http)];

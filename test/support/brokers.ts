@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { spawnSync } from 'node:child_process';
 import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '@consultant-calendar/client';
+import { eventStream, parseTransportUrl } from '@consultant-calendar/client/wire';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { warnSkipping } from './postgres-server';
 
 /** Which brokers answer on their port, asked synchronously so that Jest can skip at collection time. */
@@ -55,4 +58,15 @@ export async function listenForEvents(
   });
   await app.listen();
   return { received, close: () => app.close() };
+}
+
+/** Removes the JetStream stream of a test's namespace, its consumers with it, from the machine's NATS. */
+export async function removeEventStream(url: string): Promise<void> {
+  const target = parseTransportUrl(url)!;
+  const connection = await connect({ servers: target.url.host });
+  try {
+    await (await jetstreamManager(connection)).streams.delete(eventStream(target).name);
+  } finally {
+    await connection.close();
+  }
 }
