@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { CalendarEvent } from '@consultant-calendar/client';
 import { EventSinks } from '../../src/events/event-sinks';
 import { OutboxRelay } from '../../src/events/outbox-relay';
-import { listenForEvents, natsOrSkip, removeEventStream } from '../support/brokers';
+import { listenForEvents, natsOrSkip, removeEventStream, storedEvents } from '../support/brokers';
+import { BrokerPublisher } from '../../src/events/broker-publisher';
 import { createConsultant, createUser, type Created } from '../support/factories';
 import { eventually, pause } from '../support/eventually';
 import { Http } from '../support/http';
@@ -263,5 +264,23 @@ if (!serverUrl)
     } finally {
       await back.close();
     }
+  });
+
+  it('resolves a batch only once JetStream stored it: with the stream gone it fails, and the retry makes the stream again', async () => {
+    const publisher = t.app.get(BrokerPublisher);
+    await publisher.publish([]);
+    await removeEventStream(url);
+    const event: CalendarEvent = {
+      id: randomUUID(),
+      type: 'availability.changed',
+      occurred_at: new Date().toISOString(),
+      consultant_id: 2_147_483_647,
+      sequence: 1,
+      data: { change: 'slot.deleted', slot_id: 1 },
+    };
+    // Core NATS would have taken it and stored it nowhere; the relay would have marked it delivered.
+    await expect(publisher.publish([event])).rejects.toThrow();
+    await publisher.publish([event]);
+    expect(await storedEvents(url)).toEqual([event]);
   });
 });

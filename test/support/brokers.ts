@@ -4,7 +4,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { spawnSync } from 'node:child_process';
 import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '@consultant-calendar/client';
 import { eventStream, parseTransportUrl } from '@consultant-calendar/client/wire';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { warnSkipping } from './postgres-server';
 
@@ -60,13 +60,27 @@ export async function listenForEvents(
   return { received, close: () => app.close() };
 }
 
-/** Removes the JetStream stream of a test's namespace, its consumers with it, from the machine's NATS. */
-export async function removeEventStream(url: string): Promise<void> {
+/** Runs `work` on the JetStream stream of a test's namespace on the machine's NATS. */
+async function onEventStream<T>(url: string, work: (jsm: JetStreamManager, stream: string) => Promise<T>): Promise<T> {
   const target = parseTransportUrl(url)!;
   const connection = await connect({ servers: target.url.host });
   try {
-    await (await jetstreamManager(connection)).streams.delete(eventStream(target).name);
+    return await work(await jetstreamManager(connection), eventStream(target).name);
   } finally {
     await connection.close();
   }
 }
+
+/** Removes the JetStream stream of a test's namespace, its consumers with it. */
+export const removeEventStream = (url: string): Promise<boolean> =>
+  onEventStream(url, (jsm, stream) => jsm.streams.delete(stream));
+
+/** The events the stream of a test's namespace holds, in its order. */
+export const storedEvents = (url: string): Promise<CalendarEvent[]> =>
+  onEventStream(url, async (jsm, stream) => {
+    const { state } = await jsm.streams.info(stream);
+    const events: CalendarEvent[] = [];
+    for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++)
+      events.push((await jsm.streams.getMessage(stream, { seq }))!.json<CalendarEvent>());
+    return events;
+  });

@@ -59,12 +59,14 @@ export async function ensureEventStream(
 
 /**
  * The service's end of the stream: publishes events, each as its JSON with its `id` as the
- * message id, and resolves once JetStream has acknowledged storing all of them. One connection
- * keeps their order in the stream. A repeat (a batch retried after a failure) within the
- * duplicate window is stored once; after it, a subscriber drops the repeated `id`.
+ * message id, and resolves once JetStream has acknowledged storing all of them (a publish no
+ * stream stores fails). One connection keeps their order in the stream. A repeat (a batch
+ * retried after a failure) within the duplicate window is stored once; after it, a subscriber
+ * drops the repeated `id`.
  */
 export class EventStreamPublisher {
-  private stream?: Promise<{ connection: NatsConnection; js: JetStreamClient }>;
+  private connection?: Promise<NatsConnection>;
+  private js?: JetStreamClient;
 
   constructor(
     private readonly target: TransportTarget,
@@ -73,39 +75,39 @@ export class EventStreamPublisher {
   ) {}
 
   async publish(events: CalendarEvent[]): Promise<void> {
-    const { js } = await this.connect();
-    await Promise.all(
-      events.map((event) =>
-        js.publish(wirePattern(this.target, event.type), JSON.stringify(event), {
-          msgID: event.id,
-          timeout: this.timeoutMs,
-        }),
-      ),
-    );
+    const js = await this.jetStream();
+    try {
+      await Promise.all(
+        events.map((event) =>
+          js.publish(wirePattern(this.target, event.type), JSON.stringify(event), {
+            msgID: event.id,
+            timeout: this.timeoutMs,
+          }),
+        ),
+      );
+    } catch (error) {
+      // The stream may be gone (deleted, or lost with the server's storage): made again before the retry.
+      this.js = undefined;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
-    const stream = await this.stream?.catch(() => undefined);
-    await stream?.connection.close();
+    const connection = await this.connection?.catch(() => undefined);
+    await connection?.close();
   }
 
-  /** The connection and the stream, made on first use; a failure is tried again at the next publish. */
-  private connect(): Promise<{ connection: NatsConnection; js: JetStreamClient }> {
-    this.stream ??= (async () => {
-      const connection = await connect({
-        ...natsConnection(this.target),
-        name: 'consultant-calendar-events',
-        maxReconnectAttempts: -1,
-      });
-      try {
-        await ensureEventStream(await jetstreamManager(connection), this.target, this.days);
-        return { connection, js: jetstream(connection) };
-      } catch (error) {
-        await connection.close();
-        throw error;
-      }
-    })();
-    this.stream.catch(() => (this.stream = undefined));
-    return this.stream;
+  /** The stream, checked (or made) on first use and after a failed publish, on one lasting connection. */
+  private async jetStream(): Promise<JetStreamClient> {
+    if (this.js) return this.js;
+    this.connection ??= connect({
+      ...natsConnection(this.target),
+      name: 'consultant-calendar-events',
+      maxReconnectAttempts: -1,
+    });
+    this.connection.catch(() => (this.connection = undefined));
+    const connection = await this.connection;
+    await ensureEventStream(await jetstreamManager(connection), this.target, this.days);
+    return (this.js = jetstream(connection));
   }
 }
