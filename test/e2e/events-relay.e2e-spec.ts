@@ -234,7 +234,7 @@ if (!serverUrl)
     expect(policy).toHaveStatus(200);
     await eventually('the policy event stored', async () => ((await undelivered()) === 0 ? true : undefined));
     // The sibling's first start makes its durable consumer; then its listener stops.
-    await (await listenForEvents(url, 'away', received)).close();
+    await (await listenForEvents(url, { consumer: 'away', received })).close();
 
     const bookings: number[] = [];
     for (let n = 0; n < 20; n++) {
@@ -252,7 +252,7 @@ if (!serverUrl)
     await eventually('the 40 events stored on JetStream', async () => ((await undelivered()) === 0 ? true : undefined));
     expect(received).toEqual([]);
 
-    const back = await listenForEvents(url, 'away', received);
+    const back = await listenForEvents(url, { consumer: 'away', received });
     try {
       await eventually('the 40 events at the sibling', () => (ours().length >= 40 ? true : undefined));
       // A repeat would come before the last event: the consumer hands out one event at a time, in order.
@@ -263,6 +263,50 @@ if (!serverUrl)
       expect(booked.map((e) => (e.data as { id: number }).id)).toEqual(bookings);
     } finally {
       await back.close();
+    }
+    // A service subscribing for the first time with from: 'all' reads what the stream holds, the policy's event included.
+    const late = await listenForEvents(url, { consumer: 'late', from: 'all' });
+    try {
+      const lateOurs = () => late.received.filter((e) => e.consultant_id === consultant.id);
+      await eventually('the 41 events at the late subscriber', () => (lateOurs().length >= 41 ? true : undefined));
+      expect(lateOurs().map((e) => e.sequence)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('gives a handler that threw the event again, before the events behind it', async () => {
+    const consultant = await createConsultant(http);
+    const offered: number[] = [];
+    const failed = new Set<string>();
+    const flaky = await listenForEvents(url, {
+      consumer: 'flaky',
+      check: (event) => {
+        if (event.consultant_id !== consultant.id) return;
+        offered.push(event.sequence);
+        if (event.sequence === 1 && !failed.has(event.id)) {
+          failed.add(event.id);
+          throw new Error('the sibling’s database is down');
+        }
+      },
+    });
+    try {
+      for (const hour of ['09', '10', '11']) {
+        const slot = await http
+          .as(consultant.token)
+          .post(`/consultants/${consultant.id}/availabilities`, {
+            date: '2031-08-01',
+            start_time: `${hour}:00`,
+            end_time: `${hour}:30`,
+          });
+        expect(slot).toHaveStatus(201);
+      }
+      const ours = () => flaky.received.filter((e) => e.consultant_id === consultant.id);
+      await eventually('the three events handled', () => (ours().length >= 3 ? true : undefined));
+      expect(offered).toEqual([1, 1, 2, 3]);
+      expect(ours().map((e) => e.sequence)).toEqual([1, 2, 3]);
+    } finally {
+      await flaky.close();
     }
   });
 

@@ -2,7 +2,12 @@ import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { spawnSync } from 'node:child_process';
-import { calendarEvents, type CalendarEvent, EVENT_TYPES } from '@consultant-calendar/client';
+import {
+  calendarEvents,
+  type CalendarEvent,
+  type CalendarEventsOptions,
+  EVENT_TYPES,
+} from '@consultant-calendar/client';
 import { eventStream, parseTransportUrl } from '@consultant-calendar/client/wire';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
@@ -33,27 +38,33 @@ export interface EventListener {
   close(): Promise<void>;
 }
 
+export interface ListenerOptions extends Omit<CalendarEventsOptions, 'url'> {
+  /** Where its handler puts what it received; a listener started again with the same consumer and list goes on in it. */
+  received?: CalendarEvent[];
+  /** Called with each event before it is kept; what it throws, the handler throws. */
+  check?: (event: CalendarEvent) => void;
+}
+
 /**
  * A sibling service subscribed to every calendar event with @EventPattern, as the README shows;
- * on NATS through its durable consumer `consumer`. A listener started again with the same
- * consumer and `received` goes on where the last one stopped.
+ * on NATS through its durable consumer (`sibling` unless named).
  */
 export async function listenForEvents(
   url: string,
-  consumer = 'sibling',
-  received: CalendarEvent[] = [],
+  { consumer = 'sibling', received = [], check, ...options }: ListenerOptions = {},
 ): Promise<EventListener> {
   @Controller()
   class Listener {
     @EventPattern([...EVENT_TYPES])
     on(@Payload() event: CalendarEvent) {
+      check?.(event);
       received.push(event);
     }
   }
   @Module({ controllers: [Listener] })
   class ListenerModule {}
   const app = await NestFactory.createMicroservice(ListenerModule, {
-    ...calendarEvents({ url, consumer }),
+    ...calendarEvents({ url, consumer, ...options }),
     logger: false,
   });
   await app.listen();
