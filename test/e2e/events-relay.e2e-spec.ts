@@ -292,13 +292,11 @@ if (!serverUrl)
     });
     try {
       for (const hour of ['09', '10', '11']) {
-        const slot = await http
-          .as(consultant.token)
-          .post(`/consultants/${consultant.id}/availabilities`, {
-            date: '2031-08-01',
-            start_time: `${hour}:00`,
-            end_time: `${hour}:30`,
-          });
+        const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
+          date: '2031-08-01',
+          start_time: `${hour}:00`,
+          end_time: `${hour}:30`,
+        });
         expect(slot).toHaveStatus(201);
       }
       const ours = () => flaky.received.filter((e) => e.consultant_id === consultant.id);
