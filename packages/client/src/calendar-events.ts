@@ -93,7 +93,10 @@ export class JetStreamEvents extends Server implements CustomTransportStrategy {
       const consumer = await jetstream(this.connection).consumers.get(stream, this.consumer);
       const messages = await consumer.consume();
       this.messages = messages;
-      this.consuming = this.consume(messages);
+      // Ends when close() stops it; an error past the handlers (the connection closed under it) is logged, never thrown away.
+      this.consuming = this.consume(messages).catch((error: unknown) =>
+        this.logger.error(`Stopped reading the calendar's events: ${String(error)}`),
+      );
       callback();
     } catch (error) {
       await this.connection?.close();
