@@ -67,7 +67,7 @@ export function calendarEvents(options: CalendarEventsOptions): CustomStrategy {
  * across the instances sharing the consumer; a handler that throws gets the event again a
  * second later. An event type without a handler is acknowledged and skipped.
  */
-export class JetStreamEvents extends Server implements CustomTransportStrategy {
+class JetStreamEvents extends Server implements CustomTransportStrategy {
   private connection?: NatsConnection;
   private messages?: ConsumerMessages;
   private consuming?: Promise<void>;
