@@ -19,7 +19,7 @@ import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CalendarClient, CalendarClientError } from '../src/client';
+import { CalendarClient, CalendarClientError } from '@consultant-calendar/client';
 import {
   BENCH_DIR,
   databaseUrl,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { CalendarEvent } from './event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 
 /**
  * Hands a batch of events on, in the relay's transaction (`manager`): each consultant's events

@@ -9,7 +9,7 @@ import { sqlNames } from '../database/sql-names';
 import { OutboxEvent } from './entities/outbox-event.entity';
 import { EventSinks } from './event-sinks';
 import { WakeUp } from './wake-up';
-import type { CalendarEvent } from './event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { TransactionalConnection } from '../database/transactional-connection';
 
 /** Heads (consultants) one claim takes, and events one batch delivers. */

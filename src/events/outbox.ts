@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { EventType } from './event-types';
+import type { EventType } from '@consultant-calendar/client';
 
 /** What a change reports: its type, whose it is, and what a subscriber is told. */
 export interface NewEvent {

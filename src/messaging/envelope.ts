@@ -1,17 +1,7 @@
 import { Payload } from '@nestjs/microservices';
-import type { Principal } from '../common/auth/principal';
+import type { Principal } from '@consultant-calendar/client/wire';
 import { DomainError, invalidFields } from '../common/errors';
 import { shapeError } from '../common/validation/validation.pipe';
-
-/**
- * Every internal message: the calling service's token, the principal it acts for (left out
- * for the public reads, like an HTTP request without a token) and the pattern's payload.
- */
-export interface Envelope<T = unknown> {
-  token: string;
-  principal?: Principal;
-  data?: T;
-}
 
 /** The same limit as an HTTP body. */
 export const MESSAGE_LIMIT_BYTES = 100 * 1024;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, type TlsOptions } from 'node:tls';
 import { ConfigError } from '../config/configuration';
-import { describeTarget, overTls, type TransportTarget } from './transport-url';
+import { describeTarget, overTls, type TransportTarget } from '@consultant-calendar/client/wire';
 
 type TlsFileSetting = 'MESSAGE_TLS_CERT_FILE' | 'MESSAGE_TLS_KEY_FILE' | 'MESSAGE_TLS_CA_FILE';
 

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { portLimits } from './message-port';
 import { messageTlsOptions } from './message-tls';
 import { serverStrategy } from './transport-options';
-import { describeTarget, overTls, parseTransportUrl, type TransportTarget } from './transport-url';
+import { describeTarget, overTls, parseTransportUrl, type TransportTarget } from '@consultant-calendar/client/wire';
 
 /**
  * Attaches the MICROSERVICE_URL transport to the HTTP app (nothing when it is `off`). The
@@ -23,7 +23,7 @@ export function connectMessageTransport(app: INestApplication): void {
     new Logger('MessagePort').warn(
       `MICROSERVICE_URL=${describeTarget(target)} listens beyond this machine in plain TCP: INTERNAL_TOKEN travels readable; use tls:// (README, "Internal messages")`,
     );
-  app.connectMicroservice(serverStrategy(target, undefined, tcpPort), { inheritAppConfig: true });
+  app.connectMicroservice(serverStrategy(target, tcpPort), { inheritAppConfig: true });
 }
 
 /** A host name or address that only this machine can reach. */

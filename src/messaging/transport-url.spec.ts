@@ -1,29 +1,34 @@
 import 'reflect-metadata';
 import { Transport } from '@nestjs/microservices';
 import { ConfigError, validateConfig } from '../config/configuration';
-import { clientOptions } from './transport-options';
-import { describeTarget, parseTransportUrl, transportUrlProblem, wirePattern } from './transport-url';
+import {
+  describeTarget,
+  parseTransportUrl,
+  transportOptions,
+  transportUrlProblem,
+  wirePattern,
+} from '@consultant-calendar/client/wire';
 
 describe('MICROSERVICE_URL', () => {
   it('is off, or names a transport, its address and an optional namespace', () => {
     expect(parseTransportUrl('off')).toBeNull();
     const tcp = parseTransportUrl('tcp://127.0.0.1:3001')!;
     expect(tcp).toMatchObject({ kind: 'tcp', namespace: undefined });
-    expect(clientOptions(tcp)).toEqual({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 3001 } });
-    expect(clientOptions(parseTransportUrl('tcp://[::1]')!)).toMatchObject({ options: { host: '::1', port: 3001 } });
+    expect(transportOptions(tcp)).toEqual({ transport: Transport.TCP, options: { host: '127.0.0.1', port: 3001 } });
+    expect(transportOptions(parseTransportUrl('tcp://[::1]')!)).toMatchObject({ options: { host: '::1', port: 3001 } });
     const nats = parseTransportUrl('nats://app:s%40cret@broker?namespace=blue')!;
-    expect(clientOptions(nats)).toEqual({
+    expect(transportOptions(nats)).toEqual({
       transport: Transport.NATS,
       options: { servers: ['broker:4222'], user: 'app', pass: 's@cret' },
     });
     expect(wirePattern(nats, 'bookings.create')).toBe('blue.bookings.create');
     expect(wirePattern(tcp, 'bookings.create')).toBe('bookings.create');
-    expect(clientOptions(parseTransportUrl('rediss://:pw@cache:6380/2')!)).toEqual({
+    expect(transportOptions(parseTransportUrl('rediss://:pw@cache:6380/2')!)).toEqual({
       transport: Transport.REDIS,
       options: { host: 'cache', port: 6380, password: 'pw', db: 2, tls: {} },
     });
     const rmq = parseTransportUrl('amqp://guest:guest@mq/vhost?heartbeat=10&namespace=ci-1')!;
-    expect(clientOptions(rmq)).toMatchObject({
+    expect(transportOptions(rmq)).toMatchObject({
       transport: Transport.RMQ,
       options: { urls: ['amqp://guest:guest@mq/vhost?heartbeat=10'], queue: 'ci-1.consultant-calendar' },
     });

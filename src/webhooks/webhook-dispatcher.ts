@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { sqlNames } from '../database/sql-names';
 import { EventSinks } from '../events/event-sinks';
-import type { CalendarEvent } from '../events/event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { WakeUp } from '../events/wake-up';
 import type { DeliveryAttempt } from './entities/webhook-delivery.entity';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';

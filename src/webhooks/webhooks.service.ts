@@ -11,7 +11,7 @@ import type { AppConfig } from '../config/configuration';
 import { lockConsultant } from '../consultants/consultant-lock';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { TransactionalConnection } from '../database/transactional-connection';
-import type { EventType } from '../events/event-types';
+import type { EventType } from '@consultant-calendar/client';
 import type {
   CreatedWebhookDto,
   CreateWebhookDto,

@@ -1,9 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { CalendarEvent } from '../../src/events/event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { EventSinks } from '../../src/events/event-sinks';
 import { OutboxRelay } from '../../src/events/outbox-relay';
-import { listenForEvents, natsOrSkip } from '../support/brokers';
+import { listenForEvents, natsOrSkip, removeEventStream, storedEvents } from '../support/brokers';
+import { BrokerPublisher } from '../../src/events/broker-publisher';
 import { createConsultant, createUser, type Created } from '../support/factories';
 import { eventually, pause } from '../support/eventually';
 import { Http } from '../support/http';
@@ -166,13 +167,14 @@ if (!serverUrl)
   });
 });
 
-(natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS', () => {
+(natsOrSkip('events over NATS') ? describe : describe.skip)('events over NATS (JetStream)', () => {
   let t: TestApp;
   let http: Http;
+  let url: string;
   let listener: Awaited<ReturnType<typeof listenForEvents>>;
 
   beforeAll(async () => {
-    const url = `nats://127.0.0.1:4222?namespace=events-${process.pid}-${randomBytes(4).toString('hex')}`;
+    url = `nats://127.0.0.1:4222?namespace=events-${process.pid}-${randomBytes(4).toString('hex')}`;
     listener = await listenForEvents(url);
     t = await startTestApp({
       env: {
@@ -187,6 +189,7 @@ if (!serverUrl)
   afterAll(async () => {
     await t?.close();
     await listener?.close();
+    await removeEventStream(url);
   });
 
   it('a sibling subscribed with @EventPattern receives every event, in order per consultant', async () => {
@@ -208,5 +211,118 @@ if (!serverUrl)
     expect(listener.received.map((e) => e.type)).toEqual(
       expect.arrayContaining(['availability.changed', 'booking.created', 'booking.cancelled']),
     );
+  });
+
+  it('a sibling that was away gets, when it is back, the events of the 20 bookings made meanwhile, each once', async () => {
+    const user = await createUser(http);
+    const consultant = await createConsultant(http);
+    const received: CalendarEvent[] = [];
+    const ours = () => received.filter((e) => e.consultant_id === consultant.id);
+    const undelivered = async () =>
+      (
+        await t.app
+          .get(DataSource)
+          .query<{ n: number }[]>(
+            'SELECT count(*)::int AS n FROM outbox_events WHERE consultant_id = $1 AND delivered_at IS NULL',
+            [consultant.id],
+          )
+      )[0].n;
+    // One user books all 20: no share of the consultant's time is capped (event 1).
+    const policy = await http
+      .as(consultant.token)
+      .put(`/consultants/${consultant.id}/policy`, { max_client_share_minutes: null });
+    expect(policy).toHaveStatus(200);
+    await eventually('the policy event stored', async () => ((await undelivered()) === 0 ? true : undefined));
+    // The sibling's first start makes its durable consumer; then its listener stops.
+    await (await listenForEvents(url, { consumer: 'away', received })).close();
+
+    const bookings: number[] = [];
+    for (let n = 0; n < 20; n++) {
+      const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
+        date: '2031-07-01',
+        start_time: `${String(n).padStart(2, '0')}:00`,
+        end_time: `${String(n).padStart(2, '0')}:30`,
+      });
+      expect(slot).toHaveStatus(201);
+      const booking = await http.as(user.token).post('/bookings', { availability_id: slot.body.id });
+      expect(booking).toHaveStatus(201);
+      bookings.push(booking.body.id);
+    }
+    // Marked delivered only once JetStream stored them: all 40 are in the stream, nobody listening.
+    await eventually('the 40 events stored on JetStream', async () => ((await undelivered()) === 0 ? true : undefined));
+    expect(received).toEqual([]);
+
+    const back = await listenForEvents(url, { consumer: 'away', received });
+    try {
+      await eventually('the 40 events at the sibling', () => (ours().length >= 40 ? true : undefined));
+      // A repeat would come before the last event: the consumer hands out one event at a time, in order.
+      expect(ours()).toHaveLength(40);
+      expect(new Set(ours().map((e) => e.id)).size).toBe(40);
+      expect(ours().map((e) => e.sequence)).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+      const booked = ours().filter((e) => e.type === 'booking.created');
+      expect(booked.map((e) => (e.data as { id: number }).id)).toEqual(bookings);
+    } finally {
+      await back.close();
+    }
+    // A service subscribing for the first time with from: 'all' reads what the stream holds, the policy's event included.
+    const late = await listenForEvents(url, { consumer: 'late', from: 'all' });
+    try {
+      const lateOurs = () => late.received.filter((e) => e.consultant_id === consultant.id);
+      await eventually('the 41 events at the late subscriber', () => (lateOurs().length >= 41 ? true : undefined));
+      expect(lateOurs().map((e) => e.sequence)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    } finally {
+      await late.close();
+    }
+  });
+
+  it('gives a handler that threw the event again, before the events behind it', async () => {
+    const consultant = await createConsultant(http);
+    const offered: number[] = [];
+    const failed = new Set<string>();
+    const flaky = await listenForEvents(url, {
+      consumer: 'flaky',
+      check: (event) => {
+        if (event.consultant_id !== consultant.id) return;
+        offered.push(event.sequence);
+        if (event.sequence === 1 && !failed.has(event.id)) {
+          failed.add(event.id);
+          throw new Error('the sibling’s database is down');
+        }
+      },
+    });
+    try {
+      for (const hour of ['09', '10', '11']) {
+        const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
+          date: '2031-08-01',
+          start_time: `${hour}:00`,
+          end_time: `${hour}:30`,
+        });
+        expect(slot).toHaveStatus(201);
+      }
+      const ours = () => flaky.received.filter((e) => e.consultant_id === consultant.id);
+      await eventually('the three events handled', () => (ours().length >= 3 ? true : undefined));
+      expect(offered).toEqual([1, 1, 2, 3]);
+      expect(ours().map((e) => e.sequence)).toEqual([1, 2, 3]);
+    } finally {
+      await flaky.close();
+    }
+  });
+
+  it('resolves a batch only once JetStream stored it: with the stream gone it fails, and the retry makes the stream again', async () => {
+    const publisher = t.app.get(BrokerPublisher);
+    await publisher.publish([]);
+    await removeEventStream(url);
+    const event: CalendarEvent = {
+      id: randomUUID(),
+      type: 'availability.changed',
+      occurred_at: new Date().toISOString(),
+      consultant_id: 2_147_483_647,
+      sequence: 1,
+      data: { change: 'slot.deleted', slot_id: 1 },
+    };
+    // Core NATS would have taken it and stored it nowhere; the relay would have marked it delivered.
+    await expect(publisher.publish([event])).rejects.toThrow();
+    await publisher.publish([event]);
+    expect(await storedEvents(url)).toEqual([event]);
   });
 });

@@ -6,9 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { firstValueFrom, timeout } from 'rxjs';
-import { CalendarClient, CalendarClientError, CalendarClientModule } from '../../src/client';
-import { clientOptions } from '../../src/messaging/transport-options';
-import { parseTransportUrl, wirePattern } from '../../src/messaging/transport-url';
+import { CalendarClient, CalendarClientError, CalendarClientModule } from '@consultant-calendar/client';
+import { parseTransportUrl, transportOptions, wirePattern } from '@consultant-calendar/client/wire';
 import { BookingDesk, BookingDeskModule } from '../support/booking-desk';
 import { reachablePorts } from '../support/brokers';
 import { createConsultant, createUser, type Created } from '../support/factories';
@@ -60,15 +59,13 @@ async function refusal(call: Promise<unknown>): Promise<CalendarClientError> {
 
 const withoutInstance = ({ instance: _instance, ...problem }: Record<string, unknown>) => problem;
 
-it('test/support/booking-desk.ts is the README’s sibling service, word for word but for the import path', () => {
+it('test/support/booking-desk.ts is the README’s sibling service, word for word', () => {
   const root = join(__dirname, '..', '..');
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Internal messages'));
   const example = /```ts\n([\s\S]*?)```/.exec(section)![1];
   const desk = readFileSync(join(root, 'test', 'support', 'booking-desk.ts'), 'utf8');
-  expect(
-    desk.replace(/^\/\/.*\n/gm, '').replace("from '../../src/client'", "from 'consultant-calendar/dist/src/client'"),
-  ).toBe(example);
+  expect(desk.replace(/^\/\/.*\n/gm, '')).toBe(example);
 });
 
 for (const transport of TRANSPORTS) {
@@ -120,7 +117,7 @@ for (const transport of TRANSPORTS) {
         .compile();
       await sibling.init();
       client = sibling.get(CalendarClient);
-      raw = ClientProxyFactory.create(clientOptions(parseTransportUrl(url)!));
+      raw = ClientProxyFactory.create(transportOptions(parseTransportUrl(url)!));
 
       http = new Http(t.app);
     }, START_TIMEOUT_MS);

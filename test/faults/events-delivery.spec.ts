@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { CalendarEvent } from '../../src/events/event-types';
-import { type EventListener, listenForEvents, natsOrSkip } from '../support/brokers';
+import type { CalendarEvent } from '@consultant-calendar/client';
+import { type EventListener, listenForEvents, natsOrSkip, removeEventStream } from '../support/brokers';
 import { eventually } from '../support/eventually';
 import { createConsultant, type Created } from '../support/factories';
 import type { PostgresServer } from '../support/postgres-server';
@@ -77,6 +77,7 @@ describeWithPostgres('faults: events survive a crash and are shared between inst
   afterAll(async () => {
     for (const s of servers) await killService(s);
     await nats?.close();
+    if (nats) await removeEventStream(natsUrl);
     await receiver?.close();
     if (pg) await pg.destroy();
   });

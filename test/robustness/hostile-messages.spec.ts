@@ -15,8 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { firstValueFrom, timeout } from 'rxjs';
-import { clientOptions } from '../../src/messaging/transport-options';
-import { parseTransportUrl, wirePattern } from '../../src/messaging/transport-url';
+import { parseTransportUrl, transportOptions, wirePattern } from '@consultant-calendar/client/wire';
 import { reachablePorts } from '../support/brokers';
 import { eventually } from '../support/eventually';
 import { freePort, warnSkipping } from '../support/postgres-server';
@@ -114,7 +113,7 @@ describe('the message port over TLS (MICROSERVICE_URL=tls://)', () => {
   });
 
   it('answers a Nest TCP client that trusts its certificate, as the typed client’s options make it', async () => {
-    const client = ClientProxyFactory.create(clientOptions(parseTransportUrl(`tls://127.0.0.1:${port}`)!, { ca }));
+    const client = ClientProxyFactory.create(transportOptions(parseTransportUrl(`tls://127.0.0.1:${port}`)!, { ca }));
     try {
       expect(await list(client)).toEqual({ data: [], next_cursor: null });
     } finally {

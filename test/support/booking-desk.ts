@@ -1,8 +1,8 @@
-// The README's sibling service ("Internal messages"), word for word but for the import path:
+// The README's sibling service ("Internal messages"), word for word:
 // test/e2e/messages.e2e-spec.ts runs it over every transport and checks the two stay the same.
 import { Injectable, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CalendarClient, CalendarClientError, CalendarClientModule } from '../../src/client';
+import { CalendarClient, CalendarClientError, CalendarClientModule } from '@consultant-calendar/client';
 
 @Injectable()
 export class BookingDesk {

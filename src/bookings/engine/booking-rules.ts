@@ -1,6 +1,6 @@
 import { badRequest, conflict, notFound, DomainError, unprocessable } from '../../common/errors';
 import { localWindowOrBadRequest } from '../../common/validation/local-window';
-import type { EventType } from '../../events/event-types';
+import type { EventType } from '@consultant-calendar/client';
 import {
   bookableWindows,
   type BookingPolicy,

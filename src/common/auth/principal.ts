@@ -1,8 +1,10 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
-/** Who is calling: resolved once per request by the AuthGuard. */
-export type Principal = { role: 'admin' } | { role: 'consultant'; id: number } | { role: 'user'; id: number };
+import type { Principal } from '@consultant-calendar/client/wire';
+
+/** Who is calling: resolved once per request by the AuthGuard; internal callers name it in their envelope. */
+export type { Principal };
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,19 +1,7 @@
-/** One invalid field of a request, as listed in a validation problem's `errors`. */
-export interface FieldError {
-  field: string;
-  message: string;
-}
+import type { FieldError } from '@consultant-calendar/client/wire';
 
-/** RFC 9457 problem details; `type` is a relative URI documented in docs/API.md. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  errors?: FieldError[];
-  [extension: string]: unknown;
-}
+// The problem shape is the clients' too (over HTTP and messages); `type`s are documented in docs/API.md.
+export type { FieldError, Problem } from '@consultant-calendar/client/wire';
 
 /** Members a problem carries beside the standard ones: `errors` of a validation problem, `max_slots`… */
 export interface ProblemExtensions {

@@ -15,7 +15,7 @@ import {
 } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { Omittable, QueryInt } from '../../common/validation/decorators';
-import { EVENT_TYPES, type EventType } from '../../events/event-types';
+import { EVENT_TYPES, type EventType } from '@consultant-calendar/client';
 import type { AttemptError } from '../entities/webhook-delivery.entity';
 
 const MAX_ID = 2_147_483_647;

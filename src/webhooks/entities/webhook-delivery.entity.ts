@@ -9,7 +9,7 @@ import {
   type Relation,
   Unique,
 } from 'typeorm';
-import type { CalendarEvent } from '../../events/event-types';
+import type { CalendarEvent } from '@consultant-calendar/client';
 import { WebhookSubscription } from './webhook-subscription.entity';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';

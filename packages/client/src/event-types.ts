@@ -8,7 +8,7 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** An event as every subscriber receives it: a broker's `emit(type, event)` and a webhook's body. */
+/** An event as every subscriber receives it: a broker's message and a webhook's body. */
 export interface CalendarEvent<T = unknown> {
   /** UUID; a redelivery carries the same one. */
   id: string;

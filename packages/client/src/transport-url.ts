@@ -1,3 +1,5 @@
+import type { MessageHandler } from '@nestjs/microservices';
+
 /**
  * Where internal messages travel, from one URL that the service (MICROSERVICE_URL) and its
  * callers (CalendarClientModule) share, so both ends always agree on every broker-side name:
@@ -75,3 +77,23 @@ export function describeTarget(target: TransportTarget): string {
 /** The name a message pattern travels under (a NATS subject, a Redis channel, the packet's pattern). */
 export const wirePattern = (target: TransportTarget, pattern: string): string =>
   target.namespace ? `${target.namespace}.${pattern}` : pattern;
+
+// A mixin's base must be constructible with any arguments (TS2545).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ServerClass = new (...args: any[]) => {
+  addHandler(pattern: unknown, callback: MessageHandler, isEventHandler?: boolean, extras?: object): void;
+};
+
+/** A Nest transport server that registers each handler's pattern under its wire name. */
+export function underNamespace<Base extends ServerClass>(Base: Base, target: TransportTarget): Base {
+  return class extends Base {
+    override addHandler(
+      pattern: unknown,
+      callback: MessageHandler,
+      isEventHandler?: boolean,
+      extras?: Record<string, unknown>,
+    ): void {
+      super.addHandler(wirePattern(target, String(pattern)), callback, isEventHandler, extras);
+    }
+  };
+}

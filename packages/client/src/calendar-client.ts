@@ -2,22 +2,25 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { type ClientProxy, ClientProxyFactory } from '@nestjs/microservices';
 import type { ConnectionOptions } from 'node:tls';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
+import type { Envelope, Principal } from './envelope';
 import type {
   BookingDto,
   BookingPageDto,
-  BookingTargetDto,
+  ConsultantDto,
+  ConsultantPageDto,
+  ConsultantRangeDto,
   CreateBookingDto,
   CreateHoldDto,
+  FreeTimeQuery,
   HoldDto,
   ListBookingsQuery,
-} from '../bookings/dto/booking.dto';
-import type { ConsultantRangeDto, FreeTimeQuery } from '../calendar/dto/calendar.dto';
-import type { Principal } from '../common/auth/principal';
-import type { ConsultantDto, ConsultantPageDto, ListConsultantsQuery } from '../consultants/dto/consultant.dto';
-import type { PolicyDto, UpdatePolicyDto } from '../consultants/dto/policy.dto';
-import type { Envelope } from '../messaging/envelope';
-import { clientOptions } from '../messaging/transport-options';
-import { parseTransportUrl, type TransportTarget, wirePattern } from '../messaging/transport-url';
+  ListConsultantsQuery,
+  PolicyDto,
+  RescheduleDto,
+  UpdatePolicyDto,
+} from './schemas';
+import { transportOptions } from './transport-options';
+import { parseTransportUrl, type TransportTarget, wirePattern } from './transport-url';
 import { CalendarClientError, CalendarTransportError, isProblem } from './calendar-client.errors';
 
 export interface CalendarClientOptions {
@@ -52,7 +55,7 @@ export class CalendarClient implements OnApplicationShutdown {
     const target = parseTransportUrl(options.url);
     if (!target) throw new Error('CalendarClient needs the service’s transport URL, not "off"');
     this.target = target;
-    this.proxy = ClientProxyFactory.create(clientOptions(target, options.tls));
+    this.proxy = ClientProxyFactory.create(transportOptions(target, options.tls));
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
@@ -102,7 +105,7 @@ export class CalendarClient implements OnApplicationShutdown {
   }
 
   /** `bookings.reschedule`: moves the booking in place, or leaves it untouched. */
-  rescheduleBooking(principal: CalendarPrincipal, id: number, target: BookingTargetDto): Promise<BookingDto> {
+  rescheduleBooking(principal: CalendarPrincipal, id: number, target: RescheduleDto): Promise<BookingDto> {
     return this.call('bookings.reschedule', principal, { ...target, id });
   }
 

@@ -1,4 +1,4 @@
-import type { FieldError, Problem } from '../common/errors';
+import type { FieldError, Problem } from './problem';
 
 /**
  * The service refused the call: its problem details, word for word, with the same `type` and
