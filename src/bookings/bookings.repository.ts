@@ -174,8 +174,9 @@ export class BookingsRepository {
   async assignments(
     consultantIds: readonly number[],
     window: Interval,
+    manager = this.bookings.manager,
   ): Promise<Map<number, { load: number; lastAssignedAt: number | null }>> {
-    const rows = await this.bookings.manager.query<{ id: number; load: number; lastAssignedAt: number | null }[]>(
+    const rows = await manager.query<{ id: number; load: number; lastAssignedAt: number | null }[]>(
       this.assignmentsSql,
       [consultantIds, new Date(window.start), new Date(window.end)],
     );

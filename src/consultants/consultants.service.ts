@@ -119,10 +119,14 @@ export class ConsultantsService implements PrincipalSource {
   /**
    * The pool of a specialization (docs/API.md, "Pooled booking"): every consultant of it, compared
    * trimmed and case-insensitively, whose pool weight is above 0, by id, with the weights. The
-   * pooled view starts here as the other views start with a page, and a pooled booking too.
+   * pooled view starts here as the other views start with a page, and a pooled booking too (in
+   * `manager`, its Idempotency-Key's transaction, if it has one).
    */
-  async pool(specialization: string): Promise<VersionedConsultants & { weights: number[] }> {
-    const rows = await this.consultants.query<(VersionedRow & { poolWeight: number })[]>(
+  async pool(
+    specialization: string,
+    manager = this.consultants.manager,
+  ): Promise<VersionedConsultants & { weights: number[] }> {
+    const rows = await manager.query<(VersionedRow & { poolWeight: number })[]>(
       `SELECT ${this.dtoColumns}, ${this.c.poolWeight} AS "poolWeight" FROM ${this.c.table}
         WHERE ${specializationKey(this.c.specialization)} = ${specializationKey('$1')} AND ${this.c.poolWeight} > 0
         ORDER BY ${this.c.id}`,

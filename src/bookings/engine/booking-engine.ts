@@ -136,7 +136,7 @@ export class BookingEngine {
   ): Promise<Changed> {
     const { specialization, interval, ...rest } = request;
     checkBookable(interval, Date.now());
-    for (const consultantId of await this.pool.inOrder(specialization, interval)) {
+    for (const consultantId of await this.pool.inOrder(specialization, interval, manager)) {
       try {
         return await this.apart(manager, () => this.create({ ...rest, consultantId, target: { interval } }, manager));
       } catch (refusal) {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { notFound } from '../../common/errors';
 import { CalendarRepository } from '../../calendar/calendar.repository';
 import { isFreeFor } from '../../calendar/free-slots';
@@ -20,11 +21,12 @@ export class PoolCandidates {
     private readonly repository: BookingsRepository,
   ) {}
 
-  /** Consultant ids, fairest first; a 404 when the specialization has no pool at all. */
-  async inOrder(specialization: string, interval: Interval): Promise<number[]> {
-    const pool = await this.consultants.pool(specialization);
+  /** Consultant ids, fairest first, read in `manager`; a 404 when the specialization has no pool at all. */
+  async inOrder(specialization: string, interval: Interval, manager: EntityManager): Promise<number[]> {
+    const pool = await this.consultants.pool(specialization, manager);
     if (!pool.data.length) throw notFound(`A consultant of specialization "${specialization.trim()}"`);
-    const schedules = await this.schedules.schedules(pool.data.map((c) => ({ consultantId: c.id, ...interval })));
+    const windows = pool.data.map((c) => ({ consultantId: c.id, ...interval }));
+    const schedules = await this.schedules.schedules(windows, manager);
     const free = pool.data
       .map((consultant, i) => ({ consultant, weight: pool.weights[i] }))
       .filter(({ consultant }) => isFreeFor(schedules.get(consultant.id)!, consultant.timezone, interval));
@@ -32,6 +34,7 @@ export class PoolCandidates {
     const counted = await this.repository.assignments(
       free.map(({ consultant }) => consultant.id),
       assignmentWindow(interval),
+      manager,
     );
     return assignmentOrder(
       free.map(({ consultant, weight }) => ({ id: consultant.id, weight, ...counted.get(consultant.id)! })),
