@@ -11,7 +11,7 @@ import type {
   HoldDto,
   ListBookingsQuery,
 } from '../bookings/dto/booking.dto';
-import type { ConsultantRangeDto, FreeTimeQuery } from '../calendar/dto/calendar.dto';
+import type { ConsultantRangeDto, FreeTimeQuery, PooledViewDto, PooledViewQuery } from '../calendar/dto/calendar.dto';
 import type { Principal } from '../common/auth/principal';
 import type { ConsultantDto, ConsultantPageDto, ListConsultantsQuery } from '../consultants/dto/consultant.dto';
 import type { PolicyDto, UpdatePolicyDto } from '../consultants/dto/policy.dto';
@@ -81,7 +81,12 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('availability.free', undefined, query);
   }
 
-  /** `bookings.create`: books for the principal (a user, or the admin for `user_id`); a retry with the same key replays the first answer. */
+  /** `availability.pooled`: when at least one consultant of a specialization is free, slot by slot with how many are. */
+  pooledFreeTime(query: PooledViewQuery): Promise<PooledViewDto> {
+    return this.call('availability.pooled', undefined, query);
+  }
+
+  /** `bookings.create`: books for the principal (a user, or the admin for `user_id`); a retry with the same key replays the first answer. With `specialization` instead of a consultant, the pool assigns one (the answer's consultant_id). */
   createBooking(principal: CalendarPrincipal, booking: CreateBookingDto, idempotencyKey: string): Promise<BookingDto> {
     return this.call('bookings.create', principal, { ...booking, idempotency_key: idempotencyKey });
   }
@@ -106,7 +111,7 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('bookings.reschedule', principal, { ...target, id });
   }
 
-  /** `holds.create`: holds free time for the principal (a user, or the admin for `user_id`); book it with `createBooking` `{hold_id}`. */
+  /** `holds.create`: holds free time for the principal (a user, or the admin for `user_id`); book it with `createBooking` `{hold_id}`. With `specialization`, the pool assigns the consultant. */
   createHold(principal: CalendarPrincipal, hold: CreateHoldDto): Promise<HoldDto> {
     return this.call('holds.create', principal, hold);
   }

@@ -10,3 +10,4 @@ export {
   type EventType,
 } from './calendar-events';
 export type { BookingDto } from '../bookings/dto/booking.dto';
+export type { PooledSlotDto, PooledViewDto, PooledViewQuery } from '../calendar/dto/calendar.dto';

@@ -12,6 +12,7 @@ const DEFAULTS = {
   max_bookings_per_day: null,
   max_booking_minutes: 120,
   max_client_share_minutes: 240,
+  pool_weight: 100,
 };
 const MINUTE = 60_000;
 
