@@ -62,6 +62,7 @@ describe('booking policy', () => {
       max_bookings_per_day: 8,
       max_booking_minutes: 90,
       max_client_share_minutes: null,
+      pool_weight: 300,
     };
     const put = await http.as(c.token).put(`/consultants/${c.id}/policy/`, full);
     expect(put).toHaveStatus(200);
