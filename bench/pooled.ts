@@ -10,7 +10,8 @@
  * - `single-booking`: half hours of the consultants' own windows, consultant by consultant;
  * - `pooled-booking`: the pooled view's slots of other days, each asked for as many times as it
  *   has free consultants, in a shuffled order.
- * Prints a table for bench/RESULTS.md.
+ * Prints a table for bench/RESULTS.md. `--routes=pooled-view,…` runs a subset; `--profile=DIR`
+ * writes a CPU profile of the server's whole run there (bench/profile-summary.ts reads it).
  */
 import { cpus, release, totalmem } from 'node:os';
 import { databaseUrl, flags, fmt, hammer, type HttpRequest, LOAD_ENV, prng, startServer, withClient } from './common';
@@ -22,6 +23,10 @@ const USERS = Number(args.get('users') ?? 200);
 const DURATION = Number(args.get('duration') ?? 10);
 const WARMUP = Number(args.get('warmup') ?? 3);
 const CONNECTIONS = Number(args.get('connections') ?? 50);
+/** A subset of the routes, comma-separated (default all). */
+const ONLY = typeof args.get('routes') === 'string' ? (args.get('routes') as string).split(',') : null;
+/** A V8 CPU profile of the server (the whole run) into this folder. */
+const PROFILE_DIR = typeof args.get('profile') === 'string' ? (args.get('profile') as string) : null;
 const DATABASE = 'pooled_bench';
 const SPECIALIZATION = 'cardiology';
 const DAY_MS = 86_400_000;
@@ -33,7 +38,7 @@ async function main(): Promise<void> {
   });
   const server = await startServer(
     { ...LOAD_ENV, DATABASE_URL: databaseUrl(DATABASE), MIGRATIONS_RUN: 'true', MICROSERVICE_URL: 'off' },
-    { nodeArgs: ['--max-old-space-size=160'] },
+    { nodeArgs: ['--max-old-space-size=160', ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])] },
   );
   try {
     const call = async (method: string, path: string, body?: unknown, token = LOAD_ENV.ADMIN_TOKEN): Promise<any> => {
@@ -63,6 +68,8 @@ async function main(): Promise<void> {
         end_time: '19:00',
       }));
       await call('PUT', `/consultants/${c.id}/weekly-schedule`, { availability });
+      // Every booking comes from one address, a user's many times at each consultant.
+      await call('PUT', `/consultants/${c.id}/policy`, { max_client_share_minutes: null });
       consultants.push(c.id);
     }
     const tokens: string[] = [];
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
         `${cpus().length} × ${cpus()[0]?.model}, ${fmt(totalmem() / 2 ** 30, 1)} GB, Linux ${release()}, Node ${process.version}`,
     );
     console.log('| route | req/s | p50 ms | p99 ms | answers |\n|---|---|---|---|---|');
-    for (const route of routes) {
+    for (const route of routes.filter((r) => ONLY === null || ONLY.includes(r.key))) {
       let i = 0;
       const next = () => route.request(i++);
       if (WARMUP > 0) await hammer(server.url, next, WARMUP, CONNECTIONS);
