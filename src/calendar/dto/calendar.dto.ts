@@ -68,21 +68,30 @@ export class FreeTimeQuery extends PickType(TimeRangeQuery, ['start', 'end', 'sl
 }
 
 /** GET /availabilities/pooled and availability.pooled: a pool's free time. */
-export class PooledViewQuery extends PickType(TimeRangeQuery, ['slot_minutes'] as const) {
+export class PooledViewQuery {
   @IsPoolSpecialization()
   specialization: string;
 
-  /** A local date (inclusive, in `timezone`) or an ISO instant. */
-  @IsDateOrInstant({ example: '2030-12-03' })
+  @IsDateOrInstant({ example: '2030-12-03', description: 'A local date (inclusive, in timezone) or an ISO instant' })
   start: string;
 
-  /** A local date (inclusive, in `timezone`) or an ISO instant; at most 31 days after start. */
-  @IsDateOrInstant({ example: '2030-12-03' })
+  @IsDateOrInstant({
+    example: '2030-12-03',
+    description: 'A local date (inclusive, in timezone) or an ISO instant; at most 31 days after start',
+  })
   end: string;
 
-  /** The client's IANA zone: local dates in start and end, and each slot's date and times, are in it. Default UTC. */
+  /** Cut each consultant's free window time into slots of this many minutes (5 to 1440), on its window's grid. Default 30. @example 30 */
   @IsOptional()
-  @IsTimeZone({ required: false })
+  @QueryInt(5, 1440)
+  slot_minutes?: number;
+
+  @IsOptional()
+  @IsTimeZone({
+    required: false,
+    description:
+      "The client's IANA zone: local dates in start and end, and each slot's date and times, are in it. Default UTC",
+  })
   timezone?: string;
 }
 
