@@ -128,7 +128,7 @@ export class ConsultantsService implements PrincipalSource {
   ): Promise<VersionedConsultants & { weights: number[] }> {
     const rows = await manager.query<(VersionedRow & { poolWeight: number })[]>(
       `SELECT ${this.dtoColumns}, ${this.c.poolWeight} AS "poolWeight" FROM ${this.c.table}
-        WHERE ${specializationKey(this.c.specialization)} = ${specializationKey('$1')} AND ${this.c.poolWeight} > 0
+        WHERE ${this.c.specializationKey} = ${specializationKey('$1')} AND ${this.c.poolWeight} > 0
         ORDER BY ${this.c.id}`,
       [specialization],
     );
@@ -152,7 +152,7 @@ export class ConsultantsService implements PrincipalSource {
       `SELECT (array_agg(btrim(${c.specialization}) ORDER BY ${c.id}))[1] AS specialization,
               count(*)::int AS consultants, (count(*) FILTER (WHERE ${c.poolWeight} > 0))::int AS pooled
          FROM ${c.table} WHERE btrim(${c.specialization}) <> ''
-        GROUP BY ${specializationKey(c.specialization)} ORDER BY 1`,
+        GROUP BY ${c.specializationKey} ORDER BY 1`,
     );
     return { data };
   }
@@ -163,9 +163,7 @@ export class ConsultantsService implements PrincipalSource {
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.specialization !== undefined)
-      where.push(
-        `${specializationKey(this.c.specialization)} = ${specializationKey(`$${params.push(query.specialization)}`)}`,
-      );
+      where.push(`${this.c.specializationKey} = ${specializationKey(`$${params.push(query.specialization)}`)}`);
     if (query.cursor) where.push(`${this.c.id} > $${params.push(decodeCursor<[number]>(query.cursor, ['number'])[0])}`);
     const rows = await this.consultants.query<VersionedRow[]>(
       `SELECT ${this.dtoColumns} FROM ${this.c.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.c.id} LIMIT ${limit + 1}`,
@@ -251,8 +249,8 @@ export class ConsultantsService implements PrincipalSource {
 }
 
 /**
- * Specializations are compared trimmed and case-insensitively ("Cardiology " is "cardiology"): as
- * the index consultants_specialization_idx is built (migration PooledBooking).
+ * Specializations are compared trimmed and case-insensitively ("Cardiology " is "cardiology"): a
+ * specialization asked for as the consultants' generated specialization_key column is made.
  */
 const specializationKey = (sql: string) => `lower(btrim(${sql}))`;
 

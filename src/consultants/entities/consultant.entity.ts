@@ -16,9 +16,7 @@ import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
 
 @Entity('consultants')
 @Unique('consultants_api_token_hash_key', ['apiTokenHash'])
-// On (lower(btrim(specialization)), id), the pool's key (docs/API.md, "Pooled booking"): an
-// expression index, which the entity cannot declare, made by migration PooledBooking.
-@Index('consultants_specialization_idx', { synchronize: false })
+@Index('consultants_specialization_idx', ['specializationKey', 'id'])
 // The booking policy's bounds, as PUT /consultants/{id}/policy validates them.
 @Check('consultants_pool_weight_check', 'pool_weight BETWEEN 0 AND 1000')
 @Check(
@@ -41,6 +39,20 @@ export class Consultant {
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   specialization: string | null;
+
+  /** The specialization as pools and filters compare it: trimmed, lower case (docs/API.md, "Pooled booking"). */
+  @Column({
+    name: 'specialization_key',
+    type: 'varchar',
+    length: 100,
+    generatedType: 'STORED',
+    asExpression: 'lower(btrim(specialization))',
+    nullable: true,
+    select: false,
+    insert: false,
+    update: false,
+  })
+  specializationKey: string | null;
 
   /** SHA-256 of the API token, hex; the token itself is never stored. */
   @Column({ name: 'api_token_hash', type: 'char', length: 64, select: false })
