@@ -13,7 +13,7 @@ import { ClientShare1796050000000 } from './1796050000000-ClientShare';
 import { BookingEngine1796100000000 } from './1796100000000-BookingEngine';
 import { AttemptErrorWords1796200000000 } from './1796200000000-AttemptErrorWords';
 import { LeanBooking1796300000000 } from './1796300000000-LeanBooking';
-import { PooledBooking1796400000000 } from './1796400000000-PooledBooking';
+import { PooledBooking1796600000000 } from './1796600000000-PooledBooking';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -35,5 +35,5 @@ export const MIGRATIONS = [
   BookingEngine1796100000000,
   AttemptErrorWords1796200000000,
   LeanBooking1796300000000,
-  PooledBooking1796400000000,
+  PooledBooking1796600000000,
 ];

@@ -10,8 +10,8 @@ const KEY = 'lower(btrim(specialization))';
  * edited: the generated column's metadata row names the database it is in, read here, as in
  * GeneratedColumnsMetadata.
  */
-export class PooledBooking1796400000000 implements MigrationInterface {
-  name = 'PooledBooking1796400000000';
+export class PooledBooking1796600000000 implements MigrationInterface {
+  name = 'PooledBooking1796600000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "consultants" ADD "pool_weight" integer NOT NULL DEFAULT '100'`);
