@@ -90,6 +90,15 @@ describe('pooled booking', () => {
         free_consultants: 2,
       });
       expect(JSON.stringify(res.body)).not.toMatch(/consultant_id|first_name/);
+      // An ETag like the other views': the same while the pool's calendars stand, new after a booking.
+      const etag = String(res.headers.etag);
+      expect((await http.get(`/availabilities/pooled?${query}`, { 'if-none-match': etag })).status).toBe(304);
+      expect(
+        await http.as(user.token).post('/bookings', { consultant_id: consultants[1].id, ...halfHour(3) }),
+      ).toHaveStatus(201);
+      const after = await http.get(`/availabilities/pooled?${query}`, { 'if-none-match': etag });
+      expect(after).toHaveStatus(200);
+      expect(after.body.slots.map((s: { free_consultants: number }) => s.free_consultants)).toEqual([2, 2, 1, 1]);
     });
 
     it('refuses a range over 31 days, a bad zone or a missing specialization with a problem', async () => {
