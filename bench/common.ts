@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
 import { Client } from 'pg';
 
 /** The repository root: this file runs from dist/bench/ (or from a build elsewhere, started in the root). */
@@ -62,6 +63,44 @@ export const LOAD_ENV: Record<string, string> = {
   CLIENT_SHARE_BY_ADDRESS: 'false',
   MIGRATIONS_RUN: 'false',
 };
+
+/** One request of a load: what autocannon sends next. */
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  token?: string;
+}
+
+/** autocannon for `seconds` at `connections`, each request the next `next()` gives. */
+export async function hammer(
+  url: string,
+  next: () => HttpRequest,
+  seconds: number,
+  connections: number,
+): Promise<autocannon.Result> {
+  return await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const r = next();
+          request.method = r.method;
+          request.path = r.path;
+          request.headers = {
+            ...(r.body !== undefined && { 'content-type': 'application/json' }),
+            ...(r.token && { authorization: `Bearer ${r.token}` }),
+          };
+          request.body = r.body;
+          return request;
+        },
+      },
+    ],
+  });
+}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

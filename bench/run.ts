@@ -17,7 +17,6 @@
  * --max-foreign=0.3 --retries=2 --retry-budget=420 (a run during which other work on the
  * machine took more than 0.3 cores is repeated, for the first 420 s of the bench).
  */
-import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -30,6 +29,8 @@ import {
   databaseUrl,
   flags,
   fmt,
+  hammer,
+  type HttpRequest,
   LOAD_ENV,
   memoryOf,
   prng,
@@ -73,13 +74,6 @@ const DAY_MS = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
 // Routes
-
-interface HttpRequest {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: string;
-  token?: string;
-}
 
 interface Route {
   key: string;
@@ -256,31 +250,6 @@ interface LoadResult {
   avgBodyBytes?: number;
 }
 
-async function hammer(url: string, next: () => HttpRequest, seconds: number): Promise<autocannon.Result> {
-  const instance = autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration: seconds,
-    timeout: 10,
-    requests: [
-      {
-        setupRequest: (request) => {
-          const r = next();
-          request.method = r.method;
-          request.path = r.path;
-          request.headers = {
-            ...(r.body !== undefined && { 'content-type': 'application/json' }),
-            ...(r.token && { authorization: `Bearer ${r.token}` }),
-          };
-          request.body = r.body;
-          return request;
-        },
-      },
-    ],
-  });
-  return instance;
-}
-
 /** Warm-up, then the measured run, with the server's peak RSS and everyone's CPU over it. */
 async function measure(
   server: { url: string; pid: number; takePeakRssKb(): number },
@@ -291,12 +260,12 @@ async function measure(
 ): Promise<LoadResult> {
   let i = 0;
   const next = () => route.request(i++);
-  if (WARMUP > 0) await hammer(server.url, next, WARMUP);
+  if (WARMUP > 0) await hammer(server.url, next, WARMUP, CONNECTIONS);
   around?.start();
   server.takePeakRssKb();
   const loadAverage = loadavg()[0];
   const stopCpu = await watchCpu({ database, server: server.pid, client: 'self' });
-  const result = await hammer(server.url, next, DURATION);
+  const result = await hammer(server.url, next, DURATION, CONNECTIONS);
   const cpu = await stopCpu();
   await around?.stop();
   const statusCodes = Object.fromEntries(

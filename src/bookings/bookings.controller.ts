@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
@@ -16,6 +16,23 @@ import {
 } from './dto/booking.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 
+/** The target forms of POST /bookings and POST /holds, one example each. */
+export const BOOKING_EXAMPLES = {
+  interval: {
+    summary: 'A consultant, UTC instants',
+    value: { consultant_id: 1, start: '2030-12-25T09:00:00Z', end: '2030-12-25T09:30:00Z' },
+  },
+  local: {
+    summary: "A consultant, in the consultant's local time",
+    value: { consultant_id: 1, date: '2030-12-25', start_time: '10:00', end_time: '10:30' },
+  },
+  slot: { summary: 'A one-time slot, whole', value: { availability_id: 1 } },
+  pooled: {
+    summary: 'Any consultant of a specialization: the pool assigns one (docs/API.md, "Pooled booking")',
+    value: { specialization: 'cardiology', start: '2030-12-25T09:00:00Z', end: '2030-12-25T10:00:00Z' },
+  },
+};
+
 @ApiTags('bookings')
 @Controller()
 export class BookingsController {
@@ -25,7 +42,11 @@ export class BookingsController {
   @Access('admin', 'user')
   @LimitPerAddress('bookings')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
+  @ApiOperation({
+    summary:
+      'Book a whole one-time slot, or a time inside a weekly window; with specialization, whichever consultant of that pool is assigned',
+  })
+  @ApiBody({ type: CreateBookingDto, examples: BOOKING_EXAMPLES })
   @ApiCreatedResponse({ type: BookingDto })
   @ApiProblems(400, 404, 409, 422)
   create(

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AvailabilityModule } from '../availability/availability.module';
+import { CalendarRepository } from '../calendar/calendar.repository';
 import { ConsultantsModule } from '../consultants/consultants.module';
 import { BookingsController } from './bookings.controller';
 import { BookingsMessages } from './bookings.messages';
@@ -12,6 +13,7 @@ import { Idempotency } from './idempotency';
 import { IdempotencyPurge } from './idempotency-purge';
 import { BookingsRepository } from './bookings.repository';
 import { BookingEngine } from './engine/booking-engine';
+import { PoolCandidates } from './engine/pool-candidates';
 import { ScheduleCopies } from './engine/schedule-copies';
 import { UpcomingBookingsCheck } from './upcoming-bookings.check';
 
@@ -22,6 +24,9 @@ import { UpcomingBookingsCheck } from './upcoming-bookings.check';
     BookingsService,
     BookingsRepository,
     BookingEngine,
+    PoolCandidates,
+    // The calendar views' schedule reads, for a pooled booking's candidates.
+    CalendarRepository,
     Idempotency,
     IdempotencyPurge,
     ScheduleCopies,

@@ -66,6 +66,7 @@ export class BookingsRepository {
   private readonly slotSql: string;
   private readonly scheduleNearSql: string;
   private readonly purgeKeysSql: string;
+  private readonly assignmentsSql: string;
 
   constructor(@InjectRepository(Booking) private readonly bookings: Repository<Booking>) {
     const db = bookings.manager.connection;
@@ -101,6 +102,11 @@ export class BookingsRepository {
       SELECT ${consultant}, s.id AS "slotId", s."startAt", s."endAt"
         FROM ${c.table} c LEFT JOIN s ON s.consultant_id = c.${c.id}
        WHERE c.${c.id} = COALESCE($1::int, (SELECT consultant_id FROM s))`;
+    // One index range of (consultant_id, start_at) per consultant.
+    this.assignmentsSql = `SELECT p.id, count(b.${b.id})::int AS load, ${epochMs(`max(b.${b.createdAt})`)} AS "lastAssignedAt"
+      FROM unnest($1::int[]) AS p(id)
+      LEFT JOIN ${b.table} b ON b.${b.consultantId} = p.id AND b.${b.status} = 'confirmed' AND b.${b.startAt} >= $2 AND b.${b.startAt} < $3
+     GROUP BY p.id`;
     const k = sqlNames<IdempotencyKey>(db.getMetadata(IdempotencyKey));
     this.purgeKeysSql = `DELETE FROM ${k.table} WHERE (${k.principal}, ${k.key}) IN (
         SELECT ${k.principal}, ${k.key} FROM ${k.table} WHERE ${k.createdAt} <= now() - make_interval(hours => $1)
@@ -159,6 +165,22 @@ export class BookingsRepository {
       change.share?.address ?? null,
     ]);
     return written;
+  }
+
+  /**
+   * Each consultant's confirmed bookings starting in the window, and when the latest of them was
+   * made (null: none), for fair assignment (engine/fair-assignment.ts).
+   */
+  async assignments(
+    consultantIds: readonly number[],
+    window: Interval,
+    manager = this.bookings.manager,
+  ): Promise<Map<number, { load: number; lastAssignedAt: number | null }>> {
+    const rows = await manager.query<{ id: number; load: number; lastAssignedAt: number | null }[]>(
+      this.assignmentsSql,
+      [consultantIds, new Date(window.start), new Date(window.end)],
+    );
+    return new Map(rows.map(({ id, ...counted }) => [id, counted]));
   }
 
   /** A booking or hold by id, with its hold's expiry judged by the database's clock. */

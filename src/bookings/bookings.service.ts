@@ -6,6 +6,7 @@ import { decodeCursor, DEFAULT_LIMIT, toPage } from '../common/http/pagination';
 import { badRequest, forbidden, notFound } from '../common/errors';
 import { ConsultantsService } from '../consultants/consultants.service';
 import { OutboxRelay } from '../events/outbox-relay';
+import type { Interval } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
 import { toBookingDto, toHoldDto } from './booking.mapper';
 import { BOOKING_STATUSES, type BookingRow, BookingsRepository } from './bookings.repository';
@@ -13,13 +14,14 @@ import type {
   BookingDto,
   BookingPageDto,
   BookingTargetDto,
+  ConsultantTargetDto,
   CreateBookingDto,
   CreateHoldDto,
   HoldDto,
   ListBookingsQuery,
 } from './dto/booking.dto';
 import { parseTarget } from './engine/booking-rules';
-import { BookingEngine, type Client } from './engine/booking-engine';
+import { BookingEngine, type Changed, type Client } from './engine/booking-engine';
 import type { Booking } from './entities/booking.entity';
 import { Idempotency } from './idempotency';
 
@@ -38,6 +40,27 @@ const isHolder = (principal: Principal, hold: { userId: number }) =>
  */
 const clientOf = (principal: Principal, address: string | null): Client | null =>
   principal.role === 'admin' ? null : { address };
+
+const consultantRequired = () =>
+  badRequest('consultant_id is required unless availability_id or specialization is given', [
+    { field: 'consultant_id', message: 'is required' },
+  ]);
+
+/**
+ * A pooled request's time (docs/API.md, "Pooled booking"): specialization takes the place of a
+ * consultant, with start and end alone.
+ */
+function pooledInterval(dto: ConsultantTargetDto, pathConsultantId: number | undefined): Interval {
+  const other =
+    (['consultant_id', 'availability_id', 'date', 'start_time', 'end_time'] as const).find(
+      (field) => dto[field] !== undefined,
+    ) ?? (pathConsultantId === undefined ? undefined : 'consultant_id');
+  if (other !== undefined)
+    throw badRequest('specialization takes the place of a consultant, with start and end alone', [
+      { field: other, message: 'must be left out with specialization' },
+    ]);
+  return (parseTarget(dto) as { interval: Interval }).interval;
+}
 
 /** A booking as a calendar feed shows it (src/calendar/calendar-feed.service.ts). */
 export type FeedEntry = Pick<
@@ -74,34 +97,37 @@ export class BookingsService {
   ): Promise<BookingDto> {
     if (dto.hold_id !== undefined) return this.bookHold(principal, dto, dto.hold_id, pathConsultantId, idempotencyKey);
     const userId = this.bookerOf(principal, dto.user_id);
-    const target = parseTarget(dto);
-    if (pathConsultantId !== undefined && dto.consultant_id !== undefined && dto.consultant_id !== pathConsultantId) {
-      throw badRequest('consultant_id differs from the consultant in the path', [
-        { field: 'consultant_id', message: 'must match the path' },
-      ]);
+    const client = clientOf(principal, address);
+    let write: (manager?: EntityManager) => Promise<Changed>;
+    if (dto.specialization !== undefined) {
+      const request = { userId, specialization: dto.specialization, interval: pooledInterval(dto, pathConsultantId) };
+      write = (manager) => this.engine.createPooled({ ...request, holdMinutes: null, client }, manager);
+    } else {
+      const target = parseTarget(dto);
+      if (pathConsultantId !== undefined && dto.consultant_id !== undefined && dto.consultant_id !== pathConsultantId) {
+        throw badRequest('consultant_id differs from the consultant in the path', [
+          { field: 'consultant_id', message: 'must match the path' },
+        ]);
+      }
+      const consultantId = pathConsultantId ?? dto.consultant_id;
+      if (consultantId === undefined && !('slotId' in target)) throw consultantRequired();
+      write = (manager) => this.engine.create({ userId, consultantId, target, holdMinutes: null, client }, manager);
     }
-    const consultantId = pathConsultantId ?? dto.consultant_id;
-    if (consultantId === undefined && !('slotId' in target))
-      throw badRequest('consultant_id is required unless availability_id is given', [
-        { field: 'consultant_id', message: 'is required' },
-      ]);
-    const request = {
-      userId,
-      consultantId,
-      target,
-      holdMinutes: null,
-      client: clientOf(principal, address),
-    };
     const book = async (manager?: EntityManager) => {
-      const { booking, timezone } = await this.engine.create(request, manager);
+      const { booking, timezone } = await write(manager);
       return toBookingDto(booking, timezone);
     };
     // Without a key the booking is the writer's one statement, autocommitted; with one, the key's
-    // answer is stored in the booking's transaction.
+    // answer is stored in the booking's transaction (a pooled booking's replay names the same consultant).
     const booking =
       idempotencyKey === undefined
         ? await book()
-        : await this.idempotency.run(principal, idempotencyKey, { consultantId, dto }, book);
+        : await this.idempotency.run(
+            principal,
+            idempotencyKey,
+            { consultantId: pathConsultantId ?? dto.consultant_id, dto },
+            book,
+          );
     this.relay.announce();
     return booking;
   }
@@ -113,20 +139,24 @@ export class BookingsService {
    */
   async hold(principal: Principal, dto: CreateHoldDto, address: string | null = null): Promise<HoldDto> {
     const userId = this.bookerOf(principal, dto.user_id);
-    const target = parseTarget(dto);
-    if (dto.consultant_id === undefined && !('slotId' in target))
-      throw badRequest('consultant_id is required unless availability_id is given', [
-        { field: 'consultant_id', message: 'is required' },
-      ]);
     const holdMinutes = dto.hold_minutes ?? DEFAULT_HOLD_MINUTES;
-    const { booking, timezone } = await this.engine.create({
-      userId,
-      consultantId: dto.consultant_id,
-      target,
-      holdMinutes,
-      client: clientOf(principal, address),
-    });
-    return toHoldDto(booking, timezone);
+    const client = clientOf(principal, address);
+    let held: Changed;
+    if (dto.specialization !== undefined) {
+      const interval = pooledInterval(dto, undefined);
+      held = await this.engine.createPooled({
+        userId,
+        specialization: dto.specialization,
+        interval,
+        holdMinutes,
+        client,
+      });
+    } else {
+      const target = parseTarget(dto);
+      if (dto.consultant_id === undefined && !('slotId' in target)) throw consultantRequired();
+      held = await this.engine.create({ userId, consultantId: dto.consultant_id, target, holdMinutes, client });
+    }
+    return toHoldDto(held.booking, held.timezone);
   }
 
   /** DELETE /holds/{id}: the time is free again at once. A hold that expired goes too. */
@@ -146,9 +176,9 @@ export class BookingsService {
     idempotencyKey: string | undefined,
   ): Promise<BookingDto> {
     if (principal.role === 'consultant') throw forbidden('Only users (or the admin) book.');
-    const given = (['availability_id', 'start', 'end', 'date', 'start_time', 'end_time'] as const).filter(
-      (field) => dto[field] !== undefined,
-    );
+    const given = (
+      ['availability_id', 'specialization', 'start', 'end', 'date', 'start_time', 'end_time'] as const
+    ).filter((field) => dto[field] !== undefined);
     if (given.length)
       throw badRequest('hold_id names the time already: give no other target', [
         { field: given[0], message: 'must be left out with hold_id' },

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
+import { BOOKING_EXAMPLES } from './bookings.controller';
 import { BookingsService } from './bookings.service';
 import { CreateHoldDto, HoldDto } from './dto/booking.dto';
 
@@ -19,6 +20,7 @@ export class HoldsController {
   @ApiOperation({
     summary: 'Hold free time for hold_minutes (default 10, at most 60); book it with POST /bookings {hold_id}',
   })
+  @ApiBody({ type: CreateHoldDto, examples: BOOKING_EXAMPLES })
   @ApiCreatedResponse({ type: HoldDto })
   @ApiProblems(400, 404, 409, 422)
   create(

@@ -12,6 +12,8 @@ import {
   DailyViewQuery,
   MonthlyViewDto,
   MonthlyViewQuery,
+  PooledViewDto,
+  PooledViewQuery,
   TimeRangeQuery,
   TimeRangeViewDto,
 } from './dto/calendar.dto';
@@ -84,6 +86,21 @@ export class CalendarController {
     @Conditional() conditional: ConditionalGet,
   ): Promise<Answer<TimeRangeViewDto>> {
     return conditional.answer(this.consultantsOf(query), () => this.calendar.timeRange(query));
+  }
+
+  @Get('availabilities/pooled')
+  @ApiOperation({
+    summary:
+      "Pooled view: when at least one consultant of a specialization is free (at most 31 days), slot by slot with how many are, in the client's zone",
+  })
+  @ApiOkResponse({ type: PooledViewDto })
+  @ApiConditional()
+  @ApiProblems(400)
+  pooled(@Query() query: PooledViewQuery, @Conditional() conditional: ConditionalGet): Promise<Answer<PooledViewDto>> {
+    return conditional.answer(
+      () => this.consultants.pool(query.specialization),
+      () => this.calendar.pooled(query),
+    );
   }
 
   @Get('consultants/:id/calendar.ics')

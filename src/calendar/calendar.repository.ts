@@ -88,7 +88,8 @@ export class CalendarRepository {
              AND (${POLICY_FIELDS.map((f) => c[f]).join(', ')}) IS DISTINCT FROM (${POLICY_FIELDS.map((f) => sqlLiteral(DEFAULT_POLICY[f])).join(', ')})) AS policies`;
   }
 
-  async schedules(windows: Window[]): Promise<Map<number, ConsultantSchedule>> {
+  /** The schedules, read in `manager` when given (a pooled booking's transaction). */
+  async schedules(windows: Window[], manager = this.db.manager): Promise<Map<number, ConsultantSchedule>> {
     const result = new Map<number, ConsultantSchedule>(
       windows.map((w) => [
         w.consultantId,
@@ -101,7 +102,7 @@ export class CalendarRepository {
       windows.map((w) => isoFromEpochMs(w.start)),
       windows.map((w) => isoFromEpochMs(w.end)),
     ];
-    const [{ slots, rules, overrides, bookings, policies }] = await this.db.query<
+    const [{ slots, rules, overrides, bookings, policies }] = await manager.query<
       [
         {
           slots: Owned<OneTimeSlot>[] | null;

@@ -7,17 +7,10 @@ import { timeFields } from '../common/http/time-fields';
 import type { AppConfig } from '../config/configuration';
 import { consultantPageKey, ConsultantsService, type VersionedConsultants } from '../consultants/consultants.service';
 import type { ConsultantDto } from '../consultants/dto/consultant.dto';
-import {
-  computeFreeTimeWithin,
-  bookableWindows,
-  type FreeSlot,
-  fullDays,
-  type Interval,
-  isoFromEpochMs,
-  localDatesToInterval,
-} from '../scheduling';
+import { type FreeSlot, type Interval, isoFromEpochMs, localDatesToInterval, poolSlots } from '../scheduling';
 import { resolveBounds } from '../scheduling/query-range';
-import { type BlockingBooking, CalendarRepository, type ConsultantSchedule, type Window } from './calendar.repository';
+import { CalendarRepository, type Window } from './calendar.repository';
+import { type FreeSlotOptions, freeSlots, movesWithTheClock } from './free-slots';
 import {
   type ConsultantRangeDto,
   type DailyViewDto,
@@ -26,14 +19,17 @@ import {
   MAX_RANGE_DAYS,
   type MonthlyViewDto,
   type MonthlyViewQuery,
+  MAX_POOLED_DAYS,
+  type PooledViewDto,
+  type PooledViewQuery,
   type TimeRangeQuery,
   type TimeRangeViewDto,
   type ViewSlotDto,
 } from './dto/calendar.dto';
 
 const DAY_MS = 86_400_000;
-
-type FreeSlotOptions = { slotMinutes?: number; includeBooked?: boolean };
+/** The pooled view's cut when slot_minutes is left out. */
+const DEFAULT_POOLED_SLOT_MINUTES = 30;
 
 /** A consultant's view slots by its place in the page, or null when there would be more than `max`. */
 type SlotsOf = (consultant: ConsultantDto, index: number, max: number) => ViewSlotDto[] | null;
@@ -145,6 +141,48 @@ export class CalendarService {
   }
 
   /**
+   * GET /availabilities/pooled: the time in which at least one consultant of the pool is free,
+   * as the union of their time-range views over the range (cut into `slot_minutes`, default 30),
+   * each slot with how many of them list it. Dates and times are in the client's `timezone`.
+   * Each consultant's view is bounded as a view of its own is, and so is the union.
+   */
+  async pooled(query: PooledViewQuery): Promise<PooledViewDto> {
+    const zone = query.timezone ?? 'UTC';
+    const range = resolveBounds(query.start, query.end, zone) as Interval;
+    if (range.end <= range.start) throw invalidFields([{ field: 'end', message: 'must be after start' }]);
+    if (spanDays(query.start, query.end, range.start, range.end) > MAX_POOLED_DAYS)
+      throw badRequest(`A pooled range may span at most ${MAX_POOLED_DAYS} days`, [
+        { field: 'end', message: `is more than ${MAX_POOLED_DAYS} days after start` },
+      ]);
+    const pool = await this.consultants.pool(query.specialization);
+    const windows = pool.data.map((c) => ({ consultantId: c.id, ...range }));
+    const slotsOf = await this.viewSlots(pool, windows, {
+      slotMinutes: query.slot_minutes ?? DEFAULT_POOLED_SLOT_MINUTES,
+    });
+    const tooLarge = () =>
+      new DomainError(
+        'response-too-large',
+        `This pooled view would list more than ${this.maxSlots} slots; one answer lists at most ${this.maxSlots}: ask for a shorter range between start and end, or a larger slot_minutes.`,
+        { max_slots: this.maxSlots },
+      );
+    const views = pool.data.map((consultant, i) => {
+      const slots = slotsOf(consultant, i, this.maxSlots);
+      if (slots === null) throw tooLarge();
+      return slots.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
+    });
+    const pooled = poolSlots(views);
+    if (pooled.length > this.maxSlots) throw tooLarge();
+    return {
+      specialization: query.specialization,
+      timezone: zone,
+      start: isoFromEpochMs(range.start),
+      end: isoFromEpochMs(range.end),
+      consultants: pool.data.length,
+      slots: pooled.map((s) => ({ ...timeFields(s.start, s.end, zone), free_consultants: s.free })),
+    };
+  }
+
+  /**
    * Each consultant's view slots over its window, as a function of its place in the page: kept
    * from an earlier request while the consultant's calendar version holds, else computed from
    * its schedule, which one statement reads for every consultant not kept. Free time that moves
@@ -217,42 +255,6 @@ export class CalendarService {
 function spanDays(from: string, to: string, start: number, end: number): number {
   const isDate = (text: string) => text.length === 10;
   return isDate(from) && isDate(to) ? (Date.parse(to) - Date.parse(from)) / DAY_MS + 1 : (end - start) / DAY_MS;
-}
-
-const blockedTime = (b: BlockingBooking): Interval => ({ start: b.blockedStart, end: b.blockedEnd });
-
-/** Whether the schedule's free time changes with the clock alone: a notice or horizon counts from now, a hold expires. */
-const movesWithTheClock = ({ policy, bookings }: ConsultantSchedule): boolean =>
-  policy.minimumNoticeMinutes > 0 || policy.bookingHorizonDays !== null || bookings.some((b) => b.held);
-
-/** Free time under the consultant's policy (without slot_minutes, its grid cuts it); null past `max` slots. */
-function freeSlots(
-  schedule: ConsultantSchedule,
-  zone: string,
-  range: Interval,
-  options: FreeSlotOptions,
-  max: number,
-): FreeSlot[] | null {
-  const { policy } = schedule;
-  const occurrences = bookableWindows(schedule.rules, schedule.overrides, zone, range);
-  return computeFreeTimeWithin(
-    {
-      oneTimeSlots: schedule.slots,
-      occurrences,
-      bookings: schedule.bookings.filter((b) => !b.held).map(blockedTime),
-      holds: schedule.bookings.filter((b) => b.held).map(blockedTime),
-      range,
-      policy,
-      now: Date.now(),
-      fullDays: fullDays(
-        schedule.bookings.map((b) => b.start),
-        zone,
-        policy.maxBookingsPerDay,
-      ),
-      ...options,
-    },
-    max,
-  );
 }
 
 function toViewSlot(s: FreeSlot, zone: string): ViewSlotDto {

@@ -11,6 +11,7 @@ import {
   CreateConsultantDto,
   CreatedConsultantDto,
   ListConsultantsQuery,
+  SpecializationListDto,
   UpdateConsultantDto,
 } from './dto/consultant.dto';
 import { PolicyDto, UpdatePolicyDto } from './dto/policy.dto';
@@ -44,6 +45,16 @@ export class ConsultantsController {
   @ApiProblems(400)
   list(@Query() query: ListConsultantsQuery): Promise<ConsultantPageDto> {
     return this.consultants.list(query);
+  }
+
+  @Get('specializations')
+  @ApiOperation({
+    summary:
+      'Each specialization with its number of consultants, for pooled booking (compared trimmed and case-insensitively)',
+  })
+  @ApiOkResponse({ type: SpecializationListDto })
+  specializations(): Promise<SpecializationListDto> {
+    return this.consultants.specializations();
   }
 
   @Get('consultants/:id')

@@ -14,8 +14,7 @@ import type { Principal } from '../common/auth/principal';
 import { generateToken, hashToken } from '../common/auth/token';
 import { type ConsultantFields, toConsultantDto } from './consultant.mapper';
 import type { PolicyDto, UpdatePolicyDto } from './dto/policy.dto';
-import { fromPolicyDto, POLICY_FIELDS, toPolicyDto } from './policy.mapper';
-import type { BookingPolicy } from '../scheduling';
+import { CONSULTANT_POLICY_FIELDS, type ConsultantPolicy, fromPolicyDto, toPolicyDto } from './policy.mapper';
 import { recordEvent } from '../events/outbox';
 import type {
   ConsultantDto,
@@ -23,6 +22,8 @@ import type {
   CreateConsultantDto,
   CreatedConsultantDto,
   ListConsultantsQuery,
+  SpecializationDto,
+  SpecializationListDto,
   UpdateConsultantDto,
 } from './dto/consultant.dto';
 import { Consultant } from './entities/consultant.entity';
@@ -115,13 +116,54 @@ export class ConsultantsService implements PrincipalSource {
     return { data, next_cursor };
   }
 
+  /**
+   * The pool of a specialization (docs/API.md, "Pooled booking"): every consultant of it, compared
+   * trimmed and case-insensitively, whose pool weight is above 0, by id, with the weights. The
+   * pooled view starts here as the other views start with a page, and a pooled booking too (in
+   * `manager`, its Idempotency-Key's transaction, if it has one).
+   */
+  async pool(
+    specialization: string,
+    manager = this.consultants.manager,
+  ): Promise<VersionedConsultants & { weights: number[] }> {
+    const rows = await manager.query<(VersionedRow & { poolWeight: number })[]>(
+      `SELECT ${this.dtoColumns}, ${this.c.poolWeight} AS "poolWeight" FROM ${this.c.table}
+        WHERE ${this.c.specializationKey} = ${specializationKey('$1')} AND ${this.c.poolWeight} > 0
+        ORDER BY ${this.c.id}`,
+      [specialization],
+    );
+    const pool = {
+      data: rows.map(toConsultantDto),
+      next_cursor: null,
+      versions: rows.map((r) => r.calendarVersion),
+      weights: rows.map((r) => r.poolWeight),
+    };
+    noteViewVersions(pool, rows);
+    return pool;
+  }
+
+  /**
+   * GET /specializations: each specialization, spelled as its earliest consultant spells it
+   * (trimmed), with how many consultants have it and how many of those its pool assigns to.
+   */
+  async specializations(): Promise<SpecializationListDto> {
+    const { c } = this;
+    const data = await this.consultants.query<SpecializationDto[]>(
+      `SELECT (array_agg(btrim(${c.specialization}) ORDER BY ${c.id}))[1] AS specialization,
+              count(*)::int AS consultants, (count(*) FILTER (WHERE ${c.poolWeight} > 0))::int AS pooled
+         FROM ${c.table} WHERE btrim(${c.specialization}) <> ''
+        GROUP BY ${c.specializationKey} ORDER BY 1`,
+    );
+    return { data };
+  }
+
   /** A page of consultants, as every view over consultants starts: one plain statement. */
   async listVersioned(query: ListConsultantsQuery): Promise<VersionedConsultants> {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const params: unknown[] = [];
     const where: string[] = [];
     if (query.specialization !== undefined)
-      where.push(`${this.c.specialization} = $${params.push(query.specialization)}`);
+      where.push(`${this.c.specializationKey} = ${specializationKey(`$${params.push(query.specialization)}`)}`);
     if (query.cursor) where.push(`${this.c.id} > $${params.push(decodeCursor<[number]>(query.cursor, ['number'])[0])}`);
     const rows = await this.consultants.query<VersionedRow[]>(
       `SELECT ${this.dtoColumns} FROM ${this.c.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.c.id} LIMIT ${limit + 1}`,
@@ -158,8 +200,8 @@ export class ConsultantsService implements PrincipalSource {
 
   /** The consultant's booking policy; every field at its default until one is set. */
   async getPolicy(id: number): Promise<PolicyDto> {
-    const [row] = await this.consultants.query<BookingPolicy[]>(
-      `SELECT ${selectAs(this.c, POLICY_FIELDS)} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
+    const [row] = await this.consultants.query<ConsultantPolicy[]>(
+      `SELECT ${selectAs(this.c, CONSULTANT_POLICY_FIELDS)} FROM ${this.c.table} WHERE ${this.c.id} = $1`,
       [id],
     );
     if (!row) throw notFound(`Consultant ${id}`);
@@ -174,15 +216,15 @@ export class ConsultantsService implements PrincipalSource {
     assertActsForConsultant(principal, id);
     const policy = fromPolicyDto(dto);
     const assignments = [
-      ...POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`),
+      ...CONSULTANT_POLICY_FIELDS.map((field, i) => `${this.c[field]} = $${i + 2}`),
       `${this.c.scheduleVersion} = ${this.c.scheduleVersion} + 1`,
       `${this.c.calendarVersion} = ${this.c.calendarVersion} + 1`,
     ].join(', ');
     // A transaction for the event: it commits with the change or not at all.
     return this.connection.withTransaction(async (manager) => {
-      const [rows] = await manager.query<[BookingPolicy[], number]>(
-        `UPDATE ${this.c.table} SET ${assignments} WHERE ${this.c.id} = $1 RETURNING ${selectAs(this.c, POLICY_FIELDS)}`,
-        [id, ...POLICY_FIELDS.map((field) => policy[field])],
+      const [rows] = await manager.query<[ConsultantPolicy[], number]>(
+        `UPDATE ${this.c.table} SET ${assignments} WHERE ${this.c.id} = $1 RETURNING ${selectAs(this.c, CONSULTANT_POLICY_FIELDS)}`,
+        [id, ...CONSULTANT_POLICY_FIELDS.map((field) => policy[field])],
       );
       if (!rows.length) throw notFound(`Consultant ${id}`);
       const updated = toPolicyDto(id, rows[0]);
@@ -205,6 +247,12 @@ export class ConsultantsService implements PrincipalSource {
     this.principals.forget('consultant', id);
   }
 }
+
+/**
+ * Specializations are compared trimmed and case-insensitively ("Cardiology " is "cardiology"): a
+ * specialization asked for as the consultants' generated specialization_key column is made.
+ */
+const specializationKey = (sql: string) => `lower(btrim(${sql}))`;
 
 /** A page of consultants as a view's ETag covers it (common/http/conditional-get.ts): what it shows of them, and their calendars' versions. */
 function noteViewVersions(page: VersionedConsultants, rows: VersionedRow[]): void {

@@ -87,6 +87,7 @@ describe('docs/MESSAGES.md', () => {
     const inCode = patternsInCode();
     expect(inCode.map((r) => r.pattern)).toEqual([
       'availability.free',
+      'availability.pooled',
       'bookings.cancel',
       'bookings.create',
       'bookings.get',

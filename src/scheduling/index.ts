@@ -47,3 +47,4 @@ export {
   windowOf,
 } from './policy';
 export { type DateOverride, bookableWindows, firstOverlappingWindow } from './date-override';
+export { type PooledSlot, poolSlots } from './pool';

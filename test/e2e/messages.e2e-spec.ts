@@ -170,6 +170,41 @@ for (const transport of TRANSPORTS) {
       expect(free.slots.filter((s) => s.source === 'one_time')).toHaveLength(1);
     });
 
+    it('availability.pooled, and bookings.create and holds.create with a specialization, act as over HTTP', async () => {
+      const query = {
+        specialization,
+        start: '2031-01-06',
+        end: '2031-01-06',
+        slot_minutes: 60,
+        timezone: 'Europe/Berlin',
+      };
+      const pooled = await client.pooledFreeTime(query);
+      const view = await http.get(
+        `/availabilities/pooled?specialization=${specialization}&start=2031-01-06&end=2031-01-06&slot_minutes=60&timezone=Europe/Berlin`,
+      );
+      expect(pooled).toEqual(view.body);
+      // Mondays 09:00–17:00 UTC: eight hours, the first at 10:00 in Berlin.
+      expect(pooled.slots).toHaveLength(8);
+      expect(pooled.slots[0]).toMatchObject({
+        start: '2031-01-06T09:00:00.000Z',
+        start_time: '10:00:00',
+        free_consultants: 1,
+      });
+      const key = randomUUID();
+      const body = { specialization, start: '2031-01-06T13:00:00Z', end: '2031-01-06T14:00:00Z' };
+      const booking = await client.createBooking(asAlice(), body, key);
+      expect(booking).toMatchObject({ consultant_id: consultant.id, user_id: alice.id, status: 'confirmed' });
+      expect(await client.createBooking(asAlice(), body, key)).toEqual(booking);
+      const hold = await client.createHold(asAlice(), {
+        ...body,
+        start: '2031-01-06T14:00:00Z',
+        end: '2031-01-06T15:00:00Z',
+      });
+      expect(hold.consultant_id).toBe(consultant.id);
+      const taken = await refusal(client.createBooking(asAlice(), body, randomUUID()));
+      expect(taken).toMatchObject({ status: 409, type: '/problems/time-taken' });
+    });
+
     it('bookings.create books for the user, and the same key replays the first answer', async () => {
       const key = randomUUID();
       const body = { consultant_id: consultant.id, start: '2031-01-06T09:00:00Z', end: '2031-01-06T09:30:00Z' };

@@ -12,6 +12,7 @@ const DEFAULTS = {
   max_bookings_per_day: null,
   max_booking_minutes: 120,
   max_client_share_minutes: 240,
+  pool_weight: 100,
 };
 const MINUTE = 60_000;
 
@@ -61,6 +62,7 @@ describe('booking policy', () => {
       max_bookings_per_day: 8,
       max_booking_minutes: 90,
       max_client_share_minutes: null,
+      pool_weight: 300,
     };
     const put = await http.as(c.token).put(`/consultants/${c.id}/policy/`, full);
     expect(put).toHaveStatus(200);

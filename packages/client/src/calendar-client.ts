@@ -16,6 +16,8 @@ import type {
   ListBookingsQuery,
   ListConsultantsQuery,
   PolicyDto,
+  PooledViewDto,
+  PooledViewQuery,
   RescheduleDto,
   UpdatePolicyDto,
 } from './schemas';
@@ -84,7 +86,12 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('availability.free', undefined, query);
   }
 
-  /** `bookings.create`: books for the principal (a user, or the admin for `user_id`); a retry with the same key replays the first answer. */
+  /** `availability.pooled`: when at least one consultant of a specialization is free, slot by slot with how many are. */
+  pooledFreeTime(query: PooledViewQuery): Promise<PooledViewDto> {
+    return this.call('availability.pooled', undefined, query);
+  }
+
+  /** `bookings.create`: books for the principal (a user, or the admin for `user_id`); a retry with the same key replays the first answer. With `specialization` instead of a consultant, the pool assigns one (the answer's consultant_id). */
   createBooking(principal: CalendarPrincipal, booking: CreateBookingDto, idempotencyKey: string): Promise<BookingDto> {
     return this.call('bookings.create', principal, { ...booking, idempotency_key: idempotencyKey });
   }
@@ -109,7 +116,7 @@ export class CalendarClient implements OnApplicationShutdown {
     return this.call('bookings.reschedule', principal, { ...target, id });
   }
 
-  /** `holds.create`: holds free time for the principal (a user, or the admin for `user_id`); book it with `createBooking` `{hold_id}`. */
+  /** `holds.create`: holds free time for the principal (a user, or the admin for `user_id`); book it with `createBooking` `{hold_id}`. With `specialization`, the pool assigns the consultant. */
   createHold(principal: CalendarPrincipal, hold: CreateHoldDto): Promise<HoldDto> {
     return this.call('holds.create', principal, hold);
   }

@@ -56,6 +56,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/specializations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each specialization with its number of consultants, for pooled booking (compared trimmed and case-insensitively) */
+        get: operations["ConsultantsController_specializations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/consultants/{id}": {
         parameters: {
             query?: never;
@@ -382,7 +399,7 @@ export interface paths {
         /** Bookings the caller may see: its own (user or consultant), or all (admin) */
         get: operations["BookingsController_list"];
         put?: never;
-        /** Book a whole one-time slot, or a time inside a weekly window */
+        /** Book a whole one-time slot, or a time inside a weekly window; with specialization, whichever consultant of that pool is assigned */
         post: operations["BookingsController_create"];
         delete?: never;
         options?: never;
@@ -535,6 +552,23 @@ export interface paths {
         };
         /** Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes */
         get: operations["CalendarController_timeRange"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/availabilities/pooled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pooled view: when at least one consultant of a specialization is free (at most 31 days), slot by slot with how many are, in the client's zone */
+        get: operations["CalendarController_pooled"];
         put?: never;
         post?: never;
         delete?: never;
@@ -738,6 +772,27 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        SpecializationDto: {
+            /**
+             * @description Trimmed, as its earliest consultant spells it; compared trimmed and case-insensitively.
+             * @example cardiology
+             */
+            specialization: string;
+            /**
+             * @description Consultants with this specialization.
+             * @example 5
+             */
+            consultants: number;
+            /**
+             * @description Those of them a pooled booking may be assigned to (pool_weight above 0).
+             * @example 4
+             */
+            pooled: number;
+        };
+        SpecializationListDto: {
+            /** @description By specialization. */
+            data: components["schemas"]["SpecializationDto"][];
+        };
         UpdateConsultantDto: {
             /** @example John */
             first_name?: string;
@@ -773,6 +828,8 @@ export interface components {
             max_booking_minutes: number | null;
             /** @example 240 */
             max_client_share_minutes: number | null;
+            /** @example 100 */
+            pool_weight: number;
         };
         UpdatePolicyDto: {
             /**
@@ -815,6 +872,11 @@ export interface components {
              * @example 240
              */
             max_client_share_minutes?: number | null;
+            /**
+             * @description This consultant's weight in pooled bookings (POST /bookings with specialization): the pool assigns in proportion to it. Default 100; 0: never assigned by the pool.
+             * @example 200
+             */
+            pool_weight?: number;
         };
         CreateUserDto: {
             /** @example Jane */
@@ -1147,6 +1209,11 @@ export interface components {
              */
             consultant_id?: number;
             /**
+             * @description Instead of a consultant, with start and end: the pool of this specialization assigns one, fairly (docs/API.md, "Pooled booking"); the answer names it in consultant_id
+             * @example cardiology
+             */
+            specialization?: string;
+            /**
              * @description Turn this hold (POST /holds) into the booking, instead of giving a target.
              * @example 1
              */
@@ -1309,6 +1376,11 @@ export interface components {
              */
             consultant_id?: number;
             /**
+             * @description Instead of a consultant, with start and end: the pool of this specialization assigns one, fairly (docs/API.md, "Pooled booking"); the answer names it in consultant_id
+             * @example cardiology
+             */
+            specialization?: string;
+            /**
              * @description Minutes the hold lives
              * @default 10
              * @example 10
@@ -1453,6 +1525,58 @@ export interface components {
             data: components["schemas"]["ConsultantRangeDto"][];
             /** @description Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
             next_cursor: string | null;
+        };
+        PooledSlotDto: {
+            /**
+             * @description How many of the pool's consultants are free for the whole slot; never who.
+             * @example 3
+             */
+            free_consultants: number;
+            /**
+             * @description Consultant-local date of the start.
+             * @example 2030-12-02
+             */
+            date: string;
+            /**
+             * @description Consultant-local wall-clock start.
+             * @example 09:00:00
+             */
+            start_time: string;
+            /**
+             * @description Consultant-local wall-clock end; earlier than start_time when it crosses midnight.
+             * @example 09:30:00
+             */
+            end_time: string;
+            /** @example 2030-12-02T08:00:00.000Z */
+            start: string;
+            /** @example 2030-12-02T08:30:00.000Z */
+            end: string;
+        };
+        PooledViewDto: {
+            /**
+             * @description As asked.
+             * @example cardiology
+             */
+            specialization: string;
+            /**
+             * @description The zone of every slot's date and times.
+             * @example Europe/Berlin
+             */
+            timezone: string;
+            /**
+             * @description The range in UTC.
+             * @example 2030-12-02T23:00:00.000Z
+             */
+            start: string;
+            /** @example 2030-12-03T23:00:00.000Z */
+            end: string;
+            /**
+             * @description How many consultants are in the pool (pool_weight above 0).
+             * @example 5
+             */
+            consultants: number;
+            /** @description Slot by slot, by start: each interval at least one of them is free for, cut into slot_minutes. */
+            slots: components["schemas"]["PooledSlotDto"][];
         };
         CreateWebhookDto: {
             /**
@@ -1652,7 +1776,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor: a previous page's `next_cursor` */
                 cursor?: string;
-                /** @description Only consultants with exactly this specialization. */
+                /** @description Only consultants of this specialization, compared trimmed and case-insensitively. */
                 specialization?: string;
             };
             header?: never;
@@ -1834,6 +1958,43 @@ export interface operations {
             };
             /** @description Body that is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ConsultantsController_specializations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpecializationListDto"];
+                };
+            };
+            /** @description A token was sent and is not valid (this route needs none) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4725,7 +4886,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor: a previous page's `next_cursor` */
                 cursor?: string;
-                /** @description Only consultants with exactly this specialization. */
+                /** @description Only consultants of this specialization, compared trimmed and case-insensitively. */
                 specialization?: string;
             };
             header?: {
@@ -4793,7 +4954,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque cursor: a previous page's `next_cursor` */
                 cursor?: string;
-                /** @description Only consultants with exactly this specialization. */
+                /** @description Only consultants of this specialization, compared trimmed and case-insensitively. */
                 specialization?: string;
                 year: number;
                 /** @description 1 to 12. */
@@ -4882,7 +5043,7 @@ export interface operations {
                 slot_minutes?: number;
                 /** @description Just this consultant; without it, a page of consultants (`limit`, `cursor`, `specialization`). */
                 consultant_id?: number;
-                /** @description Only consultants with exactly this specialization. */
+                /** @description Only consultants of this specialization, compared trimmed and case-insensitively. */
                 specialization?: string;
             };
             header?: {
@@ -4931,6 +5092,75 @@ export interface operations {
             };
             /** @description Unknown resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CalendarController_pooled: {
+        parameters: {
+            query: {
+                /** @description A specialization, compared trimmed and case-insensitively */
+                specialization: string;
+                /** @description A local date (inclusive, in timezone) or an ISO instant */
+                start: string;
+                /** @description A local date (inclusive, in timezone) or an ISO instant; at most 31 days after start */
+                end: string;
+                /** @description The client's IANA zone: local dates in start and end, and each slot's date and times, are in it. Default UTC */
+                timezone?: string;
+                /** @description Cut each consultant's free window time into slots of this many minutes (5 to 1440), on its window's grid. Default 30. */
+                slot_minutes?: number;
+            };
+            header?: {
+                /** @description The ETag of an earlier answer (each 200 has one, unless what it shows changes with the clock): 304 while it still holds, on any instance */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PooledViewDto"];
+                };
+            };
+            /** @description Not Modified: the answer whose ETag was given still holds; no body */
+            304: {
+                headers: {
+                    /** @description The same entity tag */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed input: the `errors` array names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A token was sent and is not valid (this route needs none) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,6 +11,7 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import { IsPoolSpecialization } from '../../consultants/dto/consultant.dto';
 import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
 
 /**
@@ -56,6 +57,14 @@ export class ConsultantTargetDto extends ReserveDto {
   @Omittable()
   @IsId({ required: false })
   consultant_id?: number;
+
+  @Omittable()
+  @IsPoolSpecialization({
+    required: false,
+    description:
+      'Instead of a consultant, with start and end: the pool of this specialization assigns one, fairly (docs/API.md, "Pooled booking"); the answer names it in consultant_id',
+  })
+  specialization?: string;
 }
 
 export class CreateBookingDto extends ConsultantTargetDto {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { EntityManager } from 'typeorm';
-import { conflict, notFound, DomainError } from '../../common/errors';
+import { conflict, notFound, DomainError, type ProblemCode, toProblem } from '../../common/errors';
 import type { AppConfig } from '../../config/configuration';
 import { bufferedInterval, type Interval } from '../../scheduling';
 import { type BookingFields, toBookingDto } from '../booking.mapper';
@@ -23,6 +23,7 @@ import {
   sourceIn,
   type Target,
 } from './booking-rules';
+import { PoolCandidates } from './pool-candidates';
 import { type ConsultantCopy, ScheduleCopies } from './schedule-copies';
 
 /** Whom a consultant's client share counts: the user, and the client address it also counts by (null: none). */
@@ -32,6 +33,28 @@ export interface Client {
 
 /** Reads of a schedule or booking that changed under a change before it gives up with a 409. */
 const MAX_STALE_ATTEMPTS = 3;
+
+/**
+ * The refusals of a pooled booking's candidate that another consultant of the pool may not give:
+ * its time taken meanwhile (by a booking, a hold, the slot's, a full day, a schedule changed
+ * under every retry), its policy, or its share of this client. Any other (the user's own caps,
+ * an outage) ends the request.
+ */
+const NEXT_CANDIDATE = new Set<string>(
+  (
+    [
+      'time-taken',
+      'conflict',
+      'daily-limit',
+      'client-share',
+      'outside-availability',
+      'too-soon',
+      'beyond-horizon',
+      'off-grid',
+      'too-long',
+    ] satisfies ProblemCode[]
+  ).map((code) => `/problems/${code}`),
+);
 
 /** A change as decided, with what the refusals and the answer are worded from. */
 interface Decision {
@@ -60,6 +83,7 @@ export class BookingEngine {
     private readonly repository: BookingsRepository,
     private readonly copies: ScheduleCopies,
     private readonly config: ConfigService<AppConfig, true>,
+    private readonly pool: PoolCandidates,
   ) {}
 
   /**
@@ -91,6 +115,55 @@ export class BookingEngine {
       const change = this.changeOf(kind, null, consultant, after, source, interval, request.client);
       return { change: { ...change, holdMinutes: request.holdMinutes }, consultant, after };
     });
+  }
+
+  /**
+   * A pooled booking or hold (docs/API.md, "Pooled booking"): the pool's consultants free for the
+   * whole interval, fairest first (PoolCandidates), each in turn decided and written as create()
+   * decides and writes any booking, until one is written. A candidate lost to a concurrent booking
+   * (or refusing for a reason of its own, NEXT_CANDIDATE) passes the request to the next in the
+   * same request; 409 time-taken once none is left.
+   */
+  async createPooled(
+    request: {
+      userId: number;
+      specialization: string;
+      interval: Interval;
+      holdMinutes: number | null;
+      client: Client | null;
+    },
+    manager = this.repository.autocommit,
+  ): Promise<Changed> {
+    const { specialization, interval, ...rest } = request;
+    checkBookable(interval, Date.now());
+    for (const consultantId of await this.pool.inOrder(specialization, interval, manager)) {
+      try {
+        return await this.apart(manager, () => this.create({ ...rest, consultantId, target: { interval } }, manager));
+      } catch (refusal) {
+        if (!NEXT_CANDIDATE.has(toProblem(refusal).type)) throw refusal;
+      }
+    }
+    throw conflict(
+      'time-taken',
+      `No consultant of specialization "${specialization.trim()}" is free for that whole time; pick another.`,
+    );
+  }
+
+  /**
+   * One candidate's attempt, in a transaction (an Idempotency-Key's) behind a savepoint: a write
+   * the exclusion constraint refuses aborts the transaction, and the next candidate needs it.
+   */
+  private async apart<T>(manager: EntityManager, attempt: () => Promise<T>): Promise<T> {
+    if (!manager.queryRunner?.isTransactionActive) return attempt();
+    await manager.query('SAVEPOINT pooled_candidate');
+    try {
+      const done = await attempt();
+      await manager.query('RELEASE SAVEPOINT pooled_candidate');
+      return done;
+    } catch (refusal) {
+      await manager.query('ROLLBACK TO SAVEPOINT pooled_candidate');
+      throw refusal;
+    }
   }
 
   /** A hold becomes the booking, in place (its id is the booking's): its time has been blocked since it was made. */

@@ -2,14 +2,16 @@ import { TimeFieldsDto } from '../../common/http/time-fields.dto';
 import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
-import { IsDateOrInstant, QueryId, QueryInt } from '../../common/validation/decorators';
-import { ConsultantDto } from '../../consultants/dto/consultant.dto';
+import { IsDateOrInstant, IsTimeZone, QueryId, QueryInt } from '../../common/validation/decorators';
+import { ConsultantDto, IsPoolSpecialization } from '../../consultants/dto/consultant.dto';
 
 /** The longest range one request may ask for. */
 export const MAX_RANGE_DAYS = 92;
+/** The longest range of a pooled view, which computes a view for each consultant of the pool. */
+export const MAX_POOLED_DAYS = 31;
 
 export class DailyViewQuery extends PageQuery {
-  /** Only consultants with exactly this specialization. @example "cardiology" */
+  /** Only consultants of this specialization, compared trimmed and case-insensitively. @example "cardiology" */
   @IsOptional()
   @IsString()
   @Matches(/^[^\p{Cc}]{1,100}$/u, { message: 'must be 1 to 100 characters' })
@@ -63,6 +65,54 @@ export class FreeTimeQuery extends PickType(TimeRangeQuery, ['start', 'end', 'sl
   /** @example 1 */
   @QueryId()
   consultant_id: number;
+}
+
+/** GET /availabilities/pooled and availability.pooled: a pool's free time. */
+export class PooledViewQuery {
+  @IsPoolSpecialization()
+  specialization: string;
+
+  @IsDateOrInstant({ example: '2030-12-03', description: 'A local date (inclusive, in timezone) or an ISO instant' })
+  start: string;
+
+  @IsDateOrInstant({
+    example: '2030-12-03',
+    description: 'A local date (inclusive, in timezone) or an ISO instant; at most 31 days after start',
+  })
+  end: string;
+
+  /** Cut each consultant's free window time into slots of this many minutes (5 to 1440), on its window's grid. Default 30. @example 30 */
+  @IsOptional()
+  @QueryInt(5, 1440)
+  slot_minutes?: number;
+
+  @IsOptional()
+  @IsTimeZone({
+    required: false,
+    description:
+      "The client's IANA zone: local dates in start and end, and each slot's date and times, are in it. Default UTC",
+  })
+  timezone?: string;
+}
+
+export class PooledSlotDto extends TimeFieldsDto {
+  /** How many of the pool's consultants are free for the whole slot; never who. @example 3 */
+  free_consultants: number;
+}
+
+export class PooledViewDto {
+  /** As asked. @example "cardiology" */
+  specialization: string;
+  /** The zone of every slot's date and times. @example "Europe/Berlin" */
+  timezone: string;
+  /** The range in UTC. @example "2030-12-02T23:00:00.000Z" */
+  start: string;
+  /** @example "2030-12-03T23:00:00.000Z" */
+  end: string;
+  /** How many consultants are in the pool (pool_weight above 0). @example 5 */
+  consultants: number;
+  /** Slot by slot, by start: each interval at least one of them is free for, cut into slot_minutes. */
+  slots: PooledSlotDto[];
 }
 
 export class ViewSlotDto extends TimeFieldsDto {

@@ -1,9 +1,23 @@
-import { ApiProperty, PartialType } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, type ApiPropertyOptions, PartialType } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import { IsName, IsTimeZone } from '../../common/validation/decorators';
 
 const SPECIALIZATION = /^[^\p{Cc}]{1,100}$/u;
+
+/** The specialization a pool is named by (docs/API.md, "Pooled booking"): 1 to 100 characters, not only spaces. */
+export const IsPoolSpecialization = (options: ApiPropertyOptions = {}) =>
+  applyDecorators(
+    ApiProperty({
+      type: String,
+      example: 'cardiology',
+      description: 'A specialization, compared trimmed and case-insensitively',
+      ...options,
+    } as ApiPropertyOptions),
+    IsString(),
+    Matches(/^(?=[^\p{Cc}]*\S)[^\p{Cc}]{1,100}$/u, { message: 'must be 1 to 100 characters, not only spaces' }),
+  );
 
 export class CreateConsultantDto {
   @IsName('John')
@@ -27,7 +41,7 @@ export class CreateConsultantDto {
 export class UpdateConsultantDto extends PartialType(CreateConsultantDto) {}
 
 export class ListConsultantsQuery extends PageQuery {
-  /** Only consultants with exactly this specialization. @example "cardiology" */
+  /** Only consultants of this specialization, compared trimmed and case-insensitively. @example "cardiology" */
   @IsOptional()
   @IsString()
   @Matches(SPECIALIZATION, { message: 'must be 1 to 100 characters' })
@@ -58,4 +72,19 @@ export class ConsultantPageDto {
   data: ConsultantDto[];
   /** Pass as `cursor` for the next page; null on the last page. */
   next_cursor: string | null;
+}
+
+/** GET /specializations: one specialization and its consultants. */
+export class SpecializationDto {
+  /** Trimmed, as its earliest consultant spells it; compared trimmed and case-insensitively. @example "cardiology" */
+  specialization: string;
+  /** Consultants with this specialization. @example 5 */
+  consultants: number;
+  /** Those of them a pooled booking may be assigned to (pool_weight above 0). @example 4 */
+  pooled: number;
+}
+
+export class SpecializationListDto {
+  /** By specialization. */
+  data: SpecializationDto[];
 }

@@ -73,6 +73,14 @@ export class UpdatePolicyDto {
     true,
   )
   max_client_share_minutes?: number | null;
+
+  @Count(
+    0,
+    1000,
+    200,
+    "This consultant's weight in pooled bookings (POST /bookings with specialization): the pool assigns in proportion to it. Default 100; 0: never assigned by the pool.",
+  )
+  pool_weight?: number;
 }
 
 /** consultants.policy.update: the consultant's id (a path parameter over HTTP) and the policy. */
@@ -100,4 +108,6 @@ export class PolicyDto {
   max_booking_minutes: number | null;
   /** @example 240 */
   max_client_share_minutes: number | null;
+  /** @example 100 */
+  pool_weight: number;
 }

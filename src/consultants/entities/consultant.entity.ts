@@ -16,8 +16,9 @@ import { RecurringRule } from '../../recurring/entities/recurring-rule.entity';
 
 @Entity('consultants')
 @Unique('consultants_api_token_hash_key', ['apiTokenHash'])
-@Index('consultants_specialization_idx', ['specialization', 'id'])
+@Index('consultants_specialization_idx', ['specializationKey', 'id'])
 // The booking policy's bounds, as PUT /consultants/{id}/policy validates them.
+@Check('consultants_pool_weight_check', 'pool_weight BETWEEN 0 AND 1000')
 @Check(
   'consultants_policy_check',
   `minimum_notice_minutes BETWEEN 0 AND 525600 AND (booking_horizon_days IS NULL OR booking_horizon_days BETWEEN 1 AND 3650) AND buffer_before_minutes BETWEEN 0 AND 1440 AND buffer_after_minutes BETWEEN 0 AND 1440 AND (slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 1440) AND (max_bookings_per_day IS NULL OR max_bookings_per_day BETWEEN 1 AND 1000) AND (max_booking_minutes IS NULL OR max_booking_minutes BETWEEN 5 AND 1440) AND (max_client_share_minutes IS NULL OR max_client_share_minutes BETWEEN 5 AND 525600)`,
@@ -38,6 +39,20 @@ export class Consultant {
 
   @Column({ type: 'varchar', length: 100, nullable: true })
   specialization: string | null;
+
+  /** The specialization as pools and filters compare it: trimmed, lower case (docs/API.md, "Pooled booking"). */
+  @Column({
+    name: 'specialization_key',
+    type: 'varchar',
+    length: 100,
+    generatedType: 'STORED',
+    asExpression: 'lower(btrim(specialization))',
+    nullable: true,
+    select: false,
+    insert: false,
+    update: false,
+  })
+  specializationKey: string | null;
 
   /** SHA-256 of the API token, hex; the token itself is never stored. */
   @Column({ name: 'api_token_hash', type: 'char', length: 64, select: false })
@@ -70,6 +85,10 @@ export class Consultant {
 
   @Column({ name: 'max_client_share_minutes', type: 'integer', nullable: true, default: 240 })
   maxClientShareMinutes: number | null;
+
+  /** Its share of a pooled booking's assignments against the pool's others (0: never assigned by the pool). */
+  @Column({ name: 'pool_weight', type: 'integer', default: 100 })
+  poolWeight: number;
 
   /**
    * Bumped by every change to what can be booked: slots, rules, overrides, the policy, the zone

@@ -14,6 +14,7 @@ import { BookingEngine1796100000000 } from './1796100000000-BookingEngine';
 import { AttemptErrorWords1796200000000 } from './1796200000000-AttemptErrorWords';
 import { LeanBooking1796300000000 } from './1796300000000-LeanBooking';
 import { RefusalLeavesConsultant1796500000000 } from './1796500000000-RefusalLeavesConsultant';
+import { PooledBooking1796600000000 } from './1796600000000-PooledBooking';
 
 /**
  * Every migration, oldest first. A list rather than a glob: a glob names one file extension,
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   AttemptErrorWords1796200000000,
   LeanBooking1796300000000,
   RefusalLeavesConsultant1796500000000,
+  PooledBooking1796600000000,
 ];
