@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
-import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiProblems, SEED_COMPATIBILITY } from '../common/http/api-problems.decorator';
 import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
@@ -25,9 +25,32 @@ export class BookingsController {
   @Access('admin', 'user')
   @LimitPerAddress('bookings')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Book a whole one-time slot, or a time inside a weekly window' })
-  @ApiCreatedResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiOperation({
+    operationId: 'createBooking',
+    summary: 'Book a whole one-time slot, or a time inside a weekly window',
+  })
+  @ApiCreatedResponse({
+    description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
+    type: BookingDto,
+  })
+  @ApiProblems(
+    'validation-error',
+    'not-found',
+    'time-taken',
+    'conflict',
+    'idempotency-in-flight',
+    'in-the-past',
+    'outside-availability',
+    'too-soon',
+    'beyond-horizon',
+    'off-grid',
+    'daily-limit',
+    'too-long',
+    'client-share',
+    'booking-limit',
+    'hold-expired',
+    'idempotency-key-reused',
+  )
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateBookingDto,
@@ -42,9 +65,32 @@ export class BookingsController {
   @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Consultant id')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })
-  @ApiCreatedResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiOperation({
+    operationId: 'createBookingSeed',
+    summary: 'Seed alias of POST /bookings, with the consultant in the path',
+    ...SEED_COMPATIBILITY,
+  })
+  @ApiCreatedResponse({
+    description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
+    type: BookingDto,
+  })
+  @ApiProblems(
+    'validation-error',
+    'not-found',
+    'time-taken',
+    'conflict',
+    'idempotency-in-flight',
+    'in-the-past',
+    'outside-availability',
+    'too-soon',
+    'beyond-horizon',
+    'off-grid',
+    'daily-limit',
+    'too-long',
+    'client-share',
+    'booking-limit',
+    'idempotency-key-reused',
+  )
   reserve(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
@@ -57,9 +103,12 @@ export class BookingsController {
 
   @Get('bookings')
   @Access('admin', 'consultant', 'user')
-  @ApiOperation({ summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)' })
-  @ApiOkResponse({ type: BookingPageDto })
-  @ApiProblems(400)
+  @ApiOperation({
+    operationId: 'listBookings',
+    summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)',
+  })
+  @ApiOkResponse({ description: 'A page of bookings, ordered by start', type: BookingPageDto })
+  @ApiProblems('validation-error')
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListBookingsQuery): Promise<BookingPageDto> {
     return this.bookings.list(principal, query);
   }
@@ -67,9 +116,9 @@ export class BookingsController {
   @Get('bookings/:id')
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
-  @ApiOperation({ summary: 'One booking, to its user, its consultant or the admin' })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'getBooking', summary: 'One booking, to its user, its consultant or the admin' })
+  @ApiOkResponse({ description: 'The booking', type: BookingDto })
+  @ApiProblems('validation-error', 'not-found')
   get(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.get(principal, id);
   }
@@ -78,9 +127,9 @@ export class BookingsController {
   @HttpCode(200)
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
-  @ApiOperation({ summary: 'Cancel; the time is free again at once' })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 422)
+  @ApiOperation({ operationId: 'cancelBooking', summary: 'Cancel; the time is free again at once' })
+  @ApiOkResponse({ description: 'The booking, cancelled (cancelling twice answers it again)', type: BookingDto })
+  @ApiProblems('validation-error', 'not-found', 'conflict', 'booking-in-past')
   cancel(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.cancel(principal, id);
   }
@@ -93,10 +142,26 @@ export class BookingsController {
   @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Booking id')
   @ApiOperation({
+    operationId: 'rescheduleBooking',
     summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',
   })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiOkResponse({ description: 'The booking at its new time (same id)', type: BookingDto })
+  @ApiProblems(
+    'validation-error',
+    'not-found',
+    'time-taken',
+    'conflict',
+    'booking-cancelled',
+    'in-the-past',
+    'outside-availability',
+    'too-soon',
+    'beyond-horizon',
+    'off-grid',
+    'daily-limit',
+    'too-long',
+    'client-share',
+    'booking-in-past',
+  )
   reschedule(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,

@@ -17,10 +17,28 @@ export class HoldsController {
   @Access('admin', 'user')
   @LimitPerAddress('bookings')
   @ApiOperation({
+    operationId: 'createHold',
     summary: 'Hold free time for hold_minutes (default 10, at most 60); book it with POST /bookings {hold_id}',
   })
-  @ApiCreatedResponse({ type: HoldDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiCreatedResponse({
+    description: 'The hold; book it with POST /bookings {hold_id} before expires_at',
+    type: HoldDto,
+  })
+  @ApiProblems(
+    'validation-error',
+    'not-found',
+    'time-taken',
+    'conflict',
+    'in-the-past',
+    'outside-availability',
+    'too-soon',
+    'beyond-horizon',
+    'off-grid',
+    'daily-limit',
+    'too-long',
+    'client-share',
+    'hold-limit',
+  )
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateHoldDto,
@@ -33,9 +51,9 @@ export class HoldsController {
   @HttpCode(204)
   @Access('admin', 'user')
   @ApiIdParam('id', 'Hold id')
-  @ApiOperation({ summary: 'Release a hold: the time is free again at once' })
-  @ApiNoContentResponse()
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'releaseHold', summary: 'Release a hold: the time is free again at once' })
+  @ApiNoContentResponse({ description: 'Released' })
+  @ApiProblems('validation-error', 'not-found')
   release(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<void> {
     return this.bookings.release(principal, id);
   }

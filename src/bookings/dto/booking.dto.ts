@@ -11,7 +11,40 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import { ApiShapes, type BodyShape } from '../../common/http/api-shapes.decorator';
 import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
+
+/**
+ * The target shapes of a booking, hold or reschedule body: a slot, UTC instants, or local time.
+ * `consultant` says whether the consultant is named in the body (required for a time), taken
+ * from the path or the booking (none), and `also` lists the body's other optional fields.
+ */
+const bookingTargets = (consultant: 'body' | 'none', also: string[]): BodyShape[] => {
+  const byTime = consultant === 'body' ? { required: ['consultant_id'], example: { consultant_id: 1 } } : undefined;
+  return [
+    {
+      title: 'A one-time slot',
+      description: 'Takes the whole one-time slot `availability_id`',
+      required: ['availability_id'],
+      optional: [...(consultant === 'body' ? ['consultant_id'] : []), ...also],
+      example: { availability_id: 1 },
+    },
+    {
+      title: 'UTC instants',
+      description: 'From `start` to `end`, inside a one-time slot or one occurrence of a weekly window',
+      required: [...(byTime?.required ?? []), 'start', 'end'],
+      optional: also,
+      example: { ...byTime?.example, start: '2030-12-25T09:00:00Z', end: '2030-12-25T09:30:00Z' },
+    },
+    {
+      title: "The consultant's local time",
+      description: "The consultant's local `date`, from `start_time` to `end_time` (crossing midnight when earlier)",
+      required: [...(byTime?.required ?? []), 'date', 'start_time', 'end_time'],
+      optional: also,
+      example: { ...byTime?.example, date: '2030-12-25', start_time: '10:00', end_time: '10:30' },
+    },
+  ];
+};
 
 /**
  * Where to book, in exactly one of three forms: a one-time slot by id; UTC instants `start`
@@ -24,15 +57,15 @@ export class BookingTargetDto {
   availability_id?: number;
 
   @Omittable()
-  @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
+  @IsInstant({ required: false, example: '2030-12-25T09:00:00Z', description: 'Start, with its offset (Z for UTC)' })
   start?: string;
 
   @Omittable()
-  @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
+  @IsInstant({ required: false, example: '2030-12-25T09:30:00Z', description: 'End, with its offset; after start' })
   end?: string;
 
   @Omittable()
-  @IsLocalDate({ required: false })
+  @IsLocalDate({ required: false, description: "The consultant's local date the booking starts on" })
   date?: string;
 
   @Omittable()
@@ -44,6 +77,7 @@ export class BookingTargetDto {
   end_time?: string;
 }
 
+@ApiShapes(...bookingTargets('none', ['user_id']))
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
   @Omittable()
@@ -58,6 +92,13 @@ export class ConsultantTargetDto extends ReserveDto {
   consultant_id?: number;
 }
 
+@ApiShapes(...bookingTargets('body', ['user_id']), {
+  title: 'A hold',
+  description: 'Turns the live hold `hold_id` (POST /holds) into the booking',
+  required: ['hold_id'],
+  optional: ['consultant_id', 'user_id'],
+  example: { hold_id: 1 },
+})
 export class CreateBookingDto extends ConsultantTargetDto {
   /** Turn this hold (POST /holds) into the booking, instead of giving a target. @example 1 */
   @Omittable()
@@ -66,6 +107,7 @@ export class CreateBookingDto extends ConsultantTargetDto {
 }
 
 /** POST /holds: a target as for a booking, and how long to hold it. */
+@ApiShapes(...bookingTargets('body', ['user_id', 'hold_minutes']))
 export class CreateHoldDto extends ConsultantTargetDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 10, example: 10, description: 'Minutes the hold lives' })
   @Omittable()
@@ -90,6 +132,8 @@ export class HoldDto extends TimeFieldsDto {
   expires_at: string;
 }
 
+/** The booking's new time, of the same consultant. */
+@ApiShapes(...bookingTargets('none', []))
 export class RescheduleDto extends BookingTargetDto {}
 
 /** bookings.create: POST /bookings' body, and the key a retried message is recognised by. */

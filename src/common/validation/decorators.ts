@@ -145,7 +145,7 @@ export const QueryId = () => QueryInt(1, MAX_ID);
  */
 export const IsId = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: Number, minimum: 1, maximum: MAX_ID, example: 1, ...options } as ApiPropertyOptions),
+    ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_ID, example: 1, ...options } as ApiPropertyOptions),
     // In this order, like QueryInt: "1.5" is "must be an integer number", not a range error.
     IsInt(),
     Min(1),
@@ -178,4 +178,4 @@ export class LocalDatePipe implements PipeTransform<string, string> {
 
 /** Documents an id path parameter. */
 export const ApiIdParam = (name: string, description: string) =>
-  ApiParam({ name, type: Number, description, example: 1 });
+  ApiParam({ name, schema: { type: 'integer', minimum: 1, maximum: MAX_ID }, description, example: 1 });

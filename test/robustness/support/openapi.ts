@@ -76,7 +76,11 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
           schema: p.schema ?? {},
         })),
         body: op.requestBody?.content?.['application/json']?.schema,
-        secured: Array.isArray(op.security) && op.security.length > 0,
+        // `{}` among the alternatives: the token is optional (a public route).
+        secured:
+          Array.isArray(op.security) &&
+          op.security.length > 0 &&
+          !op.security.some((alternative: object) => Object.keys(alternative).length === 0),
         responses,
       });
     }
@@ -93,6 +97,21 @@ export function resolve(doc: OpenApiDocument, schema: Schema): Schema {
     if (!target) throw new Error(`unresolved $ref ${s.$ref}`);
     s = target;
   }
+  // OpenAPI 3.1 writes a nullable field as `type: [t, 'null']`, or `anyOf: [schema, {type: 'null'}]`
+  // around a reference; the checker and the generators read it as 3.0's `nullable`.
+  const types = s.type as string | string[] | undefined;
+  if (Array.isArray(types)) return { ...s, type: types.find((t) => t !== 'null'), nullable: types.includes('null') };
+  const inner =
+    s.anyOf?.length === 2 && s.anyOf.some((o) => o.type === 'null') && s.anyOf.find((o) => o.type !== 'null');
+  if (inner) return { ...resolve(doc, inner), nullable: true };
+  // A body of several shapes offers the union of their fields to whoever reads fields; `oneOf`
+  // still decides what conforms.
+  if (s.oneOf && !s.properties)
+    return {
+      ...s,
+      type: 'object',
+      properties: Object.assign({}, ...s.oneOf.map((shape) => resolve(doc, shape).properties)),
+    };
   return s;
 }
 
