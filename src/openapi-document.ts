@@ -105,7 +105,7 @@ function completeOperations(document: OpenAPIObject): void {
 
 /** An example value built from a schema's own examples (the document says every property has one). */
 function exampleOf(document: OpenAPIObject, schema: Schema, depth = 0): unknown {
-  if (depth > 8) return undefined;
+  if (depth > 32) return undefined;
   if (typeof schema.$ref === 'string')
     return exampleOf(document, document.components!.schemas![schema.$ref.split('/').pop()!] as Schema, depth + 1);
   if (schema.example !== undefined) return schema.example;

@@ -13,8 +13,14 @@ import {
   ListBookingsQuery,
   RescheduleDto,
   ReserveDto,
+  TIME_REFUSALS,
 } from './dto/booking.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
+
+const BOOKED = {
+  description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
+  type: BookingDto,
+};
 
 @ApiTags('bookings')
 @Controller()
@@ -29,28 +35,8 @@ export class BookingsController {
     operationId: 'createBooking',
     summary: 'Book a whole one-time slot, or a time inside a weekly window',
   })
-  @ApiCreatedResponse({
-    description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
-    type: BookingDto,
-  })
-  @ApiProblems(
-    'validation-error',
-    'not-found',
-    'time-taken',
-    'conflict',
-    'idempotency-in-flight',
-    'in-the-past',
-    'outside-availability',
-    'too-soon',
-    'beyond-horizon',
-    'off-grid',
-    'daily-limit',
-    'too-long',
-    'client-share',
-    'booking-limit',
-    'hold-expired',
-    'idempotency-key-reused',
-  )
+  @ApiCreatedResponse(BOOKED)
+  @ApiProblems(...TIME_REFUSALS, 'idempotency-in-flight', 'booking-limit', 'hold-expired', 'idempotency-key-reused')
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateBookingDto,
@@ -70,27 +56,8 @@ export class BookingsController {
     summary: 'Seed alias of POST /bookings, with the consultant in the path',
     ...SEED_COMPATIBILITY,
   })
-  @ApiCreatedResponse({
-    description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
-    type: BookingDto,
-  })
-  @ApiProblems(
-    'validation-error',
-    'not-found',
-    'time-taken',
-    'conflict',
-    'idempotency-in-flight',
-    'in-the-past',
-    'outside-availability',
-    'too-soon',
-    'beyond-horizon',
-    'off-grid',
-    'daily-limit',
-    'too-long',
-    'client-share',
-    'booking-limit',
-    'idempotency-key-reused',
-  )
+  @ApiCreatedResponse(BOOKED)
+  @ApiProblems(...TIME_REFUSALS, 'idempotency-in-flight', 'booking-limit', 'idempotency-key-reused')
   reserve(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
@@ -146,22 +113,7 @@ export class BookingsController {
     summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',
   })
   @ApiOkResponse({ description: 'The booking at its new time (same id)', type: BookingDto })
-  @ApiProblems(
-    'validation-error',
-    'not-found',
-    'time-taken',
-    'conflict',
-    'booking-cancelled',
-    'in-the-past',
-    'outside-availability',
-    'too-soon',
-    'beyond-horizon',
-    'off-grid',
-    'daily-limit',
-    'too-long',
-    'client-share',
-    'booking-in-past',
-  )
+  @ApiProblems(...TIME_REFUSALS, 'booking-cancelled', 'booking-in-past')
   reschedule(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,

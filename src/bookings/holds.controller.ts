@@ -6,7 +6,7 @@ import { ApiProblems } from '../common/http/api-problems.decorator';
 import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
-import { CreateHoldDto, HoldDto } from './dto/booking.dto';
+import { CreateHoldDto, HoldDto, TIME_REFUSALS } from './dto/booking.dto';
 
 @ApiTags('holds')
 @Controller()
@@ -24,21 +24,7 @@ export class HoldsController {
     description: 'The hold; book it with POST /bookings {hold_id} before expires_at',
     type: HoldDto,
   })
-  @ApiProblems(
-    'validation-error',
-    'not-found',
-    'time-taken',
-    'conflict',
-    'in-the-past',
-    'outside-availability',
-    'too-soon',
-    'beyond-horizon',
-    'off-grid',
-    'daily-limit',
-    'too-long',
-    'client-share',
-    'hold-limit',
-  )
+  @ApiProblems(...TIME_REFUSALS, 'hold-limit')
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateHoldDto,

@@ -1,5 +1,5 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
@@ -11,8 +11,25 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import type { ProblemCode } from '../../common/errors';
 import { ApiShapes, type BodyShape } from '../../common/http/api-shapes.decorator';
 import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
+
+/** What a booking, hold or reschedule may be refused with for its time (the booking engine's refusals). */
+export const TIME_REFUSALS = [
+  'validation-error',
+  'not-found',
+  'time-taken',
+  'conflict',
+  'in-the-past',
+  'outside-availability',
+  'too-soon',
+  'beyond-horizon',
+  'off-grid',
+  'daily-limit',
+  'too-long',
+  'client-share',
+] as const satisfies ProblemCode[];
 
 /**
  * The target shapes of a booking, hold or reschedule body: a slot, UTC instants, or local time.
@@ -68,10 +85,12 @@ export class BookingTargetDto {
   @IsLocalDate({ required: false, description: "The consultant's local date the booking starts on" })
   date?: string;
 
+  /** The consultant's local start time. */
   @Omittable()
   @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
+  /** The consultant's local end time; earlier than start_time crosses midnight. */
   @Omittable()
   @IsLocalTime({ required: false, example: '10:30' })
   end_time?: string;
@@ -120,11 +139,11 @@ export class CreateHoldDto extends ConsultantTargetDto {
 export class HoldDto extends TimeFieldsDto {
   /** Pass as hold_id to POST /bookings. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose time is held. @example 1 */
   consultant_id: number;
-  /** @example 1 */
+  /** Who holds it. @example 1 */
   user_id: number;
-  /** The one-time slot held, if any. @example null */
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'The one-time slot held, if any.' })
   availability_id: number | null;
   /** The weekly window held from, if any. @example 1 */
   recurring_id: number | null;
@@ -151,12 +170,12 @@ export class RescheduleBookingMessage extends RescheduleDto {
 }
 
 export class ListBookingsQuery extends PageQuery {
-  /** @example 1 */
+  /** Only this consultant's bookings. @example 1 */
   @IsOptional()
   @QueryId()
   consultant_id?: number;
 
-  /** @example 1 */
+  /** Only this user's bookings (the admin's filter). @example 1 */
   @IsOptional()
   @QueryId()
   user_id?: number;
@@ -171,6 +190,7 @@ export class ListBookingsQuery extends PageQuery {
   @IsDateOrInstant({ example: '2030-12-31' })
   to?: string;
 
+  /** Only confirmed, or only cancelled, bookings. */
   @ApiPropertyOptional({ enum: ['confirmed', 'cancelled'] })
   @IsOptional()
   @IsIn(['confirmed', 'cancelled'])
@@ -178,24 +198,25 @@ export class ListBookingsQuery extends PageQuery {
 }
 
 export class BookingDto extends TimeFieldsDto {
-  /** @example 1 */
+  /** The booking's id; a reschedule keeps it. @example 1 */
   id: number;
-  /** @example 1 */
+  /** The consultant booked. @example 1 */
   consultant_id: number;
-  /** @example 1 */
+  /** The user the booking is for. @example 1 */
   user_id: number;
-  /** The one-time slot booked, if any. @example null */
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'The one-time slot booked, if any.' })
   availability_id: number | null;
   /** The weekly window booked from, if any. @example 1 */
   recurring_id: number | null;
-  /** @example "confirmed" */
+  /** confirmed, or cancelled. @example "confirmed" */
   status: 'confirmed' | 'cancelled';
-  /** @example "2030-12-01T12:00:00.000Z" */
+  /** When the booking was made, in UTC. @example "2030-12-01T12:00:00.000Z" */
   created_at: string;
 }
 
 export class BookingPageDto {
+  /** This page of bookings, by start. */
   data: BookingDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

@@ -8,10 +8,8 @@ class EventEnvelopeDto {
   /** When the transaction that made the change began, in UTC. @example "2030-12-01T09:00:00.123Z" */
   occurred_at: string;
   /** The consultant whose calendar changed. @example 1 */
-  @ApiProperty({ type: 'integer', minimum: 1 })
   consultant_id: number;
   /** 1, 2, 3… per consultant, without gaps, in the order the changes committed. @example 42 */
-  @ApiProperty({ type: 'integer', minimum: 1 })
   sequence: number;
 }
 

@@ -138,7 +138,26 @@ const CONTRACT_FORMATS: Record<string, RegExp> = {
 export function checkSchema(doc: OpenApiDocument, value: unknown, schema: Schema, at = '$', name?: string): string[] {
   const s = resolve(doc, schema);
   if (value === null) return s.nullable || s.type === undefined ? [] : [`${at}: null but not nullable`];
-  if (s.allOf) return s.allOf.flatMap((part) => checkSchema(doc, value, part, at, name));
+  // The parts of an allOf describe one object together (a problem, and the types its operation
+  // lists): checked as one, so each part's fields are known to the others.
+  if (s.allOf) {
+    const parts = s.allOf.map((part) => resolve(doc, part));
+    return checkSchema(
+      doc,
+      value,
+      parts.reduce<Schema>(
+        (whole, part) => ({
+          ...whole,
+          ...part,
+          properties: { ...whole.properties, ...part.properties },
+          required: [...(whole.required ?? []), ...(part.required ?? [])],
+        }),
+        {},
+      ),
+      at,
+      name,
+    );
+  }
   if (s.oneOf || s.anyOf) {
     const options = (s.oneOf ?? s.anyOf)!;
     return options.some((o) => checkSchema(doc, value, o, at, name).length === 0)
