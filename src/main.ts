@@ -87,8 +87,8 @@ export function createAdapter(): FastifyAdapter {
     closing = true;
   });
   fastify.addHook('onRequest', async (request, reply) => {
-    // pino-http reads the id from the raw request.
-    (request.raw as { id?: string }).id = request.id;
+    // pino-http reads the id, and the request's log line the route, from the raw request.
+    Object.assign(request.raw, { id: request.id, route: request.routeOptions.url });
     void reply.header('x-request-id', request.id);
     if (closing) {
       void reply.header('connection', 'close');
