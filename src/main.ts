@@ -13,6 +13,7 @@ import { badRequest, problemOf, toProblem } from './common/errors';
 import { sendProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
+import { corsOptions, parseCorsOrigins } from './config/cors-origins';
 import { parseTrustProxy } from './config/trust-proxy';
 import { connectMessageTransport, startMessageTransport } from './messaging/message-transport';
 import { createOpenApiDocument } from './openapi-document';
@@ -118,6 +119,8 @@ export const APP_OPTIONS = {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
+  const origins = app.get<ConfigService<AppConfig, true>>(ConfigService).get('CORS_ORIGINS', { infer: true });
+  if (origins) app.enableCors(corsOptions(parseCorsOrigins(origins)!));
   // After the global pipe, which the transport inherits as it connects.
   connectMessageTransport(app);
 
