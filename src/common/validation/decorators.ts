@@ -2,7 +2,16 @@ import { applyDecorators, createParamDecorator, ExecutionContext, PipeTransform 
 import type { FastifyRequest } from 'fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsInt,
+  IsString,
+  IsTimeZone as IsIanaTimeZone,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
 import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
 import { badRequest } from '../errors';
@@ -25,7 +34,10 @@ export const parseId = (text: string | undefined): number | null => {
  */
 export const Omittable = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
-/** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
+/**
+ * Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. Not class-validator's
+ * IsMilitaryTime, which takes `0900` and refuses seconds.
+ */
 export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({
@@ -105,12 +117,14 @@ export const IsTimeZone = (options: ApiPropertyOptions = {}) =>
       description: 'IANA time zone',
       ...options,
     } as ApiPropertyOptions),
-    IsString(),
+    IsIanaTimeZone({ message: 'must be an IANA time zone such as Europe/Berlin' }),
+    // class-validator takes any spelling Intl takes ('utc', 'europe/berlin'); the zone is stored
+    // as Temporal spells it, so that what is read back is what was sent.
     ValidateBy({
-      name: 'isTimeZone',
+      name: 'isCanonicalTimeZone',
       validator: {
         validate: (v) => typeof v === 'string' && isValidTimeZone(v),
-        defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin',
+        defaultMessage: () => 'must be spelled as the IANA database spells it, such as Europe/Berlin or UTC',
       },
     }),
   );
