@@ -10,7 +10,7 @@ import { problemCodesOf, problemResponse } from './common/http/api-problems.deco
 import { documentShapes } from './common/http/api-shapes.decorator';
 import type { ProblemCode } from './common/errors';
 import { PROBLEMS } from './common/errors/problem-catalogue';
-import { EVENT_TYPES } from './events/event-types';
+import { EVENT_TYPES } from '@consultant-calendar/client';
 import { AvailabilityChangedEventDto, BookingEventDto } from './webhooks/dto/webhook-event.dto';
 
 type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
