@@ -3,19 +3,20 @@ import type { NestApplicationOptions } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { AppModule } from './app.module';
-import { documentCommonProblems } from './common/http/api-problems.decorator';
 import { badRequest, problemOf, toProblem } from './common/errors';
 import { sendProblem } from './common/http/problem-details.filter';
 import { appValidationPipe } from './common/validation/validation.pipe';
 import { AppConfig, ConfigError } from './config/configuration';
+import { corsOptions, parseCorsOrigins } from './config/cors-origins';
 import { parseTrustProxy } from './config/trust-proxy';
 import { connectMessageTransport, startMessageTransport } from './messaging/message-transport';
+import { createOpenApiDocument } from './openapi-document';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -87,8 +88,8 @@ export function createAdapter(): FastifyAdapter {
     closing = true;
   });
   fastify.addHook('onRequest', async (request, reply) => {
-    // pino-http reads the id from the raw request.
-    (request.raw as { id?: string }).id = request.id;
+    // pino-http reads the id, and the request's log line the route, from the raw request.
+    Object.assign(request.raw, { id: request.id, route: request.routeOptions.url });
     void reply.header('x-request-id', request.id);
     if (closing) {
       void reply.header('connection', 'close');
@@ -118,21 +119,12 @@ export const APP_OPTIONS = {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(appValidationPipe());
+  const origins = app.get<ConfigService<AppConfig, true>>(ConfigService).get('CORS_ORIGINS', { infer: true });
+  if (origins) app.enableCors(corsOptions(parseCorsOrigins(origins)!));
   // After the global pipe, which the transport inherits as it connects.
   connectMessageTransport(app);
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Consultant Calendar')
-      .setDescription(
-        'Consultants publish free time, clients book it; no two people ever get the same hour. Errors are RFC 9457 application/problem+json.',
-      )
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Admin, consultant or user api_token' })
-      .build(),
-  );
-  documentCommonProblems(document);
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

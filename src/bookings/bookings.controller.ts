@@ -1,8 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
-import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiProblems, SEED_COMPATIBILITY } from '../common/http/api-problems.decorator';
 import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { BookingsService } from './bookings.service';
@@ -13,24 +13,13 @@ import {
   ListBookingsQuery,
   RescheduleDto,
   ReserveDto,
+  TIME_REFUSALS,
 } from './dto/booking.dto';
 import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.decorator';
 
-/** The target forms of POST /bookings and POST /holds, one example each. */
-export const BOOKING_EXAMPLES = {
-  interval: {
-    summary: 'A consultant, UTC instants',
-    value: { consultant_id: 1, start: '2030-12-25T09:00:00Z', end: '2030-12-25T09:30:00Z' },
-  },
-  local: {
-    summary: "A consultant, in the consultant's local time",
-    value: { consultant_id: 1, date: '2030-12-25', start_time: '10:00', end_time: '10:30' },
-  },
-  slot: { summary: 'A one-time slot, whole', value: { availability_id: 1 } },
-  pooled: {
-    summary: 'Any consultant of a specialization: the pool assigns one (docs/API.md, "Pooled booking")',
-    value: { specialization: 'cardiology', start: '2030-12-25T09:00:00Z', end: '2030-12-25T10:00:00Z' },
-  },
+const BOOKED = {
+  description: 'The booking (or, with a replayed Idempotency-Key, the first answer again)',
+  type: BookingDto,
 };
 
 @ApiTags('bookings')
@@ -43,12 +32,12 @@ export class BookingsController {
   @LimitPerAddress('bookings')
   @ApiIdempotencyKey()
   @ApiOperation({
+    operationId: 'createBooking',
     summary:
       'Book a whole one-time slot, or a time inside a weekly window; with specialization, whichever consultant of that pool is assigned',
   })
-  @ApiBody({ type: CreateBookingDto, examples: BOOKING_EXAMPLES })
-  @ApiCreatedResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiCreatedResponse(BOOKED)
+  @ApiProblems(...TIME_REFUSALS, 'idempotency-in-flight', 'booking-limit', 'hold-expired', 'idempotency-key-reused')
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateBookingDto,
@@ -63,9 +52,13 @@ export class BookingsController {
   @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Consultant id')
   @ApiIdempotencyKey()
-  @ApiOperation({ summary: 'Seed alias of POST /bookings, with the consultant in the path', tags: ['seed aliases'] })
-  @ApiCreatedResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiOperation({
+    operationId: 'createBookingSeed',
+    summary: 'Seed alias of POST /bookings, with the consultant in the path',
+    ...SEED_COMPATIBILITY,
+  })
+  @ApiCreatedResponse(BOOKED)
+  @ApiProblems(...TIME_REFUSALS, 'idempotency-in-flight', 'booking-limit', 'idempotency-key-reused')
   reserve(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
@@ -78,9 +71,12 @@ export class BookingsController {
 
   @Get('bookings')
   @Access('admin', 'consultant', 'user')
-  @ApiOperation({ summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)' })
-  @ApiOkResponse({ type: BookingPageDto })
-  @ApiProblems(400)
+  @ApiOperation({
+    operationId: 'listBookings',
+    summary: 'Bookings the caller may see: its own (user or consultant), or all (admin)',
+  })
+  @ApiOkResponse({ description: 'A page of bookings, ordered by start', type: BookingPageDto })
+  @ApiProblems('validation-error')
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListBookingsQuery): Promise<BookingPageDto> {
     return this.bookings.list(principal, query);
   }
@@ -88,9 +84,9 @@ export class BookingsController {
   @Get('bookings/:id')
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
-  @ApiOperation({ summary: 'One booking, to its user, its consultant or the admin' })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'getBooking', summary: 'One booking, to its user, its consultant or the admin' })
+  @ApiOkResponse({ description: 'The booking', type: BookingDto })
+  @ApiProblems('validation-error', 'not-found')
   get(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.get(principal, id);
   }
@@ -99,9 +95,9 @@ export class BookingsController {
   @HttpCode(200)
   @Access('admin', 'consultant', 'user')
   @ApiIdParam('id', 'Booking id')
-  @ApiOperation({ summary: 'Cancel; the time is free again at once' })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 422)
+  @ApiOperation({ operationId: 'cancelBooking', summary: 'Cancel; the time is free again at once' })
+  @ApiOkResponse({ description: 'The booking, cancelled (cancelling twice answers it again)', type: BookingDto })
+  @ApiProblems('validation-error', 'not-found', 'conflict', 'booking-in-past')
   cancel(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<BookingDto> {
     return this.bookings.cancel(principal, id);
   }
@@ -114,10 +110,11 @@ export class BookingsController {
   @LimitPerAddress('bookings')
   @ApiIdParam('id', 'Booking id')
   @ApiOperation({
+    operationId: 'rescheduleBooking',
     summary: 'Move to another time of the same consultant, atomically: on a conflict the booking is unchanged',
   })
-  @ApiOkResponse({ type: BookingDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiOkResponse({ description: 'The booking at its new time (same id)', type: BookingDto })
+  @ApiProblems(...TIME_REFUSALS, 'booking-cancelled', 'booking-in-past')
   reschedule(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,

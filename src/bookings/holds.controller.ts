@@ -1,13 +1,12 @@
 import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
 import { CurrentPrincipal, type Principal } from '../common/auth/principal';
 import { ApiProblems } from '../common/http/api-problems.decorator';
 import { LimitPerAddress, RequestAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
-import { BOOKING_EXAMPLES } from './bookings.controller';
 import { BookingsService } from './bookings.service';
-import { CreateHoldDto, HoldDto } from './dto/booking.dto';
+import { CreateHoldDto, HoldDto, TIME_REFUSALS } from './dto/booking.dto';
 
 @ApiTags('holds')
 @Controller()
@@ -18,11 +17,14 @@ export class HoldsController {
   @Access('admin', 'user')
   @LimitPerAddress('bookings')
   @ApiOperation({
+    operationId: 'createHold',
     summary: 'Hold free time for hold_minutes (default 10, at most 60); book it with POST /bookings {hold_id}',
   })
-  @ApiBody({ type: CreateHoldDto, examples: BOOKING_EXAMPLES })
-  @ApiCreatedResponse({ type: HoldDto })
-  @ApiProblems(400, 404, 409, 422)
+  @ApiCreatedResponse({
+    description: 'The hold; book it with POST /bookings {hold_id} before expires_at',
+    type: HoldDto,
+  })
+  @ApiProblems(...TIME_REFUSALS, 'hold-limit')
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateHoldDto,
@@ -35,9 +37,9 @@ export class HoldsController {
   @HttpCode(204)
   @Access('admin', 'user')
   @ApiIdParam('id', 'Hold id')
-  @ApiOperation({ summary: 'Release a hold: the time is free again at once' })
-  @ApiNoContentResponse()
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'releaseHold', summary: 'Release a hold: the time is free again at once' })
+  @ApiNoContentResponse({ description: 'Released' })
+  @ApiProblems('validation-error', 'not-found')
   release(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<void> {
     return this.bookings.release(principal, id);
   }

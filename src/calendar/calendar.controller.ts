@@ -45,11 +45,12 @@ export class CalendarController {
   @Get('consultants/availabilities/:date')
   @ApiParam({ name: 'date', example: '2030-12-02', description: "Each consultant's local date (YYYY-MM-DD)" })
   @ApiOperation({
+    operationId: 'getDailyAvailability',
     summary: "Seed daily view: every consultant's free time on that local date (paginated over consultants)",
   })
-  @ApiOkResponse({ type: DailyViewDto })
+  @ApiOkResponse({ description: 'A page of consultants, each with its free slots that day', type: DailyViewDto })
   @ApiConditional()
-  @ApiProblems(400)
+  @ApiProblems('validation-error', 'response-too-large')
   daily(
     @Param('date', LocalDatePipe) date: string,
     @Query() query: DailyViewQuery,
@@ -62,10 +63,13 @@ export class CalendarController {
   }
 
   @Get('availabilities/monthly')
-  @ApiOperation({ summary: "Seed monthly view: one consultant's slots per local day of the month, booked ones marked" })
-  @ApiOkResponse({ type: MonthlyViewDto })
+  @ApiOperation({
+    operationId: 'getMonthlyAvailability',
+    summary: "Seed monthly view: one consultant's slots per local day of the month, booked ones marked",
+  })
+  @ApiOkResponse({ description: "The consultant's days of the month, each with its slots", type: MonthlyViewDto })
   @ApiConditional()
-  @ApiProblems(400, 404)
+  @ApiProblems('validation-error', 'not-found', 'response-too-large')
   monthly(
     @Query() query: MonthlyViewQuery,
     @Conditional() conditional: ConditionalGet,
@@ -75,12 +79,16 @@ export class CalendarController {
 
   @Get('availabilities/timerange')
   @ApiOperation({
+    operationId: 'getTimeRangeAvailability',
     summary:
       "Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes",
   })
-  @ApiOkResponse({ type: TimeRangeViewDto })
+  @ApiOkResponse({
+    description: 'A page of consultants, each with its free slots in the range',
+    type: TimeRangeViewDto,
+  })
   @ApiConditional()
-  @ApiProblems(400, 404)
+  @ApiProblems('validation-error', 'not-found', 'response-too-large')
   timeRange(
     @Query() query: TimeRangeQuery,
     @Conditional() conditional: ConditionalGet,
@@ -90,10 +98,11 @@ export class CalendarController {
 
   @Get('availabilities/pooled')
   @ApiOperation({
+    operationId: 'listPooledAvailability',
     summary:
       "Pooled view: when at least one consultant of a specialization is free (at most 31 days), slot by slot with how many are, in the client's zone",
   })
-  @ApiOkResponse({ type: PooledViewDto })
+  @ApiOkResponse({ description: 'The pooled free time, slot by slot', type: PooledViewDto })
   @ApiConditional()
   @ApiProblems(400)
   pooled(@Query() query: PooledViewQuery, @Conditional() conditional: ConditionalGet): Promise<Answer<PooledViewDto>> {
@@ -109,11 +118,12 @@ export class CalendarController {
   @ApiFeed()
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({
+    operationId: 'getConsultantCalendarFeed',
     summary:
       "RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel)",
   })
   @ApiConditional()
-  @ApiProblems(400, 404)
+  @ApiProblems('validation-error', 'not-found')
   consultantFeed(
     @IdParam('id') id: number,
     @Conditional('private, no-cache') conditional: ConditionalGet,
@@ -129,9 +139,9 @@ export class CalendarController {
   @Header('content-type', 'text/calendar; charset=utf-8')
   @ApiFeed()
   @ApiIdParam('id', 'User id')
-  @ApiOperation({ summary: "RFC 5545 feed of the user's bookings" })
+  @ApiOperation({ operationId: 'getUserCalendarFeed', summary: "RFC 5545 feed of the user's bookings" })
   @ApiConditional()
-  @ApiProblems(400, 404)
+  @ApiProblems('validation-error', 'not-found')
   userFeed(
     @IdParam('id') id: number,
     @Conditional('private, no-cache') conditional: ConditionalGet,

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
 import { transportUrlProblem } from '@consultant-calendar/client/wire';
+import { parseCorsOrigins } from './cors-origins';
 import { parseTrustProxy } from './trust-proxy';
 
 const toInt = ({ value }: { value: unknown }) =>
@@ -15,9 +16,20 @@ const toBool = ({ value }: { value: unknown }) =>
         ? false
         : value;
 
+/**
+ * A whole number from `min` (to `max`), given as digits. Checked in this order and reported at
+ * the first that fails, so `PORT=abc` says it is not a number rather than quoting a bound.
+ */
+const WholeNumber = (min: number, max?: number) =>
+  applyDecorators(
+    Transform(toInt),
+    IsInt({ message: ({ property }) => `${property} must be a whole number, written in digits` }),
+    Min(min),
+    ...(max === undefined ? [] : [Max(max)]),
+  );
+
 /** A count of at least 1 (and at most `max`), given as digits. */
-const Count = (max?: number) =>
-  applyDecorators(Transform(toInt), IsInt(), Min(1), ...(max === undefined ? [] : [Max(max)]));
+const Count = (max?: number) => WholeNumber(1, max);
 
 /** A setting that may be left unset, and is otherwise a non-empty string. */
 const OptionalText = () => applyDecorators(IsOptional(), IsString(), MinLength(1));
@@ -46,10 +58,7 @@ const SecretToken = (kind: 'admin' | 'internal') =>
 
 /** Every setting the service reads, with its default. `.env.example` mirrors this class. */
 export class AppConfig {
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @WholeNumber(0, 65535)
   PORT = 3000;
 
   @IsString()
@@ -126,25 +135,17 @@ export class AppConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @Count(200)
   DATABASE_POOL_SIZE = 10;
 
   @Transform(toBool)
   @IsIn([true, false], { message: 'MIGRATIONS_RUN must be true or false' })
   MIGRATIONS_RUN = true;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
+  @Count()
   RATE_LIMIT_PER_MINUTE = 600;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100000)
+  @Count(100000)
   MAX_FUTURE_BOOKINGS_PER_USER = 50;
 
   /** Live holds one user may have at once (POST /holds), so one account cannot hold every slot. */
@@ -177,6 +178,18 @@ export class AppConfig {
     },
   })
   TRUST_PROXY = 'false';
+
+  /** Which browser origins may call the API: unset none, `*` any for public reads, or a comma list (config/cors-origins.ts). */
+  @IsOptional()
+  @ValidateBy({
+    name: 'corsOrigins',
+    validator: {
+      validate: (value) => typeof value === 'string' && parseCorsOrigins(value) !== undefined,
+      defaultMessage: () =>
+        'CORS_ORIGINS must be *, or a comma list of origins (scheme://host[:port]) such as https://app.example.com',
+    },
+  })
+  CORS_ORIGINS?: string;
 
   /** Slots one calendar view may answer with; a larger answer is narrowed or refused, never sent. */
   @Count(1_000_000)
@@ -239,13 +252,13 @@ export class AppConfig {
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.fromEntries(
     Object.keys(new AppConfig())
-      .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN')
+      .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CORS_ORIGINS')
       .concat('MESSAGE_TLS_CERT_FILE', 'MESSAGE_TLS_KEY_FILE', 'MESSAGE_TLS_CA_FILE')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );
   const config = plainToInstance(AppConfig, known);
-  const [error] = validateSync(config, { skipMissingProperties: false });
+  const [error] = validateSync(config, { skipMissingProperties: false, stopAtFirstError: true });
   if (error) {
     const message = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
     throw new ConfigError(

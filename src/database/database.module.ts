@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../config/configuration';
 import { dataSourceOptions } from './data-source-options';
 import { EmbeddedPostgres } from './embedded-postgres';
+import { createMissingDatabase } from './missing-database';
 import { TransactionalConnection } from './transactional-connection';
 
 /** Starts the embedded database when no DATABASE_URL is given, and stops it last. */
@@ -16,7 +17,11 @@ export class DatabaseUrlProvider implements OnApplicationShutdown {
 
   async url(): Promise<string> {
     const url = this.config.get('DATABASE_URL', { infer: true });
-    if (url) return url;
+    if (url) {
+      const created = await createMissingDatabase(url);
+      if (created) this.logger.log(`Created database "${created}" (DATABASE_URL named it; it did not exist)`);
+      return url;
+    }
     const dataDir = this.config.get('DATA_DIR', { infer: true });
     this.embedded = await EmbeddedPostgres.start(dataDir);
     this.logger.log(

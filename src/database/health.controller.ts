@@ -16,9 +16,9 @@ export class HealthController {
 
   @Get()
   @SkipThrottle()
-  @ApiOperation({ summary: 'Liveness and database reachability' })
-  @ApiOkResponse({ type: HealthDto })
-  @ApiProblems(503)
+  @ApiOperation({ operationId: 'checkHealth', summary: 'Liveness and database reachability' })
+  @ApiOkResponse({ description: 'The process is up and the database answers', type: HealthDto })
+  @ApiProblems('database-unavailable')
   async check(): Promise<HealthDto> {
     try {
       await this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);

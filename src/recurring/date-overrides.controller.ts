@@ -20,19 +20,20 @@ export class DateOverridesController {
   @Access('admin', 'consultant:self')
   @ApiIdParam('id', 'Consultant id')
   @ApiOperation({
+    operationId: 'createDateOverride',
     summary: "Replace one local date's weekly windows with others, or make it unavailable; 409 if it has one",
   })
-  @ApiCreatedResponse({ type: DateOverrideDto })
-  @ApiProblems(400, 404, 409)
+  @ApiCreatedResponse({ description: 'The date override', type: DateOverrideDto })
+  @ApiProblems('validation-error', 'not-found', 'date-override-exists')
   create(@IdParam('id') id: number, @Body() dto: CreateDateOverrideDto): Promise<DateOverrideDto> {
     return this.overrides.create(id, dto);
   }
 
   @Get('consultants/:id/date-overrides')
   @ApiIdParam('id', 'Consultant id')
-  @ApiOperation({ summary: "A consultant's date overrides, by date" })
-  @ApiOkResponse({ type: DateOverridePageDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'listDateOverrides', summary: "A consultant's date overrides, by date" })
+  @ApiOkResponse({ description: 'A page of the date overrides, by date', type: DateOverridePageDto })
+  @ApiProblems('validation-error', 'not-found')
   list(@IdParam('id') id: number, @Query() query: ListDateOverridesQuery): Promise<DateOverridePageDto> {
     return this.overrides.list(id, query);
   }
@@ -42,9 +43,12 @@ export class DateOverridesController {
   @Access('admin', 'consultant:self')
   @ApiIdParam('id', 'Consultant id')
   @ApiIdParam('override_id', 'Date override id')
-  @ApiOperation({ summary: 'Delete a date override: the weekly windows hold on that date again' })
-  @ApiNoContentResponse()
-  @ApiProblems(400, 404)
+  @ApiOperation({
+    operationId: 'deleteDateOverride',
+    summary: 'Delete a date override: the weekly windows hold on that date again',
+  })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiProblems('validation-error', 'not-found')
   remove(@IdParam('id') id: number, @IdParam('override_id') overrideId: number): Promise<void> {
     return this.overrides.remove(id, overrideId);
   }

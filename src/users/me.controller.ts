@@ -12,8 +12,8 @@ export class MeController {
 
   @Get()
   @Access('admin', 'consultant', 'user')
-  @ApiOperation({ summary: 'Who the token belongs to' })
-  @ApiOkResponse({ type: MeDto })
+  @ApiOperation({ operationId: 'getMe', summary: 'Who the token belongs to' })
+  @ApiOkResponse({ description: 'The role, and the id and names of a consultant or user', type: MeDto })
   get(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.me.describe(principal);
   }

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access } from '../common/auth/access.decorator';
-import { ApiProblems } from '../common/http/api-problems.decorator';
+import { ApiProblems, SEED_COMPATIBILITY } from '../common/http/api-problems.decorator';
 import { LimitPerAddress } from '../common/http/client-throttler.guard';
 import { ApiIdParam, IdParam } from '../common/validation/decorators';
 import { CreatedUserDto, CreateUserDto, UserDto } from './dto/user.dto';
@@ -14,18 +14,18 @@ export class UsersController {
 
   @Post('users')
   @LimitPerAddress('signup')
-  @ApiOperation({ summary: 'Sign up; the response holds the api_token, once' })
-  @ApiCreatedResponse({ type: CreatedUserDto })
-  @ApiProblems(400)
+  @ApiOperation({ operationId: 'createUser', summary: 'Sign up; the response holds the api_token, once' })
+  @ApiCreatedResponse({ description: 'The user, with its api_token (shown this once)', type: CreatedUserDto })
+  @ApiProblems('validation-error')
   create(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(dto);
   }
 
   @Post('user')
   @LimitPerAddress('signup')
-  @ApiOperation({ summary: 'Seed alias of POST /users', tags: ['seed aliases'] })
-  @ApiCreatedResponse({ type: CreatedUserDto })
-  @ApiProblems(400)
+  @ApiOperation({ operationId: 'createUserSeed', summary: 'Seed alias of POST /users', ...SEED_COMPATIBILITY })
+  @ApiCreatedResponse({ description: 'The user, with its api_token (shown this once)', type: CreatedUserDto })
+  @ApiProblems('validation-error')
   createSeed(@Body() dto: CreateUserDto): Promise<CreatedUserDto> {
     return this.users.create(dto);
   }
@@ -33,9 +33,9 @@ export class UsersController {
   @Get('users/:id')
   @Access('admin', 'user:self')
   @ApiIdParam('id', 'User id')
-  @ApiOperation({ summary: 'One user' })
-  @ApiOkResponse({ type: UserDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'getUser', summary: 'One user' })
+  @ApiOkResponse({ description: 'The user', type: UserDto })
+  @ApiProblems('validation-error', 'not-found')
   get(@IdParam('id') id: number): Promise<UserDto> {
     return this.users.get(id);
   }

@@ -32,35 +32,47 @@ export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Subscribe a URL to event types; the answer holds the signing secret, once' })
-  @ApiCreatedResponse({ type: CreatedWebhookDto })
-  @ApiProblems(400, 404, 422)
+  @ApiOperation({
+    operationId: 'createWebhook',
+    summary: 'Subscribe a URL to event types; the answer holds the signing secret, once',
+  })
+  @ApiCreatedResponse({
+    description: 'The subscription, with its signing secret (shown this once)',
+    type: CreatedWebhookDto,
+  })
+  @ApiProblems('validation-error', 'not-found', 'webhook-limit')
   create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     return this.webhooks.create(principal, dto);
   }
 
   @Get()
-  @ApiOperation({ summary: 'Subscriptions the caller may see: its own (consultant), or all (admin)' })
-  @ApiOkResponse({ type: WebhookPageDto })
-  @ApiProblems(400)
+  @ApiOperation({
+    operationId: 'listWebhooks',
+    summary: 'Subscriptions the caller may see: its own (consultant), or all (admin)',
+  })
+  @ApiOkResponse({ description: 'A page of subscriptions, by id', type: WebhookPageDto })
+  @ApiProblems('validation-error')
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListWebhooksQuery): Promise<WebhookPageDto> {
     return this.webhooks.list(principal, query);
   }
 
   @Get(':id')
   @ApiIdParam('id', 'Webhook id')
-  @ApiOperation({ summary: 'One subscription (never its secret)' })
-  @ApiOkResponse({ type: WebhookDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'getWebhook', summary: 'One subscription (never its secret)' })
+  @ApiOkResponse({ description: 'The subscription', type: WebhookDto })
+  @ApiProblems('validation-error', 'not-found')
   get(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<WebhookDto> {
     return this.webhooks.get(principal, id);
   }
 
   @Patch(':id')
   @ApiIdParam('id', 'Webhook id')
-  @ApiOperation({ summary: 'Change URL or event types; enabled=true turns a disabled subscription back on' })
-  @ApiOkResponse({ type: WebhookDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({
+    operationId: 'updateWebhook',
+    summary: 'Change URL or event types; enabled=true turns a disabled subscription back on',
+  })
+  @ApiOkResponse({ description: 'The subscription as changed', type: WebhookDto })
+  @ApiProblems('validation-error', 'not-found')
   update(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
@@ -72,18 +84,21 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @ApiIdParam('id', 'Webhook id')
-  @ApiOperation({ summary: 'Unsubscribe; pending deliveries go with it' })
-  @ApiNoContentResponse()
-  @ApiProblems(400, 404)
+  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Unsubscribe; pending deliveries go with it' })
+  @ApiNoContentResponse({ description: 'Deleted, with its deliveries' })
+  @ApiProblems('validation-error', 'not-found')
   remove(@CurrentPrincipal() principal: Principal, @IdParam('id') id: number): Promise<void> {
     return this.webhooks.remove(principal, id);
   }
 
   @Get(':id/deliveries')
   @ApiIdParam('id', 'Webhook id')
-  @ApiOperation({ summary: 'Deliveries, newest first, each with its attempts (time, duration, response status)' })
-  @ApiOkResponse({ type: WebhookDeliveryPageDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: 'Deliveries, newest first, each with its attempts (time, duration, response status)',
+  })
+  @ApiOkResponse({ description: 'A page of deliveries, newest first', type: WebhookDeliveryPageDto })
+  @ApiProblems('validation-error', 'not-found')
   deliveries(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,
@@ -96,9 +111,12 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiIdParam('id', 'Webhook id')
   @ApiIdParam('delivery_id', 'Delivery id')
-  @ApiOperation({ summary: 'Send a delivery again, now, with the same webhook-id' })
-  @ApiAcceptedResponse({ type: WebhookDeliveryDto })
-  @ApiProblems(400, 404)
+  @ApiOperation({
+    operationId: 'redeliverWebhookDelivery',
+    summary: 'Send a delivery again, now, with the same webhook-id',
+  })
+  @ApiAcceptedResponse({ description: 'The delivery, being sent again', type: WebhookDeliveryDto })
+  @ApiProblems('validation-error', 'not-found')
   redeliver(
     @CurrentPrincipal() principal: Principal,
     @IdParam('id') id: number,

@@ -56,6 +56,14 @@ describe('consultants and users', () => {
         reply: { errors: expect.arrayContaining([expect.objectContaining({ field })]) },
       });
     }
+    // A zone that is not IANA's, and one IANA's in another spelling (it is stored as spelled).
+    for (const [timezone, message] of [
+      ['Mars/Olympus', 'must be an IANA time zone such as Europe/Berlin'],
+      ['europe/berlin', 'must be spelled as the IANA database spells it, such as Europe/Berlin or UTC'],
+    ])
+      expect((await admin.post('/consultants', { first_name: 'J', last_name: 'D', timezone })).body.errors).toEqual([
+        { field: 'timezone', message },
+      ]);
     assertProblem(await admin.post('/consultants', [1, 2]), 400);
     assertProblem(await http.post('/users', { first_name: 'A', last_name: 'B', role: 'admin' }), 400);
     expect((await http.get('/consultants?limit=200')).body.data).toHaveLength(before);

@@ -18,6 +18,7 @@ interface Locator {
   fill(value: string): Promise<void>;
   waitFor(options?: { state?: 'attached' | 'detached' | 'visible' | 'hidden'; timeout?: number }): Promise<void>;
   innerText(): Promise<string>;
+  inputValue(): Promise<string>;
   getAttribute(name: string): Promise<string | null>;
   scrollIntoViewIfNeeded(): Promise<void>;
   locator(selector: string): Locator;
@@ -82,10 +83,13 @@ describeWithBrowser('Swagger UI in a real browser', () => {
       .locator('.opblock-post')
       .filter({ has: page.locator('.opblock-summary-path[data-path="/bookings"]') })
       .first();
-  /** Puts `body` in the open Try-it-out editor, executes, and returns the status and body Swagger UI shows. */
-  async function execute(body: unknown): Promise<{ status: string; shown: string }> {
+  /**
+   * Puts `body` in the open Try-it-out editor (or leaves the document's default example there),
+   * executes, and returns the status and body Swagger UI shows.
+   */
+  async function execute(body?: unknown): Promise<{ status: string; shown: string }> {
     const op = bookingOp();
-    await op.locator('textarea.body-param__text').fill(JSON.stringify(body, null, 2));
+    if (body !== undefined) await op.locator('textarea.body-param__text').fill(JSON.stringify(body, null, 2));
     await op.locator('button.execute').click();
     const live = op.locator('.live-responses-table .response');
     await live.first().waitFor({ timeout: 15_000 });
@@ -131,7 +135,7 @@ describeWithBrowser('Swagger UI in a real browser', () => {
     if (server) await killService(server);
   });
 
-  it('authorizes with a bearer token, books through "Try it out", and shows the 201', async () => {
+  it('authorizes with a bearer token, books through "Try it out" with the default example, and shows the 201', async () => {
     try {
       await page.goto(`${server.url}/docs`, { waitUntil: 'load' });
       await page.locator('.swagger-ui .info .title').waitFor({ timeout: 15_000 });
@@ -148,11 +152,15 @@ describeWithBrowser('Swagger UI in a real browser', () => {
       // The padlock shows as locked.
       expect((await page.locator('.scheme-container button.authorize').getAttribute('class')) ?? '').toMatch(/locked/);
 
-      // POST /bookings: expand, Try it out, a valid body, Execute.
+      // POST /bookings: expand, Try it out, Execute with the body Swagger UI fills in: the
+      // document's default example, which books slot 1 (the first slot of a new database: this one).
       const op = bookingOp();
       await op.locator('.opblock-summary').first().click();
       await op.locator('button.try-out__btn').click();
-      const { status, shown } = await execute({ availability_id: slotId });
+      expect(JSON.parse(await op.locator('textarea.body-param__text').inputValue())).toEqual({
+        availability_id: slotId,
+      });
+      const { status, shown } = await execute();
       await screenshot('swagger-ui-booking.png');
 
       // The status the UI shows, with what it shows beside it on a failure.

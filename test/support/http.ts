@@ -7,7 +7,7 @@ export interface Reply<T = any> {
   text: string;
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
 /** A small HTTP client over Fastify's in-process inject: the full pipeline, no sockets. */
 export class Http {
@@ -68,5 +68,9 @@ export class Http {
   }
   delete<T = any>(url: string, body?: unknown) {
     return this.request<T>('DELETE', url, body);
+  }
+  /** A browser's CORS preflight. */
+  options<T = any>(url: string, headers: Record<string, string>) {
+    return this.request<T>('OPTIONS', url, undefined, headers);
   }
 }

@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness and database reachability */
-        get: operations["HealthController_check"];
+        get: operations["checkHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -29,10 +29,10 @@ export interface paths {
             cookie?: never;
         };
         /** List consultants, optionally by specialization */
-        get: operations["ConsultantsController_list"];
+        get: operations["listConsultants"];
         put?: never;
         /** Create a consultant; the response holds its api_token, once */
-        post: operations["ConsultantsController_create"];
+        post: operations["createConsultant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -49,7 +49,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Seed alias of POST /consultants */
-        post: operations["ConsultantsController_createSeed"];
+        post: operations["createConsultantSeed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -64,7 +64,7 @@ export interface paths {
             cookie?: never;
         };
         /** Each specialization with its number of consultants, for pooled booking (compared trimmed and case-insensitively) */
-        get: operations["ConsultantsController_specializations"];
+        get: operations["listSpecializations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -81,15 +81,15 @@ export interface paths {
             cookie?: never;
         };
         /** One consultant */
-        get: operations["ConsultantsController_get"];
+        get: operations["getConsultant"];
         put?: never;
         post?: never;
         /** Delete a consultant; 409 while it has future confirmed bookings */
-        delete: operations["ConsultantsController_remove"];
+        delete: operations["deleteConsultant"];
         options?: never;
         head?: never;
         /** Change names, time zone or specialization */
-        patch: operations["ConsultantsController_update"];
+        patch: operations["updateConsultant"];
         trace?: never;
     };
     "/consultant/{id}": {
@@ -100,7 +100,7 @@ export interface paths {
             cookie?: never;
         };
         /** Seed alias of GET /consultants/{id} */
-        get: operations["ConsultantsController_getSeed"];
+        get: operations["getConsultantSeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -117,9 +117,9 @@ export interface paths {
             cookie?: never;
         };
         /** The consultant's booking policy (defaults until one is set) */
-        get: operations["ConsultantsController_getPolicy"];
+        get: operations["getConsultantPolicy"];
         /** Replace the booking policy; a field left out takes its default. Existing bookings stay as they are */
-        put: operations["ConsultantsController_updatePolicy"];
+        put: operations["replaceConsultantPolicy"];
         post?: never;
         delete?: never;
         options?: never;
@@ -137,7 +137,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Sign up; the response holds the api_token, once */
-        post: operations["UsersController_create"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -154,7 +154,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Seed alias of POST /users */
-        post: operations["UsersController_createSeed"];
+        post: operations["createUserSeed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -169,7 +169,7 @@ export interface paths {
             cookie?: never;
         };
         /** One user */
-        get: operations["UsersController_get"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -186,7 +186,7 @@ export interface paths {
             cookie?: never;
         };
         /** Who the token belongs to */
-        get: operations["MeController_get"];
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -203,10 +203,10 @@ export interface paths {
             cookie?: never;
         };
         /** A consultant's one-time slots, ordered by start */
-        get: operations["AvailabilityController_list"];
+        get: operations["listConsultantAvailability"];
         put?: never;
         /** Publish a one-time slot (consultant-local date and times; the seed uses this path too) */
-        post: operations["AvailabilityController_create"];
+        post: operations["createAvailability"];
         delete?: never;
         options?: never;
         head?: never;
@@ -221,11 +221,11 @@ export interface paths {
             cookie?: never;
         };
         /** Seed alias of GET /consultants/{id}/availabilities */
-        get: operations["AvailabilityController_listSeed"];
+        get: operations["listConsultantAvailabilitySeed"];
         put?: never;
         post?: never;
         /** Seed alias of DELETE /consultants/{id}/availabilities/{slot_id}: the slot id in the body {"id": …} or as ?id= */
-        delete: operations["AvailabilityController_removeSeed"];
+        delete: operations["deleteAvailabilitySeed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -242,7 +242,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete a slot; 409 while it is booked */
-        delete: operations["AvailabilityController_remove"];
+        delete: operations["deleteAvailability"];
         options?: never;
         head?: never;
         patch?: never;
@@ -256,10 +256,10 @@ export interface paths {
             cookie?: never;
         };
         /** A consultant's weekly windows, by day and start */
-        get: operations["RecurringController_list"];
+        get: operations["listRecurringWindows"];
         put?: never;
         /** Add a weekly window (local wall-clock); 409 if it overlaps another active one */
-        post: operations["RecurringController_create"];
+        post: operations["createRecurringWindow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -274,10 +274,10 @@ export interface paths {
             cookie?: never;
         };
         /** Seed alias of GET /consultants/{id}/recurring */
-        get: operations["RecurringController_listSeed"];
+        get: operations["listRecurringWindowsSeed"];
         put?: never;
         /** Seed alias of POST /consultants/{id}/recurring */
-        post: operations["RecurringController_createSeed"];
+        post: operations["createRecurringWindowSeed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -292,10 +292,10 @@ export interface paths {
             cookie?: never;
         };
         /** Seed 004 alias: the doctor's weekly windows */
-        get: operations["RecurringController_listDoctor"];
+        get: operations["listDoctorAvailability"];
         put?: never;
         /** Seed 004: add several weekly windows at once, all or nothing */
-        post: operations["RecurringController_createDoctor"];
+        post: operations["createDoctorAvailability"];
         delete?: never;
         options?: never;
         head?: never;
@@ -313,11 +313,11 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete a weekly window; bookings already made stay */
-        delete: operations["RecurringController_remove"];
+        delete: operations["deleteRecurringWindow"];
         options?: never;
         head?: never;
         /** Change a weekly window, e.g. is_active */
-        patch: operations["RecurringController_update"];
+        patch: operations["updateRecurringWindow"];
         trace?: never;
     };
     "/consultants/{id}/weekly-schedule": {
@@ -329,7 +329,7 @@ export interface paths {
         };
         get?: never;
         /** Replace every weekly window at once: all or nothing */
-        put: operations["RecurringController_replaceWeek"];
+        put: operations["replaceWeeklySchedule"];
         post?: never;
         delete?: never;
         options?: never;
@@ -351,7 +351,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Seed 004: flip a weekly window's is_active (its consultant or the admin) */
-        patch: operations["RecurringController_toggle"];
+        patch: operations["toggleRecurringWindow"];
         trace?: never;
     };
     "/consultants/{id}/date-overrides": {
@@ -362,10 +362,10 @@ export interface paths {
             cookie?: never;
         };
         /** A consultant's date overrides, by date */
-        get: operations["DateOverridesController_list"];
+        get: operations["listDateOverrides"];
         put?: never;
         /** Replace one local date's weekly windows with others, or make it unavailable; 409 if it has one */
-        post: operations["DateOverridesController_create"];
+        post: operations["createDateOverride"];
         delete?: never;
         options?: never;
         head?: never;
@@ -383,7 +383,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Delete a date override: the weekly windows hold on that date again */
-        delete: operations["DateOverridesController_remove"];
+        delete: operations["deleteDateOverride"];
         options?: never;
         head?: never;
         patch?: never;
@@ -397,10 +397,10 @@ export interface paths {
             cookie?: never;
         };
         /** Bookings the caller may see: its own (user or consultant), or all (admin) */
-        get: operations["BookingsController_list"];
+        get: operations["listBookings"];
         put?: never;
         /** Book a whole one-time slot, or a time inside a weekly window; with specialization, whichever consultant of that pool is assigned */
-        post: operations["BookingsController_create"];
+        post: operations["createBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -417,7 +417,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Seed alias of POST /bookings, with the consultant in the path */
-        post: operations["BookingsController_reserve"];
+        post: operations["createBookingSeed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -432,7 +432,7 @@ export interface paths {
             cookie?: never;
         };
         /** One booking, to its user, its consultant or the admin */
-        get: operations["BookingsController_get"];
+        get: operations["getBooking"];
         put?: never;
         post?: never;
         delete?: never;
@@ -451,7 +451,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Cancel; the time is free again at once */
-        post: operations["BookingsController_cancel"];
+        post: operations["cancelBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -468,7 +468,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Move to another time of the same consultant, atomically: on a conflict the booking is unchanged */
-        post: operations["BookingsController_reschedule"];
+        post: operations["rescheduleBooking"];
         delete?: never;
         options?: never;
         head?: never;
@@ -485,7 +485,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Hold free time for hold_minutes (default 10, at most 60); book it with POST /bookings {hold_id} */
-        post: operations["HoldsController_create"];
+        post: operations["createHold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -503,7 +503,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Release a hold: the time is free again at once */
-        delete: operations["HoldsController_release"];
+        delete: operations["releaseHold"];
         options?: never;
         head?: never;
         patch?: never;
@@ -517,7 +517,7 @@ export interface paths {
             cookie?: never;
         };
         /** Seed daily view: every consultant's free time on that local date (paginated over consultants) */
-        get: operations["CalendarController_daily"];
+        get: operations["getDailyAvailability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -534,7 +534,7 @@ export interface paths {
             cookie?: never;
         };
         /** Seed monthly view: one consultant's slots per local day of the month, booked ones marked */
-        get: operations["CalendarController_monthly"];
+        get: operations["getMonthlyAvailability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -551,7 +551,7 @@ export interface paths {
             cookie?: never;
         };
         /** Seed time-range view: one consultant's slots between start and end (at most 92 days), optionally cut into slot_minutes */
-        get: operations["CalendarController_timeRange"];
+        get: operations["getTimeRangeAvailability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -568,7 +568,7 @@ export interface paths {
             cookie?: never;
         };
         /** Pooled view: when at least one consultant of a specialization is free (at most 31 days), slot by slot with how many are, in the client's zone */
-        get: operations["CalendarController_pooled"];
+        get: operations["listPooledAvailability"];
         put?: never;
         post?: never;
         delete?: never;
@@ -585,7 +585,7 @@ export interface paths {
             cookie?: never;
         };
         /** RFC 5545 feed of the consultant's bookings (stable UID, SEQUENCE grows on reschedule, STATUS:CANCELLED on cancel) */
-        get: operations["CalendarController_consultantFeed"];
+        get: operations["getConsultantCalendarFeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -602,7 +602,7 @@ export interface paths {
             cookie?: never;
         };
         /** RFC 5545 feed of the user's bookings */
-        get: operations["CalendarController_userFeed"];
+        get: operations["getUserCalendarFeed"];
         put?: never;
         post?: never;
         delete?: never;
@@ -619,10 +619,10 @@ export interface paths {
             cookie?: never;
         };
         /** Subscriptions the caller may see: its own (consultant), or all (admin) */
-        get: operations["WebhooksController_list"];
+        get: operations["listWebhooks"];
         put?: never;
         /** Subscribe a URL to event types; the answer holds the signing secret, once */
-        post: operations["WebhooksController_create"];
+        post: operations["createWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -637,15 +637,15 @@ export interface paths {
             cookie?: never;
         };
         /** One subscription (never its secret) */
-        get: operations["WebhooksController_get"];
+        get: operations["getWebhook"];
         put?: never;
         post?: never;
         /** Unsubscribe; pending deliveries go with it */
-        delete: operations["WebhooksController_remove"];
+        delete: operations["deleteWebhook"];
         options?: never;
         head?: never;
         /** Change URL or event types; enabled=true turns a disabled subscription back on */
-        patch: operations["WebhooksController_update"];
+        patch: operations["updateWebhook"];
         trace?: never;
     };
     "/webhooks/{id}/deliveries": {
@@ -656,7 +656,7 @@ export interface paths {
             cookie?: never;
         };
         /** Deliveries, newest first, each with its attempts (time, duration, response status) */
-        get: operations["WebhooksController_deliveries"];
+        get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -675,7 +675,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send a delivery again, now, with the same webhook-id */
-        post: operations["WebhooksController_redeliver"];
+        post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -683,45 +683,143 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "booking.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `booking.created` event, POSTed to each subscription to it (POST /webhooks) */
+        post: operations["onBookingCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "booking.rescheduled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `booking.rescheduled` event, POSTed to each subscription to it (POST /webhooks) */
+        post: operations["onBookingRescheduled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "booking.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `booking.cancelled` event, POSTed to each subscription to it (POST /webhooks) */
+        post: operations["onBookingCancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "availability.changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The `availability.changed` event, POSTed to each subscription to it (POST /webhooks) */
+        post: operations["onAvailabilityChanged"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         FieldErrorDto: {
-            /** @example start_time */
+            /**
+             * @description The field, query parameter, header or path parameter.
+             * @example start_time
+             */
             field: string;
-            /** @example must be a time as HH:MM or HH:MM:SS */
+            /**
+             * @description What is wrong with it.
+             * @example must be a time as HH:MM or HH:MM:SS
+             */
             message: string;
         };
         ProblemDto: {
-            /** @example /problems/validation-error */
+            /**
+             * @description The problem type, `/problems/<code>`: what a client branches on (docs/API.md lists them).
+             * @example /problems/validation-error
+             */
             type: string;
-            /** @example Bad Request */
+            /**
+             * @description The status's reason phrase.
+             * @example Bad Request
+             */
             title: string;
-            /** @example 400 */
+            /**
+             * @description The HTTP status.
+             * @example 400
+             */
             status: number;
-            /** @example 1 field is invalid: start_time */
+            /**
+             * @description What went wrong in this request, for a person.
+             * @example 1 field is invalid: start_time
+             */
             detail: string;
-            /** @example /consultants/1/availabilities */
+            /**
+             * @description The request path (absent in a message reply).
+             * @example /consultants/1/availabilities
+             */
             instance?: string;
             /** @description Present on validation errors: each bad field. */
             errors?: components["schemas"]["FieldErrorDto"][];
         };
         HealthDto: {
             /**
+             * @description Always ok when answered with 200.
              * @example ok
              * @enum {string}
              */
             status: "ok";
             /**
+             * @description The database answered a query within 1.5 s.
              * @example up
              * @enum {string}
              */
             database: "up";
         };
         CreateConsultantDto: {
-            /** @example John */
+            /**
+             * @description Given name.
+             * @example John
+             */
             first_name: string;
-            /** @example Doe */
+            /**
+             * @description Family name.
+             * @example Doe
+             */
             last_name: string;
             /**
              * @description IANA time zone
@@ -740,36 +838,76 @@ export interface components {
              * @example cc_c_3q2n…
              */
             api_token: string;
-            /** @example 1 */
+            /**
+             * @description The consultant's id.
+             * @example 1
+             */
             id: number;
-            /** @example John */
+            /**
+             * @description Given name.
+             * @example John
+             */
             first_name: string;
-            /** @example Doe */
+            /**
+             * @description Family name.
+             * @example Doe
+             */
             last_name: string;
-            /** @example Europe/Berlin */
+            /**
+             * @description IANA time zone: the consultant's dates and wall-clock times are in it.
+             * @example Europe/Berlin
+             */
             timezone: string;
-            /** @example cardiology */
+            /**
+             * @description What the consultant does, or null.
+             * @example cardiology
+             */
             specialization: string | null;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When the consultant was created, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         ConsultantDto: {
-            /** @example 1 */
+            /**
+             * @description The consultant's id.
+             * @example 1
+             */
             id: number;
-            /** @example John */
+            /**
+             * @description Given name.
+             * @example John
+             */
             first_name: string;
-            /** @example Doe */
+            /**
+             * @description Family name.
+             * @example Doe
+             */
             last_name: string;
-            /** @example Europe/Berlin */
+            /**
+             * @description IANA time zone: the consultant's dates and wall-clock times are in it.
+             * @example Europe/Berlin
+             */
             timezone: string;
-            /** @example cardiology */
+            /**
+             * @description What the consultant does, or null.
+             * @example cardiology
+             */
             specialization: string | null;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When the consultant was created, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         ConsultantPageDto: {
+            /** @description This page of consultants, by id. */
             data: components["schemas"]["ConsultantDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         SpecializationDto: {
@@ -794,9 +932,15 @@ export interface components {
             data: components["schemas"]["SpecializationDto"][];
         };
         UpdateConsultantDto: {
-            /** @example John */
+            /**
+             * @description Given name.
+             * @example John
+             */
             first_name?: string;
-            /** @example Doe */
+            /**
+             * @description Family name.
+             * @example Doe
+             */
             last_name?: string;
             /**
              * @description IANA time zone
@@ -810,25 +954,55 @@ export interface components {
             specialization?: string;
         };
         PolicyDto: {
-            /** @example 1 */
+            /**
+             * @description The consultant this policy belongs to.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example 120 */
+            /**
+             * @description No booking starts sooner than this many minutes from now.
+             * @example 120
+             */
             minimum_notice_minutes: number;
-            /** @example 60 */
+            /**
+             * @description No booking starts more than this many days ahead; null: no limit.
+             * @example 60
+             */
             booking_horizon_days: number | null;
-            /** @example 10 */
+            /**
+             * @description Minutes each booking also blocks before its start.
+             * @example 10
+             */
             buffer_before_minutes: number;
-            /** @example 15 */
+            /**
+             * @description Minutes each booking also blocks after its end.
+             * @example 15
+             */
             buffer_after_minutes: number;
-            /** @example 30 */
+            /**
+             * @description The views' default cut and the grid bookings of window time start on; null: no grid.
+             * @example 30
+             */
             slot_minutes: number | null;
-            /** @example 8 */
+            /**
+             * @description Confirmed bookings and live holds per local day; null: no limit.
+             * @example 8
+             */
             max_bookings_per_day: number | null;
-            /** @example 60 */
+            /**
+             * @description The longest booking or hold of window time; null: a whole window occurrence.
+             * @example 60
+             */
             max_booking_minutes: number | null;
-            /** @example 240 */
+            /**
+             * @description Upcoming minutes one client may block at once; null: no limit.
+             * @example 240
+             */
             max_client_share_minutes: number | null;
-            /** @example 100 */
+            /**
+             * @description This consultant's weight in pooled bookings; 0: never assigned by the pool.
+             * @example 100
+             */
             pool_weight: number;
         };
         UpdatePolicyDto: {
@@ -879,9 +1053,15 @@ export interface components {
             pool_weight?: number;
         };
         CreateUserDto: {
-            /** @example Jane */
+            /**
+             * @description Given name.
+             * @example Jane
+             */
             first_name: string;
-            /** @example Smith */
+            /**
+             * @description Family name.
+             * @example Smith
+             */
             last_name: string;
         };
         CreatedUserDto: {
@@ -890,27 +1070,52 @@ export interface components {
              * @example cc_u_Yp0…
              */
             api_token: string;
-            /** @example 1 */
+            /**
+             * @description The user's id.
+             * @example 1
+             */
             id: number;
-            /** @example Jane */
+            /**
+             * @description Given name.
+             * @example Jane
+             */
             first_name: string;
-            /** @example Smith */
+            /**
+             * @description Family name.
+             * @example Smith
+             */
             last_name: string;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When the user signed up, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         UserDto: {
-            /** @example 1 */
+            /**
+             * @description The user's id.
+             * @example 1
+             */
             id: number;
-            /** @example Jane */
+            /**
+             * @description Given name.
+             * @example Jane
+             */
             first_name: string;
-            /** @example Smith */
+            /**
+             * @description Family name.
+             * @example Smith
+             */
             last_name: string;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When the user signed up, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         MeDto: {
             /**
+             * @description Whose token this is.
              * @example consultant
              * @enum {string}
              */
@@ -920,9 +1125,15 @@ export interface components {
              * @example 1
              */
             id?: number;
-            /** @example John */
+            /**
+             * @description The consultant's or user's given name; absent for the admin.
+             * @example John
+             */
             first_name?: string;
-            /** @example Doe */
+            /**
+             * @description The consultant's or user's family name; absent for the admin.
+             * @example Doe
+             */
             last_name?: string;
         };
         CreateAvailabilityDto: {
@@ -944,11 +1155,20 @@ export interface components {
             end_time: string;
         };
         AvailabilityDto: {
-            /** @example 1 */
+            /**
+             * @description The slot's id.
+             * @example 1
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose slot it is.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example false */
+            /**
+             * @description Whether a confirmed booking holds the slot.
+             * @example false
+             */
             is_booked: boolean;
             /**
              * @description Consultant-local date of the start.
@@ -965,18 +1185,31 @@ export interface components {
              * @example 09:30:00
              */
             end_time: string;
-            /** @example 2030-12-02T08:00:00.000Z */
+            /**
+             * @description The start, in UTC.
+             * @example 2030-12-02T08:00:00.000Z
+             */
             start: string;
-            /** @example 2030-12-02T08:30:00.000Z */
+            /**
+             * @description The end, in UTC.
+             * @example 2030-12-02T08:30:00.000Z
+             */
             end: string;
         };
         AvailabilityPageDto: {
+            /** @description This page of slots, by start. */
             data: components["schemas"]["AvailabilityDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         SlotIdBodyDto: {
-            /** @example 1 */
+            /**
+             * @description The slot to delete (or as ?id=).
+             * @example 1
+             */
             id?: number;
         };
         CreateRecurringDto: {
@@ -1013,42 +1246,77 @@ export interface components {
              * @example 2030-12-31
              */
             valid_until?: string | null;
-            /** @example true */
+            /**
+             * @description An inactive window offers no time; default true.
+             * @example true
+             */
             is_active?: boolean;
         };
         RecurringDto: {
             /**
+             * @description The day of the week, as a name
              * @example Mon
              * @enum {string}
              */
             day: "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun";
-            /** @example 1 */
+            /**
+             * @description First local date an occurrence may start on; null: no bound.
+             * @example null
+             */
+            valid_from: string | null;
+            /**
+             * @description Last local date an occurrence may start on; null: no bound.
+             * @example null
+             */
+            valid_until: string | null;
+            /**
+             * @description The window's id.
+             * @example 1
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose window it is.
+             * @example 1
+             */
             consultant_id: number;
             /**
              * @description 0 = Monday … 6 = Sunday.
              * @example 0
              */
             day_of_week: number;
-            /** @example 09:00:00 */
+            /**
+             * @description Local wall-clock start.
+             * @example 09:00:00
+             */
             start_time: string;
-            /** @example 17:00:00 */
+            /**
+             * @description Local wall-clock end; earlier than start_time crosses midnight.
+             * @example 17:00:00
+             */
             end_time: string;
-            /** @example true */
+            /**
+             * @description Whether the window offers time.
+             * @example true
+             */
             is_active: boolean;
-            valid_from: string | null;
-            valid_until: string | null;
         };
         RecurringPageDto: {
+            /** @description This page of windows, by day and start. */
             data: components["schemas"]["RecurringDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         UpdateRecurringDto: {
-            /** @example 2 */
+            /**
+             * @description The new day, 0 = Monday … 6 = Sunday; or give `day`
+             * @example 2
+             */
             day_of_week?: number;
             /**
+             * @description The new day, Mon … Sun; or give `day_of_week`
              * @example Wed
              * @enum {string}
              */
@@ -1065,15 +1333,20 @@ export interface components {
             end_time?: string;
             /**
              * Format: date
+             * @description First local date an occurrence may start on; null: no bound.
              * @example 2030-12-25
              */
             valid_from?: string | null;
             /**
              * Format: date
+             * @description Last local date an occurrence may start on; null: no bound.
              * @example 2030-12-25
              */
             valid_until?: string | null;
-            /** @example false */
+            /**
+             * @description false stops offering the window; bookings made stay.
+             * @example false
+             */
             is_active?: boolean;
         };
         WeeklyWindowDto: {
@@ -1100,6 +1373,7 @@ export interface components {
             end_time: string;
         };
         WeeklyScheduleDto: {
+            /** @description Every weekly window of the new schedule. */
             availability: components["schemas"]["WeeklyWindowDto"][];
         };
         OverrideWindowDto: {
@@ -1138,13 +1412,20 @@ export interface components {
             unavailable?: boolean;
         };
         OverrideWindowView: {
-            /** @example 10:00:00 */
+            /**
+             * @description Local wall-clock start.
+             * @example 10:00:00
+             */
             start_time: string;
-            /** @example 14:00:00 */
+            /**
+             * @description Local wall-clock end; earlier than start_time crosses midnight.
+             * @example 14:00:00
+             */
             end_time: string;
         };
         DateOverrideDto: {
             /**
+             * @description The windows that replace the weekly ones that date; empty when unavailable.
              * @example [
              *       {
              *         "start_time": "10:00:00",
@@ -1153,92 +1434,183 @@ export interface components {
              *     ]
              */
             windows: components["schemas"]["OverrideWindowView"][];
-            /** @example 1 */
+            /**
+             * @description The override's id.
+             * @example 1
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose override it is.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example 2030-12-24 */
+            /**
+             * @description The local date whose weekly windows it replaces.
+             * @example 2030-12-24
+             */
             date: string;
-            /** @example false */
+            /**
+             * @description true: no window time at all that date.
+             * @example false
+             */
             unavailable: boolean;
         };
         DateOverridePageDto: {
+            /** @description This page of overrides, by date. */
             data: components["schemas"]["DateOverrideDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "availability_id": 1
+         *     }
+         */
         CreateBookingDto: {
             /**
              * @description Book this one-time slot, whole.
              * @example 1
              */
-            availability_id?: number;
-            /**
-             * Format: date-time
-             * @example 2030-12-25T09:00:00Z
-             */
-            start?: string;
-            /**
-             * Format: date-time
-             * @example 2030-12-25T09:30:00Z
-             */
-            end?: string;
-            /**
-             * Format: date
-             * @example 2030-12-25
-             */
-            date?: string;
-            /**
-             * @description Wall-clock time in the consultant's time zone
-             * @example 10:00
-             */
-            start_time?: string;
-            /**
-             * @description Wall-clock time in the consultant's time zone
-             * @example 10:30
-             */
-            end_time?: string;
-            /**
-             * @description Admin only: the user to book for. A user books for themselves.
-             * @example 1
-             */
-            user_id?: number;
+            availability_id: number;
             /**
              * @description The consultant to book; may be left out with availability_id (or hold_id).
              * @example 1
              */
             consultant_id?: number;
             /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
+            /**
+             * @description The consultant to book; may be left out with availability_id (or hold_id).
+             * @example 1
+             */
+            consultant_id: number;
+            /**
+             * Format: date-time
+             * @description Start, with its offset (Z for UTC)
+             * @example 2030-12-25T09:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description End, with its offset; after start
+             * @example 2030-12-25T09:30:00Z
+             */
+            end: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
+            /**
+             * @description The consultant to book; may be left out with availability_id (or hold_id).
+             * @example 1
+             */
+            consultant_id: number;
+            /**
+             * Format: date
+             * @description The consultant's local date the booking starts on
+             * @example 2030-12-25
+             */
+            date: string;
+            /**
+             * @description Wall-clock time in the consultant's time zone
+             * @example 10:00
+             */
+            start_time: string;
+            /**
+             * @description Wall-clock time in the consultant's time zone
+             * @example 10:30
+             */
+            end_time: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
+            /**
              * @description Instead of a consultant, with start and end: the pool of this specialization assigns one, fairly (docs/API.md, "Pooled booking"); the answer names it in consultant_id
              * @example cardiology
              */
-            specialization?: string;
+            specialization: string;
+            /**
+             * Format: date-time
+             * @description Start, with its offset (Z for UTC)
+             * @example 2030-12-25T09:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description End, with its offset; after start
+             * @example 2030-12-25T09:30:00Z
+             */
+            end: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
             /**
              * @description Turn this hold (POST /holds) into the booking, instead of giving a target.
              * @example 1
              */
-            hold_id?: number;
+            hold_id: number;
+            /**
+             * @description The consultant to book; may be left out with availability_id (or hold_id).
+             * @example 1
+             */
+            consultant_id?: number;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
         };
         BookingDto: {
-            /** @example 1 */
-            id: number;
-            /** @example 1 */
-            consultant_id: number;
-            /** @example 1 */
-            user_id: number;
-            /** @description The one-time slot booked, if any. */
+            /**
+             * @description The one-time slot booked, if any.
+             * @example null
+             */
             availability_id: number | null;
+            /**
+             * @description The booking's id; a reschedule keeps it.
+             * @example 1
+             */
+            id: number;
+            /**
+             * @description The consultant booked.
+             * @example 1
+             */
+            consultant_id: number;
+            /**
+             * @description The user the booking is for.
+             * @example 1
+             */
+            user_id: number;
             /**
              * @description The weekly window booked from, if any.
              * @example 1
              */
             recurring_id: number | null;
             /**
+             * @description confirmed, or cancelled.
              * @example confirmed
              * @enum {string}
              */
             status: "confirmed" | "cancelled";
-            /** @example 2030-12-01T12:00:00.000Z */
+            /**
+             * @description When the booking was made, in UTC.
+             * @example 2030-12-01T12:00:00.000Z
+             */
             created_at: string;
             /**
              * @description Consultant-local date of the start.
@@ -1255,42 +1627,68 @@ export interface components {
              * @example 09:30:00
              */
             end_time: string;
-            /** @example 2030-12-02T08:00:00.000Z */
+            /**
+             * @description The start, in UTC.
+             * @example 2030-12-02T08:00:00.000Z
+             */
             start: string;
-            /** @example 2030-12-02T08:30:00.000Z */
+            /**
+             * @description The end, in UTC.
+             * @example 2030-12-02T08:30:00.000Z
+             */
             end: string;
         };
+        /**
+         * @example {
+         *       "availability_id": 1
+         *     }
+         */
         ReserveDto: {
             /**
              * @description Book this one-time slot, whole.
              * @example 1
              */
-            availability_id?: number;
+            availability_id: number;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
             /**
              * Format: date-time
+             * @description Start, with its offset (Z for UTC)
              * @example 2030-12-25T09:00:00Z
              */
-            start?: string;
+            start: string;
             /**
              * Format: date-time
+             * @description End, with its offset; after start
              * @example 2030-12-25T09:30:00Z
              */
-            end?: string;
+            end: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+        } | {
             /**
              * Format: date
+             * @description The consultant's local date the booking starts on
              * @example 2030-12-25
              */
-            date?: string;
+            date: string;
             /**
              * @description Wall-clock time in the consultant's time zone
              * @example 10:00
              */
-            start_time?: string;
+            start_time: string;
             /**
              * @description Wall-clock time in the consultant's time zone
              * @example 10:30
              */
-            end_time?: string;
+            end_time: string;
             /**
              * @description Admin only: the user to book for. A user books for themselves.
              * @example 1
@@ -1298,88 +1696,168 @@ export interface components {
             user_id?: number;
         };
         BookingPageDto: {
+            /** @description This page of bookings, by start. */
             data: components["schemas"]["BookingDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
+        /**
+         * @example {
+         *       "availability_id": 1
+         *     }
+         */
         RescheduleDto: {
             /**
              * @description Book this one-time slot, whole.
              * @example 1
              */
-            availability_id?: number;
+            availability_id: number;
+        } | {
             /**
              * Format: date-time
+             * @description Start, with its offset (Z for UTC)
              * @example 2030-12-25T09:00:00Z
              */
-            start?: string;
+            start: string;
             /**
              * Format: date-time
+             * @description End, with its offset; after start
              * @example 2030-12-25T09:30:00Z
              */
-            end?: string;
+            end: string;
+        } | {
             /**
              * Format: date
+             * @description The consultant's local date the booking starts on
              * @example 2030-12-25
              */
-            date?: string;
+            date: string;
             /**
              * @description Wall-clock time in the consultant's time zone
              * @example 10:00
              */
-            start_time?: string;
+            start_time: string;
             /**
              * @description Wall-clock time in the consultant's time zone
              * @example 10:30
              */
-            end_time?: string;
+            end_time: string;
         };
+        /**
+         * @example {
+         *       "availability_id": 1
+         *     }
+         */
         CreateHoldDto: {
             /**
              * @description Book this one-time slot, whole.
              * @example 1
              */
-            availability_id?: number;
-            /**
-             * Format: date-time
-             * @example 2030-12-25T09:00:00Z
-             */
-            start?: string;
-            /**
-             * Format: date-time
-             * @example 2030-12-25T09:30:00Z
-             */
-            end?: string;
-            /**
-             * Format: date
-             * @example 2030-12-25
-             */
-            date?: string;
-            /**
-             * @description Wall-clock time in the consultant's time zone
-             * @example 10:00
-             */
-            start_time?: string;
-            /**
-             * @description Wall-clock time in the consultant's time zone
-             * @example 10:30
-             */
-            end_time?: string;
-            /**
-             * @description Admin only: the user to book for. A user books for themselves.
-             * @example 1
-             */
-            user_id?: number;
+            availability_id: number;
             /**
              * @description The consultant to book; may be left out with availability_id (or hold_id).
              * @example 1
              */
             consultant_id?: number;
             /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+            /**
+             * @description Minutes the hold lives
+             * @default 10
+             * @example 10
+             */
+            hold_minutes?: number;
+        } | {
+            /**
+             * @description The consultant to book; may be left out with availability_id (or hold_id).
+             * @example 1
+             */
+            consultant_id: number;
+            /**
+             * Format: date-time
+             * @description Start, with its offset (Z for UTC)
+             * @example 2030-12-25T09:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description End, with its offset; after start
+             * @example 2030-12-25T09:30:00Z
+             */
+            end: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+            /**
+             * @description Minutes the hold lives
+             * @default 10
+             * @example 10
+             */
+            hold_minutes?: number;
+        } | {
+            /**
+             * @description The consultant to book; may be left out with availability_id (or hold_id).
+             * @example 1
+             */
+            consultant_id: number;
+            /**
+             * Format: date
+             * @description The consultant's local date the booking starts on
+             * @example 2030-12-25
+             */
+            date: string;
+            /**
+             * @description Wall-clock time in the consultant's time zone
+             * @example 10:00
+             */
+            start_time: string;
+            /**
+             * @description Wall-clock time in the consultant's time zone
+             * @example 10:30
+             */
+            end_time: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
+            /**
+             * @description Minutes the hold lives
+             * @default 10
+             * @example 10
+             */
+            hold_minutes?: number;
+        } | {
+            /**
              * @description Instead of a consultant, with start and end: the pool of this specialization assigns one, fairly (docs/API.md, "Pooled booking"); the answer names it in consultant_id
              * @example cardiology
              */
-            specialization?: string;
+            specialization: string;
+            /**
+             * Format: date-time
+             * @description Start, with its offset (Z for UTC)
+             * @example 2030-12-25T09:00:00Z
+             */
+            start: string;
+            /**
+             * Format: date-time
+             * @description End, with its offset; after start
+             * @example 2030-12-25T09:30:00Z
+             */
+            end: string;
+            /**
+             * @description Admin only: the user to book for. A user books for themselves.
+             * @example 1
+             */
+            user_id?: number;
             /**
              * @description Minutes the hold lives
              * @default 10
@@ -1389,16 +1867,25 @@ export interface components {
         };
         HoldDto: {
             /**
+             * @description The one-time slot held, if any.
+             * @example null
+             */
+            availability_id: number | null;
+            /**
              * @description Pass as hold_id to POST /bookings.
              * @example 1
              */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose time is held.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example 1 */
+            /**
+             * @description Who holds it.
+             * @example 1
+             */
             user_id: number;
-            /** @description The one-time slot held, if any. */
-            availability_id: number | null;
             /**
              * @description The weekly window held from, if any.
              * @example 1
@@ -1424,13 +1911,20 @@ export interface components {
              * @example 09:30:00
              */
             end_time: string;
-            /** @example 2030-12-02T08:00:00.000Z */
+            /**
+             * @description The start, in UTC.
+             * @example 2030-12-02T08:00:00.000Z
+             */
             start: string;
-            /** @example 2030-12-02T08:30:00.000Z */
+            /**
+             * @description The end, in UTC.
+             * @example 2030-12-02T08:30:00.000Z
+             */
             end: string;
         };
         ViewSlotDto: {
             /**
+             * @description What offers the slot: a one-time slot, a weekly window, or a date override.
              * @example recurring
              * @enum {string}
              */
@@ -1475,55 +1969,94 @@ export interface components {
              * @example 09:30:00
              */
             end_time: string;
-            /** @example 2030-12-02T08:00:00.000Z */
+            /**
+             * @description The start, in UTC.
+             * @example 2030-12-02T08:00:00.000Z
+             */
             start: string;
-            /** @example 2030-12-02T08:30:00.000Z */
+            /**
+             * @description The end, in UTC.
+             * @example 2030-12-02T08:30:00.000Z
+             */
             end: string;
         };
         ConsultantDayDto: {
+            /** @description The consultant. */
             consultant: components["schemas"]["ConsultantDto"];
+            /** @description Its slots that day, by start. */
             slots: components["schemas"]["ViewSlotDto"][];
         };
         DailyViewDto: {
-            /** @example 2030-12-02 */
+            /**
+             * @description The local date asked for.
+             * @example 2030-12-02
+             */
             date: string;
+            /** @description This page of consultants, each with its slots. */
             data: components["schemas"]["ConsultantDayDto"][];
-            /** @description Pass as `cursor` for the next page of consultants; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page of consultants; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         MonthDayDto: {
-            /** @example 2030-12-02 */
+            /**
+             * @description A local date of the month.
+             * @example 2030-12-02
+             */
             date: string;
+            /** @description Its slots, by start. */
             slots: components["schemas"]["ViewSlotDto"][];
         };
         ConsultantMonthDto: {
+            /** @description The consultant. */
             consultant: components["schemas"]["ConsultantDto"];
             /** @description Every local day of the month in the consultant's zone. */
             days: components["schemas"]["MonthDayDto"][];
         };
         MonthlyViewDto: {
-            /** @example 2030 */
+            /**
+             * @description The year asked for.
+             * @example 2030
+             */
             year: number;
-            /** @example 12 */
+            /**
+             * @description The month asked for, 1 to 12.
+             * @example 12
+             */
             month: number;
+            /** @description The consultant asked for (or this page of consultants), each with its days. */
             data: components["schemas"]["ConsultantMonthDto"][];
-            /** @description Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+            /**
+             * @description Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id).
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         ConsultantRangeDto: {
+            /** @description The consultant. */
             consultant: components["schemas"]["ConsultantDto"];
             /**
              * @description The range in UTC: local dates resolve in this consultant's zone.
              * @example 2030-11-30T23:00:00.000Z
              */
             start: string;
-            /** @example 2030-12-31T23:00:00.000Z */
+            /**
+             * @description The range's end in UTC.
+             * @example 2030-12-31T23:00:00.000Z
+             */
             end: string;
+            /** @description Its slots in the range, by start. */
             slots: components["schemas"]["ViewSlotDto"][];
         };
         TimeRangeViewDto: {
+            /** @description The consultant asked for (or this page of consultants), each with its slots. */
             data: components["schemas"]["ConsultantRangeDto"][];
-            /** @description Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+            /**
+             * @description Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id).
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         PooledSlotDto: {
@@ -1547,9 +2080,15 @@ export interface components {
              * @example 09:30:00
              */
             end_time: string;
-            /** @example 2030-12-02T08:00:00.000Z */
+            /**
+             * @description The start, in UTC.
+             * @example 2030-12-02T08:00:00.000Z
+             */
             start: string;
-            /** @example 2030-12-02T08:30:00.000Z */
+            /**
+             * @description The end, in UTC.
+             * @example 2030-12-02T08:30:00.000Z
+             */
             end: string;
         };
         PooledViewDto: {
@@ -1568,7 +2107,10 @@ export interface components {
              * @example 2030-12-02T23:00:00.000Z
              */
             start: string;
-            /** @example 2030-12-03T23:00:00.000Z */
+            /**
+             * @description The range's end in UTC.
+             * @example 2030-12-03T23:00:00.000Z
+             */
             end: string;
             /**
              * @description How many consultants are in the pool (pool_weight above 0).
@@ -1580,6 +2122,7 @@ export interface components {
         };
         CreateWebhookDto: {
             /**
+             * @description The event types to send.
              * @example [
              *       "booking.created",
              *       "booking.cancelled"
@@ -1599,72 +2142,120 @@ export interface components {
         };
         CreatedWebhookDto: {
             /**
+             * @description The event types sent to it.
              * @example [
              *       "booking.created",
              *       "booking.cancelled"
              *     ]
              */
             event_types: ("booking.created" | "booking.rescheduled" | "booking.cancelled" | "availability.changed")[];
+            /**
+             * @description Since when every attempt has failed; null after a success.
+             * @example null
+             */
+            failing_since: string | null;
+            /**
+             * @description When it was disabled for failing; null while enabled.
+             * @example null
+             */
+            disabled_at: string | null;
             /**
              * @description The signing secret (Standard Webhooks), shown once.
              * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
              */
             secret: string;
-            /** @example 1 */
+            /**
+             * @description The subscription's id.
+             * @example 1
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose events it receives.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example https://crm.example.com/hooks/calendar */
+            /**
+             * @description Where the events are POSTed.
+             * @example https://crm.example.com/hooks/calendar
+             */
             url: string;
             /**
              * @description False once it failed for 24 hours straight (WEBHOOK_DISABLE_AFTER_SECONDS).
              * @example true
              */
             enabled: boolean;
-            /** @description Since when every attempt has failed; null after a success. */
-            failing_since: string | null;
-            disabled_at: string | null;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When it was created, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         WebhookDto: {
             /**
+             * @description The event types sent to it.
              * @example [
              *       "booking.created",
              *       "booking.cancelled"
              *     ]
              */
             event_types: ("booking.created" | "booking.rescheduled" | "booking.cancelled" | "availability.changed")[];
-            /** @example 1 */
+            /**
+             * @description Since when every attempt has failed; null after a success.
+             * @example null
+             */
+            failing_since: string | null;
+            /**
+             * @description When it was disabled for failing; null while enabled.
+             * @example null
+             */
+            disabled_at: string | null;
+            /**
+             * @description The subscription's id.
+             * @example 1
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * @description Whose events it receives.
+             * @example 1
+             */
             consultant_id: number;
-            /** @example https://crm.example.com/hooks/calendar */
+            /**
+             * @description Where the events are POSTed.
+             * @example https://crm.example.com/hooks/calendar
+             */
             url: string;
             /**
              * @description False once it failed for 24 hours straight (WEBHOOK_DISABLE_AFTER_SECONDS).
              * @example true
              */
             enabled: boolean;
-            /** @description Since when every attempt has failed; null after a success. */
-            failing_since: string | null;
-            disabled_at: string | null;
-            /** @example 2030-01-01T09:00:00.000Z */
+            /**
+             * @description When it was created, in UTC.
+             * @example 2030-01-01T09:00:00.000Z
+             */
             created_at: string;
         };
         WebhookPageDto: {
+            /** @description This page of subscriptions, by id. */
             data: components["schemas"]["WebhookDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
         };
         UpdateWebhookDto: {
             /**
+             * @description The new event types.
              * @example [
              *       "booking.created"
              *     ]
              */
             event_types?: ("booking.created" | "booking.rescheduled" | "booking.cancelled" | "availability.changed")[];
-            /** @example https://crm.example.com/hooks/calendar-v2 */
+            /**
+             * @description The new target URL.
+             * @example https://crm.example.com/hooks/calendar-v2
+             */
             url?: string;
             /**
              * @description true turns a disabled subscription back on (and clears its failure clock); false pauses it.
@@ -1678,9 +2269,15 @@ export interface components {
              * @example null
              */
             error: string | null;
-            /** @example 2030-01-01T09:00:00.120Z */
+            /**
+             * @description When the attempt began, in UTC.
+             * @example 2030-01-01T09:00:00.120Z
+             */
             at: string;
-            /** @example 84 */
+            /**
+             * @description How long it took, answer included.
+             * @example 84
+             */
             duration_ms: number;
             /**
              * @description The receiver's status; null when none came (refused connection, timeout, forbidden address).
@@ -1690,16 +2287,26 @@ export interface components {
         };
         WebhookDeliveryDto: {
             /**
+             * @description The event's type.
              * @example booking.created
              * @enum {string}
              */
             event_type: "booking.created" | "booking.rescheduled" | "booking.cancelled" | "availability.changed";
             /**
+             * @description pending (to be sent or retried), delivered, or failed (given up).
              * @example delivered
              * @enum {string}
              */
             status: "pending" | "delivered" | "failed";
-            /** @example 12 */
+            /**
+             * @description When the next attempt is due; null unless pending.
+             * @example null
+             */
+            next_attempt_at: string | null;
+            /**
+             * @description The delivery's id.
+             * @example 12
+             */
             id: number;
             /**
              * @description The webhook-id header: the event's id, the same in every attempt.
@@ -1711,28 +2318,80 @@ export interface components {
              * @example 3
              */
             sequence: number;
-            /** @description When the next attempt is due; null unless pending. */
-            next_attempt_at: string | null;
+            /** @description Every attempt so far, oldest first. */
             attempts: components["schemas"]["DeliveryAttemptDto"][];
-            /** @example 2030-01-01T09:00:00.100Z */
+            /**
+             * @description When the delivery was queued, in UTC.
+             * @example 2030-01-01T09:00:00.100Z
+             */
             created_at: string;
         };
         WebhookDeliveryPageDto: {
             /** @description Newest first. */
             data: components["schemas"]["WebhookDeliveryDto"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
+            /**
+             * @description Pass as `cursor` for the next page; null on the last page.
+             * @example eyJpZCI6MjB9
+             */
             next_cursor: string | null;
+        };
+        BookingEventDto: {
+            /**
+             * @description What happened to the booking
+             * @example booking.created
+             * @enum {string}
+             */
+            type: "booking.created" | "booking.rescheduled" | "booking.cancelled";
+            /** @description The booking after the change. */
+            data: components["schemas"]["BookingDto"];
+        };
+        AvailabilityChangeDto: {
+            /**
+             * @description What changed; the member of the same name holds it as its route answers it (slot, slot_id, rules, rule, rule_id, override, override_id, policy or timezone)
+             * @example slot.deleted
+             * @enum {string}
+             */
+            change: "slot.created" | "slot.deleted" | "rules.created" | "rules.replaced" | "rule.updated" | "rule.deleted" | "override.created" | "override.deleted" | "policy.updated" | "timezone.updated";
+        };
+        AvailabilityChangedEventDto: {
+            /**
+             * @description The event type
+             * @example availability.changed
+             * @enum {string}
+             */
+            type: "availability.changed";
+            /**
+             * @description What changed, with the changed object (or its id when it was removed)
+             * @example {
+             *       "change": "slot.deleted",
+             *       "slot_id": 7
+             *     }
+             */
+            data: {
+                [key: string]: unknown;
+            } & components["schemas"]["AvailabilityChangeDto"];
         };
     };
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The request's id, as the log line of the request names it: the caller's own X-Request-Id when it is 1 to 128 of `A-Za-z0-9_.:-`, else a new UUID */
+        "X-Request-Id": string;
+        /** @description Seconds to wait before retrying */
+        "Retry-After": number;
+        /** @description Requests the caller may make per minute (RATE_LIMIT_PER_MINUTE), per token, or per address without one */
+        "X-RateLimit-Limit": number;
+        /** @description Requests left in the caller's current minute */
+        "X-RateLimit-Remaining": number;
+        /** @description Seconds until the caller's minute starts over */
+        "X-RateLimit-Reset": number;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    HealthController_check: {
+    checkHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -1741,35 +2400,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The process is up and the database answers */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "database": "up"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthDto"];
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
             503: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_list: {
+    listConsultants: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -1785,44 +2461,91 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of consultants, by id */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "first_name": "John",
+                     *           "last_name": "Doe",
+                     *           "timezone": "Europe/Berlin",
+                     *           "specialization": "cardiology",
+                     *           "created_at": "2030-01-01T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsultantPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_create: {
+    createConsultant: {
         parameters: {
             query?: never;
             header?: never;
@@ -1835,71 +2558,126 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The consultant, with its api_token (shown this once) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "api_token": "cc_c_3q2n…",
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe",
+                     *       "timezone": "Europe/Berlin",
+                     *       "specialization": "cardiology",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedConsultantDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_createSeed: {
+    createConsultantSeed: {
         parameters: {
             query?: never;
             header?: never;
@@ -1912,71 +2690,126 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The consultant, with its api_token (shown this once) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "api_token": "cc_c_3q2n…",
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe",
+                     *       "timezone": "Europe/Berlin",
+                     *       "specialization": "cardiology",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedConsultantDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_specializations: {
+    listSpecializations: {
         parameters: {
             query?: never;
             header?: never;
@@ -1985,35 +2818,74 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Each specialization with its number of consultants and of pooled ones */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "specialization": "cardiology",
+                     *           "consultants": 5,
+                     *           "pooled": 4
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SpecializationListDto"];
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_get: {
+    getConsultant: {
         parameters: {
             query?: never;
             header?: never;
@@ -2025,53 +2897,99 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The consultant */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe",
+                     *       "timezone": "Europe/Berlin",
+                     *       "specialization": "cardiology",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsultantDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_remove: {
+    deleteConsultant: {
         parameters: {
             query?: never;
             header?: never;
@@ -2083,69 +3001,113 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted, with its slots, windows, overrides and past bookings */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/consultant-has-bookings`, `/problems/conflict` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/consultant-has-bookings" | "/problems/conflict";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_update: {
+    updateConsultant: {
         parameters: {
             query?: never;
             header?: never;
@@ -2161,80 +3123,138 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The consultant as changed */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe",
+                     *       "timezone": "Europe/Berlin",
+                     *       "specialization": "cardiology",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsultantDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_getSeed: {
+    getConsultantSeed: {
         parameters: {
             query?: never;
             header?: never;
@@ -2246,53 +3266,99 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The consultant */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe",
+                     *       "timezone": "Europe/Berlin",
+                     *       "specialization": "cardiology",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsultantDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_getPolicy: {
+    getConsultantPolicy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2304,53 +3370,103 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The booking policy, each field at its default until set */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consultant_id": 1,
+                     *       "minimum_notice_minutes": 120,
+                     *       "booking_horizon_days": 60,
+                     *       "buffer_before_minutes": 10,
+                     *       "buffer_after_minutes": 15,
+                     *       "slot_minutes": 30,
+                     *       "max_bookings_per_day": 8,
+                     *       "max_booking_minutes": 60,
+                     *       "max_client_share_minutes": 240,
+                     *       "pool_weight": 100
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    ConsultantsController_updatePolicy: {
+    replaceConsultantPolicy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2366,80 +3482,142 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The booking policy as stored */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consultant_id": 1,
+                     *       "minimum_notice_minutes": 120,
+                     *       "booking_horizon_days": 60,
+                     *       "buffer_before_minutes": 10,
+                     *       "buffer_after_minutes": 15,
+                     *       "slot_minutes": 30,
+                     *       "max_bookings_per_day": 8,
+                     *       "max_booking_minutes": 60,
+                     *       "max_client_share_minutes": 240,
+                     *       "pool_weight": 100
+                     *     }
+                     */
                     "application/json": components["schemas"]["PolicyDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    UsersController_create: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2452,62 +3630,111 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The user, with its api_token (shown this once) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "api_token": "cc_u_Yp0…",
+                     *       "id": 1,
+                     *       "first_name": "Jane",
+                     *       "last_name": "Smith",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedUserDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/signup-limit`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/signup-limit" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    UsersController_createSeed: {
+    createUserSeed: {
         parameters: {
             query?: never;
             header?: never;
@@ -2520,62 +3747,111 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The user, with its api_token (shown this once) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "api_token": "cc_u_Yp0…",
+                     *       "id": 1,
+                     *       "first_name": "Jane",
+                     *       "last_name": "Smith",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedUserDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/signup-limit`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/signup-limit" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    UsersController_get: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2587,62 +3863,110 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "first_name": "Jane",
+                     *       "last_name": "Smith",
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["UserDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    MeController_get: {
+    getMe: {
         parameters: {
             query?: never;
             header?: never;
@@ -2651,44 +3975,84 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The role, and the id and names of a consultant or user */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "role": "consultant",
+                     *       "id": 1,
+                     *       "first_name": "John",
+                     *       "last_name": "Doe"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MeDto"];
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    AvailabilityController_list: {
+    listConsultantAvailability: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -2699,6 +4063,7 @@ export interface operations {
                 from?: string;
                 /** @description A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z */
                 to?: string;
+                /** @description Only booked (true) or only free (false) slots. */
                 is_booked?: "true" | "false";
             };
             header?: {
@@ -2713,11 +4078,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the slots, ordered by start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "is_booked": false,
+                     *           "date": "2030-12-02",
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "09:30:00",
+                     *           "start": "2030-12-02T08:00:00.000Z",
+                     *           "end": "2030-12-02T08:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AvailabilityPageDto"];
                 };
             };
@@ -2726,49 +4113,84 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    AvailabilityController_create: {
+    createAvailability: {
         parameters: {
             query?: never;
             header?: never;
@@ -2784,89 +4206,153 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The slot, with its local and UTC times */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "is_booked": false,
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AvailabilityDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/availability-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/availability-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    AvailabilityController_listSeed: {
+    listConsultantAvailabilitySeed: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -2877,6 +4363,7 @@ export interface operations {
                 from?: string;
                 /** @description A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z */
                 to?: string;
+                /** @description Only booked (true) or only free (false) slots. */
                 is_booked?: "true" | "false";
             };
             header?: {
@@ -2891,11 +4378,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the slots, ordered by start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "is_booked": false,
+                     *           "date": "2030-12-02",
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "09:30:00",
+                     *           "start": "2030-12-02T08:00:00.000Z",
+                     *           "end": "2030-12-02T08:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AvailabilityPageDto"];
                 };
             };
@@ -2904,51 +4413,87 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    AvailabilityController_removeSeed: {
+    deleteAvailabilitySeed: {
         parameters: {
             query?: {
+                /** @description The slot to delete (or in the body). */
                 id?: number;
             };
             header?: never;
@@ -2964,87 +4509,139 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/slot-booked` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/slot-booked";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    AvailabilityController_remove: {
+    deleteAvailability: {
         parameters: {
             query?: never;
             header?: never;
@@ -3058,69 +4655,113 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/slot-booked` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/slot-booked";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_list: {
+    listRecurringWindows: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -3137,53 +4778,107 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the weekly windows, by day and start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "day": "Mon",
+                     *           "valid_from": null,
+                     *           "valid_until": null,
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "day_of_week": 0,
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "17:00:00",
+                     *           "is_active": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_create: {
+    createRecurringWindow: {
         parameters: {
             query?: never;
             header?: never;
@@ -3199,89 +4894,154 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The weekly window */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "day": "Mon",
+                     *       "valid_from": null,
+                     *       "valid_until": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "day_of_week": 0,
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "17:00:00",
+                     *       "is_active": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_listSeed: {
+    listRecurringWindowsSeed: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -3298,53 +5058,107 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the weekly windows, by day and start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "day": "Mon",
+                     *           "valid_from": null,
+                     *           "valid_until": null,
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "day_of_week": 0,
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "17:00:00",
+                     *           "is_active": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_createSeed: {
+    createRecurringWindowSeed: {
         parameters: {
             query?: never;
             header?: never;
@@ -3360,89 +5174,154 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The weekly window */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "day": "Mon",
+                     *       "valid_from": null,
+                     *       "valid_until": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "day_of_week": 0,
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "17:00:00",
+                     *       "is_active": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_listDoctor: {
+    listDoctorAvailability: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -3459,53 +5338,107 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the weekly windows, by day and start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "day": "Mon",
+                     *           "valid_from": null,
+                     *           "valid_until": null,
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "day_of_week": 0,
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "17:00:00",
+                     *           "is_active": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_createDoctor: {
+    createDoctorAvailability: {
         parameters: {
             query?: never;
             header?: never;
@@ -3521,89 +5454,156 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The weekly windows made, in the order given */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "day": "Mon",
+                     *         "valid_from": null,
+                     *         "valid_until": null,
+                     *         "id": 1,
+                     *         "consultant_id": 1,
+                     *         "day_of_week": 0,
+                     *         "start_time": "09:00:00",
+                     *         "end_time": "17:00:00",
+                     *         "is_active": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["RecurringDto"][];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_remove: {
+    deleteRecurringWindow: {
         parameters: {
             query?: never;
             header?: never;
@@ -3617,60 +5617,100 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_update: {
+    updateRecurringWindow: {
         parameters: {
             query?: never;
             header?: never;
@@ -3688,89 +5728,154 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The weekly window as changed */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "day": "Mon",
+                     *       "valid_from": null,
+                     *       "valid_until": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "day_of_week": 0,
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "17:00:00",
+                     *       "is_active": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_replaceWeek: {
+    replaceWeeklySchedule: {
         parameters: {
             query?: never;
             header?: never;
@@ -3786,89 +5891,156 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Every weekly window of the new schedule */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "day": "Mon",
+                     *         "valid_from": null,
+                     *         "valid_until": null,
+                     *         "id": 1,
+                     *         "consultant_id": 1,
+                     *         "day_of_week": 0,
+                     *         "start_time": "09:00:00",
+                     *         "end_time": "17:00:00",
+                     *         "is_active": true
+                     *       }
+                     *     ]
+                     */
                     "application/json": components["schemas"]["RecurringDto"][];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    RecurringController_toggle: {
+    toggleRecurringWindow: {
         parameters: {
             query?: never;
             header?: never;
@@ -3880,71 +6052,128 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The weekly window with is_active flipped */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "day": "Mon",
+                     *       "valid_from": null,
+                     *       "valid_until": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "day_of_week": 0,
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "17:00:00",
+                     *       "is_active": true
+                     *     }
+                     */
                     "application/json": components["schemas"]["RecurringDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/recurring-overlap` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/recurring-overlap";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    DateOverridesController_list: {
+    listDateOverrides: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -3965,53 +6194,108 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of the date overrides, by date */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "windows": [
+                     *             {
+                     *               "start_time": "10:00:00",
+                     *               "end_time": "14:00:00"
+                     *             }
+                     *           ],
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "date": "2030-12-24",
+                     *           "unavailable": false
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DateOverridePageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    DateOverridesController_create: {
+    createDateOverride: {
         parameters: {
             query?: never;
             header?: never;
@@ -4027,89 +6311,155 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The date override */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "windows": [
+                     *         {
+                     *           "start_time": "10:00:00",
+                     *           "end_time": "14:00:00"
+                     *         }
+                     *       ],
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "date": "2030-12-24",
+                     *       "unavailable": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["DateOverrideDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/date-override-exists` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/date-override-exists";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    DateOverridesController_remove: {
+    deleteDateOverride: {
         parameters: {
             query?: never;
             header?: never;
@@ -4123,60 +6473,100 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_list: {
+    listBookings: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -4187,8 +6577,11 @@ export interface operations {
                 from?: string;
                 /** @description A local date (YYYY-MM-DD) or an ISO 8601 instant such as 2030-12-25T09:00:00Z */
                 to?: string;
+                /** @description Only confirmed, or only cancelled, bookings. */
                 status?: "confirmed" | "cancelled";
+                /** @description Only this consultant's bookings. */
                 consultant_id?: number;
+                /** @description Only this user's bookings (the admin's filter). */
                 user_id?: number;
             };
             header?: never;
@@ -4197,53 +6590,110 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of bookings, ordered by start */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "availability_id": null,
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "user_id": 1,
+                     *           "recurring_id": 1,
+                     *           "status": "confirmed",
+                     *           "created_at": "2030-12-01T12:00:00.000Z",
+                     *           "date": "2030-12-02",
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "09:30:00",
+                     *           "start": "2030-12-02T08:00:00.000Z",
+                     *           "end": "2030-12-02T08:30:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_create: {
+    createBooking: {
         parameters: {
             query?: never;
             header?: {
@@ -4259,98 +6709,170 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The booking (or, with a replayed Idempotency-Key, the first answer again) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "status": "confirmed",
+                     *       "created_at": "2030-12-01T12:00:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/time-taken`, `/problems/conflict`, `/problems/idempotency-in-flight` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/time-taken" | "/problems/conflict" | "/problems/idempotency-in-flight";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Well-formed but not acceptable. Problem types: `/problems/in-the-past`, `/problems/outside-availability`, `/problems/too-soon`, `/problems/beyond-horizon`, `/problems/off-grid`, `/problems/daily-limit`, `/problems/too-long`, `/problems/client-share`, `/problems/booking-limit`, `/problems/hold-expired`, `/problems/idempotency-key-reused` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/in-the-past" | "/problems/outside-availability" | "/problems/too-soon" | "/problems/beyond-horizon" | "/problems/off-grid" | "/problems/daily-limit" | "/problems/too-long" | "/problems/client-share" | "/problems/booking-limit" | "/problems/hold-expired" | "/problems/idempotency-key-reused";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/booking-rate`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/booking-rate" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_reserve: {
+    createBookingSeed: {
         parameters: {
             query?: never;
             header?: {
@@ -4369,98 +6891,170 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The booking (or, with a replayed Idempotency-Key, the first answer again) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "status": "confirmed",
+                     *       "created_at": "2030-12-01T12:00:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/time-taken`, `/problems/conflict`, `/problems/idempotency-in-flight` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/time-taken" | "/problems/conflict" | "/problems/idempotency-in-flight";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Well-formed but not acceptable. Problem types: `/problems/in-the-past`, `/problems/outside-availability`, `/problems/too-soon`, `/problems/beyond-horizon`, `/problems/off-grid`, `/problems/daily-limit`, `/problems/too-long`, `/problems/client-share`, `/problems/booking-limit`, `/problems/idempotency-key-reused` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/in-the-past" | "/problems/outside-availability" | "/problems/too-soon" | "/problems/beyond-horizon" | "/problems/off-grid" | "/problems/daily-limit" | "/problems/too-long" | "/problems/client-share" | "/problems/booking-limit" | "/problems/idempotency-key-reused";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/booking-rate`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/booking-rate" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_get: {
+    getBooking: {
         parameters: {
             query?: never;
             header?: never;
@@ -4472,62 +7066,118 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The booking */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "status": "confirmed",
+                     *       "created_at": "2030-12-01T12:00:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_cancel: {
+    cancelBooking: {
         parameters: {
             query?: never;
             header?: never;
@@ -4539,71 +7189,144 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The booking, cancelled (cancelling twice answers it again) */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "status": "confirmed",
+                     *       "created_at": "2030-12-01T12:00:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Conflicts with existing state. Problem types: `/problems/conflict` */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/conflict";
+                    };
+                };
+            };
+            /** @description Well-formed but not acceptable. Problem types: `/problems/booking-in-past` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/booking-in-past";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    BookingsController_reschedule: {
+    rescheduleBooking: {
         parameters: {
             query?: never;
             header?: never;
@@ -4619,98 +7342,170 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The booking at its new time (same id) */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "status": "confirmed",
+                     *       "created_at": "2030-12-01T12:00:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["BookingDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/time-taken`, `/problems/conflict`, `/problems/booking-cancelled` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/time-taken" | "/problems/conflict" | "/problems/booking-cancelled";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Well-formed but not acceptable. Problem types: `/problems/in-the-past`, `/problems/outside-availability`, `/problems/too-soon`, `/problems/beyond-horizon`, `/problems/off-grid`, `/problems/daily-limit`, `/problems/too-long`, `/problems/client-share`, `/problems/booking-in-past` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/in-the-past" | "/problems/outside-availability" | "/problems/too-soon" | "/problems/beyond-horizon" | "/problems/off-grid" | "/problems/daily-limit" | "/problems/too-long" | "/problems/client-share" | "/problems/booking-in-past";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/booking-rate`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/booking-rate" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    HoldsController_create: {
+    createHold: {
         parameters: {
             query?: never;
             header?: never;
@@ -4723,98 +7518,169 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The hold; book it with POST /bookings {hold_id} before expires_at */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "availability_id": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "user_id": 1,
+                     *       "recurring_id": 1,
+                     *       "expires_at": "2030-12-01T12:10:00.000Z",
+                     *       "date": "2030-12-02",
+                     *       "start_time": "09:00:00",
+                     *       "end_time": "09:30:00",
+                     *       "start": "2030-12-02T08:00:00.000Z",
+                     *       "end": "2030-12-02T08:30:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["HoldDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Conflicts with existing state */
+            /** @description Conflicts with existing state. Problem types: `/problems/time-taken`, `/problems/conflict` */
             409: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/time-taken" | "/problems/conflict";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Well-formed but not acceptable. Problem types: `/problems/in-the-past`, `/problems/outside-availability`, `/problems/too-soon`, `/problems/beyond-horizon`, `/problems/off-grid`, `/problems/daily-limit`, `/problems/too-long`, `/problems/client-share`, `/problems/hold-limit` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/in-the-past" | "/problems/outside-availability" | "/problems/too-soon" | "/problems/beyond-horizon" | "/problems/off-grid" | "/problems/daily-limit" | "/problems/too-long" | "/problems/client-share" | "/problems/hold-limit";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/booking-rate`, `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/booking-rate" | "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    HoldsController_release: {
+    releaseHold: {
         parameters: {
             query?: never;
             header?: never;
@@ -4826,60 +7692,100 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Released */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_daily: {
+    getDailyAvailability: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -4901,11 +7807,49 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of consultants, each with its free slots that day */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "date": "2030-12-02",
+                     *       "data": [
+                     *         {
+                     *           "consultant": {
+                     *             "id": 1,
+                     *             "first_name": "John",
+                     *             "last_name": "Doe",
+                     *             "timezone": "Europe/Berlin",
+                     *             "specialization": "cardiology",
+                     *             "created_at": "2030-01-01T09:00:00.000Z"
+                     *           },
+                     *           "slots": [
+                     *             {
+                     *               "source": "recurring",
+                     *               "availability_id": 1,
+                     *               "recurring_id": 1,
+                     *               "override_id": 1,
+                     *               "is_booked": false,
+                     *               "is_held": false,
+                     *               "date": "2030-12-02",
+                     *               "start_time": "09:00:00",
+                     *               "end_time": "09:30:00",
+                     *               "start": "2030-12-02T08:00:00.000Z",
+                     *               "end": "2030-12-02T08:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["DailyViewDto"];
                 };
             };
@@ -4914,40 +7858,71 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/response-too-large` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/response-too-large";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_monthly: {
+    getMonthlyAvailability: {
         parameters: {
             query: {
                 /** @description Page size */
@@ -4956,6 +7931,7 @@ export interface operations {
                 cursor?: string;
                 /** @description Only consultants of this specialization, compared trimmed and case-insensitively. */
                 specialization?: string;
+                /** @description The year, 1971 to 9998. */
                 year: number;
                 /** @description 1 to 12. */
                 month: number;
@@ -4971,11 +7947,55 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The consultant's days of the month, each with its slots */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "year": 2030,
+                     *       "month": 12,
+                     *       "data": [
+                     *         {
+                     *           "consultant": {
+                     *             "id": 1,
+                     *             "first_name": "John",
+                     *             "last_name": "Doe",
+                     *             "timezone": "Europe/Berlin",
+                     *             "specialization": "cardiology",
+                     *             "created_at": "2030-01-01T09:00:00.000Z"
+                     *           },
+                     *           "days": [
+                     *             {
+                     *               "date": "2030-12-02",
+                     *               "slots": [
+                     *                 {
+                     *                   "source": "recurring",
+                     *                   "availability_id": 1,
+                     *                   "recurring_id": 1,
+                     *                   "override_id": 1,
+                     *                   "is_booked": false,
+                     *                   "is_held": false,
+                     *                   "date": "2030-12-02",
+                     *                   "start_time": "09:00:00",
+                     *                   "end_time": "09:30:00",
+                     *                   "start": "2030-12-02T08:00:00.000Z",
+                     *                   "end": "2030-12-02T08:30:00.000Z"
+                     *                 }
+                     *               ]
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonthlyViewDto"];
                 };
             };
@@ -4984,49 +8004,84 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/response-too-large` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/response-too-large";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_timeRange: {
+    getTimeRangeAvailability: {
         parameters: {
             query: {
                 /** @description Page size */
@@ -5055,11 +8110,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of consultants, each with its free slots in the range */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "consultant": {
+                     *             "id": 1,
+                     *             "first_name": "John",
+                     *             "last_name": "Doe",
+                     *             "timezone": "Europe/Berlin",
+                     *             "specialization": "cardiology",
+                     *             "created_at": "2030-01-01T09:00:00.000Z"
+                     *           },
+                     *           "start": "2030-11-30T23:00:00.000Z",
+                     *           "end": "2030-12-31T23:00:00.000Z",
+                     *           "slots": [
+                     *             {
+                     *               "source": "recurring",
+                     *               "availability_id": 1,
+                     *               "recurring_id": 1,
+                     *               "override_id": 1,
+                     *               "is_booked": false,
+                     *               "is_held": false,
+                     *               "date": "2030-12-02",
+                     *               "start_time": "09:00:00",
+                     *               "end_time": "09:30:00",
+                     *               "start": "2030-12-02T08:00:00.000Z",
+                     *               "end": "2030-12-02T08:30:00.000Z"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TimeRangeViewDto"];
                 };
             };
@@ -5068,49 +8162,84 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/response-too-large` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/response-too-large";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_pooled: {
+    listPooledAvailability: {
         parameters: {
             query: {
                 /** @description A specialization, compared trimmed and case-insensitively */
@@ -5133,11 +8262,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The pooled free time, slot by slot */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "specialization": "cardiology",
+                     *       "timezone": "Europe/Berlin",
+                     *       "start": "2030-12-02T23:00:00.000Z",
+                     *       "end": "2030-12-03T23:00:00.000Z",
+                     *       "consultants": 5,
+                     *       "slots": [
+                     *         {
+                     *           "free_consultants": 3,
+                     *           "date": "2030-12-02",
+                     *           "start_time": "09:00:00",
+                     *           "end_time": "09:30:00",
+                     *           "start": "2030-12-02T08:00:00.000Z",
+                     *           "end": "2030-12-02T08:30:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PooledViewDto"];
                 };
             };
@@ -5146,40 +8299,71 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body`, `/problems/malformed-request`, `/problems/malformed-message`, `/problems/response-too-large` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body" | "/problems/malformed-request" | "/problems/malformed-message" | "/problems/response-too-large";
+                    };
                 };
             };
-            /** @description A token was sent and is not valid (this route needs none) */
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_consultantFeed: {
+    getConsultantCalendarFeed: {
         parameters: {
             query?: never;
             header?: {
@@ -5197,9 +8381,19 @@ export interface operations {
             /** @description RFC 5545 calendar */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     …
+                     *     END:VCALENDAR
+                     */
                     "text/calendar": string;
                 };
             };
@@ -5208,58 +8402,97 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    CalendarController_userFeed: {
+    getUserCalendarFeed: {
         parameters: {
             query?: never;
             header?: {
@@ -5277,9 +8510,19 @@ export interface operations {
             /** @description RFC 5545 calendar */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example BEGIN:VCALENDAR
+                     *     VERSION:2.0
+                     *     …
+                     *     END:VCALENDAR
+                     */
                     "text/calendar": string;
                 };
             };
@@ -5288,58 +8531,97 @@ export interface operations {
                 headers: {
                     /** @description The same entity tag */
                     ETag?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_list: {
+    listWebhooks: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -5355,53 +8637,109 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of subscriptions, by id */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "event_types": [
+                     *             "booking.created",
+                     *             "booking.cancelled"
+                     *           ],
+                     *           "failing_since": null,
+                     *           "disabled_at": null,
+                     *           "id": 1,
+                     *           "consultant_id": 1,
+                     *           "url": "https://crm.example.com/hooks/calendar",
+                     *           "enabled": true,
+                     *           "created_at": "2030-01-01T09:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_create: {
+    createWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -5414,89 +8752,157 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The subscription, with its signing secret (shown this once) */
             201: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "event_types": [
+                     *         "booking.created",
+                     *         "booking.cancelled"
+                     *       ],
+                     *       "failing_since": null,
+                     *       "disabled_at": null,
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "url": "https://crm.example.com/hooks/calendar",
+                     *       "enabled": true,
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CreatedWebhookDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Well-formed but not acceptable */
+            /** @description Well-formed but not acceptable. Problem types: `/problems/webhook-limit` */
             422: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/webhook-limit";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_get: {
+    getWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -5508,62 +8914,117 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The subscription */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "event_types": [
+                     *         "booking.created",
+                     *         "booking.cancelled"
+                     *       ],
+                     *       "failing_since": null,
+                     *       "disabled_at": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "url": "https://crm.example.com/hooks/calendar",
+                     *       "enabled": true,
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_remove: {
+    deleteWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -5575,60 +9036,100 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Deleted, with its deliveries */
             204: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_update: {
+    updateWebhook: {
         parameters: {
             query?: never;
             header?: never;
@@ -5644,80 +9145,143 @@ export interface operations {
             };
         };
         responses: {
+            /** @description The subscription as changed */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "event_types": [
+                     *         "booking.created",
+                     *         "booking.cancelled"
+                     *       ],
+                     *       "failing_since": null,
+                     *       "disabled_at": null,
+                     *       "id": 1,
+                     *       "consultant_id": 1,
+                     *       "url": "https://crm.example.com/hooks/calendar",
+                     *       "enabled": true,
+                     *       "created_at": "2030-01-01T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error`, `/problems/malformed-body` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error" | "/problems/malformed-body";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Body larger than 100 KB */
+            /** @description Body larger than 100 KB. Problem types: `/problems/payload-too-large` */
             413: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/payload-too-large";
+                    };
                 };
             };
-            /** @description Body that is not application/json */
+            /** @description Body that is not application/json. Problem types: `/problems/unsupported-media-type` */
             415: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unsupported-media-type";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_deliveries: {
+    listWebhookDeliveries: {
         parameters: {
             query?: {
                 /** @description Page size */
@@ -5734,62 +9298,126 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A page of deliveries, newest first */
             200: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "event_type": "booking.created",
+                     *           "status": "delivered",
+                     *           "next_attempt_at": null,
+                     *           "id": 12,
+                     *           "event_id": "0b0e7d9c-3f5e-4a55-9a1e-7c1f2b8d6a10",
+                     *           "sequence": 3,
+                     *           "attempts": [
+                     *             {
+                     *               "error": null,
+                     *               "at": "2030-01-01T09:00:00.120Z",
+                     *               "duration_ms": 84,
+                     *               "response_status": 200
+                     *             }
+                     *           ],
+                     *           "created_at": "2030-01-01T09:00:00.100Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "eyJpZCI6MjB9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryPageDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
                 };
             };
         };
     };
-    WebhooksController_redeliver: {
+    redeliverWebhookDelivery: {
         parameters: {
             query?: never;
             header?: never;
@@ -5803,58 +9431,237 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The delivery, being sent again */
             202: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "event_type": "booking.created",
+                     *       "status": "delivered",
+                     *       "next_attempt_at": null,
+                     *       "id": 12,
+                     *       "event_id": "0b0e7d9c-3f5e-4a55-9a1e-7c1f2b8d6a10",
+                     *       "sequence": 3,
+                     *       "attempts": [
+                     *         {
+                     *           "error": null,
+                     *           "at": "2030-01-01T09:00:00.120Z",
+                     *           "duration_ms": 84,
+                     *           "response_status": 200
+                     *         }
+                     *       ],
+                     *       "created_at": "2030-01-01T09:00:00.100Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookDeliveryDto"];
                 };
             };
-            /** @description Malformed input: the `errors` array names each bad field */
+            /** @description Malformed input: the `errors` array names each bad field. Problem types: `/problems/validation-error` */
             400: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/validation-error";
+                    };
                 };
             };
-            /** @description No token, or a token that is not valid */
+            /** @description No token, or a token that is not valid. Problem types: `/problems/unauthorized` */
             401: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
                 };
             };
-            /** @description Authenticated, but not allowed */
+            /** @description Authenticated, but not allowed. Problem types: `/problems/forbidden` */
             403: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/forbidden";
+                    };
                 };
             };
-            /** @description Unknown resource */
+            /** @description Unknown resource. Problem types: `/problems/not-found` */
             404: {
                 headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-found";
+                    };
                 };
             };
-            /** @description Rate limited; see Retry-After */
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
             429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
+                };
+            };
+        };
+    };
+    onBookingCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same in every attempt: drop one you have seen */
+                "webhook-id": string;
+                /** @description This attempt's time, in seconds since the epoch */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 after the secret's `whsec_` */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingEventDto"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx within WEBHOOK_TIMEOUT_MS is a delivery; anything else is retried */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
+                content?: never;
+            };
+        };
+    };
+    onBookingRescheduled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same in every attempt: drop one you have seen */
+                "webhook-id": string;
+                /** @description This attempt's time, in seconds since the epoch */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 after the secret's `whsec_` */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingEventDto"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx within WEBHOOK_TIMEOUT_MS is a delivery; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
+            };
+        };
+    };
+    onBookingCancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same in every attempt: drop one you have seen */
+                "webhook-id": string;
+                /** @description This attempt's time, in seconds since the epoch */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 after the secret's `whsec_` */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BookingEventDto"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx within WEBHOOK_TIMEOUT_MS is a delivery; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onAvailabilityChanged: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id, the same in every attempt: drop one you have seen */
+                "webhook-id": string;
+                /** @description This attempt's time, in seconds since the epoch */
+                "webhook-timestamp": string;
+                /** @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64 after the secret's `whsec_` */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The event */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvailabilityChangedEventDto"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx within WEBHOOK_TIMEOUT_MS is a delivery; anything else is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

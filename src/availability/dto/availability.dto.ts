@@ -28,6 +28,7 @@ export class ListAvailabilityQuery extends PageQuery {
   @IsDateOrInstant({ example: '2030-12-31' })
   to?: string;
 
+  /** Only booked (true) or only free (false) slots. */
   @ApiProperty({ required: false, enum: ['true', 'false'] })
   @IsOptional()
   @IsIn(['true', 'false'], { message: 'must be true or false' })
@@ -39,7 +40,7 @@ export class ListAvailabilityQuery extends PageQuery {
  * this is the query's `?id=`, text that must read as an id.
  */
 export class SlotIdDto {
-  /** @example 1 */
+  /** The slot to delete (or in the body). @example 1 */
   @IsOptional()
   @QueryId()
   id?: number;
@@ -47,23 +48,24 @@ export class SlotIdDto {
 
 /** The seed's slot id in a JSON body: a number, as every body id (`{"id": "1"}` is refused). */
 export class SlotIdBodyDto {
-  /** @example 1 */
+  /** The slot to delete (or as ?id=). @example 1 */
   @IsOptional()
   @IsId()
   id?: number;
 }
 
 export class AvailabilityDto extends TimeFieldsDto {
-  /** @example 1 */
+  /** The slot's id. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose slot it is. @example 1 */
   consultant_id: number;
-  /** @example false */
+  /** Whether a confirmed booking holds the slot. @example false */
   is_booked: boolean;
 }
 
 export class AvailabilityPageDto {
+  /** This page of slots, by start. */
   data: AvailabilityDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

@@ -1,5 +1,5 @@
 import { TimeFieldsDto } from '../../common/http/time-fields.dto';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { PageQuery } from '../../common/http/pagination';
 import {
@@ -11,8 +11,70 @@ import {
   Omittable,
   QueryId,
 } from '../../common/validation/decorators';
+import type { ProblemCode } from '../../common/errors';
+import { ApiShapes, type BodyShape } from '../../common/http/api-shapes.decorator';
 import { IsPoolSpecialization } from '../../consultants/dto/consultant.dto';
 import { IDEMPOTENCY_KEY } from '../idempotency-key.decorator';
+
+/** What a booking, hold or reschedule may be refused with for its time (the booking engine's refusals). */
+export const TIME_REFUSALS = [
+  'validation-error',
+  'not-found',
+  'time-taken',
+  'conflict',
+  'in-the-past',
+  'outside-availability',
+  'too-soon',
+  'beyond-horizon',
+  'off-grid',
+  'daily-limit',
+  'too-long',
+  'client-share',
+] as const satisfies ProblemCode[];
+
+/**
+ * The target shapes of a booking, hold or reschedule body: a slot, UTC instants, or local time.
+ * `consultant` says whether the consultant is named in the body (required for a time), taken
+ * from the path or the booking (none), and `also` lists the body's other optional fields.
+ */
+const bookingTargets = (consultant: 'body' | 'none', also: string[]): BodyShape[] => {
+  const byTime = consultant === 'body' ? { required: ['consultant_id'], example: { consultant_id: 1 } } : undefined;
+  return [
+    {
+      title: 'A one-time slot',
+      description: 'Takes the whole one-time slot `availability_id`',
+      required: ['availability_id'],
+      optional: [...(consultant === 'body' ? ['consultant_id'] : []), ...also],
+      example: { availability_id: 1 },
+    },
+    {
+      title: 'UTC instants',
+      description: 'From `start` to `end`, inside a one-time slot or one occurrence of a weekly window',
+      required: [...(byTime?.required ?? []), 'start', 'end'],
+      optional: also,
+      example: { ...byTime?.example, start: '2030-12-25T09:00:00Z', end: '2030-12-25T09:30:00Z' },
+    },
+    {
+      title: "The consultant's local time",
+      description: "The consultant's local `date`, from `start_time` to `end_time` (crossing midnight when earlier)",
+      required: [...(byTime?.required ?? []), 'date', 'start_time', 'end_time'],
+      optional: also,
+      example: { ...byTime?.example, date: '2030-12-25', start_time: '10:00', end_time: '10:30' },
+    },
+    ...(consultant === 'body'
+      ? [
+          {
+            title: 'Any consultant of a specialization',
+            description:
+              'From `start` to `end` with whichever consultant of the `specialization` pool the service assigns, fairly; the answer names it',
+            required: ['specialization', 'start', 'end'],
+            optional: also,
+            example: { specialization: 'cardiology', start: '2030-12-25T09:00:00Z', end: '2030-12-25T09:30:00Z' },
+          },
+        ]
+      : []),
+  ];
+};
 
 /**
  * Where to book, in exactly one of three forms: a one-time slot by id; UTC instants `start`
@@ -25,26 +87,29 @@ export class BookingTargetDto {
   availability_id?: number;
 
   @Omittable()
-  @IsInstant({ required: false, example: '2030-12-25T09:00:00Z' })
+  @IsInstant({ required: false, example: '2030-12-25T09:00:00Z', description: 'Start, with its offset (Z for UTC)' })
   start?: string;
 
   @Omittable()
-  @IsInstant({ required: false, example: '2030-12-25T09:30:00Z' })
+  @IsInstant({ required: false, example: '2030-12-25T09:30:00Z', description: 'End, with its offset; after start' })
   end?: string;
 
   @Omittable()
-  @IsLocalDate({ required: false })
+  @IsLocalDate({ required: false, description: "The consultant's local date the booking starts on" })
   date?: string;
 
+  /** The consultant's local start time. */
   @Omittable()
   @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
+  /** The consultant's local end time; earlier than start_time crosses midnight. */
   @Omittable()
   @IsLocalTime({ required: false, example: '10:30' })
   end_time?: string;
 }
 
+@ApiShapes(...bookingTargets('none', ['user_id']))
 export class ReserveDto extends BookingTargetDto {
   /** Admin only: the user to book for. A user books for themselves. @example 1 */
   @Omittable()
@@ -67,6 +132,13 @@ export class ConsultantTargetDto extends ReserveDto {
   specialization?: string;
 }
 
+@ApiShapes(...bookingTargets('body', ['user_id']), {
+  title: 'A hold',
+  description: 'Turns the live hold `hold_id` (POST /holds) into the booking',
+  required: ['hold_id'],
+  optional: ['consultant_id', 'user_id'],
+  example: { hold_id: 1 },
+})
 export class CreateBookingDto extends ConsultantTargetDto {
   /** Turn this hold (POST /holds) into the booking, instead of giving a target. @example 1 */
   @Omittable()
@@ -75,6 +147,7 @@ export class CreateBookingDto extends ConsultantTargetDto {
 }
 
 /** POST /holds: a target as for a booking, and how long to hold it. */
+@ApiShapes(...bookingTargets('body', ['user_id', 'hold_minutes']))
 export class CreateHoldDto extends ConsultantTargetDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 10, example: 10, description: 'Minutes the hold lives' })
   @Omittable()
@@ -87,11 +160,11 @@ export class CreateHoldDto extends ConsultantTargetDto {
 export class HoldDto extends TimeFieldsDto {
   /** Pass as hold_id to POST /bookings. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose time is held. @example 1 */
   consultant_id: number;
-  /** @example 1 */
+  /** Who holds it. @example 1 */
   user_id: number;
-  /** The one-time slot held, if any. @example null */
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'The one-time slot held, if any.' })
   availability_id: number | null;
   /** The weekly window held from, if any. @example 1 */
   recurring_id: number | null;
@@ -99,6 +172,8 @@ export class HoldDto extends TimeFieldsDto {
   expires_at: string;
 }
 
+/** The booking's new time, of the same consultant. */
+@ApiShapes(...bookingTargets('none', []))
 export class RescheduleDto extends BookingTargetDto {}
 
 /** bookings.create: POST /bookings' body, and the key a retried message is recognised by. */
@@ -116,12 +191,12 @@ export class RescheduleBookingMessage extends RescheduleDto {
 }
 
 export class ListBookingsQuery extends PageQuery {
-  /** @example 1 */
+  /** Only this consultant's bookings. @example 1 */
   @IsOptional()
   @QueryId()
   consultant_id?: number;
 
-  /** @example 1 */
+  /** Only this user's bookings (the admin's filter). @example 1 */
   @IsOptional()
   @QueryId()
   user_id?: number;
@@ -136,6 +211,7 @@ export class ListBookingsQuery extends PageQuery {
   @IsDateOrInstant({ example: '2030-12-31' })
   to?: string;
 
+  /** Only confirmed, or only cancelled, bookings. */
   @ApiPropertyOptional({ enum: ['confirmed', 'cancelled'] })
   @IsOptional()
   @IsIn(['confirmed', 'cancelled'])
@@ -143,24 +219,25 @@ export class ListBookingsQuery extends PageQuery {
 }
 
 export class BookingDto extends TimeFieldsDto {
-  /** @example 1 */
+  /** The booking's id; a reschedule keeps it. @example 1 */
   id: number;
-  /** @example 1 */
+  /** The consultant booked. @example 1 */
   consultant_id: number;
-  /** @example 1 */
+  /** The user the booking is for. @example 1 */
   user_id: number;
-  /** The one-time slot booked, if any. @example null */
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'The one-time slot booked, if any.' })
   availability_id: number | null;
   /** The weekly window booked from, if any. @example 1 */
   recurring_id: number | null;
-  /** @example "confirmed" */
+  /** confirmed, or cancelled. @example "confirmed" */
   status: 'confirmed' | 'cancelled';
-  /** @example "2030-12-01T12:00:00.000Z" */
+  /** When the booking was made, in UTC. @example "2030-12-01T12:00:00.000Z" */
   created_at: string;
 }
 
 export class BookingPageDto {
+  /** This page of bookings, by start. */
   data: BookingDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

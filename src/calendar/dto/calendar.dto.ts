@@ -31,7 +31,7 @@ export class ConsultantsViewQuery extends DailyViewQuery {
 }
 
 export class MonthlyViewQuery extends ConsultantsViewQuery {
-  /** @example 2030 */
+  /** The year, 1971 to 9998. @example 2030 */
   @QueryInt(1971, 9998)
   year: number;
 
@@ -107,7 +107,7 @@ export class PooledViewDto {
   timezone: string;
   /** The range in UTC. @example "2030-12-02T23:00:00.000Z" */
   start: string;
-  /** @example "2030-12-03T23:00:00.000Z" */
+  /** The range's end in UTC. @example "2030-12-03T23:00:00.000Z" */
   end: string;
   /** How many consultants are in the pool (pool_weight above 0). @example 5 */
   consultants: number;
@@ -116,6 +116,7 @@ export class PooledViewDto {
 }
 
 export class ViewSlotDto extends TimeFieldsDto {
+  /** What offers the slot: a one-time slot, a weekly window, or a date override. */
   @ApiProperty({ enum: ['one_time', 'recurring', 'override'], example: 'recurring' })
   source: 'one_time' | 'recurring' | 'override';
   /** With source one_time. @example 1 */
@@ -131,51 +132,60 @@ export class ViewSlotDto extends TimeFieldsDto {
 }
 
 export class ConsultantDayDto {
+  /** The consultant. */
   consultant: ConsultantDto;
+  /** Its slots that day, by start. */
   slots: ViewSlotDto[];
 }
 
 export class DailyViewDto {
-  /** @example "2030-12-02" */
+  /** The local date asked for. @example "2030-12-02" */
   date: string;
+  /** This page of consultants, each with its slots. */
   data: ConsultantDayDto[];
-  /** Pass as `cursor` for the next page of consultants; null on the last page. */
+  /** Pass as `cursor` for the next page of consultants; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }
 
 export class MonthDayDto {
-  /** @example "2030-12-02" */
+  /** A local date of the month. @example "2030-12-02" */
   date: string;
+  /** Its slots, by start. */
   slots: ViewSlotDto[];
 }
 
 export class ConsultantMonthDto {
+  /** The consultant. */
   consultant: ConsultantDto;
   /** Every local day of the month in the consultant's zone. */
   days: MonthDayDto[];
 }
 
 export class MonthlyViewDto {
-  /** @example 2030 */
+  /** The year asked for. @example 2030 */
   year: number;
-  /** @example 12 */
+  /** The month asked for, 1 to 12. @example 12 */
   month: number;
+  /** The consultant asked for (or this page of consultants), each with its days. */
   data: ConsultantMonthDto[];
-  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }
 
 export class ConsultantRangeDto {
+  /** The consultant. */
   consultant: ConsultantDto;
   /** The range in UTC: local dates resolve in this consultant's zone. @example "2030-11-30T23:00:00.000Z" */
   start: string;
-  /** @example "2030-12-31T23:00:00.000Z" */
+  /** The range's end in UTC. @example "2030-12-31T23:00:00.000Z" */
   end: string;
+  /** Its slots in the range, by start. */
   slots: ViewSlotDto[];
 }
 
 export class TimeRangeViewDto {
+  /** The consultant asked for (or this page of consultants), each with its slots. */
   data: ConsultantRangeDto[];
-  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). */
+  /** Pass as `cursor` for the next page of consultants; null on the last page (always null with consultant_id). @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

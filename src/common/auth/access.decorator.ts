@@ -11,4 +11,4 @@ export type Policy = 'admin' | 'consultant' | 'user' | 'consultant:self' | 'user
 export const ACCESS_KEY = 'access-policies';
 
 export const Access = (...policies: Policy[]) =>
-  applyDecorators(SetMetadata(ACCESS_KEY, policies), ApiBearerAuth(), ApiProblems(401, 403));
+  applyDecorators(SetMetadata(ACCESS_KEY, policies), ApiBearerAuth(), ApiProblems('unauthorized', 'forbidden'));

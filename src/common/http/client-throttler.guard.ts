@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import { Reflector } from '@nestjs/core';
 import {
@@ -12,6 +12,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { AppConfig } from '../../config/configuration';
 import { TooManyRequests } from '../errors';
+import { ApiProblems } from './api-problems.decorator';
 
 const HOUR_MS = 3_600_000;
 
@@ -35,7 +36,11 @@ const ADDRESS_LIMIT_KEY = 'address-limit';
  * Counts each call of the route against the client address's `limit` budget: `signup` on the
  * sign-up routes, `bookings` on every route that creates a booking or a hold.
  */
-export const LimitPerAddress = (limit: AddressLimit) => SetMetadata(ADDRESS_LIMIT_KEY, limit);
+export const LimitPerAddress = (limit: AddressLimit) =>
+  applyDecorators(
+    SetMetadata(ADDRESS_LIMIT_KEY, limit),
+    ApiProblems(limit === 'signup' ? 'signup-limit' : 'booking-rate'),
+  );
 
 const reflector = new Reflector();
 const routeLimit = (context: ExecutionContext) =>

@@ -1,22 +1,22 @@
 /** One invalid field. */
 export class FieldErrorDto {
-  /** @example "start_time" */
+  /** The field, query parameter, header or path parameter. @example "start_time" */
   field: string;
-  /** @example "must be a time as HH:MM or HH:MM:SS" */
+  /** What is wrong with it. @example "must be a time as HH:MM or HH:MM:SS" */
   message: string;
 }
 
 /** RFC 9457 problem details, sent as application/problem+json. */
 export class ProblemDto {
-  /** @example "/problems/validation-error" */
+  /** The problem type, `/problems/<code>`: what a client branches on (docs/API.md lists them). @example "/problems/validation-error" */
   type: string;
-  /** @example "Bad Request" */
+  /** The status's reason phrase. @example "Bad Request" */
   title: string;
-  /** @example 400 */
+  /** The HTTP status. @example 400 */
   status: number;
-  /** @example "1 field is invalid: start_time" */
+  /** What went wrong in this request, for a person. @example "1 field is invalid: start_time" */
   detail: string;
-  /** @example "/consultants/1/availabilities" */
+  /** The request path (absent in a message reply). @example "/consultants/1/availabilities" */
   instance?: string;
   /** Present on validation errors: each bad field. */
   errors?: FieldErrorDto[];

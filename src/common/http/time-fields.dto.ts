@@ -6,8 +6,8 @@ export class TimeFieldsDto {
   start_time: string;
   /** Consultant-local wall-clock end; earlier than start_time when it crosses midnight. @example "09:30:00" */
   end_time: string;
-  /** @example "2030-12-02T08:00:00.000Z" */
+  /** The start, in UTC. @example "2030-12-02T08:00:00.000Z" */
   start: string;
-  /** @example "2030-12-02T08:30:00.000Z" */
+  /** The end, in UTC. @example "2030-12-02T08:30:00.000Z" */
   end: string;
 }

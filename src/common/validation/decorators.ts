@@ -2,7 +2,16 @@ import { applyDecorators, createParamDecorator, ExecutionContext, PipeTransform 
 import type { FastifyRequest } from 'fastify';
 import { ApiParam, ApiProperty, ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import {
+  IsInt,
+  IsString,
+  IsTimeZone as IsIanaTimeZone,
+  Matches,
+  Max,
+  Min,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { isValidLocalDate, isValidTimeZone, parseLocalTime } from '../../scheduling';
 import { isDateOrInstant, parseInstant } from '../../scheduling/query-range';
 import { badRequest } from '../errors';
@@ -25,7 +34,10 @@ export const parseId = (text: string | undefined): number | null => {
  */
 export const Omittable = () => ValidateIf((_: unknown, value: unknown) => value !== undefined);
 
-/** Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. */
+/**
+ * Wall-clock time `HH:MM` or `HH:MM:SS`, normalized to `HH:MM:SS`. Not class-validator's
+ * IsMilitaryTime, which takes `0900` and refuses seconds.
+ */
 export const IsLocalTime = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
     ApiProperty({
@@ -105,12 +117,14 @@ export const IsTimeZone = (options: ApiPropertyOptions = {}) =>
       description: 'IANA time zone',
       ...options,
     } as ApiPropertyOptions),
-    IsString(),
+    IsIanaTimeZone({ message: 'must be an IANA time zone such as Europe/Berlin' }),
+    // class-validator takes any spelling Intl takes ('utc', 'europe/berlin'); the zone is stored
+    // as Temporal spells it, so that what is read back is what was sent.
     ValidateBy({
-      name: 'isTimeZone',
+      name: 'isCanonicalTimeZone',
       validator: {
         validate: (v) => typeof v === 'string' && isValidTimeZone(v),
-        defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin',
+        defaultMessage: () => 'must be spelled as the IANA database spells it, such as Europe/Berlin or UTC',
       },
     }),
   );
@@ -145,7 +159,7 @@ export const QueryId = () => QueryInt(1, MAX_ID);
  */
 export const IsId = (options: ApiPropertyOptions = {}) =>
   applyDecorators(
-    ApiProperty({ type: Number, minimum: 1, maximum: MAX_ID, example: 1, ...options } as ApiPropertyOptions),
+    ApiProperty({ type: 'integer', minimum: 1, maximum: MAX_ID, example: 1, ...options } as ApiPropertyOptions),
     // In this order, like QueryInt: "1.5" is "must be an integer number", not a range error.
     IsInt(),
     Min(1),
@@ -178,4 +192,4 @@ export class LocalDatePipe implements PipeTransform<string, string> {
 
 /** Documents an id path parameter. */
 export const ApiIdParam = (name: string, description: string) =>
-  ApiParam({ name, type: Number, description, example: 1 });
+  ApiParam({ name, schema: { type: 'integer', minimum: 1, maximum: MAX_ID }, description, example: 1 });

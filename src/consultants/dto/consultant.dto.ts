@@ -20,9 +20,11 @@ export const IsPoolSpecialization = (options: ApiPropertyOptions = {}) =>
   );
 
 export class CreateConsultantDto {
+  /** Given name. */
   @IsName('John')
   first_name: string;
 
+  /** Family name. */
   @IsName('Doe')
   last_name: string;
 
@@ -49,17 +51,17 @@ export class ListConsultantsQuery extends PageQuery {
 }
 
 export class ConsultantDto {
-  /** @example 1 */
+  /** The consultant's id. @example 1 */
   id: number;
-  /** @example "John" */
+  /** Given name. @example "John" */
   first_name: string;
-  /** @example "Doe" */
+  /** Family name. @example "Doe" */
   last_name: string;
-  /** @example "Europe/Berlin" */
+  /** IANA time zone: the consultant's dates and wall-clock times are in it. @example "Europe/Berlin" */
   timezone: string;
-  /** @example "cardiology" */
+  /** What the consultant does, or null. @example "cardiology" */
   specialization: string | null;
-  /** @example "2030-01-01T09:00:00.000Z" */
+  /** When the consultant was created, in UTC. @example "2030-01-01T09:00:00.000Z" */
   created_at: string;
 }
 
@@ -69,8 +71,9 @@ export class CreatedConsultantDto extends ConsultantDto {
 }
 
 export class ConsultantPageDto {
+  /** This page of consultants, by id. */
   data: ConsultantDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }
 

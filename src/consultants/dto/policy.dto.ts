@@ -90,24 +90,24 @@ export class UpdatePolicyMessage extends UpdatePolicyDto {
 }
 
 export class PolicyDto {
-  /** @example 1 */
+  /** The consultant this policy belongs to. @example 1 */
   consultant_id: number;
-  /** @example 120 */
+  /** No booking starts sooner than this many minutes from now. @example 120 */
   minimum_notice_minutes: number;
-  /** @example 60 */
+  /** No booking starts more than this many days ahead; null: no limit. @example 60 */
   booking_horizon_days: number | null;
-  /** @example 10 */
+  /** Minutes each booking also blocks before its start. @example 10 */
   buffer_before_minutes: number;
-  /** @example 15 */
+  /** Minutes each booking also blocks after its end. @example 15 */
   buffer_after_minutes: number;
-  /** @example 30 */
+  /** The views' default cut and the grid bookings of window time start on; null: no grid. @example 30 */
   slot_minutes: number | null;
-  /** @example 8 */
+  /** Confirmed bookings and live holds per local day; null: no limit. @example 8 */
   max_bookings_per_day: number | null;
-  /** @example 60 */
+  /** The longest booking or hold of window time; null: a whole window occurrence. @example 60 */
   max_booking_minutes: number | null;
-  /** @example 240 */
+  /** Upcoming minutes one client may block at once; null: no limit. @example 240 */
   max_client_share_minutes: number | null;
-  /** @example 100 */
+  /** This consultant's weight in pooled bookings; 0: never assigned by the pool. @example 100 */
   pool_weight: number;
 }

@@ -8,6 +8,7 @@ import { IsLocalDate, IsLocalTime, Omittable } from '../../common/validation/dec
 export const MAX_OVERRIDE_WINDOWS = 20;
 
 export class OverrideWindowDto {
+  /** The window's local start. */
   @IsLocalTime({ example: '10:00' })
   start_time: string;
 
@@ -55,27 +56,29 @@ export class ListDateOverridesQuery extends PageQuery {
 }
 
 export class OverrideWindowView {
-  /** @example "10:00:00" */
+  /** Local wall-clock start. @example "10:00:00" */
   start_time: string;
-  /** @example "14:00:00" */
+  /** Local wall-clock end; earlier than start_time crosses midnight. @example "14:00:00" */
   end_time: string;
 }
 
 export class DateOverrideDto {
-  /** @example 1 */
+  /** The override's id. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose override it is. @example 1 */
   consultant_id: number;
-  /** @example "2030-12-24" */
+  /** The local date whose weekly windows it replaces. @example "2030-12-24" */
   date: string;
-  /** @example false */
+  /** true: no window time at all that date. @example false */
   unavailable: boolean;
+  /** The windows that replace the weekly ones that date; empty when unavailable. */
   @ApiProperty({ type: [OverrideWindowView], example: [{ start_time: '10:00:00', end_time: '14:00:00' }] })
   windows: OverrideWindowView[];
 }
 
 export class DateOverridePageDto {
+  /** This page of overrides, by date. */
   data: DateOverrideDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

@@ -33,6 +33,7 @@ export class WeeklyWindowDto {
   @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
   day?: DayName;
 
+  /** The window's local start. */
   @IsLocalTime({ example: '09:00' })
   start_time: string;
 
@@ -42,7 +43,7 @@ export class WeeklyWindowDto {
 }
 
 export class CreateRecurringDto extends WeeklyWindowDto {
-  /** @example true */
+  /** An inactive window offers no time; default true. @example true */
   @IsOptional()
   @IsBoolean()
   is_active?: boolean;
@@ -61,35 +62,48 @@ export class CreateRecurringDto extends WeeklyWindowDto {
 /** Any subset of a rule's fields; `null` clears valid_from or valid_until. */
 export class UpdateRecurringDto {
   // Only valid_from and valid_until may be null; a null elsewhere is a 400, not a cleared column.
-  @ApiPropertyOptional({ minimum: 0, maximum: 6, example: 2 })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 6,
+    example: 2,
+    description: 'The new day, 0 = Monday … 6 = Sunday; or give `day`',
+  })
   @Omittable()
   @Max(6)
   @Min(0)
   @IsInt()
   day_of_week?: number;
 
-  @ApiPropertyOptional({ enum: DAY_NAMES, example: 'Wed' })
+  @ApiPropertyOptional({
+    enum: DAY_NAMES,
+    example: 'Wed',
+    description: 'The new day, Mon … Sun; or give `day_of_week`',
+  })
   @Omittable()
   @IsIn(DAY_NAMES, { message: `must be one of ${DAY_NAMES.join(', ')}` })
   day?: DayName;
 
+  /** The new local start. */
   @Omittable()
   @IsLocalTime({ required: false, example: '10:00' })
   start_time?: string;
 
+  /** The new local end; earlier than start_time crosses midnight. */
   @Omittable()
   @IsLocalTime({ required: false, example: '12:00' })
   end_time?: string;
 
-  /** @example false */
+  /** false stops offering the window; bookings made stay. @example false */
   @Omittable()
   @IsBoolean()
   is_active?: boolean;
 
+  /** First local date an occurrence may start on; null: no bound. */
   @IsOptional()
   @IsLocalDate({ required: false, nullable: true })
   valid_from?: string | null;
 
+  /** Last local date an occurrence may start on; null: no bound. */
   @IsOptional()
   @IsLocalDate({ required: false, nullable: true })
   valid_until?: string | null;
@@ -97,6 +111,7 @@ export class UpdateRecurringDto {
 
 /** The seed 004 payload: `{"availability": [{"day": "Mon", "start_time": "09:00", "end_time": "17:00"}, …]}`. */
 export class WeeklyScheduleDto {
+  /** Every weekly window of the new schedule. */
   @ApiProperty({ type: [WeeklyWindowDto], maxItems: MAX_WEEKLY_ENTRIES })
   @ArrayMaxSize(MAX_WEEKLY_ENTRIES)
   @IsArray()
@@ -106,29 +121,40 @@ export class WeeklyScheduleDto {
 }
 
 export class RecurringDto {
-  /** @example 1 */
+  /** The window's id. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose window it is. @example 1 */
   consultant_id: number;
   /** 0 = Monday … 6 = Sunday. @example 0 */
   day_of_week: number;
-  @ApiProperty({ enum: DAY_NAMES, example: 'Mon' })
+  @ApiProperty({ enum: DAY_NAMES, example: 'Mon', description: 'The day of the week, as a name' })
   day: DayName;
-  /** @example "09:00:00" */
+  /** Local wall-clock start. @example "09:00:00" */
   start_time: string;
-  /** @example "17:00:00" */
+  /** Local wall-clock end; earlier than start_time crosses midnight. @example "17:00:00" */
   end_time: string;
-  /** @example true */
+  /** Whether the window offers time. @example true */
   is_active: boolean;
-  /** @example null */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'First local date an occurrence may start on; null: no bound.',
+  })
   valid_from: string | null;
-  /** @example null */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Last local date an occurrence may start on; null: no bound.',
+  })
   valid_until: string | null;
 }
 
 export class RecurringPageDto {
+  /** This page of windows, by day and start. */
   data: RecurringDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }
 

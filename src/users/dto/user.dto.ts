@@ -2,21 +2,23 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsName } from '../../common/validation/decorators';
 
 export class CreateUserDto {
+  /** Given name. */
   @IsName('Jane')
   first_name: string;
 
+  /** Family name. */
   @IsName('Smith')
   last_name: string;
 }
 
 export class UserDto {
-  /** @example 1 */
+  /** The user's id. @example 1 */
   id: number;
-  /** @example "Jane" */
+  /** Given name. @example "Jane" */
   first_name: string;
-  /** @example "Smith" */
+  /** Family name. @example "Smith" */
   last_name: string;
-  /** @example "2030-01-01T09:00:00.000Z" */
+  /** When the user signed up, in UTC. @example "2030-01-01T09:00:00.000Z" */
   created_at: string;
 }
 

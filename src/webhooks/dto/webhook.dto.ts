@@ -33,6 +33,7 @@ export class CreateWebhookDto {
   @MaxLength(2048)
   url: string;
 
+  /** The event types to send. */
   @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['booking.created', 'booking.cancelled'] })
   @IsArray()
   @ArrayNotEmpty()
@@ -43,12 +44,13 @@ export class CreateWebhookDto {
 }
 
 export class UpdateWebhookDto {
-  /** @example "https://crm.example.com/hooks/calendar-v2" */
+  /** The new target URL. @example "https://crm.example.com/hooks/calendar-v2" */
   @Omittable()
   @IsString()
   @MaxLength(2048)
   url?: string;
 
+  /** The new event types. */
   @ApiProperty({ enum: EVENT_TYPES, isArray: true, required: false, example: ['booking.created'] })
   @Omittable()
   @IsArray()
@@ -72,21 +74,32 @@ export class ListWebhooksQuery extends PageQuery {
 }
 
 export class WebhookDto {
-  /** @example 1 */
+  /** The subscription's id. @example 1 */
   id: number;
-  /** @example 1 */
+  /** Whose events it receives. @example 1 */
   consultant_id: number;
-  /** @example "https://crm.example.com/hooks/calendar" */
+  /** Where the events are POSTed. @example "https://crm.example.com/hooks/calendar" */
   url: string;
+  /** The event types sent to it. */
   @ApiProperty({ enum: EVENT_TYPES, isArray: true, example: ['booking.created', 'booking.cancelled'] })
   event_types: EventType[];
   /** False once it failed for 24 hours straight (WEBHOOK_DISABLE_AFTER_SECONDS). @example true */
   enabled: boolean;
-  /** Since when every attempt has failed; null after a success. @example null */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'Since when every attempt has failed; null after a success.',
+  })
   failing_since: string | null;
-  /** @example null */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When it was disabled for failing; null while enabled.',
+  })
   disabled_at: string | null;
-  /** @example "2030-01-01T09:00:00.000Z" */
+  /** When it was created, in UTC. @example "2030-01-01T09:00:00.000Z" */
   created_at: string;
 }
 
@@ -99,15 +112,16 @@ export class CreatedWebhookDto extends WebhookDto {
 }
 
 export class WebhookPageDto {
+  /** This page of subscriptions, by id. */
   data: WebhookDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }
 
 export class DeliveryAttemptDto {
-  /** @example "2030-01-01T09:00:00.120Z" */
+  /** When the attempt began, in UTC. @example "2030-01-01T09:00:00.120Z" */
   at: string;
-  /** @example 84 */
+  /** How long it took, answer included. @example 84 */
   duration_ms: number;
   /** The receiver's status; null when none came (refused connection, timeout, forbidden address). @example 200 */
   response_status: number | null;
@@ -125,26 +139,34 @@ export class DeliveryAttemptDto {
 }
 
 export class WebhookDeliveryDto {
-  /** @example 12 */
+  /** The delivery's id. @example 12 */
   id: number;
   /** The webhook-id header: the event's id, the same in every attempt. @example "0b0e7d9c-3f5e-4a55-9a1e-7c1f2b8d6a10" */
   event_id: string;
+  /** The event's type. */
   @ApiProperty({ enum: EVENT_TYPES, example: 'booking.created' })
   event_type: EventType;
   /** The event's place in its consultant's order. @example 3 */
   sequence: number;
+  /** pending (to be sent or retried), delivered, or failed (given up). */
   @ApiProperty({ enum: ['pending', 'delivered', 'failed'], example: 'delivered' })
   status: 'pending' | 'delivered' | 'failed';
-  /** When the next attempt is due; null unless pending. @example null */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'When the next attempt is due; null unless pending.',
+  })
   next_attempt_at: string | null;
+  /** Every attempt so far, oldest first. */
   attempts: DeliveryAttemptDto[];
-  /** @example "2030-01-01T09:00:00.100Z" */
+  /** When the delivery was queued, in UTC. @example "2030-01-01T09:00:00.100Z" */
   created_at: string;
 }
 
 export class WebhookDeliveryPageDto {
   /** Newest first. */
   data: WebhookDeliveryDto[];
-  /** Pass as `cursor` for the next page; null on the last page. */
+  /** Pass as `cursor` for the next page; null on the last page. @example "eyJpZCI6MjB9" */
   next_cursor: string | null;
 }

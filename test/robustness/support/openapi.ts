@@ -76,7 +76,11 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
           schema: p.schema ?? {},
         })),
         body: op.requestBody?.content?.['application/json']?.schema,
-        secured: Array.isArray(op.security) && op.security.length > 0,
+        // `{}` among the alternatives: the token is optional (a public route).
+        secured:
+          Array.isArray(op.security) &&
+          op.security.length > 0 &&
+          !op.security.some((alternative: object) => Object.keys(alternative).length === 0),
         responses,
       });
     }
@@ -93,6 +97,21 @@ export function resolve(doc: OpenApiDocument, schema: Schema): Schema {
     if (!target) throw new Error(`unresolved $ref ${s.$ref}`);
     s = target;
   }
+  // OpenAPI 3.1 writes a nullable field as `type: [t, 'null']`, or `anyOf: [schema, {type: 'null'}]`
+  // around a reference; the checker and the generators read it as 3.0's `nullable`.
+  const types = s.type as string | string[] | undefined;
+  if (Array.isArray(types)) return { ...s, type: types.find((t) => t !== 'null'), nullable: types.includes('null') };
+  const inner =
+    s.anyOf?.length === 2 && s.anyOf.some((o) => o.type === 'null') && s.anyOf.find((o) => o.type !== 'null');
+  if (inner) return { ...resolve(doc, inner), nullable: true };
+  // A body of several shapes offers the union of their fields to whoever reads fields; `oneOf`
+  // still decides what conforms.
+  if (s.oneOf && !s.properties)
+    return {
+      ...s,
+      type: 'object',
+      properties: Object.assign({}, ...s.oneOf.map((shape) => resolve(doc, shape).properties)),
+    };
   return s;
 }
 
@@ -119,7 +138,26 @@ const CONTRACT_FORMATS: Record<string, RegExp> = {
 export function checkSchema(doc: OpenApiDocument, value: unknown, schema: Schema, at = '$', name?: string): string[] {
   const s = resolve(doc, schema);
   if (value === null) return s.nullable || s.type === undefined ? [] : [`${at}: null but not nullable`];
-  if (s.allOf) return s.allOf.flatMap((part) => checkSchema(doc, value, part, at, name));
+  // The parts of an allOf describe one object together (a problem, and the types its operation
+  // lists): checked as one, so each part's fields are known to the others.
+  if (s.allOf) {
+    const parts = s.allOf.map((part) => resolve(doc, part));
+    return checkSchema(
+      doc,
+      value,
+      parts.reduce<Schema>(
+        (whole, part) => ({
+          ...whole,
+          ...part,
+          properties: { ...whole.properties, ...part.properties },
+          required: [...(whole.required ?? []), ...(part.required ?? [])],
+        }),
+        {},
+      ),
+      at,
+      name,
+    );
+  }
   if (s.oneOf || s.anyOf) {
     const options = (s.oneOf ?? s.anyOf)!;
     return options.some((o) => checkSchema(doc, value, o, at, name).length === 0)
