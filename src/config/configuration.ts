@@ -1,6 +1,17 @@
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateBy, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+  validateSync,
+} from 'class-validator';
 import { transportUrlProblem } from '../messaging/transport-url';
 import { parseTrustProxy } from './trust-proxy';
 
@@ -233,6 +244,28 @@ export class AppConfig {
   /** Webhook subscriptions one consultant may have, its own and the admin's for it together. */
   @Count(1000)
   WEBHOOKS_PER_OWNER = 10;
+
+  // Several instances (README "Several instances"): shared limits, draining, metrics.
+
+  /** Set: every limit counts in this Redis, shared by all instances; unset: in each process's memory. */
+  @OptionalText()
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  /** After SIGTERM, how long (ms) /health/ready fails while requests are still served, before the server closes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_DRAIN_MS = 0;
+
+  /** Set: GET /metrics (Prometheus) on this port of METRICS_HOST, never on the public PORT; unset: no metrics. */
+  @IsOptional()
+  @Count(65535)
+  METRICS_PORT?: number;
+
+  @IsString()
+  METRICS_HOST = '127.0.0.1';
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */
@@ -241,6 +274,7 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     Object.keys(new AppConfig())
       .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN')
       .concat('MESSAGE_TLS_CERT_FILE', 'MESSAGE_TLS_KEY_FILE', 'MESSAGE_TLS_CA_FILE')
+      .concat('REDIS_URL', 'METRICS_PORT')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );
