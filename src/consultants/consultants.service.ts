@@ -199,13 +199,14 @@ export class ConsultantsService implements PrincipalSource {
 
   /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */
   async remove(id: number): Promise<void> {
-    await this.connection.withTransaction(async (manager) => {
+    const heard = await this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, id);
       await this.removalChecks.assertAll(manager, id);
       await manager.delete(Consultant, { id });
-      await this.revocations.announce(manager, 'consultant', id);
+      return this.revocations.announce(manager, 'consultant', id);
     });
     this.principals.forget('consultant', id);
+    await heard();
   }
 }
 
