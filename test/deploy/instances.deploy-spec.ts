@@ -269,7 +269,7 @@ const suite = skipWithoutCluster('deploy: several instances', ['haproxy', 'redis
     expect(overlaps.rows).toEqual([]);
   }, 300_000);
 
-  it('keeps booking through HAProxy while Redis is down, and reports it on /health/ready', async () => {
+  it('keeps booking through HAProxy while Redis is down, counts limits per instance meanwhile, and reports it on /health/ready', async () => {
     const consultant = await createConsultant(cluster.api);
     await openEveryDay(cluster.api, consultant);
     const user = await createUser(cluster.api);
@@ -280,12 +280,24 @@ const suite = skipWithoutCluster('deploy: several instances', ['haproxy', 'redis
       expect(ready.body).toMatchObject({ redis: 'down', database: 'up', draining: false });
       expect(await x.api.get('/health/live')).toHaveStatus(200);
     }
+    // HAProxy takes every instance out, and sends to them anyway as its backups.
+    await eventually('HAProxy to see no instance ready', async () => {
+      const states = await cluster.states();
+      return Object.values(states).every((state) => state === 'DOWN') ? true : undefined;
+    });
     for (let n = 0; n < 6; n++) {
       const res = await cluster.api
         .as(user.token)
         .post('/bookings', { consultant_id: consultant.id, ...halfHour(3000 + n) }, from('203.0.113.20'));
       expect(res).toHaveStatus(201);
     }
+    // Meanwhile each instance counts in its own memory: the budgets still hold, per instance.
+    const [first] = cluster.instances;
+    const signups = [];
+    for (let n = 0; n <= SIGNUPS; n++)
+      signups.push(await first.api.post('/users', { first_name: 'Re', last_name: 'Dis' }, from('203.0.113.21')));
+    expect(signups.slice(0, SIGNUPS).map((r) => r.status)).toEqual(Array(SIGNUPS).fill(201));
+    assertProblem(signups[SIGNUPS], 429, '/problems/signup-limit');
     cluster.redis = await cluster.redis.restart();
     await cluster.allUp();
   }, 120_000);
