@@ -249,7 +249,13 @@ export class AppConfig {
 
   /** Set: every limit counts in this Redis, shared by all instances; unset: in each process's memory. */
   @OptionalText()
-  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @ValidateBy({
+    name: 'redisUrl',
+    validator: {
+      validate: (value) => typeof value === 'string' && /^rediss?:\/\/\S+$/.test(value),
+      defaultMessage: () => 'REDIS_URL must be a redis:// or rediss:// URL',
+    },
+  })
   REDIS_URL?: string;
 
   /** After SIGTERM, how long (ms) /health/ready fails while requests are still served, before the server closes. */
