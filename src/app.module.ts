@@ -10,8 +10,10 @@ import { CalendarModule } from './calendar/calendar.module';
 import { AuthGuard } from './common/auth/auth.guard';
 import { InternalToken } from './common/auth/internal-token';
 import { PrincipalCacheModule } from './common/auth/principal-cache';
+import { PrincipalRevocationsModule } from './common/auth/principal-revocations';
 import { ClientThrottlerGuard, clientThrottlers } from './common/http/client-throttler.guard';
-import { FixedWindowStorage, RateLimitStorageModule } from './common/http/fixed-window-storage';
+import { RateLimitStore } from './common/http/rate-limit-store';
+import { RateLimitStorageModule } from './common/http/rate-limit-storage.module';
 import { ProblemDetailsFilter } from './common/http/problem-details.filter';
 import { AppConfig, validateConfig } from './config/configuration';
 import { ConsultantsModule } from './consultants/consultants.module';
@@ -21,6 +23,8 @@ import { HealthModule } from './database/health.module';
 import { RecurringModule } from './recurring/recurring.module';
 import { UsersModule } from './users/users.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { MetricsModule } from './operations/metrics';
+import { SharedRedisModule } from './operations/shared-redis';
 
 const MAX_LOGGED_CHARS = 2048;
 
@@ -71,24 +75,27 @@ export class AppModule {
               customSuccessMessage: (req, res, time) =>
                 `${req.method} ${pathOf(req.url)} ${res.statusCode} in ${time} ms`,
               customErrorMessage: (req, res) => `${req.method} ${pathOf(req.url)} ${res.statusCode} failed`,
-              // /health is polled; logging every probe drowns the useful lines.
-              autoLogging: { ignore: (req) => routeOf(req) === '/health' },
+              // /health and its live and ready probes are polled; logging every probe drowns the useful lines.
+              autoLogging: { ignore: (req) => routeOf(req).startsWith('/health') },
               // An outage (503) is a warning; only our own failures (other 5xx) are errors.
               customLogLevel: (_req, res, err) =>
                 res.statusCode === 503 ? 'warn' : res.statusCode >= 500 || err ? 'error' : 'info',
             },
           }),
         }),
+        SharedRedisModule,
+        MetricsModule,
         RateLimitStorageModule,
         ThrottlerModule.forRootAsync({
-          inject: [ConfigService, FixedWindowStorage],
-          useFactory: (config: ConfigService<AppConfig, true>, storage: FixedWindowStorage) => ({
+          inject: [ConfigService, RateLimitStore],
+          useFactory: (config: ConfigService<AppConfig, true>, storage: RateLimitStore) => ({
             throttlers: clientThrottlers(config),
             storage,
           }),
         }),
         DatabaseModule,
         PrincipalCacheModule,
+        PrincipalRevocationsModule,
         HealthModule,
         ConsultantsModule,
         UsersModule,

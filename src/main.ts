@@ -17,6 +17,7 @@ import { corsOptions, parseCorsOrigins } from './config/cors-origins';
 import { parseTrustProxy } from './config/trust-proxy';
 import { connectMessageTransport, startMessageTransport } from './messaging/message-transport';
 import { createOpenApiDocument } from './openapi-document';
+import { drainAndClose } from './operations/readiness';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -141,11 +142,12 @@ export async function bootstrap(): Promise<NestFastifyApplication> {
 
 async function main(): Promise<void> {
   const app = await bootstrap();
-  // SIGTERM: stop accepting, let in-flight requests finish, close the database, exit 0.
+  // SIGTERM: fail /health/ready for SHUTDOWN_DRAIN_MS, then stop accepting, let in-flight
+  // requests finish, close the database, exit 0.
   // (Nest's enableShutdownHooks re-raises the signal, which would end the process with it.)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      app.close().then(
+      drainAndClose(app).then(
         () => process.exit(0),
         (error: unknown) => {
           console.error(error);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LRUCache } from 'lru-cache';
+import { Metrics } from '../operations/metrics';
 import { encodeCursor } from '../common/http/pagination';
 import { badRequest, DomainError, invalidFields } from '../common/errors';
 import { timeFields } from '../common/http/time-fields';
@@ -57,6 +58,7 @@ export class CalendarService {
     private readonly consultants: ConsultantsService,
     private readonly repository: CalendarRepository,
     config: ConfigService<AppConfig, true>,
+    private readonly metrics: Metrics,
   ) {
     this.maxSlots = config.get('MAX_SLOTS_PER_RESPONSE', { infer: true });
   }
@@ -198,6 +200,9 @@ export class CalendarService {
       const entry = this.kept.get(key);
       return entry?.version === page.versions[i] ? entry.slots : undefined;
     });
+    const hits = kept.filter((slots) => slots !== undefined).length;
+    this.metrics.keptViews.inc({ result: 'hit' }, hits);
+    this.metrics.keptViews.inc({ result: 'miss' }, kept.length - hits);
     const schedules = await this.repository.schedules(windows.filter((_, i) => kept[i] === undefined));
     return (consultant, i, max) => {
       if (kept[i]) return kept[i].length > max ? null : kept[i];

@@ -246,6 +246,31 @@ export class AppConfig {
   /** Webhook subscriptions one consultant may have, its own and the admin's for it together. */
   @Count(1000)
   WEBHOOKS_PER_OWNER = 10;
+
+  // Several instances (README "Several instances"): shared limits, draining, metrics.
+
+  /** Set: every limit counts in this Redis, shared by all instances; unset: in each process's memory. */
+  @OptionalText()
+  @ValidateBy({
+    name: 'redisUrl',
+    validator: {
+      validate: (value) => typeof value === 'string' && /^rediss?:\/\/\S+$/.test(value),
+      defaultMessage: () => 'REDIS_URL must be a redis:// or rediss:// URL',
+    },
+  })
+  REDIS_URL?: string;
+
+  /** After SIGTERM, how long (ms) /health/ready fails while requests are still served, before the server closes. */
+  @WholeNumber(0, 600_000)
+  SHUTDOWN_DRAIN_MS = 0;
+
+  /** Set: GET /metrics (Prometheus) on this port of METRICS_HOST, never on the public PORT; unset: no metrics. */
+  @IsOptional()
+  @Count(65535)
+  METRICS_PORT?: number;
+
+  @IsString()
+  METRICS_HOST = '127.0.0.1';
 }
 
 /** Validates the environment; the first bad variable becomes one readable line. */
@@ -254,6 +279,7 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     Object.keys(new AppConfig())
       .concat('DATABASE_URL', 'ADMIN_TOKEN', 'INTERNAL_TOKEN', 'CORS_ORIGINS')
       .concat('MESSAGE_TLS_CERT_FILE', 'MESSAGE_TLS_KEY_FILE', 'MESSAGE_TLS_CA_FILE')
+      .concat('REDIS_URL', 'METRICS_PORT')
       .map((k) => [k, env[k]])
       .filter(([, v]) => v !== undefined && v !== ''),
   );

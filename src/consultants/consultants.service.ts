@@ -9,6 +9,7 @@ import { selectAs, type SqlNames, sqlNames } from '../database/sql-names';
 import { lockConsultant } from './consultant-lock';
 import { ConsultantRemovalChecks } from './consultant-removal';
 import { PrincipalCache } from '../common/auth/principal-cache';
+import { PrincipalRevocations } from '../common/auth/principal-revocations';
 import { assertActsForConsultant } from '../common/auth/ownership';
 import type { Principal } from '../common/auth/principal';
 import { generateToken, hashToken } from '../common/auth/token';
@@ -54,6 +55,7 @@ export class ConsultantsService implements PrincipalSource {
     private readonly connection: TransactionalConnection,
     @InjectRepository(Consultant) private readonly consultants: Repository<Consultant>,
     private readonly principals: PrincipalCache,
+    private readonly revocations: PrincipalRevocations,
     private readonly removalChecks: ConsultantRemovalChecks,
   ) {
     this.c = sqlNames(consultants.metadata);
@@ -239,12 +241,14 @@ export class ConsultantsService implements PrincipalSource {
 
   /** Refused while another module objects (bookings: upcoming confirmed ones, which clients rely on). */
   async remove(id: number): Promise<void> {
-    await this.connection.withTransaction(async (manager) => {
+    const heard = await this.connection.withTransaction(async (manager) => {
       await lockConsultant(manager, id);
       await this.removalChecks.assertAll(manager, id);
       await manager.delete(Consultant, { id });
+      return this.revocations.announce(manager, 'consultant', id);
     });
     this.principals.forget('consultant', id);
+    await heard();
   }
 }
 

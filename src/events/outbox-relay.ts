@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/configuration';
 import { DatabaseUrlProvider } from '../database/database.module';
+import { LISTEN_RETRY_MS, NotificationListener } from '../database/notification-listener';
 import { sqlNames } from '../database/sql-names';
 import { OutboxEvent } from './entities/outbox-event.entity';
 import { EventSinks } from './event-sinks';
@@ -16,7 +16,7 @@ import { TransactionalConnection } from '../database/transactional-connection';
 const HEADS_PER_CLAIM = 100;
 const EVENTS_PER_BATCH = 500;
 /** On PostgreSQL a notification wakes the relay; this poll only covers a missed one. */
-const LISTEN_FALLBACK_POLL_MS = 5_000;
+const LISTEN_FALLBACK_POLL_MS = LISTEN_RETRY_MS;
 const PURGE_EVERY_MS = 3_600_000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -36,7 +36,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<void>;
   private stopped = false;
   private readonly wakeUp = new WakeUp();
-  private listener?: Client;
+  private listener?: NotificationListener;
   private announcing = false;
 
   constructor(
@@ -75,7 +75,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     this.wakeUp.wake();
     await this.running;
-    await this.listener?.end().catch(() => undefined);
+    await this.listener?.stop();
   }
 
   /**
@@ -119,7 +119,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async run(): Promise<void> {
     const embedded = this.database.isEmbedded;
     const pollMs = embedded ? this.config.get('OUTBOX_POLL_MS', { infer: true }) : LISTEN_FALLBACK_POLL_MS;
-    if (!embedded) await this.listen();
+    if (!embedded) {
+      // Whatever committed while nobody listened is picked up when listening starts.
+      const wake = () => this.wakeUp.wake();
+      this.listener = new NotificationListener((this.db.options as { url: string }).url, 'outbox_events', this.logger, {
+        onNotify: wake,
+        onListening: wake,
+      });
+      await this.listener.start();
+    }
     let failures = 0;
     let purgedAt = 0;
     while (!this.stopped) {
@@ -144,36 +152,6 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           this.logger.warn(`delivery failed (attempt ${failures}), retrying in ${delayMs} ms: ${String(error)}`);
         await this.wakeUp.sleep(delayMs);
       }
-    }
-  }
-
-  /**
-   * LISTEN on a connection of its own. A lost or refused one is tried again every
-   * LISTEN_FALLBACK_POLL_MS; meanwhile the poll finds the events.
-   */
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new Client({ connectionString: (this.db.options as { url: string }).url });
-    const retry = (why: string) => {
-      void client.end().catch(() => undefined);
-      if (this.listener === client) this.listener = undefined;
-      if (this.stopped) return;
-      this.logger.warn(`LISTEN ${why}; polling every ${LISTEN_FALLBACK_POLL_MS} ms until it is back`);
-      setTimeout(() => void this.listen(), LISTEN_FALLBACK_POLL_MS).unref();
-    };
-    client.on('notification', () => this.wakeUp.wake());
-    client.on('error', (error) => {
-      if (this.listener === client) retry(`connection lost: ${error.message}`);
-    });
-    try {
-      await client.connect();
-      await client.query('LISTEN outbox_events');
-      if (this.stopped) return void (await client.end());
-      this.listener = client;
-      // Whatever committed while nobody listened is picked up now.
-      this.wakeUp.wake();
-    } catch (error) {
-      retry(`failed: ${String(error)}`);
     }
   }
 }

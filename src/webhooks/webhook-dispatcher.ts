@@ -7,6 +7,7 @@ import { sqlNames } from '../database/sql-names';
 import { EventSinks } from '../events/event-sinks';
 import type { CalendarEvent } from '@consultant-calendar/client';
 import { WakeUp } from '../events/wake-up';
+import { Metrics } from '../operations/metrics';
 import type { DeliveryAttempt } from './entities/webhook-delivery.entity';
 import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
@@ -81,6 +82,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
     private readonly config: ConfigService<AppConfig, true>,
     private readonly sinks: EventSinks,
     private readonly sender: WebhookSender,
+    private readonly metrics: Metrics,
   ) {
     const d = sqlNames<WebhookDelivery>(db.getMetadata(WebhookDelivery));
     const s = sqlNames<WebhookSubscription>(db.getMetadata(WebhookSubscription));
@@ -263,6 +265,7 @@ export class WebhookDispatcher implements OnModuleInit, OnApplicationBootstrap, 
       disableAfter,
       queue[0].lease,
     ]);
+    for (const { outcome } of attempted) this.metrics.webhookDeliveries.inc({ outcome });
   }
 
   private async run(): Promise<void> {

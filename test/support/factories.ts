@@ -55,10 +55,11 @@ export function halfHour(n: number): { start: string; end: string } {
 
 type Headers = Record<string, unknown> | { get(name: string): string | null };
 
-/** Asserts an RFC 9457 problem with the given status (or one of them) and no internals in it. */
+/** Asserts an RFC 9457 problem with the given status (or one of them), of `problemType` when given, and no internals in it. */
 export function assertProblem(
   res: { status: number; headers: Headers; body: any; text: string },
   status: number | number[],
+  problemType?: string,
 ): void {
   const statuses = Array.isArray(status) ? status : [status];
   // The status, then the body, which says why when it is not one of those expected.
@@ -75,6 +76,7 @@ export function assertProblem(
     title: expect.any(String),
     detail: expect.any(String),
   });
+  if (problemType !== undefined) expect(res.body.type).toBe(problemType);
   expect(res.text).not.toMatch(/\bat .+\.(js|ts):\d+|QueryFailedError|SELECT |INSERT |node_modules/);
 }
 

@@ -110,8 +110,12 @@ export function removeTempDir(dir: string): void {
   updateExitHook();
 }
 
-export async function startService(env: Record<string, string>): Promise<ServerProcess & { port: number }> {
-  const port = await freePort();
+/** The built service on `port` (a free one by default: a restarted instance keeps its own). */
+export async function startService(
+  env: Record<string, string>,
+  port?: number,
+): Promise<ServerProcess & { port: number }> {
+  port ??= await freePort();
   const server = await startServer({ ...SERVICE_ENV, ...env }, port);
   servers.add(server);
   updateExitHook();

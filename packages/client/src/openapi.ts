@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers (nothing else is checked) */
+        get: operations["checkLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: not draining, database and (with REDIS_URL) Redis reachable */
+        get: operations["checkReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/consultants": {
         parameters: {
             query?: never;
@@ -809,6 +843,39 @@ export interface components {
              * @enum {string}
              */
             database: "up";
+        };
+        LiveDto: {
+            /**
+             * @description Always ok: the process answered.
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
+        };
+        ReadyDto: {
+            /**
+             * @description Always ok when answered with 200.
+             * @example ok
+             * @enum {string}
+             */
+            status: "ok";
+            /**
+             * @description Whether the instance is draining after SIGTERM (a 503 then says true).
+             * @example false
+             */
+            draining: boolean;
+            /**
+             * @description The database answered a query within 1.5 s (a 503 may say down).
+             * @example up
+             * @enum {string}
+             */
+            database: "up" | "down";
+            /**
+             * @description `off` without REDIS_URL.
+             * @example off
+             * @enum {string}
+             */
+            redis: "off" | "up" | "down";
         };
         CreateConsultantDto: {
             /**
@@ -2440,6 +2507,149 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"] & {
                         /** @enum {string} */
                         type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
+                };
+            };
+        };
+    };
+    checkLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process runs */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LiveDto"];
+                };
+            };
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/database-unavailable" | "/problems/shutting-down";
+                    };
+                };
+            };
+        };
+    };
+    checkReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance takes traffic */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "draining": false,
+                     *       "database": "up",
+                     *       "redis": "off"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReadyDto"];
+                };
+            };
+            /** @description A token was sent and is not valid (this route needs none). Problem types: `/problems/unauthorized` */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/unauthorized";
+                    };
+                };
+            };
+            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/rate-limited" | "/problems/auth-failures";
+                    };
+                };
+            };
+            /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/not-ready`, `/problems/database-unavailable`, `/problems/shutting-down` */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"] & {
+                        /** @enum {string} */
+                        type?: "/problems/not-ready" | "/problems/database-unavailable" | "/problems/shutting-down";
                     };
                 };
             };

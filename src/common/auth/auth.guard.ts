@@ -7,7 +7,7 @@ import type { Envelope } from '@consultant-calendar/client/wire';
 import { envelopePrincipal, envelopeToken } from '../../messaging/envelope';
 import { serviceTokenRefused } from '../../messaging/message-port';
 import { clientAddress } from '../http/client-throttler.guard';
-import { FixedWindowStorage } from '../http/fixed-window-storage';
+import { RateLimitStore } from '../http/rate-limit-store';
 import { DomainError, forbidden, TooManyRequests } from '../errors';
 import { parseId } from '../validation/decorators';
 import { ACCESS_KEY, Policy } from './access.decorator';
@@ -38,7 +38,7 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     @Inject(PRINCIPAL_SOURCES.consultant) private readonly consultants: PrincipalSource,
     @Inject(PRINCIPAL_SOURCES.user) private readonly users: PrincipalSource,
     private readonly cache: PrincipalCache,
-    private readonly budgets: FixedWindowStorage,
+    private readonly budgets: RateLimitStore,
     private readonly internalToken: InternalToken,
   ) {}
 
@@ -101,16 +101,17 @@ export class AuthGuard implements CanActivate, OnModuleInit {
     const role = roleOfToken(token);
     const cached = this.cache.get(hash);
     if (cached) return cached;
-    const wait = this.budgets.secondsBlocked(clientAddress(request), FAILURES);
+    const wait = await this.budgets.secondsBlocked(clientAddress(request), FAILURES);
     if (wait > 0) throw this.tooManyFailures(wait);
     if (role === 'admin' || role === null) {
       if (sameHash(hash, this.adminTokenHash)) return { role: 'admin' };
     } else {
       // Lookup by the digest's unique index; the digest, not the token, is what is compared.
+      const generation = this.cache.generation;
       const id = await (role === 'consultant' ? this.consultants : this.users).idByTokenHash(hash);
       if (id !== null) {
         const principal: Principal = { role, id };
-        this.cache.set(hash, principal);
+        this.cache.set(hash, principal, generation);
         return principal;
       }
     }

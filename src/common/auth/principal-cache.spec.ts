@@ -24,6 +24,23 @@ describe('PrincipalCache', () => {
     expect(cache.get('c')).toStrictEqual({ role: 'consultant', id: 2 });
   });
 
+  it('does not keep a lookup that began before a principal was forgotten (it may have read the removed row)', () => {
+    const cache = new PrincipalCache();
+    const lookedUpAt = cache.generation;
+    cache.forget('consultant', 7);
+    cache.set('late', { role: 'consultant', id: 7 }, lookedUpAt);
+    expect(cache.get('late')).toBeUndefined();
+    cache.set('fresh', { role: 'consultant', id: 8 }, cache.generation);
+    expect(cache.get('fresh')).toStrictEqual({ role: 'consultant', id: 8 });
+  });
+
+  it('drops every token on clear() (listening restarted: revocations may have been missed)', () => {
+    const cache = new PrincipalCache();
+    cache.set('a', { role: 'user', id: 1 });
+    cache.clear();
+    expect(cache.get('a')).toBeUndefined();
+  });
+
   it('holds at most 10,000 tokens, dropping the oldest', () => {
     const cache = new PrincipalCache();
     for (let id = 0; id <= 10_000; id++) cache.set(`t${id}`, { role: 'user', id });

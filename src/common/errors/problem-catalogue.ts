@@ -69,6 +69,7 @@ export const PROBLEMS = {
   'internal-error': type(500, 'Something went wrong on our side; it has been logged.'),
   'database-unavailable': type(503, 'The database is unavailable; retry shortly.'),
   'shutting-down': type(503, 'The server is shutting down; retry the request.'),
+  'not-ready': type(503, 'This instance is not ready for traffic; another may be.'),
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

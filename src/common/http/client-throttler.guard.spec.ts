@@ -19,13 +19,13 @@ describe('ClientThrottlerGuard', () => {
 describe('FixedWindowStorage.secondsBlocked', () => {
   it('reads a budget without counting: 0 until it is spent, then the seconds of the block', async () => {
     const storage = new FixedWindowStorage();
-    expect(storage.secondsBlocked('a', 'auth-failures')).toBe(0);
+    expect(await storage.secondsBlocked('a', 'auth-failures')).toBe(0);
     for (let i = 0; i < 2; i++) await storage.increment('a', 60_000, 2, 60_000, 'auth-failures');
-    expect(storage.secondsBlocked('a', 'auth-failures')).toBe(0);
-    expect(storage.secondsBlocked('a', 'auth-failures')).toBe(0);
+    expect(await storage.secondsBlocked('a', 'auth-failures')).toBe(0);
+    expect(await storage.secondsBlocked('a', 'auth-failures')).toBe(0);
     expect((await storage.increment('a', 60_000, 2, 60_000, 'auth-failures')).isBlocked).toBe(true);
-    expect(storage.secondsBlocked('a', 'auth-failures')).toBe(60);
-    expect(storage.secondsBlocked('a', 'other')).toBe(0);
+    expect(await storage.secondsBlocked('a', 'auth-failures')).toBe(60);
+    expect(await storage.secondsBlocked('a', 'other')).toBe(0);
     storage.onModuleDestroy();
   });
 });
