@@ -39,9 +39,15 @@ export type Answer<T> = T | string | Response;
 
 /**
  * Answers serialized as JSON, by ETag: views are mostly asked again unchanged. Bounded by
- * characters (a page of 50 consultants' day is about 100 KB), least recently used first.
+ * characters (a page of 50 consultants' day is about 100 KB), least recently used first. An
+ * answer over 256 K characters is not kept: keeping 17-day views of 5-minute slots (1.2 MB each,
+ * rarely asked twice) cost every such answer about 3 ms more of garbage collection.
  */
-const serialized = new LRUCache<string, string>({ maxSize: 8_000_000, sizeCalculation: (body) => body.length });
+const serialized = new LRUCache<string, string>({
+  maxSize: 8_000_000,
+  maxEntrySize: 256_000,
+  sizeCalculation: (body) => body.length,
+});
 
 export class ConditionalGet {
   constructor(
