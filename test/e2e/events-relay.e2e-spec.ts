@@ -275,6 +275,18 @@ if (!serverUrl)
     }
   });
 
+  /** Three half-hour slots on `date`: the consultant's events 1, 2 and 3. */
+  async function threeSlots(consultant: Created, date: string): Promise<void> {
+    for (const hour of ['09', '10', '11']) {
+      const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
+        date,
+        start_time: `${hour}:00`,
+        end_time: `${hour}:30`,
+      });
+      expect(slot).toHaveStatus(201);
+    }
+  }
+
   it('gives a handler that threw the event again, before the events behind it', async () => {
     const consultant = await createConsultant(http);
     const offered: number[] = [];
@@ -291,20 +303,36 @@ if (!serverUrl)
       },
     });
     try {
-      for (const hour of ['09', '10', '11']) {
-        const slot = await http.as(consultant.token).post(`/consultants/${consultant.id}/availabilities`, {
-          date: '2031-08-01',
-          start_time: `${hour}:00`,
-          end_time: `${hour}:30`,
-        });
-        expect(slot).toHaveStatus(201);
-      }
+      await threeSlots(consultant, '2031-08-01');
       const ours = () => flaky.received.filter((e) => e.consultant_id === consultant.id);
       await eventually('the three events handled', () => (ours().length >= 3 ? true : undefined));
       expect(offered).toEqual([1, 1, 2, 3]);
       expect(ours().map((e) => e.sequence)).toEqual([1, 2, 3]);
     } finally {
       await flaky.close();
+    }
+  });
+
+  it('gives up on an event its handler keeps failing after maxDeliveries, and the events behind it go on', async () => {
+    const consultant = await createConsultant(http);
+    const offered: number[] = [];
+    const stubborn = await listenForEvents(url, {
+      consumer: 'stubborn',
+      maxDeliveries: 2,
+      check: (event) => {
+        if (event.consultant_id !== consultant.id) return;
+        offered.push(event.sequence);
+        if (event.sequence === 1) throw new Error('this event can never be taken');
+      },
+    });
+    try {
+      await threeSlots(consultant, '2031-08-02');
+      const ours = () => stubborn.received.filter((e) => e.consultant_id === consultant.id);
+      await eventually('the two events behind it handled', () => (ours().length >= 2 ? true : undefined));
+      expect(offered).toEqual([1, 1, 2, 3]);
+      expect(ours().map((e) => e.sequence)).toEqual([2, 3]);
+    } finally {
+      await stubborn.close();
     }
   });
 

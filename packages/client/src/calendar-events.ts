@@ -36,13 +36,23 @@ export interface CalendarEventsOptions {
   consumer?: string;
   /** NATS: where a consumer created now starts: `new` (the default) or `all` that the stream still holds. */
   from?: 'new' | 'all';
+  /**
+   * NATS: how many times an event is handed to a handler that throws (default 10) before it is
+   * logged as given up and skipped, so that one event the service cannot take does not hold up
+   * every later one until the stream's retention drops them.
+   */
+  maxDeliveries?: number;
 }
 
 const CONSUMER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A redelivery waits this long after the handler threw; the consumer's later events wait behind it. */
 const RETRY_AFTER_MS = 1_000;
-/** An event not acknowledged this long after its delivery (a subscriber that died handling it) is delivered again. */
+/**
+ * An event not acknowledged this long after its delivery (a subscriber that died handling it) is
+ * delivered again; a handler still at work says so every half of it, so it is never handled twice at once.
+ */
 const ACK_WAIT_MS = 30_000;
+const DEFAULT_MAX_DELIVERIES = 10;
 
 /**
  * The listening end a sibling service attaches (`app.connectMicroservice(calendarEvents({ url,
@@ -54,7 +64,10 @@ export function calendarEvents(options: CalendarEventsOptions): CustomStrategy {
   if (target?.kind === 'nats') {
     if (!options.consumer || !CONSUMER_NAME.test(options.consumer))
       throw new Error('calendarEvents on NATS needs a consumer name of 1 to 64 letters, digits, _ or -');
-    return { strategy: new JetStreamEvents(target, options.consumer, options.from ?? 'new') };
+    const maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1)
+      throw new Error('calendarEvents: maxDeliveries must be a whole number of at least 1');
+    return { strategy: new JetStreamEvents(target, options.consumer, options.from ?? 'new', maxDeliveries) };
   }
   if (target?.kind === 'redis') return { strategy: redisEvents(target) };
   throw new Error('The calendar emits its events on NATS (JetStream) and Redis only: give its nats:// or redis:// URL');
@@ -65,7 +78,7 @@ export function calendarEvents(options: CalendarEventsOptions): CustomStrategy {
  * consumer. One event at a time (`max_ack_pending: 1`) and acknowledged once its handler has
  * finished, so each consultant's events are handled in `sequence` order, across restarts and
  * across the instances sharing the consumer; a handler that throws gets the event again a
- * second later. An event type without a handler is acknowledged and skipped.
+ * second later, up to `maxDeliveries` times. An event type without a handler is acknowledged and skipped.
  */
 class JetStreamEvents extends Server implements CustomTransportStrategy {
   private connection?: NatsConnection;
@@ -76,6 +89,7 @@ class JetStreamEvents extends Server implements CustomTransportStrategy {
     private readonly target: TransportTarget,
     private readonly consumer: string,
     private readonly from: 'new' | 'all',
+    private readonly maxDeliveries: number,
   ) {
     super();
   }
@@ -152,13 +166,26 @@ class JetStreamEvents extends Server implements CustomTransportStrategy {
       this.logger.error(`Dropped a message on ${message.subject} that is not JSON`);
       return message.term('not JSON');
     }
+    const stillWorking = setInterval(() => message.working(), ACK_WAIT_MS / 2);
     try {
       const result = await handler(event, new NatsContext([message.subject, message.headers]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       message.ack();
     } catch (error) {
-      this.logger.error(`The handler of ${message.subject} failed on event ${event.id}; retrying: ${String(error)}`);
-      message.nak(RETRY_AFTER_MS);
+      const attempt = message.info.deliveryCount;
+      if (attempt >= this.maxDeliveries) {
+        this.logger.error(
+          `The handler of ${message.subject} failed on event ${event.id} ${attempt} times; given up, the next events go on: ${String(error)}`,
+        );
+        // Acknowledged as handled: a term (+TERM) left the consumer's next events undelivered
+        // on the NATS these tests run against.
+        message.ack();
+      } else {
+        this.logger.error(`The handler of ${message.subject} failed on event ${event.id}; retrying: ${String(error)}`);
+        message.nak(RETRY_AFTER_MS);
+      }
+    } finally {
+      clearInterval(stillWorking);
     }
   }
 }
