@@ -38,6 +38,8 @@ export function parseCorsOrigins(text: string): string[] | '*' | undefined {
  * Authorization: a page anywhere may show the free time, not act for anyone.
  */
 export function corsOptions(origins: string[] | '*'): CorsOptions {
+  // strictPreflight: false below, so an allowed origin's OPTIONS without Access-Control-Request-Method
+  // is answered as a preflight rather than with the plugin's text/plain 400.
   const refused = { origin: false } as const;
   return {
     delegator: (request: FastifyRequest, answer: (error: Error | null, options: CorsOptions) => void) => {
@@ -53,6 +55,7 @@ export function corsOptions(origins: string[] | '*'): CorsOptions {
                 allowedHeaders: REQUEST_HEADERS.filter((h) => h !== 'Authorization' && h !== 'Idempotency-Key'),
                 exposedHeaders: RESPONSE_HEADERS,
                 maxAge: MAX_AGE_SECONDS,
+                strictPreflight: false,
               }
             : refused,
         );
@@ -66,6 +69,7 @@ export function corsOptions(origins: string[] | '*'): CorsOptions {
               allowedHeaders: REQUEST_HEADERS,
               exposedHeaders: RESPONSE_HEADERS,
               maxAge: MAX_AGE_SECONDS,
+              strictPreflight: false,
             }
           : refused,
       );

@@ -43,6 +43,11 @@ describe('CORS: which browser pages may call the API (CORS_ORIGINS)', () => {
     // The page may read the request id and the rate-limit headers.
     expect(String(read.headers['access-control-expose-headers'])).toMatch(/X-Request-Id.*X-RateLimit-Remaining/);
 
+    // An OPTIONS that names no method is still answered as a preflight, never the plugin's text/plain 400.
+    const bare = await http.options('/bookings', { origin: APP });
+    expect(bare).toHaveStatus(204);
+    expect(bare.headers['access-control-allow-origin']).toBe(APP);
+
     const refused = await preflight(http, OTHER, 'POST');
     expect(corsHeaders(refused.headers)).toEqual({});
     expect(refused.status).not.toBe(204);
