@@ -84,9 +84,15 @@ export class Metrics implements OnModuleInit, OnApplicationBootstrap, OnModuleDe
       name: 'cc_outbox_lag_seconds',
       help: "The oldest undelivered outbox event's age (0 when none waits)",
       registers: [this.registry],
+      // A scrape answers all or nothing: while the database is down this series is left out
+      // (NaN) rather than failing the scrape that should show the outage.
       collect: async function () {
-        const [row] = await db.query<{ age: number | null }[]>(oldestSql);
-        this.set(row?.age ?? 0);
+        try {
+          const [row] = await db.query<{ age: number | null }[]>(oldestSql);
+          this.set(row?.age ?? 0);
+        } catch {
+          this.set(NaN);
+        }
       },
     });
     new Gauge({
