@@ -44,13 +44,13 @@ const header = (name: keyof typeof HEADERS) => ({ $ref: `#/components/headers/${
 
 /**
  * Problems any route may answer with whatever its own decorators say: a token that is not valid
- * (401, even on a public route), a spent budget (429; /health is exempt), a database outage or a
+ * (401, even on a public route), a spent budget (429; /health and its probes are exempt), a database outage or a
  * draining server (503), and for a route with a body, one that is not JSON, too large or of
  * another media type. Added here once, so no route can forget them.
  */
 function commonProblems(path: string, op: Operation): ProblemCode[] {
   const codes: ProblemCode[] = ['unauthorized', 'database-unavailable', 'shutting-down'];
-  if (path !== '/health') codes.push('rate-limited', 'auth-failures');
+  if (!path.startsWith('/health')) codes.push('rate-limited', 'auth-failures');
   if (op.requestBody) codes.push('malformed-body', 'payload-too-large', 'unsupported-media-type');
   return codes;
 }

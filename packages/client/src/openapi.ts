@@ -2552,20 +2552,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
-            429: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"] & {
-                        /** @enum {string} */
-                        type?: "/problems/rate-limited" | "/problems/auth-failures";
-                    };
-                };
-            };
             /** @description Database unavailable, or the server is draining; retry after the seconds in Retry-After. Problem types: `/problems/database-unavailable`, `/problems/shutting-down` */
             503: {
                 headers: {
@@ -2622,20 +2608,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"] & {
                         /** @enum {string} */
                         type?: "/problems/unauthorized";
-                    };
-                };
-            };
-            /** @description A budget is spent; retry after the seconds in Retry-After. Problem types: `/problems/rate-limited`, `/problems/auth-failures` */
-            429: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Retry-After": components["headers"]["Retry-After"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"] & {
-                        /** @enum {string} */
-                        type?: "/problems/rate-limited" | "/problems/auth-failures";
                     };
                 };
             };

@@ -22,11 +22,11 @@ export type HoldDto = Schemas['HoldDto'];
 export type ProblemDto = Schemas['ProblemDto'];
 export type ListConsultantsQuery = QueryOf<'/consultants'>;
 export type ListBookingsQuery = QueryOf<'/bookings'>;
-/** One consultant's free time (`availability.free`): the time-range view's query for one consultant. */
 /** The time in which at least one consultant of a specialization is free (`availability.pooled`). */
 export type PooledViewDto = Schemas['PooledViewDto'];
 export type PooledSlotDto = Schemas['PooledSlotDto'];
 export type PooledViewQuery = QueryOf<'/availabilities/pooled'>;
+/** One consultant's free time (`availability.free`): the time-range view's query for one consultant. */
 export type FreeTimeQuery = Pick<QueryOf<'/availabilities/timerange'>, 'start' | 'end' | 'slot_minutes'> & {
   consultant_id: number;
 };
