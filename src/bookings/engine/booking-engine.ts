@@ -37,14 +37,15 @@ const MAX_STALE_ATTEMPTS = 3;
 /**
  * The refusals of a pooled booking's candidate that another consultant of the pool may not give:
  * its time taken meanwhile (by a booking, a hold, the slot's, a full day, a schedule changed
- * under every retry), its policy, or its share of this client. Any other (the user's own caps,
- * an outage) ends the request.
+ * under every retry), the consultant deleted since the pool was read, its policy, or its share
+ * of this client. Any other (the user's own caps, an outage) ends the request.
  */
 const NEXT_CANDIDATE = new Set<string>(
   (
     [
       'time-taken',
       'conflict',
+      'not-found',
       'daily-limit',
       'client-share',
       'outside-availability',
