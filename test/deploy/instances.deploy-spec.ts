@@ -230,9 +230,10 @@ const suite = skipWithoutCluster('deploy: several instances', ['haproxy', 'redis
           try {
             const res = await admin().post('/bookings', body, { 'idempotency-key': attempt.key });
             if (res.status === 201) attempt.acknowledged = res.body.id;
-            else if ([502, 503, 504].includes(res.status) || res.body?.type === '/problems/idempotency-in-flight')
+            else if ([502, 503, 504].includes(res.status) || res.body?.type === '/problems/idempotency-in-flight') {
+              await pause(50);
               continue;
-            else attempt.refused = `${res.status} ${res.body?.type}`;
+            } else attempt.refused = `${res.status} ${res.body?.type}`;
             break;
           } catch {
             await pause(50);
