@@ -23,7 +23,7 @@ export const CONSULTANT_POLICY_FIELDS = [
 ] as const satisfies readonly (keyof ConsultantPolicy)[];
 
 /** A consultant's weight in pooled assignment until one is set. */
-export const DEFAULT_POOL_WEIGHT = 100;
+const DEFAULT_POOL_WEIGHT = 100;
 
 /** A row selected with POLICY_FIELDS as its column aliases. */
 export const toPolicy = (row: BookingPolicy): BookingPolicy => ({

@@ -7,7 +7,7 @@ const HOUR_MS = 3_600_000;
  * Centred rather than "the 7 days before", so that bookings made far ahead count against the
  * weeks they fall in, and a consultant heavily booked next week is not also given this week.
  */
-export const ASSIGNMENT_WINDOW_HOURS = 7 * 24;
+const ASSIGNMENT_WINDOW_HOURS = 7 * 24;
 
 export function assignmentWindow(interval: Interval): Interval {
   const half = (ASSIGNMENT_WINDOW_HOURS / 2) * HOUR_MS;
